@@ -1,0 +1,76 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createYoga } from "graphql-yoga";
+import type { Config } from "./config.js";
+import { createContext } from "./context.js";
+import { isDatabaseReachable, openDatabase, type Database, type DatabaseOptions } from "./db/database.js";
+import { locateDatabase } from "./db/driver-adapter.js";
+import { applyMigrations } from "./db/migrations.js";
+import { handleHealth } from "./http/health.js";
+import type { Logger } from "./logger.js";
+import { schema } from "./schema/index.js";
+
+export interface RunningApp {
+  /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
+  url: string;
+  database: Database;
+  stop(): Promise<void>;
+}
+
+export interface AppOptions {
+  database?: DatabaseOptions;
+}
+
+/** Migrates the database, then serves GraphQL and the health endpoints until stop(). */
+export async function startApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<RunningApp> {
+  const location = locateDatabase(config.databaseUrl);
+  const applied = await applyMigrations(location);
+  logger.info({ provider: location.provider, applied }, applied.length ? "applied database migrations" : "database schema up to date");
+  const database = await openDatabase(location, options.database);
+
+  const yoga = createYoga({
+    schema,
+    graphqlEndpoint: "/graphql",
+    graphiql: { title: "Cronline" },
+    landingPage: false,
+    logging: {
+      debug: (...args) => logger.debug({ args }, "yoga"),
+      info: (...args) => logger.info({ args }, "yoga"),
+      warn: (...args) => logger.warn({ args }, "yoga"),
+      error: (...args) => logger.error({ args }, "yoga"),
+    },
+    context: () => createContext({ db: database.client, provider: location.provider, logger }),
+  });
+
+  const server: Server = createServer(async (req, res) => {
+    const started = performance.now();
+    res.on("finish", () =>
+      logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) }, "request"),
+    );
+    if (await handleHealth(req, res, { isReady: () => isDatabaseReachable(database.client) })) return;
+    await yoga.handle(req, res);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}/graphql`;
+  logger.info({ url }, "Cronline listening");
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info("shutting down");
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await database.close();
+      logger.info("stopped");
+    })());
+
+  return { url, database, stop };
+}

@@ -1,0 +1,54 @@
+import { PrismaClient as SqliteClient } from "../generated/prisma-sqlite/client.js";
+import { PrismaClient as PostgresqlClient } from "../generated/prisma-postgresql/client.js";
+import { createDriverAdapter, type DatabaseLocation } from "./driver-adapter.js";
+
+/**
+ * The client type the rest of the code sees. Both generated clients come from the same
+ * models and expose the same API; the SQLite one stands for both.
+ */
+export type DbClient = SqliteClient;
+
+export interface Database {
+  location: DatabaseLocation;
+  client: DbClient;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Called with every SQL statement sent; used by tests that count queries. */
+  onQuery?: (sql: string) => void;
+}
+
+export async function openDatabase(location: DatabaseLocation, options: DatabaseOptions = {}): Promise<Database> {
+  const adapter = createDriverAdapter(location);
+  const log = options.onQuery ? [{ emit: "event" as const, level: "query" as const }] : [];
+  const client =
+    location.provider === "postgresql"
+      ? (new PostgresqlClient({ adapter, log }) as unknown as DbClient)
+      : new SqliteClient({ adapter, log });
+  if (options.onQuery) {
+    const onQuery = options.onQuery;
+    (client as unknown as { $on(event: "query", cb: (e: { query: string }) => void): void }).$on("query", (e) =>
+      onQuery(e.query),
+    );
+  }
+  if (location.provider === "sqlite") {
+    // The better-sqlite3 adapter leaves SQLite's defaults: foreign keys off, rollback journal.
+    // Relations must be enforced, and WAL lets readers and other processes work while one writes.
+    await client.$executeRawUnsafe("PRAGMA foreign_keys = ON");
+    await client.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+  }
+  return { location, client, close: () => client.$disconnect() };
+}
+
+/** True when the database answers a trivial query. */
+export async function isDatabaseReachable(client: DbClient): Promise<boolean> {
+  try {
+    await client.$queryRawUnsafe("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export { Prisma } from "../generated/prisma-sqlite/client.js";

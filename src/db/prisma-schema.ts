@@ -1,0 +1,25 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+export const databaseProviders = ["sqlite", "postgresql"] as const;
+export type DatabaseProvider = (typeof databaseProviders)[number];
+
+export const prismaDirectory = fileURLToPath(new URL("../../prisma/", import.meta.url));
+
+export function migrationsDirectory(provider: DatabaseProvider): string {
+  return path.join(prismaDirectory, "migrations", provider);
+}
+
+/** Where the joined schema of a provider is written for the Prisma CLI (git-ignored). */
+export function joinedSchemaPath(provider: DatabaseProvider): string {
+  return path.join(prismaDirectory, ".schema", provider, "schema.prisma");
+}
+
+export const readModels = (): string => readFileSync(path.join(prismaDirectory, "models.prisma"), "utf8");
+
+/** The full Prisma schema of one provider: its datasource/generator header and the models. */
+export function prismaSchemaText(provider: DatabaseProvider, models = readModels()): string {
+  const header = readFileSync(path.join(prismaDirectory, "providers", `${provider}.prisma`), "utf8");
+  return `${header}\n${models}`;
+}

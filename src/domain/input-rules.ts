@@ -1,0 +1,66 @@
+// Shared rules for the fields every entity has, and the bridge from zod issues to FieldIssue.
+import { isIP } from "node:net";
+import { z } from "zod";
+import { ValidationError } from "./errors.js";
+
+export const limits = {
+  name: 200,
+  description: 4_000,
+  tag: 64,
+  tagsPerEntity: 50,
+  address: 253,
+  jsonBytes: 64 * 1024,
+  idsPerList: 1_000,
+} as const;
+
+const controlCharacters = /[\u0000-\u001f\u007f]/;
+
+export const nameRule = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(limits.name, `must be at most ${limits.name} characters`)
+  .refine((name) => !controlCharacters.test(name), "must not contain control characters");
+
+export const descriptionRule = z.string().max(limits.description, `must be at most ${limits.description} characters`);
+
+const tagRule = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(limits.tag, `must be at most ${limits.tag} characters`)
+  .regex(/^[\p{L}\p{N}_.:/@-]+$/u, "may contain only letters, digits and _ . : / @ -");
+
+export const tagsRule = z
+  .array(tagRule)
+  .max(limits.tagsPerEntity, `must have at most ${limits.tagsPerEntity} tags`)
+  .transform((tags) => [...new Set(tags)]);
+
+const hostnamePattern = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+export const addressRule = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(limits.address, `must be at most ${limits.address} characters`)
+  .refine((address) => isIP(address) !== 0 || hostnamePattern.test(address), "must be a hostname or an IP address");
+
+export const jsonObjectRule = z
+  .record(z.string(), z.unknown())
+  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= limits.jsonBytes, {
+    message: `must be at most ${limits.jsonBytes / 1024} KiB as JSON`,
+  });
+
+export const idListRule = z.array(z.string()).max(limits.idsPerList, `must have at most ${limits.idsPerList} entries`);
+
+/** Parses `input` or throws a ValidationError whose fields are prefixed with `prefix`. */
+export function parseInput<T extends z.ZodType>(schema: T, input: unknown, prefix = "input"): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new ValidationError(
+    result.error.issues.map((issue) => ({
+      field: [prefix, ...issue.path.map(String)].join("."),
+      message: issue.message,
+    })),
+  );
+}

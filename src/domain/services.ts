@@ -1,0 +1,103 @@
+import { z } from "zod";
+import type { DbClient, Prisma } from "../db/database.js";
+import { isForeignKeyViolation, isRecordMissing } from "../db/prisma-errors.js";
+import { assertDevicesExist } from "./devices.js";
+import { NotFoundError } from "./errors.js";
+import { descriptionRule, idListRule, jsonObjectRule, nameRule, parseInput, tagsRule } from "./input-rules.js";
+import { withUniqueName } from "./names.js";
+import { assertPoolsExist } from "./pools.js";
+import { serviceKindNames, serviceKinds, type ServiceKind } from "./service-kinds.js";
+import { createTags, replaceTags } from "./tags.js";
+
+const uniqueIds = idListRule.transform((ids) => [...new Set(ids)]);
+
+const serviceFields = {
+  name: nameRule,
+  description: descriptionRule,
+  kind: z.enum(serviceKindNames as [ServiceKind, ...ServiceKind[]]),
+  config: jsonObjectRule,
+  defaultPayload: jsonObjectRule,
+  targetDeviceIds: uniqueIds,
+  targetPoolIds: uniqueIds,
+  tags: tagsRule,
+};
+
+const createServiceSchema = z.object({
+  ...serviceFields,
+  description: serviceFields.description.default(""),
+  defaultPayload: serviceFields.defaultPayload.default({}),
+  targetDeviceIds: serviceFields.targetDeviceIds.default([]),
+  targetPoolIds: serviceFields.targetPoolIds.default([]),
+  tags: serviceFields.tags.default([]),
+});
+
+const updateServiceSchema = z.object(serviceFields).partial();
+
+/** The kind's own rules over its config; errors name `input.config.<key>`. */
+function parseKindConfig(kind: ServiceKind, config: unknown): Prisma.InputJsonObject {
+  return parseInput(serviceKinds[kind], config, "input.config") as Prisma.InputJsonObject;
+}
+
+async function assertTargetsExist(db: DbClient, deviceIds: string[] | undefined, poolIds: string[] | undefined) {
+  if (deviceIds) await assertDevicesExist(db, deviceIds, "input.targetDeviceIds");
+  if (poolIds) await assertPoolsExist(db, poolIds, "input.targetPoolIds");
+}
+
+export async function createService(db: DbClient, input: unknown): Promise<string> {
+  const { targetDeviceIds, targetPoolIds, tags, config, defaultPayload, ...fields } = parseInput(createServiceSchema, input);
+  const validConfig = parseKindConfig(fields.kind, config);
+  await assertTargetsExist(db, targetDeviceIds, targetPoolIds);
+  const service = await withUniqueName("service", fields.name, () =>
+    db.service.create({
+      data: {
+        ...fields,
+        config: validConfig,
+        defaultPayload: defaultPayload as Prisma.InputJsonObject,
+        tags: createTags(tags),
+        targetDevices: { create: targetDeviceIds.map((deviceId) => ({ deviceId })) },
+        targetPools: { create: targetPoolIds.map((poolId) => ({ poolId })) },
+      },
+      select: { id: true },
+    }),
+  );
+  return service.id;
+}
+
+export async function updateService(db: DbClient, id: string, input: unknown): Promise<void> {
+  const { targetDeviceIds, targetPoolIds, tags, config, defaultPayload, ...fields } = parseInput(updateServiceSchema, input);
+  const current = await db.service.findUnique({ where: { id }, select: { kind: true, config: true } });
+  if (!current) throw new NotFoundError("input.id", id, "Service");
+  // A new kind needs a config of that kind; a new config is checked against the (new) kind.
+  const kind = fields.kind ?? (current.kind as ServiceKind);
+  const validConfig = config !== undefined || fields.kind !== undefined ? parseKindConfig(kind, config ?? current.config) : undefined;
+  await assertTargetsExist(db, targetDeviceIds, targetPoolIds);
+  try {
+    await withUniqueName("service", fields.name, () =>
+      db.service.update({
+        where: { id },
+        data: {
+          ...fields,
+          ...(validConfig && { config: validConfig }),
+          ...(defaultPayload && { defaultPayload: defaultPayload as Prisma.InputJsonObject }),
+          ...(tags && { tags: replaceTags(tags) }),
+          ...(targetDeviceIds && { targetDevices: { deleteMany: {}, create: targetDeviceIds.map((deviceId) => ({ deviceId })) } }),
+          ...(targetPoolIds && { targetPools: { deleteMany: {}, create: targetPoolIds.map((poolId) => ({ poolId })) } }),
+        },
+        select: { id: true },
+      }),
+    );
+  } catch (error) {
+    if (isRecordMissing(error)) throw new NotFoundError("input.id", id, "Service");
+    if (isForeignKeyViolation(error)) throw new NotFoundError("input.targetDeviceIds", "(deleted meanwhile)", "Device");
+    throw error;
+  }
+}
+
+export async function deleteService(db: DbClient, id: string): Promise<void> {
+  try {
+    await db.service.delete({ where: { id } });
+  } catch (error) {
+    if (isRecordMissing(error)) throw new NotFoundError("input.id", id, "Service");
+    throw error;
+  }
+}

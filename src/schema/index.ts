@@ -1,0 +1,8 @@
+// Each module registers its types on the builder; importing them in this order builds the schema.
+import { builder } from "../builder.js";
+import "./errors.js";
+import "./device.js";
+import "./pool.js";
+import "./service.js";
+
+export const schema = builder.toSchema({ sortSchema: true });

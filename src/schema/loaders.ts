@@ -1,0 +1,15 @@
+import DataLoader from "dataloader";
+import type { DbClient } from "../db/database.js";
+import { resolvePoolDevices } from "../domain/pools.js";
+
+/** Batching loaders, made fresh for each operation so nothing is cached across requests. */
+export function createLoaders(db: DbClient) {
+  return {
+    poolDevices: new DataLoader(async (poolIds: readonly string[]) => {
+      const devices = await resolvePoolDevices(db, poolIds);
+      return poolIds.map((id) => devices.get(id) ?? []);
+    }),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,139 @@
+import { builder } from "../builder.js";
+import { serviceKindNames } from "../domain/service-kinds.js";
+import { createService, deleteService, updateService } from "../domain/services.js";
+import { tagNames } from "../domain/tags.js";
+import { Device } from "./device.js";
+import { deleteErrors, writeErrors } from "./errors.js";
+import { localId, localIds } from "./global-id.js";
+import { OrderInput, orderBy, nameTagWhere } from "./listing.js";
+import { Pool } from "./pool.js";
+
+const ServiceKind = builder.enumType("ServiceKind", {
+  description: "What a service does when it runs; `config` holds the kind's settings.",
+  values: serviceKindNames,
+});
+
+export const Service = builder.prismaNode("Service", {
+  id: { field: "id" },
+  description: "Something to run: a command, a webhook call, ...",
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    description: t.exposeString("description"),
+    kind: t.field({ type: ServiceKind, select: { kind: true }, resolve: (service) => service.kind as (typeof serviceKindNames)[number] }),
+    config: t.expose("config", { type: "JSONObject" }),
+    defaultPayload: t.expose("defaultPayload", { type: "JSONObject" }),
+    tags: t.stringList({ select: { tags: { select: { name: true } } }, resolve: (service) => tagNames(service.tags) }),
+    targetDevices: t.field({
+      type: [Device],
+      description: "Devices the service runs against when a task names no targets.",
+      select: (_args, _ctx, nestedSelection) => ({
+        targetDevices: { select: { device: nestedSelection(true) }, orderBy: { device: { name: "asc" } } },
+      }),
+      resolve: (service) => service.targetDevices.map((target) => target.device),
+    }),
+    targetPools: t.field({
+      type: [Pool],
+      description: "Pools the service runs against when a task names no targets.",
+      select: (_args, _ctx, nestedSelection) => ({
+        targetPools: { select: { pool: nestedSelection(true) }, orderBy: { pool: { name: "asc" } } },
+      }),
+      resolve: (service) => service.targetPools.map((target) => target.pool),
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+  }),
+});
+
+const ServiceFilter = builder.inputType("ServiceFilter", {
+  fields: (t) => ({
+    nameContains: t.string({ description: "Case-insensitive substring of the name." }),
+    tag: t.string({ description: "Only those carrying this tag." }),
+    kind: t.field({ type: ServiceKind }),
+  }),
+});
+
+builder.queryField("services", (t) =>
+  t.prismaConnection({
+    type: "Service",
+    cursor: "id",
+    args: { filter: t.arg({ type: ServiceFilter }), orderBy: t.arg({ type: OrderInput }) },
+    totalCount: (_parent, { filter }, ctx) =>
+      ctx.db.service.count({ where: { ...nameTagWhere(ctx.provider, filter), ...(filter?.kind && { kind: filter.kind }) } }),
+    resolve: (query, _parent, { filter, orderBy: order }, ctx) =>
+      ctx.db.service.findMany({
+        ...query,
+        where: { ...nameTagWhere(ctx.provider, filter), ...(filter?.kind && { kind: filter.kind }) },
+        orderBy: orderBy(order),
+      }),
+  }),
+);
+
+const CreateServiceInput = builder.inputType("CreateServiceInput", {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    description: t.string(),
+    kind: t.field({ type: ServiceKind, required: true }),
+    config: t.field({ type: "JSONObject", required: true }),
+    defaultPayload: t.field({ type: "JSONObject" }),
+    targetDeviceIds: t.idList(),
+    targetPoolIds: t.idList(),
+    tags: t.stringList(),
+  }),
+});
+
+const UpdateServiceInput = builder.inputType("UpdateServiceInput", {
+  description: "Fields left out keep their value; lists replace the set. Changing kind requires a config of that kind.",
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    description: t.string(),
+    kind: t.field({ type: ServiceKind }),
+    config: t.field({ type: "JSONObject" }),
+    defaultPayload: t.field({ type: "JSONObject" }),
+    targetDeviceIds: t.idList(),
+    targetPoolIds: t.idList(),
+    tags: t.stringList(),
+  }),
+});
+
+const DeleteServiceInput = builder.inputType("DeleteServiceInput", { fields: (t) => ({ id: t.id({ required: true }) }) });
+
+function withLocalTargetIds<T extends { targetDeviceIds?: readonly (string | number)[] | null; targetPoolIds?: readonly (string | number)[] | null }>(
+  input: T,
+) {
+  return {
+    ...input,
+    ...(input.targetDeviceIds && { targetDeviceIds: localIds(input.targetDeviceIds.map(String), "Device", "input.targetDeviceIds") }),
+    ...(input.targetPoolIds && { targetPoolIds: localIds(input.targetPoolIds.map(String), "Pool", "input.targetPoolIds") }),
+  };
+}
+
+builder.mutationFields((t) => ({
+  createService: t.prismaField({
+    type: "Service",
+    args: { input: t.arg({ type: CreateServiceInput, required: true }) },
+    errors: { types: writeErrors, dataField: { name: "service" } },
+    resolve: async (query, _parent, { input }, ctx) => {
+      const id = await createService(ctx.db, withLocalTargetIds(input));
+      return ctx.db.service.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+  updateService: t.prismaField({
+    type: "Service",
+    args: { input: t.arg({ type: UpdateServiceInput, required: true }) },
+    errors: { types: writeErrors, dataField: { name: "service" } },
+    resolve: async (query, _parent, { input: { id: globalId, ...changes } }, ctx) => {
+      const id = localId(String(globalId), "Service", "input.id");
+      await updateService(ctx.db, id, withLocalTargetIds(changes));
+      return ctx.db.service.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+  deleteService: t.id({
+    args: { input: t.arg({ type: DeleteServiceInput, required: true }) },
+    errors: { types: deleteErrors, dataField: { name: "deletedId" } },
+    resolve: async (_parent, { input }, ctx) => {
+      await deleteService(ctx.db, localId(String(input.id), "Service", "input.id"));
+      return input.id;
+    },
+  }),
+}));

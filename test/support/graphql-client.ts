@@ -1,0 +1,40 @@
+// A small typed GraphQL-over-HTTP client: documents come from the generated client, so
+// results and variables are typed by schema.graphql.
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { print } from "graphql";
+
+export interface GraphQLResponse<T> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+export function graphqlClient(url: string) {
+  async function request<TResult, TVariables>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    ...[variables]: TVariables extends Record<string, never> ? [] : [TVariables]
+  ): Promise<GraphQLResponse<TResult>> {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+      body: JSON.stringify({ query: print(document), variables }),
+    });
+    return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse<TResult>, "status">) };
+  }
+
+  /** The data of a request that must succeed without GraphQL errors. */
+  async function data<TResult, TVariables>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    ...variables: TVariables extends Record<string, never> ? [] : [TVariables]
+  ): Promise<TResult> {
+    const result = await request(document, ...variables);
+    if (result.errors?.length || !result.data) {
+      throw new Error(`GraphQL request failed (${result.status}): ${JSON.stringify(result.errors)}`);
+    }
+    return result.data;
+  }
+
+  return { request, data };
+}
+
+export type GraphQLClient = ReturnType<typeof graphqlClient>;

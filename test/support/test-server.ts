@@ -1,0 +1,47 @@
+// A real Cronline server on a port of its own, on a fresh database of the given provider.
+import { afterAll, beforeAll } from "vitest";
+import { startApp, type RunningApp } from "../../src/app.js";
+import type { Config } from "../../src/config.js";
+import type { DatabaseProvider } from "../../src/db/prisma-schema.js";
+import { createScratchDatabase, type ScratchDatabase } from "../../src/db/scratch-database.js";
+import { createLogger } from "../../src/logger.js";
+import { graphqlClient, type GraphQLClient } from "./graphql-client.js";
+
+export interface TestServer {
+  app: RunningApp;
+  client: GraphQLClient;
+  /** SQL statements sent since the server started, in order (see countQueries). */
+  statements: string[];
+  /** Runs `work` and returns how many SQL statements it caused. */
+  countQueries(work: () => Promise<unknown>): Promise<number>;
+}
+
+export function testConfig(databaseUrl: string): Config {
+  return { port: 0, host: "127.0.0.1", databaseUrl, logLevel: "silent", shutdownGraceSeconds: 5 };
+}
+
+/** Starts a server before the suite's tests and stops it (and drops its database) after. */
+export function useTestServer(provider: DatabaseProvider): TestServer {
+  let scratch: ScratchDatabase | undefined;
+  const statements: string[] = [];
+  const server = {
+    statements,
+    async countQueries(work: () => Promise<unknown>) {
+      const before = statements.length;
+      await work();
+      return statements.length - before;
+    },
+  } as TestServer;
+  beforeAll(async () => {
+    scratch = await createScratchDatabase(provider);
+    server.app = await startApp(testConfig(scratch.location.url), createLogger("silent"), {
+      database: { onQuery: (sql) => statements.push(sql) },
+    });
+    server.client = graphqlClient(server.app.url);
+  });
+  afterAll(async () => {
+    await server.app?.stop();
+    await scratch?.drop();
+  });
+  return server;
+}
