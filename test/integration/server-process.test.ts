@@ -1,0 +1,60 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { createScratchDatabase } from "../../src/db/scratch-database.js";
+import { describeEachDatabase } from "../support/databases.js";
+import { spawnServer } from "../support/server-process.js";
+
+const workDir = mkdtempSync(path.join(tmpdir(), "cronline-process-"));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+async function queryDeviceCount(url: string): Promise<unknown> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: "{ devices { totalCount } }" }),
+  });
+  return response.json();
+}
+
+describe("the server process on its defaults", () => {
+  it("creates and migrates ./data/cronline.db, serves GraphQL and health, and stops cleanly on SIGTERM", async () => {
+    const server = spawnServer({}, workDir);
+    const url = await server.listening;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+    expect(existsSync(path.join(workDir, "data", "cronline.db"))).toBe(true);
+    expect(await queryDeviceCount(url)).toEqual({ data: { devices: { totalCount: 0 } } });
+    expect(await (await fetch(new URL("/healthz", url))).json()).toEqual({ status: "ok" });
+    expect((await fetch(new URL("/readyz", url))).status).toBe(200);
+
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    expect(server.logs.map((entry) => entry.msg)).toEqual(expect.arrayContaining(["applied database migrations", "signal received", "stopped"]));
+    expect(server.logs.every((entry) => typeof entry.level === "number" && typeof entry.time === "string")).toBe(true);
+  });
+
+  it("refuses to start on bad configuration, saying which variable is wrong", async () => {
+    const server = spawnServer({ PORT: "eighty", LOG_LEVEL: "loud" }, workDir);
+    expect(await server.exited).toBe(2);
+    const message = server.stderr.join("");
+    expect(message).toMatch(/PORT="eighty"/);
+    expect(message).toMatch(/LOG_LEVEL="loud"/);
+    expect(message).not.toMatch(/\s+at /);
+  });
+});
+
+describeEachDatabase("the server process on DATABASE_URL", (provider) => {
+  it("migrates and serves the configured database", async () => {
+    const scratch = await createScratchDatabase(provider);
+    try {
+      const server = spawnServer({ DATABASE_URL: scratch.location.url }, workDir);
+      const url = await server.listening;
+      expect(await queryDeviceCount(url)).toEqual({ data: { devices: { totalCount: 0 } } });
+      server.child.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
+    } finally {
+      await scratch.drop();
+    }
+  });
+});

@@ -1,0 +1,38 @@
+// Cronline as operators run it: `tsx src/server.ts` in a child process, read through its JSON logs.
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+
+const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
+const tsxCli = fileURLToPath(new URL("../../node_modules/tsx/dist/cli.mjs", import.meta.url));
+
+export interface ServerProcess {
+  child: ChildProcessWithoutNullStreams;
+  logs: Record<string, unknown>[];
+  stderr: string[];
+  /** Resolves with the GraphQL URL once the server logs that it listens. */
+  listening: Promise<string>;
+  exited: Promise<number | null>;
+}
+
+export function spawnServer(env: Record<string, string>, cwd = projectRoot): ServerProcess {
+  const child = spawn(process.execPath, [tsxCli, `${projectRoot}src/server.ts`], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
+  });
+  const logs: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+  const listening = new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      logs.push(entry);
+      if (entry.msg === "Cronline listening") resolve(String(entry.url));
+    });
+    void exited.then((code) => reject(new Error(`server exited with ${code}: ${stderr.join("")}`)));
+  });
+  listening.catch(() => {});
+  return { child, logs, stderr, listening, exited };
+}
