@@ -8,38 +8,58 @@ import { locateDatabase } from "./db/driver-adapter.js";
 import { applyMigrations } from "./db/migrations.js";
 import { handleHealth } from "./http/health.js";
 import type { Logger } from "./logger.js";
+import { EventBus } from "./events/event-bus.js";
+import { Scheduler } from "./scheduler/scheduler.js";
+import { TaskStore } from "./scheduler/task-store.js";
+import { maskUnexpectedErrors } from "./schema/error-masking.js";
 import { schema } from "./schema/index.js";
 
 export interface RunningApp {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
   url: string;
   database: Database;
+  events: EventBus;
+  scheduler: Scheduler;
   stop(): Promise<void>;
 }
 
 export interface AppOptions {
   database?: DatabaseOptions;
+  /** Epoch milliseconds now, for the API and the scheduler. */
+  clock?: () => number;
 }
 
 /** Migrates the database, then serves GraphQL and the health endpoints until stop(). */
 export async function startApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<RunningApp> {
   const location = locateDatabase(config.databaseUrl);
+  // Before the application's own connection touches the file (see pendingMigrationNames).
   const applied = await applyMigrations(location);
   logger.info({ provider: location.provider, applied }, applied.length ? "applied database migrations" : "database schema up to date");
   const database = await openDatabase(location, options.database);
+  const clock = options.clock ?? Date.now;
+  const events = new EventBus();
+  const scheduler = new Scheduler({
+    store: new TaskStore(database.client, location.provider),
+    events,
+    logger,
+    now: clock,
+    resyncIntervalMs: config.schedulerResyncSeconds * 1000,
+  });
+  await scheduler.start();
 
   const yoga = createYoga({
     schema,
     graphqlEndpoint: "/graphql",
     graphiql: { title: "Cronline" },
     landingPage: false,
+    maskedErrors: { maskError: maskUnexpectedErrors },
     logging: {
       debug: (...args) => logger.debug({ args }, "yoga"),
       info: (...args) => logger.info({ args }, "yoga"),
       warn: (...args) => logger.warn({ args }, "yoga"),
       error: (...args) => logger.error({ args }, "yoga"),
     },
-    context: () => createContext({ db: database.client, provider: location.provider, logger }),
+    context: () => createContext({ db: database.client, provider: location.provider, logger, events, clock }),
   });
 
   const server: Server = createServer(async (req, res) => {
@@ -64,6 +84,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const stop = () =>
     (stopping ??= (async () => {
       logger.info("shutting down");
+      await scheduler.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
@@ -72,5 +93,5 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       logger.info("stopped");
     })());
 
-  return { url, database, stop };
+  return { url, database, events, scheduler, stop };
 }

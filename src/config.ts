@@ -19,6 +19,7 @@ const environmentSchema = z.object({
   ),
   LOG_LEVEL: optional(z.enum(logLevels).default("info")),
   SHUTDOWN_GRACE_SECONDS: optional(z.coerce.number().int().min(0).max(3600).default(30)),
+  SCHEDULER_RESYNC_SECONDS: optional(z.coerce.number().min(0.1).max(3600).default(10)),
 });
 
 export interface Config {
@@ -27,6 +28,8 @@ export interface Config {
   databaseUrl: string;
   logLevel: (typeof logLevels)[number];
   shutdownGraceSeconds: number;
+  /** How often the scheduler looks for tasks changed by other Cronline processes. */
+  schedulerResyncSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -50,5 +53,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     databaseUrl: env.DATABASE_URL,
     logLevel: env.LOG_LEVEL,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
+    schedulerResyncSeconds: env.SCHEDULER_RESYNC_SECONDS,
   };
 }

@@ -1,22 +1,24 @@
 import type { DbClient } from "./db/database.js";
 import type { DatabaseProvider } from "./db/prisma-schema.js";
+import type { EventBus } from "./events/event-bus.js";
 import type { Logger } from "./logger.js";
 import { createLoaders, type Loaders } from "./schema/loaders.js";
 
 /** What every resolver receives: one per GraphQL operation. */
-export interface Context {
-  db: DbClient;
-  provider: DatabaseProvider;
-  logger: Logger;
+export interface Context extends ContextServices {
   loaders: Loaders;
+  /** The instant the operation is handled at; one per operation so its answers agree. */
+  now: Date;
 }
 
 export interface ContextServices {
   db: DbClient;
   provider: DatabaseProvider;
   logger: Logger;
+  events: EventBus;
+  clock: () => number;
 }
 
 export function createContext(services: ContextServices): Context {
-  return { ...services, loaders: createLoaders(services.db) };
+  return { ...services, loaders: createLoaders(services.db), now: new Date(services.clock()) };
 }

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DiffTarget, MigrationList } from "@prisma/schema-engine-wasm";
+import { openDatabase } from "./database.js";
 import type { DatabaseLocation } from "./driver-adapter.js";
 import { migrationsDirectory, prismaDirectory, prismaSchemaText, readModels, type DatabaseProvider } from "./prisma-schema.js";
 import { openSchemaEngine, type SchemaEngine } from "./schema-engine.js";
@@ -32,10 +33,40 @@ export async function loadMigrationList(provider: DatabaseProvider): Promise<Mig
 }
 
 /**
+ * Names of the migration folders not yet recorded as finished in the database, read over a
+ * short-lived connection of our own. Starting the schema engine only when something is
+ * pending lets a second process start on a migrated SQLite file: the engine locks the
+ * file exclusively, which it cannot while another connection has read from it.
+ */
+export async function pendingMigrationNames(location: DatabaseLocation): Promise<string[]> {
+  const { migrationDirectories } = await loadMigrationList(location.provider);
+  const database = await openDatabase(location);
+  try {
+    const table = await database.client.$queryRawUnsafe<unknown[]>(
+      location.provider === "sqlite"
+        ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'"
+        : "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '_prisma_migrations'",
+    );
+    const finished =
+      table.length === 0
+        ? []
+        : await database.client.$queryRawUnsafe<{ migration_name: string }[]>(
+            'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+          );
+    const names = new Set(finished.map((row) => row.migration_name));
+    return migrationDirectories.map((m) => m.path).filter((name) => !names.has(name));
+  } finally {
+    await database.close();
+  }
+}
+
+/**
  * Applies pending migrations and records them in `_prisma_migrations` with the same
- * checksums as `prisma migrate deploy`, so either tool can take over a database.
+ * checksums as `prisma migrate deploy`, so either tool can take over a database. Returns
+ * the names applied; with none pending, the schema engine is not started.
  */
 export async function applyMigrations(location: DatabaseLocation): Promise<string[]> {
+  if ((await pendingMigrationNames(location)).length === 0) return [];
   const { engine, close } = await openSchemaEngine(location);
   try {
     return await applyWith(engine, location.provider);

@@ -49,3 +49,21 @@ export class InUseError extends Error {
     this.name = "InUseError";
   }
 }
+
+export class ConfirmationRequiredError extends Error {
+  constructor(readonly taskNames: string[]) {
+    super(`confirm: running ${taskNames.map((n) => JSON.stringify(n)).join(", ")} needs confirm: true`);
+    this.name = "ConfirmationRequiredError";
+  }
+}
+
+/** The object is in a state the operation does not apply to (e.g. pausing a completed task). */
+export class StateError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = "StateError";
+  }
+}

@@ -24,7 +24,7 @@ export const nameRule = z
 
 export const descriptionRule = z.string().max(limits.description, `must be at most ${limits.description} characters`);
 
-const tagRule = z
+export const tagRule = z
   .string()
   .trim()
   .min(1, "must not be empty")

@@ -20,6 +20,7 @@ const serviceFields = {
   targetDeviceIds: uniqueIds,
   targetPoolIds: uniqueIds,
   tags: tagsRule,
+  requiresConfirmation: z.boolean(),
 };
 
 const createServiceSchema = z.object({
@@ -29,6 +30,7 @@ const createServiceSchema = z.object({
   targetDeviceIds: serviceFields.targetDeviceIds.default([]),
   targetPoolIds: serviceFields.targetPoolIds.default([]),
   tags: serviceFields.tags.default([]),
+  requiresConfirmation: serviceFields.requiresConfirmation.default(false),
 });
 
 const updateServiceSchema = z.object(serviceFields).partial();

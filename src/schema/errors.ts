@@ -1,5 +1,5 @@
 import { builder } from "../builder.js";
-import { ConflictError, InUseError, NotFoundError, ValidationError, type FieldIssue } from "../domain/errors.js";
+import { ConfirmationRequiredError, ConflictError, InUseError, NotFoundError, StateError, ValidationError, type FieldIssue } from "../domain/errors.js";
 
 const ErrorInterface = builder.interfaceRef<Error>("Error").implement({
   description: "A problem with the request that the caller can fix.",
@@ -39,6 +39,20 @@ builder.objectType(InUseError, {
   description: "The object is still referred to by others and cannot be deleted.",
   interfaces: [ErrorInterface],
   fields: (t) => ({ field: t.exposeString("field"), usedBy: t.exposeStringList("usedBy") }),
+});
+
+builder.objectType(StateError, {
+  name: "StateError",
+  description: "The object is in a state the operation does not apply to; nothing was changed.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ field: t.exposeString("field") }),
+});
+
+builder.objectType(ConfirmationRequiredError, {
+  name: "ConfirmationRequiredError",
+  description: "A task (or its service) is marked dangerous: repeat with confirm: true. Nothing ran.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ taskNames: t.exposeStringList("taskNames") }),
 });
 
 /** The typed errors of a mutation that writes an entity with references. */

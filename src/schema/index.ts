@@ -4,5 +4,8 @@ import "./errors.js";
 import "./device.js";
 import "./pool.js";
 import "./service.js";
+import "./schedule.js";
+import "./run.js";
+import "./task.js";
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -23,6 +23,7 @@ export const Service = builder.prismaNode("Service", {
     config: t.expose("config", { type: "JSONObject" }),
     defaultPayload: t.expose("defaultPayload", { type: "JSONObject" }),
     tags: t.stringList({ select: { tags: { select: { name: true } } }, resolve: (service) => tagNames(service.tags) }),
+    requiresConfirmation: t.exposeBoolean("requiresConfirmation", { description: "Manual runs of its tasks need confirm: true." }),
     targetDevices: t.field({
       type: [Device],
       description: "Devices the service runs against when a task names no targets.",
@@ -78,6 +79,7 @@ const CreateServiceInput = builder.inputType("CreateServiceInput", {
     targetDeviceIds: t.idList(),
     targetPoolIds: t.idList(),
     tags: t.stringList(),
+    requiresConfirmation: t.boolean(),
   }),
 });
 
@@ -93,6 +95,7 @@ const UpdateServiceInput = builder.inputType("UpdateServiceInput", {
     targetDeviceIds: t.idList(),
     targetPoolIds: t.idList(),
     tags: t.stringList(),
+    requiresConfirmation: t.boolean(),
   }),
 });
 

@@ -17,7 +17,7 @@ export interface TestServer {
 }
 
 export function testConfig(databaseUrl: string): Config {
-  return { port: 0, host: "127.0.0.1", databaseUrl, logLevel: "silent", shutdownGraceSeconds: 5 };
+  return { port: 0, host: "127.0.0.1", databaseUrl, logLevel: "silent", shutdownGraceSeconds: 5, schedulerResyncSeconds: 1 };
 }
 
 /** Starts a server before the suite's tests and stops it (and drops its database) after. */

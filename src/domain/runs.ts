@@ -1,0 +1,26 @@
+// The shape of a Run, shared by the scheduler that claims runs and the executor that
+// carries them out: every status and trigger is named here and nowhere else.
+
+export const runTriggers = ["SCHEDULE", "MANUAL", "CATCHUP", "RETRY"] as const;
+export type RunTrigger = (typeof runTriggers)[number];
+
+export const runStatuses = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED"] as const;
+export type RunStatus = (typeof runStatuses)[number];
+
+/** Statuses of a run that has not finished: it blocks the next one under most overlap policies. */
+export const activeRunStatuses = ["QUEUED", "RUNNING"] as const satisfies readonly RunStatus[];
+
+/** A run as the scheduler creates it. */
+export interface NewRun {
+  id: string;
+  taskId: string;
+  trigger: RunTrigger;
+  status: Extract<RunStatus, "QUEUED" | "SKIPPED">;
+  scheduledFor: Date;
+  /** scheduledFor for occurrences of the schedule, null for manual runs and retries. */
+  occurrence: Date | null;
+  jitterMs: number;
+  reason: string | null;
+  payload: Record<string, unknown>;
+  claimedAt: Date;
+}

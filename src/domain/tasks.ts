@@ -1,0 +1,299 @@
+// The rules of tasks: what a valid task is, how its state moves, and when it runs next.
+// Every write bumps `version`, which the scheduler uses to advance a task only from what
+// it read (see src/scheduler/task-store.ts).
+import { v7 as uuidv7 } from "uuid";
+import { z } from "zod";
+import { Prisma, type DbClient } from "../db/database.js";
+import { isRecordMissing } from "../db/prisma-errors.js";
+import { nextOccurrence } from "../scheduler/time/index.js";
+import type { Schedule } from "../scheduler/time/schedule.js";
+import { assertDevicesExist } from "./devices.js";
+import { ConfirmationRequiredError, NotFoundError, StateError, ValidationError } from "./errors.js";
+import { descriptionRule, idListRule, jsonObjectRule, nameRule, parseInput, tagRule, tagsRule } from "./input-rules.js";
+import { withUniqueName } from "./names.js";
+import { assertPoolsExist } from "./pools.js";
+import type { NewRun } from "./runs.js";
+import { misfirePolicies, overlapPolicies, taskDefaults, type TaskState } from "./task-policies.js";
+import { assertValidSchedule, scheduleFromInput, scheduleFromJson, scheduleToJson } from "./task-schedule.js";
+import { createTags, replaceTags } from "./tags.js";
+
+export interface TaskDeps {
+  db: DbClient;
+  now: Date;
+}
+
+const uniqueIds = idListRule.transform((ids) => [...new Set(ids)]);
+const week = 7 * 86_400;
+
+const taskFields = {
+  name: nameRule,
+  description: descriptionRule,
+  serviceId: z.string(),
+  schedule: z.unknown(),
+  timezone: z.string(),
+  payload: jsonObjectRule,
+  tags: tagsRule,
+  targetDeviceIds: uniqueIds,
+  targetPoolIds: uniqueIds,
+  requiresConfirmation: z.boolean(),
+  misfirePolicy: z.enum(misfirePolicies),
+  misfireGraceSeconds: z.number().int().min(0).max(week, `must be at most ${week} (a week)`),
+  overlapPolicy: z.enum(overlapPolicies),
+  jitterSeconds: z.number().int().min(0).max(86_400, "must be at most 86400 (a day)"),
+  maxRuns: z.number().int().min(1, "must be at least 1").nullable(),
+};
+
+const createTaskSchema = z.object({
+  ...taskFields,
+  description: taskFields.description.default(""),
+  timezone: taskFields.timezone.default(taskDefaults.timezone),
+  payload: taskFields.payload.default({}),
+  tags: taskFields.tags.default([]),
+  targetDeviceIds: taskFields.targetDeviceIds.default([]),
+  targetPoolIds: taskFields.targetPoolIds.default([]),
+  requiresConfirmation: taskFields.requiresConfirmation.default(false),
+  misfirePolicy: taskFields.misfirePolicy.default(taskDefaults.misfirePolicy),
+  misfireGraceSeconds: taskFields.misfireGraceSeconds.default(taskDefaults.misfireGraceSeconds),
+  overlapPolicy: taskFields.overlapPolicy.default(taskDefaults.overlapPolicy),
+  jitterSeconds: taskFields.jitterSeconds.default(taskDefaults.jitterSeconds),
+  maxRuns: taskFields.maxRuns.default(null),
+});
+
+const updateTaskSchema = z.object(taskFields).partial();
+
+/** The first occurrence at or after `now`, or null when the series is over. */
+export function firstRunAt(schedule: Schedule, timezone: string, now: Date): Date | null {
+  return nextOccurrence(schedule, timezone, new Date(now.getTime() - 1));
+}
+
+async function assertReferencesExist(db: DbClient, refs: { serviceId?: string; targetDeviceIds?: string[]; targetPoolIds?: string[] }) {
+  if (refs.serviceId !== undefined && !(await db.service.findUnique({ where: { id: refs.serviceId }, select: { id: true } }))) {
+    throw new NotFoundError("input.serviceId", refs.serviceId, "Service");
+  }
+  if (refs.targetDeviceIds) await assertDevicesExist(db, refs.targetDeviceIds, "input.targetDeviceIds");
+  if (refs.targetPoolIds) await assertPoolsExist(db, refs.targetPoolIds, "input.targetPoolIds");
+}
+
+/** Creates a task, PAUSED unless `activate`; an active task must have an occurrence to come. */
+export async function createTask({ db, now }: TaskDeps, input: unknown, activate: boolean): Promise<string> {
+  const { schedule: scheduleInput, targetDeviceIds, targetPoolIds, tags, payload, ...fields } = parseInput(createTaskSchema, input);
+  const schedule = scheduleFromInput(scheduleInput, fields.timezone, now);
+  const nextRunAt = activate ? firstRunAt(schedule, fields.timezone, now) : null;
+  if (activate && !nextRunAt) throw ValidationError.of("input.schedule", "has no occurrence after now, so the task could never run");
+  await assertReferencesExist(db, { serviceId: fields.serviceId, targetDeviceIds, targetPoolIds });
+  const task = await withUniqueName("task", fields.name, () =>
+    db.task.create({
+      data: {
+        ...fields,
+        schedule: scheduleToJson(schedule),
+        payload: payload as Prisma.InputJsonObject,
+        state: activate ? "ACTIVE" : "PAUSED",
+        nextRunAt,
+        tags: createTags(tags),
+        targetDevices: { create: targetDeviceIds.map((deviceId) => ({ deviceId })) },
+        targetPools: { create: targetPoolIds.map((poolId) => ({ poolId })) },
+      },
+      select: { id: true },
+    }),
+  );
+  return task.id;
+}
+
+async function findTask(db: DbClient, id: string) {
+  const task = await db.task.findUnique({ where: { id } });
+  if (!task) throw new NotFoundError("input.id", id, "Task");
+  return task;
+}
+
+/** Applies any subset of fields at once; a new schedule or timezone reschedules an active task from now. */
+export async function updateTask({ db, now }: TaskDeps, id: string, input: unknown): Promise<void> {
+  const { schedule: scheduleInput, targetDeviceIds, targetPoolIds, tags, payload, ...fields } = parseInput(updateTaskSchema, input);
+  const current = await findTask(db, id);
+  const timezone = fields.timezone ?? current.timezone;
+  const timingChanged = scheduleInput !== undefined || fields.timezone !== undefined;
+  const schedule = scheduleInput !== undefined ? scheduleFromInput(scheduleInput, timezone, now) : scheduleFromJson(current.schedule);
+  if (scheduleInput === undefined && fields.timezone !== undefined) assertValidSchedule(schedule, timezone);
+  let nextRunAt = current.nextRunAt;
+  let state = current.state as TaskState;
+  if (timingChanged && state !== "PAUSED") {
+    nextRunAt = firstRunAt(schedule, timezone, now);
+    state = nextRunAt ? "ACTIVE" : "COMPLETED";
+  }
+  await assertReferencesExist(db, { serviceId: fields.serviceId, targetDeviceIds, targetPoolIds });
+  try {
+    await withUniqueName("task", fields.name, () =>
+      db.task.update({
+        where: { id },
+        data: {
+          ...fields,
+          ...(scheduleInput !== undefined && { schedule: scheduleToJson(schedule) }),
+          ...(payload && { payload: payload as Prisma.InputJsonObject }),
+          ...(tags && { tags: replaceTags(tags) }),
+          ...(targetDeviceIds && { targetDevices: { deleteMany: {}, create: targetDeviceIds.map((deviceId) => ({ deviceId })) } }),
+          ...(targetPoolIds && { targetPools: { deleteMany: {}, create: targetPoolIds.map((poolId) => ({ poolId })) } }),
+          nextRunAt,
+          state,
+          version: { increment: 1 },
+        },
+        select: { id: true },
+      }),
+    );
+  } catch (error) {
+    if (isRecordMissing(error)) throw new NotFoundError("input.id", id, "Task");
+    throw error;
+  }
+}
+
+/** A PAUSED copy with the same settings, targets and tags, named "<name> (copy)" unless a name is given. */
+export async function duplicateTask({ db }: TaskDeps, id: string, name: string | null | undefined): Promise<string> {
+  const source = await db.task.findUnique({
+    where: { id },
+    include: { tags: true, targetDevices: true, targetPools: true },
+  });
+  if (!source) throw new NotFoundError("input.id", id, "Task");
+  const copyName = name != null ? parseInput(nameRule, name, "input.name") : await freeCopyName(db, source.name);
+  const { id: _id, tags, targetDevices, targetPools, createdAt: _c, updatedAt: _u, ...settings } = source;
+  const copy = await withUniqueName("task", copyName, () =>
+    db.task.create({
+      data: {
+        ...settings,
+        name: copyName,
+        schedule: settings.schedule as Prisma.InputJsonObject,
+        payload: settings.payload as Prisma.InputJsonObject,
+        state: "PAUSED",
+        pauseNote: null,
+        pausedAt: null,
+        nextRunAt: null,
+        lastRunAt: null,
+        lastRunStatus: null,
+        scheduledRunCount: 0,
+        version: 0,
+        tags: createTags(tags.map((t) => t.name)),
+        targetDevices: { create: targetDevices.map(({ deviceId }) => ({ deviceId })) },
+        targetPools: { create: targetPools.map(({ poolId }) => ({ poolId })) },
+      },
+      select: { id: true },
+    }),
+  );
+  return copy.id;
+}
+
+async function freeCopyName(db: DbClient, name: string): Promise<string> {
+  const base = `${name} (copy`;
+  const taken = new Set((await db.task.findMany({ where: { name: { startsWith: base } }, select: { name: true } })).map((t) => t.name));
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? `${base})` : `${base} ${n})`;
+    if (!taken.has(candidate)) return candidate;
+  }
+}
+
+export async function deleteTask({ db }: TaskDeps, id: string): Promise<void> {
+  try {
+    await db.task.delete({ where: { id } });
+  } catch (error) {
+    if (isRecordMissing(error)) throw new NotFoundError("input.id", id, "Task");
+    throw error;
+  }
+}
+
+const pauseData = (note: string | null | undefined, now: Date) => ({
+  state: "PAUSED",
+  pauseNote: note ?? null,
+  pausedAt: now,
+  nextRunAt: null,
+  version: { increment: 1 },
+});
+
+const pauseNoteRule = descriptionRule.nullish();
+
+/** Stops an active task from firing; pausing a paused task only replaces its note. */
+export async function pauseTask({ db, now }: TaskDeps, id: string, note: string | null | undefined): Promise<void> {
+  const validNote = parseInput(pauseNoteRule, note, "input.note");
+  const task = await findTask(db, id);
+  if (task.state === "COMPLETED") throw new StateError("input.id", "the task has completed; edit its schedule or resume it instead");
+  await db.task.update({ where: { id }, data: pauseData(validNote, now) });
+}
+
+/**
+ * Schedules a paused or completed task again from now: occurrences that passed meanwhile
+ * are not misfires. With nothing left to run (past end, maxRuns reached) it is COMPLETED.
+ */
+export async function resumeTask({ db, now }: TaskDeps, id: string): Promise<TaskState> {
+  const task = await findTask(db, id);
+  if (task.state === "ACTIVE") return "ACTIVE";
+  const exhausted = task.maxRuns !== null && task.scheduledRunCount >= task.maxRuns;
+  const nextRunAt = exhausted ? null : firstRunAt(scheduleFromJson(task.schedule), task.timezone, now);
+  const state: TaskState = nextRunAt ? "ACTIVE" : "COMPLETED";
+  await db.task.update({
+    where: { id },
+    data: { state, nextRunAt, pauseNote: null, pausedAt: null, version: { increment: 1 } },
+  });
+  return state;
+}
+
+const runnableTask = { id: true, name: true, payload: true, requiresConfirmation: true, service: { select: { requiresConfirmation: true, defaultPayload: true } } } as const;
+type RunnableTask = Prisma.TaskGetPayload<{ select: typeof runnableTask }>;
+
+/** The payload a run gets: the task's keys over the service's defaults. */
+export const mergedPayload = (servicePayload: unknown, taskPayload: unknown): Record<string, unknown> => ({
+  ...(servicePayload as Record<string, unknown>),
+  ...(taskPayload as Record<string, unknown>),
+});
+
+function manualRun(task: RunnableTask, now: Date): NewRun {
+  return {
+    id: uuidv7(),
+    taskId: task.id,
+    trigger: "MANUAL",
+    status: "QUEUED",
+    scheduledFor: now,
+    occurrence: null,
+    jitterMs: 0,
+    reason: null,
+    payload: mergedPayload(task.service.defaultPayload, task.payload),
+    claimedAt: now,
+  };
+}
+
+/**
+ * Queues runs of the tasks now, whatever their state. If any of them (or its service)
+ * requires confirmation and `confirm` is not true, nothing is queued.
+ */
+async function runNow({ db, now }: TaskDeps, tasks: RunnableTask[], confirm: boolean): Promise<NewRun[]> {
+  const unconfirmed = tasks.filter((t) => t.requiresConfirmation || t.service.requiresConfirmation);
+  if (unconfirmed.length > 0 && !confirm) throw new ConfirmationRequiredError(unconfirmed.map((t) => t.name));
+  const runs = tasks.map((task) => manualRun(task, now));
+  await db.run.createMany({ data: runs.map((run) => ({ ...run, payload: run.payload as Prisma.InputJsonObject })) });
+  return runs;
+}
+
+export async function runTask(deps: TaskDeps, id: string, confirm: boolean): Promise<NewRun> {
+  const task = await deps.db.task.findUnique({ where: { id }, select: runnableTask });
+  if (!task) throw new NotFoundError("input.id", id, "Task");
+  const [run] = await runNow(deps, [task], confirm);
+  return run!;
+}
+
+const taggedWith = (tag: string) => ({ tags: { some: { name: tag } } });
+
+export async function runTasksByTag(deps: TaskDeps, tag: string, confirm: boolean): Promise<NewRun[]> {
+  const tasks = await deps.db.task.findMany({ where: taggedWith(parseInput(tagRule, tag, "input.tag")), select: runnableTask, orderBy: { name: "asc" } });
+  return runNow(deps, tasks, confirm);
+}
+
+/** Pauses the active tasks carrying the tag; returns their ids. */
+export async function pauseTasksByTag({ db, now }: TaskDeps, tag: string, note: string | null | undefined): Promise<string[]> {
+  const validNote = parseInput(pauseNoteRule, note, "input.note");
+  return db.$transaction(async (tx) => {
+    const ids = (await tx.task.findMany({ where: { ...taggedWith(parseInput(tagRule, tag, "input.tag")), state: "ACTIVE" }, select: { id: true } })).map((t) => t.id);
+    await tx.task.updateMany({ where: { id: { in: ids } }, data: pauseData(validNote, now) });
+    return ids;
+  });
+}
+
+/** Resumes the paused tasks carrying the tag; returns their ids. */
+export async function resumeTasksByTag(deps: TaskDeps, tag: string): Promise<string[]> {
+  const paused = await deps.db.task.findMany({ where: { ...taggedWith(parseInput(tagRule, tag, "input.tag")), state: "PAUSED" }, select: { id: true } });
+  for (const { id } of paused) await resumeTask(deps, id);
+  return paused.map((t) => t.id);
+}

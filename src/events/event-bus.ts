@@ -1,0 +1,30 @@
+// In-process events between the API, the scheduler and (later) the executor and the live
+// subscriptions. Listeners run synchronously and must not throw.
+import { EventEmitter } from "node:events";
+import type { NewRun } from "../domain/runs.js";
+
+export const taskChanges = ["CREATED", "UPDATED", "PAUSED", "RESUMED", "COMPLETED", "DELETED"] as const;
+export type TaskChange = (typeof taskChanges)[number];
+
+export interface CronlineEvents {
+  /** A task was written by the API or completed by the scheduler. */
+  taskChanged: { taskId: string; change: TaskChange };
+  /** Runs were created (QUEUED ones wait for the executor; SKIPPED ones are records). */
+  runsCreated: { runs: NewRun[] };
+  /** Active runs of these tasks must stop: a newer occurrence replaces them (CANCEL_PREVIOUS). */
+  runsSuperseded: { taskIds: string[] };
+}
+
+export class EventBus {
+  readonly #emitter = new EventEmitter().setMaxListeners(0);
+
+  emit<K extends keyof CronlineEvents>(event: K, payload: CronlineEvents[K]): void {
+    this.#emitter.emit(event, payload);
+  }
+
+  /** Subscribes; returns the function that unsubscribes. */
+  on<K extends keyof CronlineEvents>(event: K, listener: (payload: CronlineEvents[K]) => void): () => void {
+    this.#emitter.on(event, listener);
+    return () => this.#emitter.off(event, listener);
+  }
+}

@@ -1,0 +1,224 @@
+// The in-process scheduler: keeps every active task in a FireQueue, wakes when the earliest
+// is due, plans the fires (fire-plan.ts) and claims them in one transaction (task-store.ts).
+// The database is the truth: a claim that loses to another process or to an API write
+// reloads the task and carries on from what it finds.
+import { v7 as uuidv7 } from "uuid";
+import type { NewRun } from "../domain/runs.js";
+import type { EventBus } from "../events/event-bus.js";
+import type { Logger } from "../logger.js";
+import { planFire } from "./fire-plan.js";
+import { FireQueue } from "./fire-queue.js";
+import { applyJitter } from "./time/index.js";
+import type { CachedTask, Claim, TaskStore } from "./task-store.js";
+
+export interface SchedulerOptions {
+  store: TaskStore;
+  events: EventBus;
+  logger: Logger;
+  /** Epoch milliseconds now; tests pass a fake clock. */
+  now?: () => number;
+  /** [0, 1); drives jitter. */
+  random?: () => number;
+  /** How often to look for tasks changed by other processes. */
+  resyncIntervalMs?: number;
+}
+
+/**
+ * Timers never wait longer than this: a long wait is re-armed, so a suspended machine or a
+ * clock step is noticed within this time, and no timer exceeds Node's 32-bit limit.
+ */
+const maxTimerMs = 30_000;
+
+export class Scheduler {
+  readonly #store: TaskStore;
+  readonly #events: EventBus;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #resyncIntervalMs: number;
+  readonly #queue = new FireQueue();
+  readonly #tasks = new Map<string, CachedTask>();
+  /** Jitter of each task's next fire, recorded in the run it creates. */
+  readonly #jitter = new Map<string, number>();
+  readonly #pendingReloads = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #resyncTimer: NodeJS.Timeout | undefined;
+  #lastResync = 0;
+  #busy: Promise<void> | undefined;
+  #wakeAgain = false;
+  #stopped = true;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(options: SchedulerOptions) {
+    this.#store = options.store;
+    this.#events = options.events;
+    this.#logger = options.logger.child({ component: "scheduler" });
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#resyncIntervalMs = options.resyncIntervalMs ?? 10_000;
+  }
+
+  /** Number of tasks waiting to fire. */
+  get size(): number {
+    return this.#queue.size;
+  }
+
+  /** When a task will fire next (after jitter), or undefined if it is not scheduled here. */
+  fireTimeOf(taskId: string): number | undefined {
+    const task = this.#tasks.get(taskId);
+    return task ? task.nextRunAt.getTime() + (this.#jitter.get(taskId) ?? 0) : undefined;
+  }
+
+  async start(): Promise<void> {
+    this.#stopped = false;
+    this.#lastResync = this.#now();
+    const tasks = await this.#store.loadActiveTasks();
+    for (const task of tasks) this.#schedule(task);
+    this.#unsubscribe = this.#events.on("taskChanged", ({ taskId }) => this.reload([taskId]));
+    this.#resyncTimer = setInterval(() => this.#resync(), this.#resyncIntervalMs);
+    this.#resyncTimer.unref();
+    this.#logger.info({ tasks: tasks.length }, "scheduler started");
+    this.#wake();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    clearInterval(this.#resyncTimer);
+    this.#unsubscribe?.();
+    await this.#busy;
+  }
+
+  /** Looks at the clock now, fires what is due, and resolves when that is done. */
+  async checkNow(): Promise<void> {
+    this.#wake();
+    while (this.#busy) await this.#busy;
+  }
+
+  /** Re-reads these tasks from the database at the next wake-up (at once). */
+  reload(taskIds: string[]): void {
+    for (const id of taskIds) this.#pendingReloads.add(id);
+    this.#wake();
+  }
+
+  #schedule(task: CachedTask): void {
+    const { fireAt, jitterMs } = applyJitter(task.nextRunAt, task.jitterSeconds, this.#random);
+    this.#tasks.set(task.id, task);
+    this.#jitter.set(task.id, jitterMs);
+    this.#queue.set(task.id, fireAt.getTime());
+  }
+
+  #unschedule(taskId: string): void {
+    this.#tasks.delete(taskId);
+    this.#jitter.delete(taskId);
+    this.#queue.delete(taskId);
+  }
+
+  /** Runs a cycle now, or right after the one in progress. */
+  #wake(): void {
+    if (this.#stopped) return;
+    if (this.#busy) {
+      this.#wakeAgain = true;
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#busy = this.#cycle()
+      .catch((error: unknown) => this.#logger.error({ err: error }, "scheduler cycle failed; retrying"))
+      .finally(() => {
+        this.#busy = undefined;
+        if (this.#wakeAgain) {
+          this.#wakeAgain = false;
+          this.#wake();
+        } else {
+          this.#arm();
+        }
+      });
+  }
+
+  #arm(): void {
+    if (this.#stopped) return;
+    const next = this.#queue.peekTime();
+    const delay = next === undefined ? maxTimerMs : Math.min(Math.max(next - this.#now(), 0), maxTimerMs);
+    this.#timer = setTimeout(() => this.#wake(), delay);
+  }
+
+  async #cycle(): Promise<void> {
+    if (this.#pendingReloads.size > 0) {
+      const ids = [...this.#pendingReloads];
+      this.#pendingReloads.clear();
+      await this.#reloadNow(ids);
+    }
+    const now = this.#now();
+    const due = this.#queue.popDue(now);
+    if (due.length > 0) await this.#fire(due, now);
+  }
+
+  async #reloadNow(ids: string[]): Promise<void> {
+    for (const [id, task] of await this.#store.loadTasks(ids)) {
+      if (task) this.#schedule(task);
+      else this.#unschedule(id);
+    }
+  }
+
+  async #fire(taskIds: string[], now: number): Promise<void> {
+    const tasks = taskIds.flatMap((id) => this.#tasks.get(id) ?? []);
+    const active = await this.#store.activeRuns(tasks.filter((t) => t.overlapPolicy !== "ALLOW").map((t) => t.id));
+    const claimedAt = new Date(now);
+    const claims: Claim[] = tasks.map((task) => {
+      const plan = planFire(task, claimedAt, active.get(task.id) ?? { queued: 0, running: 0 });
+      const jitterMs = this.#jitter.get(task.id) ?? 0;
+      const runs = plan.runs.map(
+        (run, index): NewRun => ({
+          id: uuidv7(),
+          taskId: task.id,
+          trigger: run.trigger,
+          status: run.status,
+          scheduledFor: run.occurrence,
+          occurrence: run.occurrence,
+          jitterMs: index === 0 ? jitterMs : 0,
+          reason: run.reason,
+          payload: task.payload,
+          claimedAt,
+        }),
+      );
+      if (plan.unrecordedSkips > 0) {
+        this.#logger.warn({ taskId: task.id, unrecorded: plan.unrecordedSkips }, "too many missed occurrences to record each one");
+      }
+      return { task, plan, runs };
+    });
+
+    const { claimed, created } = await this.#store.applyClaims(claims);
+    const lost: string[] = [];
+    for (const { task, plan } of claims) {
+      if (!claimed.has(task.id)) {
+        lost.push(task.id);
+        continue;
+      }
+      if (plan.nextRunAt) {
+        this.#schedule({ ...task, version: task.version + 1, nextRunAt: plan.nextRunAt, scheduledRunCount: task.scheduledRunCount + plan.queued });
+      } else {
+        this.#unschedule(task.id);
+        this.#events.emit("taskChanged", { taskId: task.id, change: "COMPLETED" });
+      }
+    }
+    if (lost.length > 0) {
+      this.#logger.debug({ tasks: lost.length }, "tasks changed elsewhere; reloading");
+      await this.#reloadNow(lost);
+    }
+    const superseded = claims.filter((c) => claimed.has(c.task.id) && c.plan.supersedeActiveRuns).map((c) => c.task.id);
+    if (superseded.length > 0) this.#events.emit("runsSuperseded", { taskIds: superseded });
+    if (created.length > 0) this.#events.emit("runsCreated", { runs: created });
+  }
+
+  async #resync(): Promise<void> {
+    const since = this.#lastResync;
+    this.#lastResync = this.#now();
+    try {
+      // A margin covers writes committed with a timestamp taken just before the last look.
+      const changed = await this.#store.changedSince(new Date(since - 2_000));
+      if (changed.length > 0) this.reload(changed);
+    } catch (error) {
+      this.#logger.warn({ err: error }, "could not look for changed tasks");
+    }
+  }
+}

@@ -1,0 +1,34 @@
+// The schedule kinds as the scheduler computes with them. Instants are Dates (absolute);
+// wall-clock fields (timeOfDay, excludedDates, cron fields) are read in the task's time zone.
+
+export type Weekday = "MONDAY" | "TUESDAY" | "WEDNESDAY" | "THURSDAY" | "FRIDAY" | "SATURDAY" | "SUNDAY";
+
+export type CalendarRule =
+  | { kind: "DAILY" }
+  | { kind: "WEEKLY"; weekdays: Weekday[] }
+  /** 1..31, or -1..-31 counted from the end of the month; months without that day are skipped. */
+  | { kind: "MONTHLY_DAY"; day: number }
+  /** "2nd Tuesday" (2), "last Friday" (-1); months without a 5th such day are skipped. */
+  | { kind: "MONTHLY_WEEKDAY"; ordinal: 1 | 2 | 3 | 4 | 5 | -1; weekday: Weekday };
+
+export type Schedule =
+  /** Every frequencySeconds from startAt in absolute time; without a frequency, once at startAt. */
+  | { kind: "STANDARD"; startAt: Date; frequencySeconds: number | null; endAt: Date | null }
+  | { kind: "CRON"; expression: string; startAt: Date | null; endAt: Date | null }
+  | { kind: "ONCE"; at: Date }
+  | {
+      kind: "CALENDAR";
+      rule: CalendarRule;
+      /** "HH:MM" or "HH:MM:SS", local time. */
+      timeOfDay: string;
+      /** Local dates "YYYY-MM-DD" on which the occurrence is skipped. */
+      excludedDates: string[];
+      startAt: Date | null;
+      endAt: Date | null;
+    };
+
+export interface ScheduleIssue {
+  /** Path relative to the schedule input (`cron.expression`, `calendar.day`), or `timezone`. */
+  field: string;
+  message: string;
+}

@@ -1,0 +1,340 @@
+import { builder } from "../builder.js";
+import { ConfirmationRequiredError, StateError } from "../domain/errors.js";
+import type { MisfirePolicyName, OverlapPolicy as OverlapPolicyName, TaskState as TaskStateName } from "../domain/task-policies.js";
+import type { RunStatus as RunStatusName } from "../domain/runs.js";
+import { scheduleFromJson } from "../domain/task-schedule.js";
+import {
+  createTask,
+  deleteTask,
+  duplicateTask,
+  pauseTask,
+  pauseTasksByTag,
+  resumeTask,
+  resumeTasksByTag,
+  runTask,
+  runTasksByTag,
+  updateTask,
+  type TaskDeps,
+} from "../domain/tasks.js";
+import { tagNames } from "../domain/tags.js";
+import type { Context } from "../context.js";
+import { Device } from "./device.js";
+import { deleteErrors, writeErrors } from "./errors.js";
+import { localId, localIds } from "./global-id.js";
+import { nameContains, OrderDirection } from "./listing.js";
+import { Pool } from "./pool.js";
+import { Run, RunStatus } from "./run.js";
+import { ScheduleInput, ScheduleRef } from "./schedule.js";
+
+const TaskState = builder.enumType("TaskState", {
+  values: {
+    // Keys match taskStates in src/domain/task-policies.ts.
+    ACTIVE: { description: "Scheduled: fires at nextRunAt." },
+    PAUSED: { description: "Not firing until resumed; can still be run by hand." },
+    COMPLETED: { description: "The schedule has no occurrence left (endAt passed, maxRuns reached, one-shot done)." },
+  },
+});
+const MisfirePolicy = builder.enumType("MisfirePolicy", {
+  description: "What to do with occurrences missed (server down, loop late) beyond the grace period.",
+  values: {
+    SKIP: { description: "Record each as a SKIPPED run; run none." },
+    RUN_ONCE: { description: "Run the latest once; record the others as skipped." },
+    RUN_ALL: { description: "Run each, up to the latest 100; record the rest as skipped." },
+  },
+});
+const OverlapPolicy = builder.enumType("OverlapPolicy", {
+  description: "What an occurrence does while a previous run of the task is still queued or running.",
+  values: {
+    SKIP: { description: "Record it as skipped." },
+    BUFFER_ONE: { description: "Queue it unless one is already waiting." },
+    BUFFER_ALL: { description: "Queue it; runs go one after the other." },
+    CANCEL_PREVIOUS: { description: "Cancel the active run and queue this one." },
+    ALLOW: { description: "Queue it to run alongside." },
+  },
+});
+const secondsUntil = (instant: Date | null, now: Date) => (instant ? Math.max(0, Math.ceil((instant.getTime() - now.getTime()) / 1000)) : null);
+
+export const Task = builder.prismaNode("Task", {
+  id: { field: "id" },
+  description: "A service to run against targets on a schedule.",
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    description: t.exposeString("description"),
+    service: t.relation("service"),
+    schedule: t.field({ type: ScheduleRef, select: { schedule: true }, resolve: (task) => scheduleFromJson(task.schedule) }),
+    timezone: t.exposeString("timezone", { description: "IANA time zone the schedule's wall-clock times are in." }),
+    payload: t.expose("payload", { type: "JSONObject", description: "Merged over the service's default payload (top-level keys)." }),
+    tags: t.stringList({ select: { tags: { select: { name: true } } }, resolve: (task) => tagNames(task.tags) }),
+    targetDevices: t.field({
+      type: [Device],
+      description: "With targetPools, replaces the service's default targets when not empty.",
+      select: (_args, _ctx, nestedSelection) => ({ targetDevices: { select: { device: nestedSelection(true) }, orderBy: { device: { name: "asc" } } } }),
+      resolve: (task) => task.targetDevices.map((target) => target.device),
+    }),
+    targetPools: t.field({
+      type: [Pool],
+      select: (_args, _ctx, nestedSelection) => ({ targetPools: { select: { pool: nestedSelection(true) }, orderBy: { pool: { name: "asc" } } } }),
+      resolve: (task) => task.targetPools.map((target) => target.pool),
+    }),
+    requiresConfirmation: t.exposeBoolean("requiresConfirmation"),
+    state: t.field({ type: TaskState, select: { state: true }, resolve: (task) => task.state as TaskStateName }),
+    pauseNote: t.exposeString("pauseNote", { nullable: true }),
+    pausedAt: t.expose("pausedAt", { type: "DateTime", nullable: true }),
+    misfirePolicy: t.field({ type: MisfirePolicy, select: { misfirePolicy: true }, resolve: (task) => task.misfirePolicy as MisfirePolicyName }),
+    misfireGraceSeconds: t.exposeInt("misfireGraceSeconds"),
+    overlapPolicy: t.field({ type: OverlapPolicy, select: { overlapPolicy: true }, resolve: (task) => task.overlapPolicy as OverlapPolicyName }),
+    jitterSeconds: t.exposeInt("jitterSeconds"),
+    maxRuns: t.exposeInt("maxRuns", { nullable: true }),
+    runCount: t.exposeInt("scheduledRunCount", { description: "Runs queued by the schedule so far (what maxRuns counts)." }),
+    nextRunAt: t.expose("nextRunAt", { type: "DateTime", nullable: true, description: "The next occurrence, before jitter; null unless ACTIVE." }),
+    secondsUntilNextRun: t.int({ nullable: true, select: { nextRunAt: true }, resolve: (task, _args, ctx) => secondsUntil(task.nextRunAt, ctx.now) }),
+    lastRunAt: t.expose("lastRunAt", { type: "DateTime", nullable: true }),
+    lastRunStatus: t.field({ type: RunStatus, nullable: true, select: { lastRunStatus: true }, resolve: (task) => task.lastRunStatus as RunStatusName | null }),
+    runs: t.relatedConnection("runs", {
+      cursor: "id",
+      description: "This task's runs, newest first.",
+      query: { orderBy: [{ claimedAt: "desc" }, { id: "desc" }] },
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+  }),
+});
+
+const TaskOrderField = builder.enumType("TaskOrderField", { values: ["NAME", "NEXT_RUN_AT", "CREATED_AT", "UPDATED_AT"] as const });
+
+const TaskOrderInput = builder.inputType("TaskOrderInput", {
+  description: "Sort order; tasks without a next run come last; ties are broken by id.",
+  fields: (t) => ({
+    field: t.field({ type: TaskOrderField, required: true }),
+    direction: t.field({ type: OrderDirection, defaultValue: "ASC", required: true }),
+  }),
+});
+
+const TaskFilter = builder.inputType("TaskFilter", {
+  fields: (t) => ({
+    states: t.field({ type: [TaskState] }),
+    tag: t.string(),
+    serviceId: t.id(),
+    nameContains: t.string({ description: "Case-insensitive substring of the name." }),
+  }),
+});
+
+type TaskFilterValue = typeof TaskFilter.$inferInput | null | undefined;
+
+function taskWhere(ctx: Context, filter: TaskFilterValue) {
+  return {
+    ...(filter?.states && { state: { in: filter.states } }),
+    ...(filter?.tag && { tags: { some: { name: filter.tag } } }),
+    ...(filter?.serviceId && { serviceId: localId(String(filter.serviceId), "Service", "filter.serviceId") }),
+    ...(filter?.nameContains && { name: nameContains(ctx.provider, filter.nameContains) }),
+  };
+}
+
+function taskOrder(order: typeof TaskOrderInput.$inferInput | null | undefined) {
+  const sort = order?.direction === "DESC" ? ("desc" as const) : ("asc" as const);
+  const first = {
+    NAME: { name: sort },
+    NEXT_RUN_AT: { nextRunAt: { sort, nulls: "last" as const } },
+    CREATED_AT: { createdAt: sort },
+    UPDATED_AT: { updatedAt: sort },
+  }[order?.field ?? "NAME"];
+  return [first, { id: sort }];
+}
+
+builder.queryField("tasks", (t) =>
+  t.prismaConnection({
+    type: "Task",
+    cursor: "id",
+    args: { filter: t.arg({ type: TaskFilter }), orderBy: t.arg({ type: TaskOrderInput }) },
+    totalCount: (_parent, args, ctx) => ctx.db.task.count({ where: taskWhere(ctx, args.filter) }),
+    resolve: (query, _parent, args, ctx) => ctx.db.task.findMany({ ...query, where: taskWhere(ctx, args.filter), orderBy: taskOrder(args.orderBy) }),
+  }),
+);
+
+const CreateTaskInput = builder.inputType("CreateTaskInput", {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    description: t.string(),
+    serviceId: t.id({ required: true }),
+    schedule: t.field({ type: ScheduleInput, required: true }),
+    timezone: t.string({ description: "IANA time zone, default UTC." }),
+    targetDeviceIds: t.idList(),
+    targetPoolIds: t.idList(),
+    payload: t.field({ type: "JSONObject" }),
+    tags: t.stringList(),
+    requiresConfirmation: t.boolean(),
+    misfirePolicy: t.field({ type: MisfirePolicy }),
+    misfireGraceSeconds: t.int({ description: "Lateness tolerated before an occurrence counts as missed; default 60." }),
+    overlapPolicy: t.field({ type: OverlapPolicy }),
+    jitterSeconds: t.int({ description: "Random delay of 0..N seconds added to each occurrence." }),
+    maxRuns: t.int({ description: "Complete the task after this many scheduled runs." }),
+  }),
+});
+
+const UpdateTaskInput = builder.inputType("UpdateTaskInput", {
+  description: "Fields left out keep their value; lists replace the set. Takes effect at once.",
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    description: t.string(),
+    serviceId: t.id(),
+    schedule: t.field({ type: ScheduleInput }),
+    timezone: t.string(),
+    targetDeviceIds: t.idList(),
+    targetPoolIds: t.idList(),
+    payload: t.field({ type: "JSONObject" }),
+    tags: t.stringList(),
+    requiresConfirmation: t.boolean(),
+    misfirePolicy: t.field({ type: MisfirePolicy }),
+    misfireGraceSeconds: t.int(),
+    overlapPolicy: t.field({ type: OverlapPolicy }),
+    jitterSeconds: t.int(),
+    maxRuns: t.int(),
+  }),
+});
+
+const TaskIdInput = builder.inputType("TaskIdInput", { fields: (t) => ({ id: t.id({ required: true }) }) });
+const DuplicateTaskInput = builder.inputType("DuplicateTaskInput", {
+  fields: (t) => ({ id: t.id({ required: true }), name: t.string({ description: 'Default: "<name> (copy)".' }) }),
+});
+const PauseTaskInput = builder.inputType("PauseTaskInput", { fields: (t) => ({ id: t.id({ required: true }), note: t.string() }) });
+const RunTaskInput = builder.inputType("RunTaskInput", {
+  fields: (t) => ({ id: t.id({ required: true }), confirm: t.boolean({ defaultValue: false, required: true }) }),
+});
+const PauseTasksInput = builder.inputType("PauseTasksInput", { fields: (t) => ({ tag: t.string({ required: true }), note: t.string() }) });
+const ResumeTasksInput = builder.inputType("ResumeTasksInput", { fields: (t) => ({ tag: t.string({ required: true }) }) });
+const RunTasksInput = builder.inputType("RunTasksInput", {
+  fields: (t) => ({ tag: t.string({ required: true }), confirm: t.boolean({ defaultValue: false, required: true }) }),
+});
+
+const deps = (ctx: Context): TaskDeps => ({ db: ctx.db, now: ctx.now });
+
+function withLocalReferences<T extends { serviceId?: string | number | null; targetDeviceIds?: readonly (string | number)[] | null; targetPoolIds?: readonly (string | number)[] | null }>(
+  input: T,
+) {
+  return {
+    ...input,
+    ...(input.serviceId != null && { serviceId: localId(String(input.serviceId), "Service", "input.serviceId") }),
+    ...(input.targetDeviceIds && { targetDeviceIds: localIds(input.targetDeviceIds.map(String), "Device", "input.targetDeviceIds") }),
+    ...(input.targetPoolIds && { targetPoolIds: localIds(input.targetPoolIds.map(String), "Pool", "input.targetPoolIds") }),
+  };
+}
+
+const taskId = (id: string | number) => localId(String(id), "Task", "input.id");
+const taskErrors = [...writeErrors, StateError];
+
+builder.mutationFields((t) => ({
+  createTask: t.prismaField({
+    type: "Task",
+    description: "Creates a task, PAUSED unless `schedule: true`.",
+    args: {
+      input: t.arg({ type: CreateTaskInput, required: true }),
+      schedule: t.arg.boolean({ defaultValue: false, required: true, description: "Start scheduling it at once." }),
+    },
+    errors: { types: writeErrors, dataField: { name: "task" } },
+    resolve: async (query, _parent, { input, schedule }, ctx) => {
+      const id = await createTask(deps(ctx), withLocalReferences(input), schedule);
+      ctx.events.emit("taskChanged", { taskId: id, change: "CREATED" });
+      return ctx.db.task.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+  updateTask: t.prismaField({
+    type: "Task",
+    args: { input: t.arg({ type: UpdateTaskInput, required: true }) },
+    errors: { types: writeErrors, dataField: { name: "task" } },
+    resolve: async (query, _parent, { input: { id: globalId, ...changes } }, ctx) => {
+      const id = taskId(globalId);
+      await updateTask(deps(ctx), id, withLocalReferences(changes));
+      ctx.events.emit("taskChanged", { taskId: id, change: "UPDATED" });
+      return ctx.db.task.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+  duplicateTask: t.prismaField({
+    type: "Task",
+    description: "Copies a task with its settings, targets and tags; the copy is PAUSED.",
+    args: { input: t.arg({ type: DuplicateTaskInput, required: true }) },
+    errors: { types: writeErrors, dataField: { name: "task" } },
+    resolve: async (query, _parent, { input }, ctx) => {
+      const id = await duplicateTask(deps(ctx), taskId(input.id), input.name);
+      ctx.events.emit("taskChanged", { taskId: id, change: "CREATED" });
+      return ctx.db.task.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+  deleteTask: t.id({
+    args: { input: t.arg({ type: TaskIdInput, required: true }) },
+    errors: { types: deleteErrors, dataField: { name: "deletedId" } },
+    resolve: async (_parent, { input }, ctx) => {
+      const id = taskId(input.id);
+      await deleteTask(deps(ctx), id);
+      ctx.events.emit("taskChanged", { taskId: id, change: "DELETED" });
+      return input.id;
+    },
+  }),
+  pauseTask: t.prismaField({
+    type: "Task",
+    args: { input: t.arg({ type: PauseTaskInput, required: true }) },
+    errors: { types: taskErrors, dataField: { name: "task" } },
+    resolve: async (query, _parent, { input }, ctx) => {
+      const id = taskId(input.id);
+      await pauseTask(deps(ctx), id, input.note);
+      ctx.events.emit("taskChanged", { taskId: id, change: "PAUSED" });
+      return ctx.db.task.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+  resumeTask: t.prismaField({
+    type: "Task",
+    description: "Schedules the task again from now; it is COMPLETED instead when nothing is left to run.",
+    args: { input: t.arg({ type: TaskIdInput, required: true }) },
+    errors: { types: taskErrors, dataField: { name: "task" } },
+    resolve: async (query, _parent, { input }, ctx) => {
+      const id = taskId(input.id);
+      const state = await resumeTask(deps(ctx), id);
+      ctx.events.emit("taskChanged", { taskId: id, change: state === "ACTIVE" ? "RESUMED" : "COMPLETED" });
+      return ctx.db.task.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+  runTask: t.prismaField({
+    type: "Run",
+    description: "Queues a run now, also while paused. Needs confirm: true when the task or its service requires confirmation.",
+    args: { input: t.arg({ type: RunTaskInput, required: true }) },
+    errors: { types: [...writeErrors, ConfirmationRequiredError], dataField: { name: "run" } },
+    resolve: async (query, _parent, { input }, ctx) => {
+      const run = await runTask(deps(ctx), taskId(input.id), input.confirm);
+      ctx.events.emit("runsCreated", { runs: [run] });
+      return ctx.db.run.findUniqueOrThrow({ ...query, where: { id: run.id } });
+    },
+  }),
+  pauseTasks: t.prismaField({
+    type: ["Task"],
+    description: "Pauses every active task carrying the tag; returns them.",
+    args: { input: t.arg({ type: PauseTasksInput, required: true }) },
+    errors: { types: [...writeErrors], dataField: { name: "tasks" } },
+    resolve: async (query, _parent, { input }, ctx) => {
+      const ids = await pauseTasksByTag(deps(ctx), input.tag, input.note);
+      for (const id of ids) ctx.events.emit("taskChanged", { taskId: id, change: "PAUSED" });
+      return ctx.db.task.findMany({ ...query, where: { id: { in: ids } }, orderBy: { name: "asc" } });
+    },
+  }),
+  resumeTasks: t.prismaField({
+    type: ["Task"],
+    description: "Resumes every paused task carrying the tag; returns them.",
+    args: { input: t.arg({ type: ResumeTasksInput, required: true }) },
+    errors: { types: [...writeErrors], dataField: { name: "tasks" } },
+    resolve: async (query, _parent, { input }, ctx) => {
+      const ids = await resumeTasksByTag(deps(ctx), input.tag);
+      for (const id of ids) ctx.events.emit("taskChanged", { taskId: id, change: "RESUMED" });
+      return ctx.db.task.findMany({ ...query, where: { id: { in: ids } }, orderBy: { name: "asc" } });
+    },
+  }),
+  runTasks: t.prismaField({
+    type: ["Run"],
+    description: "Queues a run of every task carrying the tag; with any needing confirmation and no confirm: true, none.",
+    args: { input: t.arg({ type: RunTasksInput, required: true }) },
+    errors: { types: [...writeErrors, ConfirmationRequiredError], dataField: { name: "runs" } },
+    resolve: async (query, _parent, { input }, ctx) => {
+      const runs = await runTasksByTag(deps(ctx), input.tag, input.confirm);
+      if (runs.length > 0) ctx.events.emit("runsCreated", { runs });
+      return ctx.db.run.findMany({ ...query, where: { id: { in: runs.map((r) => r.id) } }, orderBy: { id: "asc" } });
+    },
+  }),
+}));

@@ -1,0 +1,216 @@
+import { decodeGlobalID } from "@pothos/plugin-relay";
+import { beforeAll, describe, expect, it } from "vitest";
+import { describeEachDatabase } from "../support/databases.js";
+import { CreateDevice, CreateService } from "../support/operations.js";
+import {
+  CreateTask,
+  DeleteTask,
+  DuplicateTask,
+  PauseTask,
+  PauseTasks,
+  PreviewSchedule,
+  ResumeTask,
+  ResumeTasks,
+  RunTask,
+  RunTasks,
+  TaskRuns,
+  TasksPage,
+  UpdateTask,
+} from "../support/task-operations.js";
+import { useTestServer } from "../support/test-server.js";
+
+const hourly = { standard: { frequencySeconds: 3600 } };
+const databaseId = (globalId: string) => decodeGlobalID(globalId).id;
+const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
+
+describeEachDatabase("tasks", (provider) => {
+  const server = useTestServer(provider);
+  let serviceId: string;
+  let dangerousServiceId: string;
+
+  beforeAll(async () => {
+    const create = async (name: string, extra: Record<string, unknown> = {}) => {
+      const { createService } = await server.client.data(CreateService, { input: { name, kind: "COMMAND", config: { command: "true" }, defaultPayload: { from: "service", level: 1 }, ...extra } });
+      if (createService.__typename !== "CreateServiceSuccess") throw new Error(createService.message);
+      return createService.service.id;
+    };
+    serviceId = await create("ping");
+    dangerousServiceId = await create("reboot", { requiresConfirmation: true });
+  });
+
+  async function createTask(input: Record<string, unknown>, schedule?: boolean) {
+    const { createTask: result } = await server.client.data(CreateTask, { input: { serviceId, schedule: hourly, ...input } as never, schedule });
+    if (result.__typename !== "CreateTaskSuccess") throw new Error(`${result.__typename}: ${result.message}`);
+    return result.task;
+  }
+
+  describe("creation", () => {
+    it("creates a PAUSED task by default, with the eNMS defaults", async () => {
+      const task = await createTask({ name: "paused-by-default" });
+      expect(task).toMatchObject({
+        state: "PAUSED",
+        nextRunAt: null,
+        secondsUntilNextRun: null,
+        timezone: "UTC",
+        misfirePolicy: "SKIP",
+        overlapPolicy: "SKIP",
+        misfireGraceSeconds: 60,
+        jitterSeconds: 0,
+        maxRuns: null,
+        runCount: 0,
+        service: { name: "ping" },
+        schedule: { kind: "STANDARD", standard: { frequencySeconds: 3600 } },
+      });
+    });
+
+    it("schedules at once with schedule: true and exposes the countdown", async () => {
+      const startAt = inAnHour();
+      const task = await createTask({ name: "scheduled", schedule: { standard: { startAt, frequencySeconds: 60 } } }, true);
+      expect(task.state).toBe("ACTIVE");
+      expect(task.nextRunAt).toBe(startAt);
+      expect(task.secondsUntilNextRun).toBeGreaterThan(3590);
+      expect(task.secondsUntilNextRun).toBeLessThanOrEqual(3600);
+    });
+
+    it("stores each schedule kind as given", async () => {
+      const cron = await createTask({ name: "kind-cron", timezone: "Europe/Berlin", schedule: { cron: { expression: "0 30 2 * * *" } } });
+      expect(cron.schedule).toMatchObject({ kind: "CRON", cron: { expression: "0 30 2 * * *" }, standard: null });
+      const once = await createTask({ name: "kind-once", schedule: { once: { at: "2030-05-01T12:00:00.000Z" } } });
+      expect(once.schedule).toMatchObject({ kind: "ONCE", once: { at: "2030-05-01T12:00:00.000Z" } });
+      const calendar = await createTask({
+        name: "kind-calendar",
+        schedule: { calendar: { frequency: "MONTHLY_WEEKDAY", ordinal: 2, weekday: "TUESDAY", timeOfDay: "09:15", excludedDates: ["2030-01-08"] } },
+      });
+      expect(calendar.schedule.calendar).toMatchObject({ frequency: "MONTHLY_WEEKDAY", ordinal: 2, weekday: "TUESDAY", timeOfDay: "09:15", excludedDates: ["2030-01-08"] });
+    });
+
+    it("names what is wrong in a schedule", async () => {
+      const attempt = async (input: Record<string, unknown>, schedule?: boolean) =>
+        (await server.client.data(CreateTask, { input: { name: "bad", serviceId, schedule: hourly, ...input } as never, schedule })).createTask;
+      expect(await attempt({ schedule: { cron: { expression: "61 * * * *" } } })).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.schedule.cron.expression" }] });
+      expect(await attempt({ schedule: { cron: { expression: "* * * * *" }, once: { at: inAnHour() } } })).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.schedule" }] });
+      expect(await attempt({ timezone: "Mars/Olympus" })).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.timezone" }] });
+      expect(await attempt({ schedule: { calendar: { frequency: "WEEKLY", timeOfDay: "09:00" } } })).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.schedule.calendar.weekdays" }] });
+      expect(await attempt({ schedule: { once: { at: "2020-01-01T00:00:00.000Z" } } }, true)).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.schedule" }] });
+      expect(await attempt({ serviceId: "U2VydmljZTpub3BlLW5vcGU=" })).toMatchObject({ __typename: "NotFoundError", field: "input.serviceId" });
+      expect(await attempt({ maxRuns: 0, jitterSeconds: -1 })).toMatchObject({ __typename: "ValidationError" });
+      const page = await server.client.data(TasksPage, { filter: { nameContains: "bad" } });
+      expect(page.tasks.totalCount).toBe(0);
+    });
+
+    it("rejects a duplicate name", async () => {
+      await createTask({ name: "unique-name" });
+      const { createTask: result } = await server.client.data(CreateTask, { input: { name: "unique-name", serviceId, schedule: hourly } });
+      expect(result).toMatchObject({ __typename: "ConflictError", field: "input.name" });
+    });
+  });
+
+  it("applies an update at once, rescheduling an active task", async () => {
+    const task = await createTask({ name: "to-update", schedule: { standard: { startAt: inAnHour(), frequencySeconds: 3600 } } }, true);
+    const startAt = new Date(Date.now() + 120_000).toISOString();
+    const { updateTask } = await server.client.data(UpdateTask, {
+      input: { id: task.id, schedule: { standard: { startAt, frequencySeconds: 60 } }, description: "faster", tags: ["ops"] },
+    });
+    expect(updateTask).toMatchObject({ __typename: "UpdateTaskSuccess", task: { nextRunAt: startAt, description: "faster", tags: ["ops"], state: "ACTIVE" } });
+    await expect.poll(() => server.app.scheduler.fireTimeOf(databaseId(task.id))).toBe(Date.parse(startAt));
+  });
+
+  it("duplicates as PAUSED copies named after the original", async () => {
+    const device = (await server.client.data(CreateDevice, { input: { name: "dup-target", address: "10.1.1.1" } })).createDevice;
+    if (device.__typename !== "CreateDeviceSuccess") throw new Error();
+    const task = await createTask({ name: "original", tags: ["t"], targetDeviceIds: [device.device.id], payload: { a: 1 } }, true);
+    const first = (await server.client.data(DuplicateTask, { input: { id: task.id } })).duplicateTask;
+    const second = (await server.client.data(DuplicateTask, { input: { id: task.id } })).duplicateTask;
+    const named = (await server.client.data(DuplicateTask, { input: { id: task.id, name: "chosen" } })).duplicateTask;
+    expect([first, second, named].map((r) => r.__typename === "DuplicateTaskSuccess" && [r.task.name, r.task.state, r.task.nextRunAt])).toEqual([
+      ["original (copy)", "PAUSED", null],
+      ["original (copy 2)", "PAUSED", null],
+      ["chosen", "PAUSED", null],
+    ]);
+    expect(first).toMatchObject({ task: { tags: ["t"], payload: { a: 1 }, targetDevices: [{ name: "dup-target" }] } });
+  });
+
+  it("pauses with a note, resumes, and deletes", async () => {
+    const task = await createTask({ name: "lifecycle" }, true);
+    const paused = (await server.client.data(PauseTask, { input: { id: task.id, note: "disk swap" } })).pauseTask;
+    expect(paused).toMatchObject({ task: { state: "PAUSED", pauseNote: "disk swap", nextRunAt: null } });
+    await expect.poll(() => server.app.scheduler.fireTimeOf(databaseId(task.id))).toBeUndefined();
+    const resumed = (await server.client.data(ResumeTask, { input: { id: task.id } })).resumeTask;
+    expect(resumed).toMatchObject({ task: { state: "ACTIVE", pauseNote: null } });
+    await expect.poll(() => server.app.scheduler.fireTimeOf(databaseId(task.id))).toBeDefined();
+    expect((await server.client.data(DeleteTask, { input: { id: task.id } })).deleteTask).toMatchObject({ deletedId: task.id });
+    await expect.poll(() => server.app.scheduler.fireTimeOf(databaseId(task.id))).toBeUndefined();
+    expect((await server.client.data(DeleteTask, { input: { id: task.id } })).deleteTask).toMatchObject({ __typename: "NotFoundError" });
+  });
+
+  it("refuses to pause a completed task", async () => {
+    const task = await createTask({ name: "one-shot", schedule: { once: { at: "2020-01-01T00:00:00.000Z" } } });
+    const resumed = (await server.client.data(ResumeTask, { input: { id: task.id } })).resumeTask;
+    expect(resumed).toMatchObject({ task: { state: "COMPLETED", nextRunAt: null } });
+    expect((await server.client.data(PauseTask, { input: { id: task.id } })).pauseTask).toMatchObject({ __typename: "StateError", field: "input.id" });
+  });
+
+  describe("running by hand", () => {
+    it("queues a MANUAL run now, also while paused, with the merged payload", async () => {
+      const task = await createTask({ name: "manual", payload: { level: 2 } });
+      const { runTask } = await server.client.data(RunTask, { input: { id: task.id } });
+      expect(runTask).toMatchObject({ __typename: "RunTaskSuccess", run: { trigger: "MANUAL", status: "QUEUED", payload: { from: "service", level: 2 }, task: { name: "manual" } } });
+    });
+
+    it("requires confirmation for a dangerous task or service, and runs nothing without it", async () => {
+      const byTask = await createTask({ name: "dangerous-task", requiresConfirmation: true });
+      const byService = await createTask({ name: "dangerous-service", serviceId: dangerousServiceId });
+      for (const task of [byTask, byService]) {
+        expect((await server.client.data(RunTask, { input: { id: task.id } })).runTask).toMatchObject({ __typename: "ConfirmationRequiredError", taskNames: [task.name] });
+        const runs = await server.client.data(TaskRuns, { id: task.id });
+        expect(runs.node).toMatchObject({ runs: { edges: [] } });
+        expect((await server.client.data(RunTask, { input: { id: task.id, confirm: true } })).runTask).toMatchObject({ __typename: "RunTaskSuccess" });
+      }
+    });
+  });
+
+  it("pauses, resumes and runs every task carrying a tag", async () => {
+    await createTask({ name: "tag-1", tags: ["nightly"] }, true);
+    await createTask({ name: "tag-2", tags: ["nightly"], requiresConfirmation: true }, true);
+    await createTask({ name: "untagged" }, true);
+    const paused = (await server.client.data(PauseTasks, { input: { tag: "nightly", note: "freeze" } })).pauseTasks;
+    expect(paused).toMatchObject({ tasks: [{ name: "tag-1", state: "PAUSED", pauseNote: "freeze" }, { name: "tag-2", state: "PAUSED" }] });
+    const resumed = (await server.client.data(ResumeTasks, { input: { tag: "nightly" } })).resumeTasks;
+    expect(resumed).toMatchObject({ tasks: [{ name: "tag-1", state: "ACTIVE" }, { name: "tag-2", state: "ACTIVE" }] });
+    expect((await server.client.data(RunTasks, { input: { tag: "nightly" } })).runTasks).toMatchObject({ __typename: "ConfirmationRequiredError", taskNames: ["tag-2"] });
+    const ran = (await server.client.data(RunTasks, { input: { tag: "nightly", confirm: true } })).runTasks;
+    expect(ran.__typename === "RunTasksSuccess" && ran.runs.map((r) => r.task.name).sort()).toEqual(["tag-1", "tag-2"]);
+  });
+
+  it("lists tasks by state, tag and next run", async () => {
+    const soon = await createTask({ name: "list-soon", tags: ["listing"], schedule: { once: { at: new Date(Date.now() + 600_000).toISOString() } } }, true);
+    const later = await createTask({ name: "list-later", tags: ["listing"], schedule: { once: { at: new Date(Date.now() + 900_000).toISOString() } } }, true);
+    await createTask({ name: "list-paused", tags: ["listing"] });
+    const byNextRun = await server.client.data(TasksPage, { filter: { tag: "listing" }, orderBy: { field: "NEXT_RUN_AT" } });
+    expect(byNextRun.tasks.edges.map((e) => e.node.name)).toEqual(["list-soon", "list-later", "list-paused"]);
+    const active = await server.client.data(TasksPage, { filter: { tag: "listing", states: ["ACTIVE"] } });
+    expect(active.tasks.edges.map((e) => e.node.id).sort()).toEqual([soon.id, later.id].sort());
+  });
+
+  describe("previewSchedule", () => {
+    it("returns the next instants, computed like the scheduler does", async () => {
+      const result = await server.client.data(PreviewSchedule, {
+        schedule: { calendar: { frequency: "MONTHLY_WEEKDAY", ordinal: 2, weekday: "TUESDAY", timeOfDay: "02:30" } },
+        timezone: "Europe/Berlin",
+        from: "2026-01-01T00:00:00.000Z",
+        count: 3,
+      });
+      expect(result.previewSchedule).toEqual({
+        __typename: "PreviewScheduleSuccess",
+        instants: ["2026-01-13T01:30:00.000Z", "2026-02-10T01:30:00.000Z", "2026-03-10T01:30:00.000Z"],
+      });
+    });
+
+    it("names the field at fault", async () => {
+      const result = await server.client.data(PreviewSchedule, { schedule: { cron: { expression: "0 0 * * MOO" } } });
+      expect(result.previewSchedule).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "schedule.cron.expression" }] });
+      const count = await server.client.data(PreviewSchedule, { schedule: { cron: { expression: "@daily" } }, count: 5000 });
+      expect(count.previewSchedule).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "count" }] });
+    });
+  });
+});
