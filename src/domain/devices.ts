@@ -54,7 +54,7 @@ export async function updateDevice(db: DbClient, id: string, input: unknown): Pr
   }
 }
 
-/** Deletes a device that no pool or service refers to; otherwise says who still does. */
+/** Deletes a device that no pool, service or task refers to; otherwise says who still does. */
 export async function deleteDevice(db: DbClient, id: string): Promise<void> {
   const device = await db.device.findUnique({
     where: { id },
@@ -62,12 +62,14 @@ export async function deleteDevice(db: DbClient, id: string): Promise<void> {
       name: true,
       poolMemberships: { select: { pool: { select: { name: true } } } },
       serviceTargets: { select: { service: { select: { name: true } } } },
+      taskTargets: { select: { task: { select: { name: true } } } },
     },
   });
   if (!device) throw new NotFoundError("input.id", id, "Device");
   const usedBy = [
     ...device.poolMemberships.map((m) => `pool ${JSON.stringify(m.pool.name)}`),
     ...device.serviceTargets.map((t) => `service ${JSON.stringify(t.service.name)}`),
+    ...device.taskTargets.map((t) => `task ${JSON.stringify(t.task.name)}`),
   ];
   const inUse = () => new InUseError("input.id", usedBy, `device ${JSON.stringify(device.name)}`);
   if (usedBy.length > 0) throw inUse();
@@ -75,7 +77,7 @@ export async function deleteDevice(db: DbClient, id: string): Promise<void> {
     await db.device.delete({ where: { id } });
   } catch (error) {
     // A reference added between the check and the delete: the foreign key still holds.
-    if (isForeignKeyViolation(error)) throw new InUseError("input.id", ["a pool or service"], `device ${JSON.stringify(device.name)}`);
+    if (isForeignKeyViolation(error)) throw new InUseError("input.id", ["a pool, service or task"], `device ${JSON.stringify(device.name)}`);
     if (isRecordMissing(error)) throw new NotFoundError("input.id", id, "Device");
     throw error;
   }

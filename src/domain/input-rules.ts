@@ -58,9 +58,11 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown, prefi
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw new ValidationError(
-    result.error.issues.map((issue) => ({
-      field: [prefix, ...issue.path.map(String)].join("."),
-      message: issue.message,
-    })),
+    result.error.issues.flatMap((issue) => {
+      const path = [prefix, ...issue.path.map(String)];
+      // zod reports unknown keys on their object; each is named by its own path instead.
+      if (issue.code === "unrecognized_keys") return issue.keys.map((key) => ({ field: [...path, key].join("."), message: "is not a known field" }));
+      return [{ field: path.join("."), message: issue.message }];
+    }),
   );
 }

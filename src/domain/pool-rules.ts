@@ -36,10 +36,11 @@ export function deviceMatchesRule(device: RuleCandidate, rule: PoolRule): boolea
 /**
  * The database-side narrowing of a rule: tags are rows and can be filtered in SQL; JSON
  * property equality cannot be expressed the same way on SQLite and PostgreSQL, so it is
- * checked by deviceMatchesRule on the narrowed set.
+ * checked by deviceMatchesRule on the narrowed set. Null when the rule has no tags: then
+ * SQL cannot narrow at all (and `{}` would not do: inside an OR, Prisma matches nothing).
  */
-export function ruleDeviceFilter(rule: PoolRule): Prisma.DeviceWhereInput {
-  if (rule.tags.length === 0) return {};
+export function ruleDeviceFilter(rule: PoolRule): Prisma.DeviceWhereInput | null {
+  if (rule.tags.length === 0) return null;
   return rule.tagMatch === "ALL"
     ? { AND: rule.tags.map((name) => ({ tags: { some: { name } } })) }
     : { tags: { some: { name: { in: rule.tags } } } };

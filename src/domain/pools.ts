@@ -67,15 +67,22 @@ export async function updatePool(db: DbClient, id: string, input: unknown): Prom
 export async function deletePool(db: DbClient, id: string): Promise<void> {
   const pool = await db.pool.findUnique({
     where: { id },
-    select: { name: true, serviceTargets: { select: { service: { select: { name: true } } } } },
+    select: {
+      name: true,
+      serviceTargets: { select: { service: { select: { name: true } } } },
+      taskTargets: { select: { task: { select: { name: true } } } },
+    },
   });
   if (!pool) throw new NotFoundError("input.id", id, "Pool");
-  const usedBy = pool.serviceTargets.map((t) => `service ${JSON.stringify(t.service.name)}`);
+  const usedBy = [
+    ...pool.serviceTargets.map((t) => `service ${JSON.stringify(t.service.name)}`),
+    ...pool.taskTargets.map((t) => `task ${JSON.stringify(t.task.name)}`),
+  ];
   if (usedBy.length > 0) throw new InUseError("input.id", usedBy, `pool ${JSON.stringify(pool.name)}`);
   try {
     await db.pool.delete({ where: { id } });
   } catch (error) {
-    if (isForeignKeyViolation(error)) throw new InUseError("input.id", ["a service"], `pool ${JSON.stringify(pool.name)}`);
+    if (isForeignKeyViolation(error)) throw new InUseError("input.id", ["a service or task"], `pool ${JSON.stringify(pool.name)}`);
     if (isRecordMissing(error)) throw new NotFoundError("input.id", id, "Pool");
     throw error;
   }
@@ -102,8 +109,10 @@ export async function resolvePoolDevices(
   const withRules = pools.map((pool) => ({ ...pool, rule: storedPoolRule(pool.rule) }));
   const memberIds = [...new Set(pools.flatMap((p) => p.members.map((m) => m.deviceId)))];
   const ruleFilters = withRules.flatMap((p) => (p.rule ? [ruleDeviceFilter(p.rule)] : []));
+  const narrowed = ruleFilters.filter((filter) => filter !== null);
   const candidates = await db.device.findMany({
-    where: { OR: [{ id: { in: memberIds } }, ...ruleFilters] },
+    // A rule that SQL cannot narrow (properties only) makes every device a candidate.
+    where: narrowed.length < ruleFilters.length ? {} : { OR: [{ id: { in: memberIds } }, ...narrowed] },
     include: { tags: true },
     orderBy: { name: "asc" },
   });

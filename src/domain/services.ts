@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { DbClient, Prisma } from "../db/database.js";
 import { isForeignKeyViolation, isRecordMissing } from "../db/prisma-errors.js";
 import { assertDevicesExist } from "./devices.js";
-import { NotFoundError } from "./errors.js";
+import { InUseError, NotFoundError } from "./errors.js";
 import { descriptionRule, idListRule, jsonObjectRule, nameRule, parseInput, tagsRule } from "./input-rules.js";
 import { withUniqueName } from "./names.js";
 import { assertPoolsExist } from "./pools.js";
@@ -95,10 +95,17 @@ export async function updateService(db: DbClient, id: string, input: unknown): P
   }
 }
 
+/** Deletes a service that no task runs; otherwise names the tasks. */
 export async function deleteService(db: DbClient, id: string): Promise<void> {
+  const service = await db.service.findUnique({ where: { id }, select: { name: true, tasks: { select: { name: true }, orderBy: { name: "asc" } } } });
+  if (!service) throw new NotFoundError("input.id", id, "Service");
+  const inUse = (usedBy: string[]) => new InUseError("input.id", usedBy, `service ${JSON.stringify(service.name)}`);
+  if (service.tasks.length > 0) throw inUse(service.tasks.map((t) => `task ${JSON.stringify(t.name)}`));
   try {
     await db.service.delete({ where: { id } });
   } catch (error) {
+    // A task created between the check and the delete: the foreign key still holds.
+    if (isForeignKeyViolation(error)) throw inUse(["a task"]);
     if (isRecordMissing(error)) throw new NotFoundError("input.id", id, "Service");
     throw error;
   }

@@ -7,6 +7,8 @@ import { NameTagFilter, nameTagWhere, OrderInput, orderBy } from "./listing.js";
 
 export const Device = builder.prismaNode("Device", {
   id: { field: "id" },
+  // node(id:) of a deleted device answers null, not an internal error.
+  nullable: true,
   description: "A machine that services run against.",
   fields: (t) => ({
     name: t.exposeString("name"),

@@ -30,6 +30,8 @@ const PoolRuleInput = builder.inputType("PoolRuleInput", {
 
 export const Pool = builder.prismaNode("Pool", {
   id: { field: "id" },
+  // node(id:) of a deleted pool answers null, not an internal error.
+  nullable: true,
   description: "A group of devices: static members plus those an optional rule selects.",
   fields: (t) => ({
     name: t.exposeString("name"),

@@ -14,6 +14,8 @@ export const RunTrigger = builder.enumType("RunTrigger", {
 
 export const Run = builder.prismaNode("Run", {
   id: { field: "id" },
+  // node(id:) of a deleted run answers null, not an internal error.
+  nullable: true,
   description: "One execution of a task, or one occurrence skipped by policy (status SKIPPED, with the reason).",
   fields: (t) => ({
     task: t.relation("task"),

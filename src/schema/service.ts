@@ -15,6 +15,8 @@ const ServiceKind = builder.enumType("ServiceKind", {
 
 export const Service = builder.prismaNode("Service", {
   id: { field: "id" },
+  // node(id:) of a deleted service answers null, not an internal error.
+  nullable: true,
   description: "Something to run: a command, a webhook call, ...",
   fields: (t) => ({
     name: t.exposeString("name"),

@@ -1,32 +1,27 @@
 import { describe, expect, it } from "vitest";
 import { describeEachDatabase } from "../support/databases.js";
+import { createDevice } from "../support/fixtures.js";
 import { CreateDevice, DeleteDevice, DevicesPage, NodeById, UpdateDevice } from "../support/operations.js";
 import { useTestServer } from "../support/test-server.js";
 
 describeEachDatabase("devices", (provider) => {
   const server = useTestServer(provider);
 
-  async function createDevice(input: { name: string; address?: string; tags?: string[]; properties?: Record<string, unknown> }) {
-    const { createDevice: result } = await server.client.data(CreateDevice, { input: { address: "10.0.0.1", ...input } });
-    if (result.__typename !== "CreateDeviceSuccess") throw new Error(`unexpected ${result.__typename}: ${result.message}`);
-    return result.device;
-  }
-
   it("creates a device and reads it back by its global id", async () => {
-    const device = await createDevice({ name: "edge-1", address: "edge-1.example.net", tags: ["prod", "edge", "prod"], properties: { rack: "A3", slots: 4 } });
+    const device = await createDevice(server.client, { name: "edge-1", address: "edge-1.example.net", tags: ["prod", "edge", "prod"], properties: { rack: "A3", slots: 4 } });
     expect(device).toMatchObject({ name: "edge-1", address: "edge-1.example.net", description: "", tags: ["edge", "prod"], properties: { rack: "A3", slots: 4 } });
     const { node } = await server.client.data(NodeById, { id: device.id });
     expect(node).toMatchObject({ __typename: "Device", id: device.id, name: "edge-1" });
   });
 
   it("updates only the fields given, and replaces tags", async () => {
-    const device = await createDevice({ name: "upd-1", tags: ["a"], properties: { x: 1 } });
+    const device = await createDevice(server.client, { name: "upd-1", tags: ["a"], properties: { x: 1 } });
     const { updateDevice } = await server.client.data(UpdateDevice, { input: { id: device.id, description: "core switch", tags: ["b", "c"] } });
     expect(updateDevice).toMatchObject({ __typename: "UpdateDeviceSuccess", device: { name: "upd-1", address: "10.0.0.1", description: "core switch", tags: ["b", "c"], properties: { x: 1 } } });
   });
 
   it("rejects a duplicate name with a ConflictError on input.name and writes nothing", async () => {
-    await createDevice({ name: "dup-1" });
+    await createDevice(server.client, { name: "dup-1" });
     const { createDevice: result } = await server.client.data(CreateDevice, { input: { name: "dup-1", address: "10.0.0.2" } });
     expect(result).toMatchObject({ __typename: "ConflictError", field: "input.name" });
     const page = await server.client.data(DevicesPage, { filter: { nameContains: "dup-1" } });
@@ -34,8 +29,8 @@ describeEachDatabase("devices", (provider) => {
   });
 
   it("rejects renaming onto another device's name", async () => {
-    await createDevice({ name: "ren-a" });
-    const b = await createDevice({ name: "ren-b" });
+    await createDevice(server.client, { name: "ren-a" });
+    const b = await createDevice(server.client, { name: "ren-b" });
     const { updateDevice } = await server.client.data(UpdateDevice, { input: { id: b.id, name: "ren-a" } });
     expect(updateDevice).toMatchObject({ __typename: "ConflictError", field: "input.name" });
   });
@@ -53,13 +48,13 @@ describeEachDatabase("devices", (provider) => {
   });
 
   it("rejects an explicit null for a required field on update", async () => {
-    const device = await createDevice({ name: "null-1" });
+    const device = await createDevice(server.client, { name: "null-1" });
     const { updateDevice } = await server.client.data(UpdateDevice, { input: { id: device.id, address: null } });
     expect(updateDevice).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.address" }] });
   });
 
   it("answers unknown and malformed ids with typed errors", async () => {
-    const device = await createDevice({ name: "gone-1" });
+    const device = await createDevice(server.client, { name: "gone-1" });
     expect((await server.client.data(DeleteDevice, { input: { id: device.id } })).deleteDevice).toMatchObject({ __typename: "DeleteDeviceSuccess", deletedId: device.id });
     expect((await server.client.data(DeleteDevice, { input: { id: device.id } })).deleteDevice).toMatchObject({ __typename: "NotFoundError", field: "input.id" });
     expect((await server.client.data(UpdateDevice, { input: { id: device.id, name: "again" } })).updateDevice).toMatchObject({ __typename: "NotFoundError", field: "input.id" });
@@ -75,7 +70,7 @@ describeEachDatabase("devices", (provider) => {
 
   describe("listing", () => {
     it("filters by name and tag, orders stably and paginates with cursors", async () => {
-      for (const name of ["list-c", "list-a", "LIST-b", "list-d"]) await createDevice({ name, tags: name === "list-d" ? ["odd"] : ["listed"] });
+      for (const name of ["list-c", "list-a", "LIST-b", "list-d"]) await createDevice(server.client, { name, tags: name === "list-d" ? ["odd"] : ["listed"] });
       const byTag = await server.client.data(DevicesPage, { filter: { tag: "listed" } });
       expect(byTag.devices.edges.map((e) => e.node.name)).toEqual(["LIST-b", "list-a", "list-c"].sort());
       const first = await server.client.data(DevicesPage, { first: 2, filter: { nameContains: "list-" } });

@@ -12,6 +12,9 @@ export const ErrorFields = graphql(`
   }
 `);
 
+/** The field paths of a ValidationError result, sorted; undefined for any other result. */
+export const fieldErrorPaths = (result: { __typename: string; fieldErrors?: { field: string }[] }) => result.fieldErrors?.map((e) => e.field).sort();
+
 export const CreateDevice = graphql(`
   mutation CreateDevice($input: CreateDeviceInput!) {
     createDevice(input: $input) {
@@ -86,7 +89,7 @@ export const UpdatePool = graphql(`
     updatePool(input: $input) {
       __typename
       ... on UpdatePoolSuccess {
-        pool { id name tags rule { tags tagMatch properties } members { name } devices { name } }
+        pool { id name description tags rule { tags tagMatch properties } members { name } devices { name } }
       }
       ...ErrorFields
     }
@@ -104,10 +107,11 @@ export const DeletePool = graphql(`
 `);
 
 export const PoolsPage = graphql(`
-  query PoolsPage($first: Int, $filter: NameTagFilter) {
-    pools(first: $first, filter: $filter) {
+  query PoolsPage($first: Int, $after: String, $filter: NameTagFilter, $orderBy: OrderInput) {
+    pools(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
       totalCount
-      edges { node { id name tags members { id name tags } devices { id name tags } } }
+      pageInfo { hasNextPage endCursor }
+      edges { node { id name description tags members { id name tags } devices { id name tags } } }
     }
   }
 `);
@@ -118,7 +122,7 @@ export const CreateService = graphql(`
       __typename
       ... on CreateServiceSuccess {
         service {
-          id name kind config defaultPayload tags
+          id name description kind config defaultPayload tags
           targetDevices { id name }
           targetPools { id name }
         }
@@ -132,7 +136,7 @@ export const UpdateService = graphql(`
   mutation UpdateService($input: UpdateServiceInput!) {
     updateService(input: $input) {
       __typename
-      ... on UpdateServiceSuccess { service { id name kind config tags targetDevices { name } targetPools { name } } }
+      ... on UpdateServiceSuccess { service { id name description kind config defaultPayload tags targetDevices { name } targetPools { name } } }
       ...ErrorFields
     }
   }
@@ -149,14 +153,15 @@ export const DeleteService = graphql(`
 `);
 
 export const ServicesPage = graphql(`
-  query ServicesPage($first: Int, $filter: ServiceFilter) {
-    services(first: $first, filter: $filter) {
+  query ServicesPage($first: Int, $after: String, $filter: ServiceFilter, $orderBy: OrderInput) {
+    services(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
       totalCount
+      pageInfo { hasNextPage endCursor }
       edges {
         node {
-          id name kind tags
+          id name description kind config defaultPayload tags
           targetDevices { id name tags }
-          targetPools { id name members { id name } }
+          targetPools { id name members { id name } devices { id name } }
         }
       }
     }

@@ -20,8 +20,12 @@ export function testConfig(databaseUrl: string): Config {
   return { port: 0, host: "127.0.0.1", databaseUrl, logLevel: "silent", shutdownGraceSeconds: 5, schedulerResyncSeconds: 1 };
 }
 
-/** Starts a server before the suite's tests and stops it (and drops its database) after. */
-export function useTestServer(provider: DatabaseProvider): TestServer {
+/**
+ * Starts a server before the suite's tests and stops it (and drops its database) after.
+ * `overrides` replace parts of testConfig, e.g. a long schedulerResyncSeconds for suites
+ * that count queries and must not see the scheduler's own.
+ */
+export function useTestServer(provider: DatabaseProvider, overrides: Partial<Config> = {}): TestServer {
   let scratch: ScratchDatabase | undefined;
   const statements: string[] = [];
   const server = {
@@ -34,7 +38,7 @@ export function useTestServer(provider: DatabaseProvider): TestServer {
   } as TestServer;
   beforeAll(async () => {
     scratch = await createScratchDatabase(provider);
-    server.app = await startApp(testConfig(scratch.location.url), createLogger("silent"), {
+    server.app = await startApp({ ...testConfig(scratch.location.url), ...overrides }, createLogger("silent"), {
       database: { onQuery: (sql) => statements.push(sql) },
     });
     server.client = graphqlClient(server.app.url);

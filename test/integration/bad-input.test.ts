@@ -1,0 +1,122 @@
+// Mistakes in the input, across devices, pools and services: each comes back typed, with
+// the field or variable it concerns, never as an HTTP 500 or a stack trace, and nothing
+// of the request is written.
+import { describe, expect, it } from "vitest";
+import { limits } from "../../src/domain/input-rules.js";
+import { describeEachDatabase } from "../support/databases.js";
+import { createDevice, createPool, createService } from "../support/fixtures.js";
+import type { GraphQLResponse } from "../support/graphql-client.js";
+import { CreateDevice, CreatePool, CreateService, DevicesPage, fieldErrorPaths, PoolsPage, ServicesPage, UpdatePool, UpdateService } from "../support/operations.js";
+import { useTestServer } from "../support/test-server.js";
+
+const tooLongName = "n".repeat(limits.name + 1);
+const tooLongDescription = "d".repeat(limits.description + 1);
+const tooBigJson = { blob: "j".repeat(limits.jsonBytes) };
+
+/** A request GraphQL validation refused: status 400, no data, a message naming $input and the path in it. */
+function expectRefusedVariable(response: GraphQLResponse<unknown>, path: string) {
+  expect(response.status).toBe(400);
+  expect(response.data ?? null).toBeNull();
+  expect(response.errors?.[0]?.message).toContain('Variable "$input"');
+  expect(response.errors?.[0]?.message).toContain(path);
+  expectNoStackTrace(response);
+}
+
+function expectNoStackTrace(body: unknown) {
+  expect(JSON.stringify(body)).not.toMatch(/\bat \S+ \(|\.ts:\d+|node_modules|"stack"/);
+}
+
+describeEachDatabase("bad input", (provider) => {
+  const server = useTestServer(provider);
+
+  const poolCount = async (nameContains: string) => (await server.client.data(PoolsPage, { filter: { nameContains } })).pools.totalCount;
+  const serviceCount = async (nameContains: string) => (await server.client.data(ServicesPage, { filter: { nameContains } })).services.totalCount;
+  const deviceCount = async (nameContains: string) => (await server.client.data(DevicesPage, { filter: { nameContains } })).devices.totalCount;
+
+  describe("oversize and invalid values: a ValidationError naming every field", () => {
+    it("accepts a name and a description exactly at their limits", async () => {
+      const name = "p".repeat(limits.name);
+      const pool = await createPool(server.client, { name, description: "d".repeat(limits.description) });
+      expect(pool.name).toBe(name);
+      expect(pool.description).toHaveLength(limits.description);
+    });
+
+    it("for a pool", async () => {
+      const device = await createDevice(server.client, { name: "bi-device" });
+      const service = await createService(server.client, { name: "bi-not-a-device" });
+      const { createPool: result } = await server.client.data(CreatePool, {
+        input: { name: tooLongName, description: tooLongDescription, tags: ["fine", "has space"], deviceIds: [device.id], rule: { tags: ["x".repeat(limits.tag + 1)] } },
+      });
+      expect(result.__typename).toBe("ValidationError");
+      expect(fieldErrorPaths(result)).toEqual(["input.description", "input.name", "input.rule.tags.0", "input.tags.1"]);
+      expect(await poolCount(tooLongName.slice(0, 20))).toBe(0);
+      const { createPool: wrongId } = await server.client.data(CreatePool, { input: { name: "bi-pool", deviceIds: [device.id, service.id] } });
+      expect(wrongId).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.deviceIds.1" }] });
+      expect(await poolCount("bi-pool")).toBe(0);
+    });
+
+    it("for a service", async () => {
+      const { createService: result } = await server.client.data(CreateService, {
+        input: { name: "   ", description: tooLongDescription, kind: "COMMAND", config: { command: "true" }, defaultPayload: tooBigJson, tags: ["a b"] },
+      });
+      expect(result.__typename).toBe("ValidationError");
+      expect(fieldErrorPaths(result)).toEqual(["input.defaultPayload", "input.description", "input.name", "input.tags.0"]);
+      const pool = await createPool(server.client, { name: "bi-not-a-device-pool" });
+      const { createService: wrongId } = await server.client.data(CreateService, { input: { name: "bi-svc", kind: "COMMAND", config: { command: "true" }, targetDeviceIds: [pool.id] } });
+      expect(wrongId).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.targetDeviceIds.0" }] });
+      expect(await serviceCount("bi-svc")).toBe(0);
+    });
+
+    it("for a device's description", async () => {
+      const { createDevice: result } = await server.client.data(CreateDevice, { input: { name: "bi-long-description", address: "10.0.0.1", description: tooLongDescription } });
+      expect(result).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.description" }] });
+      expect(await deviceCount("bi-long-description")).toBe(0);
+    });
+
+    it("on update, changing nothing", async () => {
+      const pool = await createPool(server.client, { name: "bi-upd-pool", description: "before" });
+      const { updatePool } = await server.client.data(UpdatePool, { input: { id: pool.id, name: "bi-upd-pool-renamed", description: tooLongDescription } });
+      expect(updatePool).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.description" }] });
+      expect((await server.client.data(PoolsPage, { filter: { nameContains: "bi-upd-pool" } })).pools.edges.map((e) => e.node)).toMatchObject([{ name: "bi-upd-pool", description: "before" }]);
+
+      const service = await createService(server.client, { name: "bi-upd-svc", defaultPayload: { kept: true } });
+      const { updateService } = await server.client.data(UpdateService, { input: { id: service.id, name: "bi-upd-svc-renamed", defaultPayload: tooBigJson } });
+      expect(updateService).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.defaultPayload" }] });
+      expect((await server.client.data(ServicesPage, { filter: { nameContains: "bi-upd-svc" } })).services.edges.map((e) => e.node)).toMatchObject([{ name: "bi-upd-svc", defaultPayload: { kept: true } }]);
+    });
+  });
+
+  describe("wrong types: refused by GraphQL validation with HTTP 400, naming the variable", () => {
+    it("a number where a name goes", async () => {
+      expectRefusedVariable(await server.client.request(CreatePool, { input: { name: 42 as never } }), "input.name");
+      expect(await poolCount("42")).toBe(0);
+    });
+
+    it("an unknown service kind, and a boolean where an id goes", async () => {
+      expectRefusedVariable(await server.client.request(CreateService, { input: { name: "bi-kind", kind: "SHELL" as never, config: { command: "true" } } }), "input.kind");
+      expectRefusedVariable(await server.client.request(CreateService, { input: { name: "bi-kind", kind: "COMMAND", config: { command: "true" }, targetPoolIds: [true as never] } }), "input.targetPoolIds");
+      expect(await serviceCount("bi-kind")).toBe(0);
+    });
+
+    it("JSON that is not an object: a list, a string holding (malformed) JSON, a number", async () => {
+      expectRefusedVariable(await server.client.request(CreateService, { input: { name: "bi-json", kind: "COMMAND", config: { command: "true" }, defaultPayload: ["a"] as never } }), "input.defaultPayload");
+      expectRefusedVariable(await server.client.request(CreateService, { input: { name: "bi-json", kind: "HTTP", config: '{"url": "https://example.net"' as never } }), "input.config");
+      expectRefusedVariable(await server.client.request(CreateDevice, { input: { name: "bi-json", address: "10.0.0.1", properties: '{"rack": ' as never } }), "input.properties");
+      expectRefusedVariable(await server.client.request(CreatePool, { input: { name: "bi-json", rule: { properties: 5 as never } } }), "input.rule.properties");
+      expect(await serviceCount("bi-json")).toBe(0);
+      expect(await deviceCount("bi-json")).toBe(0);
+      expect(await poolCount("bi-json")).toBe(0);
+    });
+  });
+
+  it("answers a request body that is not JSON with HTTP 400", async () => {
+    const response = await fetch(server.app.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+      body: '{"query": "mutation { createPool(input: { name: \\"bi-body\\" }) { __typename } }", "variables": {',
+    });
+    expect(response.status).toBe(400);
+    expectNoStackTrace(await response.json());
+    expect(await poolCount("bi-body")).toBe(0);
+  });
+});

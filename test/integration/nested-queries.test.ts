@@ -1,0 +1,68 @@
+import { beforeAll, expect, it } from "vitest";
+import { describeEachDatabase } from "../support/databases.js";
+import { createDevice, createPool, createService } from "../support/fixtures.js";
+import { PoolsPage, ServicesPage } from "../support/operations.js";
+import { useTestServer } from "../support/test-server.js";
+
+const rows = 12;
+
+describeEachDatabase("nested reads", (provider) => {
+  // No task exists here, and resync is an hour away: the scheduler sends nothing while
+  // queries are counted, so every statement counted comes from the request.
+  const server = useTestServer(provider, { schedulerResyncSeconds: 3600 });
+
+  beforeAll(async () => {
+    const devices = [];
+    for (let i = 0; i < rows; i++) devices.push(await createDevice(server.client, { name: `dev-${i}`, tags: [`group-${i % 3}`], properties: { index: i } }));
+    const pools = [];
+    for (let i = 0; i < rows; i++) {
+      const members = [devices[i]!.id, devices[(i + 1) % rows]!.id];
+      // Tag rules and property-only rules take different paths through the device lookup.
+      const rule = i % 2 === 0 ? { tags: [`group-${i % 3}`] } : { properties: { index: (i + 5) % rows } };
+      pools.push(await createPool(server.client, { name: `pool-${i}`, deviceIds: members, rule }));
+    }
+    for (let i = 0; i < rows; i++) {
+      await createService(server.client, {
+        name: `svc-${i}`,
+        targetDeviceIds: [devices[i]!.id, devices[(i + 2) % rows]!.id],
+        targetPoolIds: [pools[i]!.id, pools[(i + 3) % rows]!.id],
+      });
+    }
+  });
+
+  it("reads pools with their members and devices in as many queries for a page of 10 as for a page of 2", async () => {
+    const read = async (first: number) => {
+      let edges = 0;
+      const queries = await server.countQueries(async () => {
+        const { pools } = await server.client.data(PoolsPage, { first });
+        edges = pools.edges.length;
+        // The nested lists were really read, so their queries are in the count.
+        for (const { node } of pools.edges) {
+          expect(node.members).toHaveLength(2);
+          expect(node.devices.length).toBeGreaterThanOrEqual(2);
+        }
+      });
+      expect(edges).toBe(first);
+      return queries;
+    };
+    expect(await read(10)).toBe(await read(2));
+  });
+
+  it("reads services with their target devices and pools, and those pools' devices, in as many queries for 10 as for 2", async () => {
+    const read = async (first: number) => {
+      let edges = 0;
+      const queries = await server.countQueries(async () => {
+        const { services } = await server.client.data(ServicesPage, { first });
+        edges = services.edges.length;
+        for (const { node } of services.edges) {
+          expect(node.targetDevices).toHaveLength(2);
+          expect(node.targetPools).toHaveLength(2);
+          for (const pool of node.targetPools) expect(pool.devices.length).toBeGreaterThanOrEqual(2);
+        }
+      });
+      expect(edges).toBe(first);
+      return queries;
+    };
+    expect(await read(10)).toBe(await read(2));
+  });
+});
