@@ -263,7 +263,11 @@ async function runNow({ db, now }: TaskDeps, tasks: RunnableTask[], confirm: boo
   const unconfirmed = tasks.filter((t) => t.requiresConfirmation || t.service.requiresConfirmation);
   if (unconfirmed.length > 0 && !confirm) throw new ConfirmationRequiredError(unconfirmed.map((t) => t.name));
   const runs = tasks.map((task) => manualRun(task, now));
-  await db.run.createMany({ data: runs.map((run) => ({ ...run, payload: run.payload as Prisma.InputJsonObject })) });
+  await db.$transaction([
+    db.run.createMany({ data: runs.map((run) => ({ ...run, payload: run.payload as Prisma.InputJsonObject })) }),
+    // Not a change of the task's settings: the version stays, so no scheduler claim is undone.
+    db.task.updateMany({ where: { id: { in: tasks.map((t) => t.id) } }, data: { lastRunAt: now, lastRunStatus: "QUEUED" } }),
+  ]);
   return runs;
 }
 

@@ -72,11 +72,16 @@ function overlapAllows(policy: OverlapPolicy, ahead: ActiveRuns): boolean {
   }
 }
 
-export function planFire(task: SchedulableTask, now: Date, active: ActiveRuns): FirePlan {
+/**
+ * `jitterMs` is the random delay the scheduler added to this fire: lateness is measured from
+ * the occurrence plus its jitter, so a jitter longer than the grace is not a misfire.
+ */
+export function planFire(task: SchedulableTask, now: Date, active: ActiveRuns, jitterMs = 0): FirePlan {
   const { due, more } = dueOccurrences(task, now);
+  const judgedAt = new Date(now.getTime() - jitterMs);
   const plan = planMissedOccurrences({
     missed: due,
-    now,
+    now: judgedAt,
     policy: task.misfirePolicy,
     graceSeconds: task.misfireGraceSeconds,
     runAllCap,
@@ -94,11 +99,11 @@ export function planFire(task: SchedulableTask, now: Date, active: ActiveRuns): 
   const recordedSkips = new Set(skippedRecords.map((d) => d.getTime()));
 
   for (const occurrence of due) {
-    const late = now.getTime() - occurrence.getTime() > graceMs;
+    const late = judgedAt.getTime() - occurrence.getTime() > graceMs;
     const trigger = late ? "CATCHUP" : "SCHEDULE";
     if (!toRun.has(occurrence.getTime())) {
       if (recordedSkips.has(occurrence.getTime())) {
-        runs.push({ occurrence, trigger, status: "SKIPPED", reason: missedReason(task, now, occurrence) });
+        runs.push({ occurrence, trigger, status: "SKIPPED", reason: missedReason(task, judgedAt, occurrence) });
       }
       continue;
     }

@@ -38,10 +38,10 @@ export class FireQueue {
     return this.#heap[0]?.fireAt;
   }
 
-  /** Removes and returns the tasks due at `now`, earliest first. */
-  popDue(now: number): string[] {
+  /** Removes and returns the tasks due at `now`, earliest first, at most `limit` of them. */
+  popDue(now: number, limit = Infinity): string[] {
     const due: string[] = [];
-    for (let top = this.peekTime(); top !== undefined && top <= now; top = this.peekTime()) {
+    for (let top = this.peekTime(); top !== undefined && top <= now && due.length < limit; top = this.peekTime()) {
       const entry = this.#pop();
       this.#live.delete(entry.taskId);
       due.push(entry.taskId);

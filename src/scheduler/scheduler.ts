@@ -28,6 +28,10 @@ export interface SchedulerOptions {
  * clock step is noticed within this time, and no timer exceeds Node's 32-bit limit.
  */
 const maxTimerMs = 30_000;
+/** Tasks claimed in one transaction. */
+const claimBatchSize = 5_000;
+/** How soon a failed cycle (database unreachable, say) is tried again. */
+const retryDelayMs = 1_000;
 
 export class Scheduler {
   readonly #store: TaskStore;
@@ -122,35 +126,50 @@ export class Scheduler {
       return;
     }
     clearTimeout(this.#timer);
+    let failed = false;
     this.#busy = this.#cycle()
-      .catch((error: unknown) => this.#logger.error({ err: error }, "scheduler cycle failed; retrying"))
+      .catch((error: unknown) => {
+        failed = true;
+        this.#logger.error({ err: error, retryInMs: retryDelayMs }, "scheduler cycle failed; retrying");
+      })
       .finally(() => {
         this.#busy = undefined;
-        if (this.#wakeAgain) {
+        if (this.#wakeAgain && !failed) {
           this.#wakeAgain = false;
           this.#wake();
         } else {
-          this.#arm();
+          this.#arm(failed ? retryDelayMs : maxTimerMs);
         }
       });
   }
 
-  #arm(): void {
+  #arm(maxDelayMs: number): void {
     if (this.#stopped) return;
     const next = this.#queue.peekTime();
-    const delay = next === undefined ? maxTimerMs : Math.min(Math.max(next - this.#now(), 0), maxTimerMs);
+    const delay = next === undefined ? maxDelayMs : Math.min(Math.max(next - this.#now(), 0), maxDelayMs);
     this.#timer = setTimeout(() => this.#wake(), delay);
   }
 
+  /** A cycle that fails (the database is away) leaves its work to be done again, not lost. */
   async #cycle(): Promise<void> {
     if (this.#pendingReloads.size > 0) {
       const ids = [...this.#pendingReloads];
       this.#pendingReloads.clear();
-      await this.#reloadNow(ids);
+      try {
+        await this.#reloadNow(ids);
+      } catch (error) {
+        for (const id of ids) this.#pendingReloads.add(id);
+        throw error;
+      }
     }
-    const now = this.#now();
-    const due = this.#queue.popDue(now);
-    if (due.length > 0) await this.#fire(due, now);
+    // In batches: each commits and reaches the executor on its own, and no write transaction
+    // holds the database (a SQLite file) long while thousands of tasks fire in one second.
+    while (!this.#stopped) {
+      const now = this.#now();
+      const due = this.#queue.popDue(now, claimBatchSize);
+      if (due.length === 0) return;
+      await this.#fire(due, now);
+    }
   }
 
   async #reloadNow(ids: string[]): Promise<void> {
@@ -162,11 +181,44 @@ export class Scheduler {
 
   async #fire(taskIds: string[], now: number): Promise<void> {
     const tasks = taskIds.flatMap((id) => this.#tasks.get(id) ?? []);
+    let claims: Claim[];
+    let outcome: Awaited<ReturnType<TaskStore["applyClaims"]>>;
+    try {
+      claims = await this.#planClaims(tasks, new Date(now));
+      outcome = await this.#store.applyClaims(claims);
+    } catch (error) {
+      // Nothing was claimed (one transaction): the tasks are still due, with the same jitter.
+      for (const task of tasks) this.#queue.set(task.id, now);
+      throw error;
+    }
+    const { claimed, created } = outcome;
+    const lost: string[] = [];
+    for (const { task, plan } of claims) {
+      if (!claimed.has(task.id)) {
+        lost.push(task.id);
+        continue;
+      }
+      if (plan.nextRunAt) {
+        this.#schedule({ ...task, version: task.version + 1, nextRunAt: plan.nextRunAt, scheduledRunCount: task.scheduledRunCount + plan.queued });
+      } else {
+        this.#unschedule(task.id);
+        this.#events.emit("taskChanged", { taskId: task.id, change: "COMPLETED" });
+      }
+    }
+    if (lost.length > 0) {
+      this.#logger.debug({ tasks: lost.length }, "tasks changed elsewhere; reloading");
+      this.reload(lost);
+    }
+    const superseded = claims.filter((c) => claimed.has(c.task.id) && c.plan.supersedeActiveRuns).map((c) => c.task.id);
+    if (superseded.length > 0) this.#events.emit("runsSuperseded", { taskIds: superseded });
+    if (created.length > 0) this.#events.emit("runsCreated", { runs: created });
+  }
+
+  async #planClaims(tasks: CachedTask[], claimedAt: Date): Promise<Claim[]> {
     const active = await this.#store.activeRuns(tasks.filter((t) => t.overlapPolicy !== "ALLOW").map((t) => t.id));
-    const claimedAt = new Date(now);
-    const claims: Claim[] = tasks.map((task) => {
-      const plan = planFire(task, claimedAt, active.get(task.id) ?? { queued: 0, running: 0 });
+    return tasks.map((task) => {
       const jitterMs = this.#jitter.get(task.id) ?? 0;
+      const plan = planFire(task, claimedAt, active.get(task.id) ?? { queued: 0, running: 0 }, jitterMs);
       const runs = plan.runs.map(
         (run, index): NewRun => ({
           id: uuidv7(),
@@ -186,28 +238,6 @@ export class Scheduler {
       }
       return { task, plan, runs };
     });
-
-    const { claimed, created } = await this.#store.applyClaims(claims);
-    const lost: string[] = [];
-    for (const { task, plan } of claims) {
-      if (!claimed.has(task.id)) {
-        lost.push(task.id);
-        continue;
-      }
-      if (plan.nextRunAt) {
-        this.#schedule({ ...task, version: task.version + 1, nextRunAt: plan.nextRunAt, scheduledRunCount: task.scheduledRunCount + plan.queued });
-      } else {
-        this.#unschedule(task.id);
-        this.#events.emit("taskChanged", { taskId: task.id, change: "COMPLETED" });
-      }
-    }
-    if (lost.length > 0) {
-      this.#logger.debug({ tasks: lost.length }, "tasks changed elsewhere; reloading");
-      await this.#reloadNow(lost);
-    }
-    const superseded = claims.filter((c) => claimed.has(c.task.id) && c.plan.supersedeActiveRuns).map((c) => c.task.id);
-    if (superseded.length > 0) this.#events.emit("runsSuperseded", { taskIds: superseded });
-    if (created.length > 0) this.#events.emit("runsCreated", { runs: created });
   }
 
   async #resync(): Promise<void> {

@@ -4,7 +4,7 @@
 // unique (taskId, occurrence) of Run backs this up, so an occurrence is never run twice.
 import { Prisma, type DbClient } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
-import { sqlDialects, valuesTable, type SqlDialect } from "../db/sql-dialect.js";
+import { jsonRowsTable, type SqlColumn } from "../db/sql-dialect.js";
 import { activeRunStatuses, type NewRun } from "../domain/runs.js";
 import type { MisfirePolicyName, OverlapPolicy } from "../domain/task-policies.js";
 import { scheduleFromJson } from "../domain/task-schedule.js";
@@ -36,12 +36,13 @@ const taskColumns = {
   overlapPolicy: true,
   jitterSeconds: true,
   payload: true,
-  service: { select: { defaultPayload: true } },
+  serviceId: true,
 } as const;
 
 type TaskRow = Prisma.TaskGetPayload<{ select: typeof taskColumns }>;
 
-function toCachedTask(row: TaskRow): CachedTask | null {
+/** The task as the scheduler keeps it, or null when it is not to be scheduled. */
+function toCachedTask(row: TaskRow, servicePayloads: Map<string, unknown>): CachedTask | null {
   if (row.state !== "ACTIVE" || row.nextRunAt === null) return null;
   return {
     id: row.id,
@@ -55,12 +56,12 @@ function toCachedTask(row: TaskRow): CachedTask | null {
     misfireGraceSeconds: row.misfireGraceSeconds,
     overlapPolicy: row.overlapPolicy as OverlapPolicy,
     jitterSeconds: row.jitterSeconds,
-    payload: mergedPayload(row.service.defaultPayload, row.payload),
+    payload: mergedPayload(servicePayloads.get(row.serviceId) ?? {}, row.payload),
   };
 }
 
-/** Rows per statement, well under SQLite's and PostgreSQL's parameter limits. */
-const chunkSize = 1_000;
+/** Rows per statement: big batches are cheap (one JSON parameter), but memory stays bounded. */
+const chunkSize = 5_000;
 
 function chunks<T>(items: T[], size = chunkSize): T[][] {
   const result: T[][] = [];
@@ -68,29 +69,65 @@ function chunks<T>(items: T[], size = chunkSize): T[][] {
   return result;
 }
 
+/** Prefixed, so that no name is also a column of Task. */
+const claimColumns: SqlColumn<"claim_task_id" | "claim_version" | "claim_next_run_at" | "claim_last_run_at" | "claim_queued" | "claim_state">[] = [
+  { name: "claim_task_id", type: "text" },
+  { name: "claim_version", type: "integer" },
+  { name: "claim_next_run_at", type: "timestamp" },
+  { name: "claim_last_run_at", type: "timestamp" },
+  { name: "claim_queued", type: "integer" },
+  { name: "claim_state", type: "text" },
+];
+
+/** Every column of a NewRun, as the Run table names them. */
+const runColumns: SqlColumn<keyof NewRun>[] = [
+  { name: "id", type: "text" },
+  { name: "taskId", type: "text" },
+  { name: "trigger", type: "text" },
+  { name: "status", type: "text" },
+  { name: "scheduledFor", type: "timestamp" },
+  { name: "occurrence", type: "timestamp" },
+  { name: "jitterMs", type: "integer" },
+  { name: "reason", type: "text" },
+  { name: "payload", type: "json" },
+  { name: "claimedAt", type: "timestamp" },
+];
+
 export class TaskStore {
   readonly #db: DbClient;
-  readonly #dialect: SqlDialect;
+  readonly #provider: DatabaseProvider;
 
   constructor(db: DbClient, provider: DatabaseProvider) {
     this.#db = db;
-    this.#dialect = sqlDialects[provider];
+    this.#provider = provider;
   }
 
+  /**
+   * Every task to schedule. Raw SQL because at 100,000 rows the ORM's per-row work doubles
+   * the startup time; the driver adapter still converts dates and JSON as for findMany.
+   */
   async loadActiveTasks(): Promise<CachedTask[]> {
-    const rows = await this.#db.task.findMany({ where: { state: "ACTIVE", nextRunAt: { not: null } }, select: taskColumns });
-    return rows.flatMap((row) => toCachedTask(row) ?? []);
+    const columns = Object.keys(taskColumns).map((name) => `"${name}"`).join(", ");
+    const rows = await this.#db.$queryRawUnsafe<TaskRow[]>(`SELECT ${columns} FROM "Task" WHERE "state" = 'ACTIVE' AND "nextRunAt" IS NOT NULL`);
+    return (await this.#toCachedTasks(rows)).flatMap((task) => task ?? []);
   }
 
   /** The current state of these tasks: a cached task when active, null when not (or gone). */
   async loadTasks(ids: string[]): Promise<Map<string, CachedTask | null>> {
     const result = new Map<string, CachedTask | null>(ids.map((id) => [id, null]));
     for (const chunk of chunks(ids)) {
-      for (const row of await this.#db.task.findMany({ where: { id: { in: chunk } }, select: taskColumns })) {
-        result.set(row.id, toCachedTask(row));
-      }
+      const rows = await this.#db.task.findMany({ where: { id: { in: chunk } }, select: taskColumns });
+      (await this.#toCachedTasks(rows)).forEach((task, i) => result.set(rows[i]!.id, task));
     }
     return result;
+  }
+
+  /** Reads the default payloads of the few services involved once, not once per task. */
+  async #toCachedTasks(rows: TaskRow[]): Promise<(CachedTask | null)[]> {
+    const serviceIds = [...new Set(rows.map((row) => row.serviceId))];
+    const services = await this.#db.service.findMany({ where: { id: { in: serviceIds } }, select: { id: true, defaultPayload: true } });
+    const payloads = new Map<string, unknown>(services.map((service) => [service.id, service.defaultPayload]));
+    return rows.map((row) => toCachedTask(row, payloads));
   }
 
   /** Ids of the tasks written by the API since `since` (scheduler claims do not touch updatedAt). */
@@ -131,68 +168,52 @@ export class TaskStore {
       }
       const runs = claims.filter((c) => claimed.has(c.task.id)).flatMap((c) => c.runs);
       const created: NewRun[] = [];
-      for (const chunk of chunks(runs, 500)) created.push(...(await this.#insertRuns(tx, chunk)));
+      for (const chunk of chunks(runs)) created.push(...(await this.#insertRuns(tx, chunk)));
       return { claimed, created };
     });
   }
 
   async #advanceTasks(tx: Prisma.TransactionClient, claims: Claim[]): Promise<string[]> {
-    const values = valuesTable(
-      this.#dialect,
-      [
-        { name: "claim_task_id", type: "text" },
-        { name: "claim_version", type: "integer" },
-        { name: "claim_next_run_at", type: "timestamp" },
-        { name: "claim_last_run_at", type: "timestamp" },
-        { name: "claim_queued", type: "integer" },
-        { name: "claim_state", type: "text" },
-      ],
-      claims.map(({ task, plan, runs }) => [
-        task.id,
-        task.version,
-        plan.nextRunAt,
-        runs.filter((r) => r.status === "QUEUED").at(-1)?.scheduledFor ?? null,
-        plan.queued,
-        plan.state,
-      ]),
+    const claimRows = jsonRowsTable(
+      this.#provider,
+      "claim",
+      claimColumns,
+      claims.map(({ task, plan, runs }) => ({
+        claim_task_id: task.id,
+        claim_version: task.version,
+        claim_next_run_at: plan.nextRunAt,
+        claim_last_run_at: runs.filter((r) => r.status === "QUEUED").at(-1)?.scheduledFor ?? null,
+        claim_queued: plan.queued,
+        claim_state: plan.state,
+      })),
     );
     const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
-      `UPDATE "Task" SET
+      `WITH ${claimRows.cte}
+       UPDATE "Task" SET
          "version" = "version" + 1,
          "nextRunAt" = claim.claim_next_run_at,
          "lastRunAt" = COALESCE(claim.claim_last_run_at, "lastRunAt"),
+         "lastRunStatus" = CASE WHEN claim.claim_last_run_at IS NULL THEN "lastRunStatus" ELSE 'QUEUED' END,
          "scheduledRunCount" = "scheduledRunCount" + claim.claim_queued,
          "state" = claim.claim_state
-       FROM ${values.sql} AS claim
+       FROM claim
        WHERE "Task"."id" = claim.claim_task_id AND "Task"."version" = claim.claim_version AND "Task"."state" = 'ACTIVE'
-       RETURNING "id"`,
-      ...values.parameters,
+       RETURNING "Task"."id"`,
+      claimRows.parameter,
     );
     return rows.map((row) => row.id);
   }
 
   async #insertRuns(tx: Prisma.TransactionClient, runs: NewRun[]): Promise<NewRun[]> {
     if (runs.length === 0) return [];
-    const columns = ["id", "taskId", "trigger", "status", "scheduledFor", "occurrence", "jitterMs", "reason", "payload", "claimedAt"] as const;
-    const types = ["text", "text", "text", "text", "timestamp", "timestamp", "integer", "text", "json", "timestamp"] as const;
-    let n = 1;
-    const tuples = runs.map(() => `(${types.map((type) => this.#dialect.typed(n++, type)).join(", ")})`);
-    const parameters = runs.flatMap((run) => [
-      run.id,
-      run.taskId,
-      run.trigger,
-      run.status,
-      run.scheduledFor,
-      run.occurrence,
-      run.jitterMs,
-      run.reason,
-      this.#dialect.jsonParameter(run.payload),
-      run.claimedAt,
-    ]);
+    const newRuns = jsonRowsTable(this.#provider, "new_run", runColumns, runs);
+    const names = runColumns.map((c) => `"${c.name}"`).join(", ");
+    // `WHERE true` lets SQLite tell the ON CONFLICT clause from a join constraint.
     const inserted = await tx.$queryRawUnsafe<{ id: string }[]>(
-      `INSERT INTO "Run" (${columns.map((c) => `"${c}"`).join(", ")}) VALUES ${tuples.join(", ")}
+      `WITH ${newRuns.cte}
+       INSERT INTO "Run" (${names}) SELECT ${names} FROM new_run WHERE true
        ON CONFLICT ("taskId", "occurrence") DO NOTHING RETURNING "id"`,
-      ...parameters,
+      newRuns.parameter,
     );
     const insertedIds = new Set(inserted.map((row) => row.id));
     return runs.filter((run) => insertedIds.has(run.id));

@@ -56,6 +56,8 @@ const secondsUntil = (instant: Date | null, now: Date) => (instant ? Math.max(0,
 
 export const Task = builder.prismaNode("Task", {
   id: { field: "id" },
+  // node(id:) of a deleted task answers null, not an internal error.
+  nullable: true,
   description: "A service to run against targets on a schedule.",
   fields: (t) => ({
     name: t.exposeString("name"),
@@ -88,8 +90,14 @@ export const Task = builder.prismaNode("Task", {
     runCount: t.exposeInt("scheduledRunCount", { description: "Runs queued by the schedule so far (what maxRuns counts)." }),
     nextRunAt: t.expose("nextRunAt", { type: "DateTime", nullable: true, description: "The next occurrence, before jitter; null unless ACTIVE." }),
     secondsUntilNextRun: t.int({ nullable: true, select: { nextRunAt: true }, resolve: (task, _args, ctx) => secondsUntil(task.nextRunAt, ctx.now) }),
-    lastRunAt: t.expose("lastRunAt", { type: "DateTime", nullable: true }),
-    lastRunStatus: t.field({ type: RunStatus, nullable: true, select: { lastRunStatus: true }, resolve: (task) => task.lastRunStatus as RunStatusName | null }),
+    lastRunAt: t.expose("lastRunAt", { type: "DateTime", nullable: true, description: "When the latest run (scheduled or manual, not skipped) was due." }),
+    lastRunStatus: t.field({
+      type: RunStatus,
+      nullable: true,
+      description: "The status of that run.",
+      select: { lastRunStatus: true },
+      resolve: (task) => task.lastRunStatus as RunStatusName | null,
+    }),
     runs: t.relatedConnection("runs", {
       cursor: "id",
       description: "This task's runs, newest first.",

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { pauseTask, resumeTask, updateTask } from "../../src/domain/tasks.js";
 import { openDatabase } from "../../src/db/database.js";
+import { TaskStore, type Claim } from "../../src/scheduler/task-store.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { useSchedulerHarness } from "../support/scheduler-harness.js";
 
@@ -28,6 +29,25 @@ describeEachDatabase("the scheduler", (provider) => {
     expect(iso(task.nextRunAt)).toBe("2026-01-01T00:00:05.000Z");
     expect(iso(task.lastRunAt)).toBe("2026-01-01T00:00:04.000Z");
     expect(task.scheduledRunCount).toBe(5);
+    expect(task.lastRunStatus).toBe("QUEUED");
+  });
+
+  it("keeps a due task when its claim fails, and fires it on the next try", async () => {
+    h.clock.set("2026-01-01T00:00:00.000Z");
+    const id = await h.createTask({ name: "database-hiccup", schedule: { standard: { frequencySeconds: 60 } } });
+    class StoreFailingOnce extends TaskStore {
+      failures = 1;
+      override async applyClaims(claims: Claim[]) {
+        if (this.failures-- > 0) throw new Error("database unreachable");
+        return super.applyClaims(claims);
+      }
+    }
+    const scheduler = await h.startScheduler({ store: new StoreFailingOnce(h.database.client, provider) });
+    expect(await h.runsOf(id)).toHaveLength(0);
+    h.clock.advance(second);
+    await scheduler.checkNow();
+    expect((await h.runsOf(id)).map((r) => [iso(r.scheduledFor), r.status, r.trigger])).toEqual([["2026-01-01T00:00:00.000Z", "QUEUED", "SCHEDULE"]]);
+    expect(scheduler.fireTimeOf(id)).toBe(Date.parse("2026-01-01T00:01:00.000Z"));
   });
 
   it("does not fire before the occurrence, nor twice when the clock steps back", async () => {

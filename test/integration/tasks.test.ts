@@ -1,7 +1,8 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { beforeAll, describe, expect, it } from "vitest";
 import { describeEachDatabase } from "../support/databases.js";
-import { CreateDevice, CreateService } from "../support/operations.js";
+import { createDevice, createPool, createService } from "../support/fixtures.js";
+import { CreateDevice, CreateService, DeleteDevice, DeletePool, DeleteService } from "../support/operations.js";
 import {
   CreateTask,
   DeleteTask,
@@ -141,6 +142,22 @@ describeEachDatabase("tasks", (provider) => {
     expect((await server.client.data(DeleteTask, { input: { id: task.id } })).deleteTask).toMatchObject({ deletedId: task.id });
     await expect.poll(() => server.app.scheduler.fireTimeOf(databaseId(task.id))).toBeUndefined();
     expect((await server.client.data(DeleteTask, { input: { id: task.id } })).deleteTask).toMatchObject({ __typename: "NotFoundError" });
+    expect((await server.client.data(TaskRuns, { id: task.id })).node).toBeNull();
+  });
+
+  it("keeps the service, devices and pools a task uses from being deleted, naming the task", async () => {
+    const service = await createService(server.client, { name: "held-by-task" });
+    const device = await createDevice(server.client, { name: "held-device" });
+    const pool = await createPool(server.client, { name: "held-pool" });
+    const task = await createTask({ name: "holder", serviceId: service.id, targetDeviceIds: [device.id], targetPoolIds: [pool.id] });
+    const usedByTask = { __typename: "InUseError", field: "input.id", usedBy: ['task "holder"'] };
+    expect((await server.client.data(DeleteService, { input: { id: service.id } })).deleteService).toMatchObject(usedByTask);
+    expect((await server.client.data(DeleteDevice, { input: { id: device.id } })).deleteDevice).toMatchObject(usedByTask);
+    expect((await server.client.data(DeletePool, { input: { id: pool.id } })).deletePool).toMatchObject(usedByTask);
+    await server.client.data(DeleteTask, { input: { id: task.id } });
+    expect((await server.client.data(DeleteService, { input: { id: service.id } })).deleteService).toMatchObject({ deletedId: service.id });
+    expect((await server.client.data(DeleteDevice, { input: { id: device.id } })).deleteDevice).toMatchObject({ deletedId: device.id });
+    expect((await server.client.data(DeletePool, { input: { id: pool.id } })).deletePool).toMatchObject({ deletedId: pool.id });
   });
 
   it("refuses to pause a completed task", async () => {
@@ -154,7 +171,9 @@ describeEachDatabase("tasks", (provider) => {
     it("queues a MANUAL run now, also while paused, with the merged payload", async () => {
       const task = await createTask({ name: "manual", payload: { level: 2 } });
       const { runTask } = await server.client.data(RunTask, { input: { id: task.id } });
-      expect(runTask).toMatchObject({ __typename: "RunTaskSuccess", run: { trigger: "MANUAL", status: "QUEUED", payload: { from: "service", level: 2 }, task: { name: "manual" } } });
+      expect(runTask).toMatchObject({ __typename: "RunTaskSuccess", run: { trigger: "MANUAL", status: "QUEUED", payload: { from: "service", level: 2 }, task: { name: "manual", lastRunStatus: "QUEUED" } } });
+      if (runTask.__typename !== "RunTaskSuccess") throw new Error(runTask.__typename);
+      expect(runTask.run.task.lastRunAt).toBe(runTask.run.scheduledFor);
     });
 
     it("requires confirmation for a dangerous task or service, and runs nothing without it", async () => {

@@ -32,7 +32,7 @@ export interface SchedulerHarness {
   serviceId: string;
   /** Everything emitted on the bus since the last reset. */
   emitted: { [K in keyof CronlineEvents]: CronlineEvents[K][] };
-  startScheduler(options?: { random?: () => number; database?: Database }): Promise<Scheduler>;
+  startScheduler(options?: { random?: () => number; database?: Database; store?: TaskStore }): Promise<Scheduler>;
   createTask(input: Record<string, unknown>, activate?: boolean): Promise<string>;
   runsOf(taskId: string): Promise<(Omit<NewRun, "payload"> & { payload: unknown })[]>;
 }
@@ -68,7 +68,7 @@ export function useSchedulerHarness(provider: DatabaseProvider, startIso = "2026
   harness.startScheduler = async (options = {}) => {
     const database = options.database ?? harness.database;
     const scheduler = new Scheduler({
-      store: new TaskStore(database.client, provider),
+      store: options.store ?? new TaskStore(database.client, provider),
       events: harness.events,
       logger: createLogger("silent"),
       now: harness.clock.now,

@@ -84,7 +84,7 @@ export const RunTask = graphql(`
   mutation RunTask($input: RunTaskInput!) {
     runTask(input: $input) {
       __typename
-      ... on RunTaskSuccess { run { id trigger status scheduledFor payload task { name } } }
+      ... on RunTaskSuccess { run { id trigger status scheduledFor payload task { name lastRunAt lastRunStatus } } }
       ...ErrorFields
       ... on ConfirmationRequiredError { taskNames }
     }

@@ -35,6 +35,16 @@ describe("planFire", () => {
     expect(plan.runs.map((r) => [r.status, r.trigger])).toEqual([["QUEUED", "SCHEDULE"]]);
   });
 
+  it("measures lateness from the occurrence plus its jitter", () => {
+    // Fired 5 minutes after the occurrence, 4m50s of it jitter: 10 s late, within the grace.
+    const plan = planFire(everyMinute({ overlapPolicy: "SKIP" }), at("2026-03-01T00:05:00Z"), idle, 290_000);
+    expect(plan.runs.filter((r) => r.status === "QUEUED").map((r) => [iso(r.occurrence), r.trigger])).toEqual([
+      ["2026-03-01T00:00:00.000Z", "SCHEDULE"],
+    ]);
+    const unjittered = planFire(everyMinute({ overlapPolicy: "SKIP" }), at("2026-03-01T00:05:00Z"), idle);
+    expect(unjittered.runs[0]).toMatchObject({ status: "SKIPPED", trigger: "CATCHUP" });
+  });
+
   it("lists every missed occurrence once under each misfire policy", () => {
     const now = at("2026-03-01T03:00:30Z");
     for (const misfirePolicy of ["SKIP", "RUN_ONCE", "RUN_ALL"] as const) {

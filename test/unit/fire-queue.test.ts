@@ -26,6 +26,13 @@ describe("FireQueue", () => {
     expect(queue.peekTime()).toBeUndefined();
   });
 
+  it("pops at most the given number, earliest first, leaving the rest due", () => {
+    const queue = new FireQueue();
+    ["d", "b", "a", "c"].forEach((id, i) => queue.set(id, [40, 20, 10, 30][i]!));
+    expect(queue.popDue(100, 3)).toEqual(["a", "b", "c"]);
+    expect(queue.popDue(100, 3)).toEqual(["d"]);
+  });
+
   it("orders many entries like a sort does", () => {
     const queue = new FireQueue();
     const times = Array.from({ length: 2_000 }, (_, i) => (i * 7919) % 10_007);
