@@ -9,6 +9,8 @@ import { applyMigrations } from "./db/migrations.js";
 import { handleHealth } from "./http/health.js";
 import type { Logger } from "./logger.js";
 import { EventBus } from "./events/event-bus.js";
+import { attachGraphqlWs } from "./http/graphql-ws.js";
+import { LiveSchedule } from "./live/live-schedule.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { TaskStore } from "./scheduler/task-store.js";
 import { maskUnexpectedErrors } from "./schema/error-masking.js";
@@ -47,6 +49,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   });
   await scheduler.start();
 
+  const live = new LiveSchedule({ db: database.client, events, clock, logger });
   const yoga = createYoga({
     schema,
     graphqlEndpoint: "/graphql",
@@ -59,7 +62,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       warn: (...args) => logger.warn({ args }, "yoga"),
       error: (...args) => logger.error({ args }, "yoga"),
     },
-    context: () => createContext({ db: database.client, provider: location.provider, logger, events, clock }),
+    context: () => createContext({ db: database.client, provider: location.provider, logger, events, live, clock }),
   });
 
   const server: Server = createServer(async (req, res) => {
@@ -70,6 +73,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     if (await handleHealth(req, res, { isReady: () => isDatabaseReachable(database.client) })) return;
     await yoga.handle(req, res);
   });
+
+  const webSockets = attachGraphqlWs(server, yoga, logger);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -85,6 +90,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     (stopping ??= (async () => {
       logger.info("shutting down");
       await scheduler.stop();
+      live.close();
+      await webSockets.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -1,6 +1,7 @@
 import type { DbClient } from "./db/database.js";
 import type { DatabaseProvider } from "./db/prisma-schema.js";
 import type { EventBus } from "./events/event-bus.js";
+import type { LiveSchedule } from "./live/live-schedule.js";
 import type { Logger } from "./logger.js";
 import { createLoaders, type Loaders } from "./schema/loaders.js";
 
@@ -16,6 +17,7 @@ export interface ContextServices {
   provider: DatabaseProvider;
   logger: Logger;
   events: EventBus;
+  live: LiveSchedule;
   clock: () => number;
 }
 

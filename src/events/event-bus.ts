@@ -1,4 +1,4 @@
-// In-process events between the API, the scheduler and (later) the executor and the live
+// In-process events between the API, the scheduler, the executor and the live
 // subscriptions. Listeners run synchronously and must not throw.
 import { EventEmitter } from "node:events";
 import type { NewRun } from "../domain/runs.js";
@@ -9,6 +9,8 @@ export type TaskChange = (typeof taskChanges)[number];
 export interface CronlineEvents {
   /** A task was written by the API or completed by the scheduler. */
   taskChanged: { taskId: string; change: TaskChange };
+  /** The scheduler moved these tasks on to their next occurrence (null: none left). */
+  tasksAdvanced: { tasks: { taskId: string; nextRunAt: Date | null }[] };
   /** Runs were created (QUEUED ones wait for the executor; SKIPPED ones are records). */
   runsCreated: { runs: NewRun[] };
   /** Active runs of these tasks must stop: a newer occurrence replaces them (CANCEL_PREVIOUS). */

@@ -209,6 +209,8 @@ export class Scheduler {
       this.#logger.debug({ tasks: lost.length }, "tasks changed elsewhere; reloading");
       this.reload(lost);
     }
+    const advanced = claims.filter((c) => claimed.has(c.task.id)).map((c) => ({ taskId: c.task.id, nextRunAt: c.plan.nextRunAt }));
+    if (advanced.length > 0) this.#events.emit("tasksAdvanced", { tasks: advanced });
     const superseded = claims.filter((c) => claimed.has(c.task.id) && c.plan.supersedeActiveRuns).map((c) => c.task.id);
     if (superseded.length > 0) this.#events.emit("runsSuperseded", { taskIds: superseded });
     if (created.length > 0) this.#events.emit("runsCreated", { runs: created });

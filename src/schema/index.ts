@@ -7,5 +7,9 @@ import "./service.js";
 import "./schedule.js";
 import "./run.js";
 import "./task.js";
+import "./task-summary.js";
+import "./schedule-view.js";
+import "./task-event.js";
+import "./run-event.js";
 
 export const schema = builder.toSchema({ sortSchema: true });

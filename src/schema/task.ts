@@ -3,6 +3,7 @@ import { ConfirmationRequiredError, StateError } from "../domain/errors.js";
 import type { MisfirePolicyName, OverlapPolicy as OverlapPolicyName, TaskState as TaskStateName } from "../domain/task-policies.js";
 import type { RunStatus as RunStatusName } from "../domain/runs.js";
 import { scheduleFromJson } from "../domain/task-schedule.js";
+import { secondsUntil } from "../scheduler/time/index.js";
 import {
   createTask,
   deleteTask,
@@ -26,7 +27,7 @@ import { Pool } from "./pool.js";
 import { Run, RunStatus } from "./run.js";
 import { ScheduleInput, ScheduleRef } from "./schedule.js";
 
-const TaskState = builder.enumType("TaskState", {
+export const TaskState = builder.enumType("TaskState", {
   values: {
     // Keys match taskStates in src/domain/task-policies.ts.
     ACTIVE: { description: "Scheduled: fires at nextRunAt." },
@@ -52,7 +53,6 @@ const OverlapPolicy = builder.enumType("OverlapPolicy", {
     ALLOW: { description: "Queue it to run alongside." },
   },
 });
-const secondsUntil = (instant: Date | null, now: Date) => (instant ? Math.max(0, Math.ceil((instant.getTime() - now.getTime()) / 1000)) : null);
 
 export const Task = builder.prismaNode("Task", {
   id: { field: "id" },

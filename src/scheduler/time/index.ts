@@ -4,3 +4,4 @@ export { nextOccurrence, occurrencesBetween, previewSchedule } from "./occurrenc
 export { validateSchedule } from "./validation.js";
 export { applyJitter } from "./jitter.js";
 export { planMissedOccurrences, type MisfirePolicy } from "./misfire.js";
+export { secondsUntil } from "./countdown.js";

@@ -1,0 +1,43 @@
+import { encodeGlobalID } from "@pothos/plugin-relay";
+import { z } from "zod";
+import { builder } from "../builder.js";
+import { parseInput } from "../domain/input-rules.js";
+import { scheduleViewEventKinds, type ScheduleViewEvent as ScheduleViewEventShape } from "../live/live-schedule.js";
+import { LiveTaskFilter, parseLiveTaskFilter, RunSummaryRef, TaskChange, TaskSummary } from "./task-summary.js";
+
+const ScheduleViewEventKind = builder.enumType("ScheduleViewEventKind", {
+  values: {
+    SNAPSHOT: { description: "Every task in view; the first event, and what a client that fell behind gets instead of old events." },
+    TICK: { description: "Every task in view with fresh countdowns, each tickSeconds." },
+    TASK_CHANGED: { description: "`tasks` holds the task that was created, edited, paused, resumed or completed (`change`)." },
+    TASK_REMOVED: { description: "`removedTaskIds` left the view: deleted, or no longer matching the filter." },
+    RUNS: { description: "`runs` were queued or skipped; `tasks` holds their tasks as they are now." },
+  } satisfies Record<(typeof scheduleViewEventKinds)[number], unknown>,
+});
+
+const ScheduleViewEvent = builder.objectRef<ScheduleViewEventShape>("ScheduleViewEvent").implement({
+  fields: (t) => ({
+    kind: t.field({ type: ScheduleViewEventKind, resolve: (event) => event.kind }),
+    at: t.expose("at", { type: "DateTime", description: "When the server made the event; countdowns are as of then." }),
+    tasks: t.field({ type: [TaskSummary], resolve: (event) => event.tasks }),
+    change: t.field({ type: TaskChange, nullable: true, resolve: (event) => event.change }),
+    removedTaskIds: t.idList({ resolve: (event) => event.removedTaskIds.map((id) => encodeGlobalID("Task", id)) }),
+    runs: t.field({ type: [RunSummaryRef], resolve: (event) => event.runs }),
+  }),
+});
+
+const tickSecondsRule = z.number().int().min(1, "must be at least 1").max(3_600, "must be at most 3600");
+
+builder.subscriptionField("scheduleView", (t) =>
+  t.field({
+    type: ScheduleViewEvent,
+    description: "The live schedule: a snapshot of the matching tasks, a tick with fresh countdowns every tickSeconds, and every change at once.",
+    args: {
+      filter: t.arg({ type: LiveTaskFilter }),
+      tickSeconds: t.arg.int({ defaultValue: 1, required: true }),
+    },
+    subscribe: (_root, args, ctx) =>
+      ctx.live.scheduleView(parseLiveTaskFilter(args.filter), parseInput(tickSecondsRule, args.tickSeconds, "tickSeconds")),
+    resolve: (event) => event,
+  }),
+);

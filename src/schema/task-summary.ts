@@ -1,0 +1,63 @@
+import { encodeGlobalID } from "@pothos/plugin-relay";
+import { z } from "zod";
+import { builder } from "../builder.js";
+import { parseInput, tagRule } from "../domain/input-rules.js";
+import { taskChanges } from "../events/event-bus.js";
+import type { TaskSummaryAt } from "../live/task-summaries.js";
+import type { RunSummary, TaskFilter } from "../live/live-schedule.js";
+import { localIds } from "./global-id.js";
+import { RunStatus, RunTrigger } from "./run.js";
+import { TaskState } from "./task.js";
+
+export const TaskChange = builder.enumType("TaskChange", { values: taskChanges });
+
+export const TaskSummary = builder.objectRef<TaskSummaryAt>("TaskSummary").implement({
+  description: "A task as the live views show it: enough for a row of a schedule table. `id` is the Task's id.",
+  fields: (t) => ({
+    id: t.id({ resolve: (task) => encodeGlobalID("Task", task.id) }),
+    name: t.exposeString("name"),
+    state: t.field({ type: TaskState, resolve: (task) => task.state }),
+    tags: t.exposeStringList("tags"),
+    serviceId: t.id({ resolve: (task) => encodeGlobalID("Service", task.serviceId) }),
+    serviceName: t.exposeString("serviceName"),
+    pauseNote: t.exposeString("pauseNote", { nullable: true }),
+    nextRunAt: t.expose("nextRunAt", { type: "DateTime", nullable: true }),
+    secondsUntilNextRun: t.exposeInt("secondsUntilNextRun", { nullable: true, description: "At the event's `at`." }),
+    lastRunAt: t.expose("lastRunAt", { type: "DateTime", nullable: true }),
+    lastRunStatus: t.field({ type: RunStatus, nullable: true, resolve: (task) => task.lastRunStatus }),
+  }),
+});
+
+export const RunSummaryRef = builder.objectRef<RunSummary>("RunSummary").implement({
+  description: "A run as the live views report it. `id` is the Run's id.",
+  fields: (t) => ({
+    id: t.id({ resolve: (run) => encodeGlobalID("Run", run.id) }),
+    taskId: t.id({ resolve: (run) => encodeGlobalID("Task", run.taskId) }),
+    trigger: t.field({ type: RunTrigger, resolve: (run) => run.trigger }),
+    status: t.field({ type: RunStatus, resolve: (run) => run.status }),
+    scheduledFor: t.expose("scheduledFor", { type: "DateTime" }),
+    reason: t.exposeString("reason", { nullable: true }),
+  }),
+});
+
+export const LiveTaskFilter = builder.inputType("LiveTaskFilter", {
+  description: "Which tasks a live view follows; a list left out does not restrict. Tags match when the task has any of them.",
+  fields: (t) => ({
+    tags: t.stringList(),
+    states: t.field({ type: [TaskState] }),
+    taskIds: t.idList(),
+    serviceIds: t.idList(),
+  }),
+});
+
+const filterTags = z.array(tagRule).max(100, "must name at most 100 tags");
+
+/** The filter with database ids; a ValidationError names what is wrong. */
+export function parseLiveTaskFilter(filter: typeof LiveTaskFilter.$inferInput | null | undefined): TaskFilter {
+  return {
+    tags: parseInput(filterTags, filter?.tags ?? [], "filter.tags"),
+    states: filter?.states ?? [],
+    taskIds: localIds((filter?.taskIds ?? []).map(String), "Task", "filter.taskIds"),
+    serviceIds: localIds((filter?.serviceIds ?? []).map(String), "Service", "filter.serviceIds"),
+  };
+}
