@@ -6,7 +6,7 @@ import { NotFoundError } from "./errors.js";
 import { descriptionRule, idListRule, jsonObjectRule, nameRule, parseInput, tagsRule } from "./input-rules.js";
 import { withUniqueName } from "./names.js";
 import { assertPoolsExist } from "./pools.js";
-import { serviceKindNames, serviceKinds, type ServiceKind } from "./service-kinds.js";
+import { serviceDefaults, serviceKindNames, serviceKinds, type ServiceKind } from "./service-kinds.js";
 import { createTags, replaceTags } from "./tags.js";
 
 const uniqueIds = idListRule.transform((ids) => [...new Set(ids)]);
@@ -21,6 +21,7 @@ const serviceFields = {
   targetPoolIds: uniqueIds,
   tags: tagsRule,
   requiresConfirmation: z.boolean(),
+  concurrency: z.number().int().min(1, "must be at least 1").max(1_000, "must be at most 1000"),
 };
 
 const createServiceSchema = z.object({
@@ -31,6 +32,7 @@ const createServiceSchema = z.object({
   targetPoolIds: serviceFields.targetPoolIds.default([]),
   tags: serviceFields.tags.default([]),
   requiresConfirmation: serviceFields.requiresConfirmation.default(false),
+  concurrency: serviceFields.concurrency.default(serviceDefaults.concurrency),
 });
 
 const updateServiceSchema = z.object(serviceFields).partial();

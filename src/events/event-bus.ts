@@ -1,4 +1,4 @@
-// In-process events between the API, the scheduler and (later) the executor and the live
+// In-process events between the API, the scheduler, the executor and (later) the live
 // subscriptions. Listeners run synchronously and must not throw.
 import { EventEmitter } from "node:events";
 import type { NewRun } from "../domain/runs.js";
@@ -13,6 +13,8 @@ export interface CronlineEvents {
   runsCreated: { runs: NewRun[] };
   /** Active runs of these tasks must stop: a newer occurrence replaces them (CANCEL_PREVIOUS). */
   runsSuperseded: { taskIds: string[] };
+  /** These runs were set CANCELLED in the database: whoever executes them must stop now. */
+  runsCancelled: { runIds: string[] };
 }
 
 export class EventBus {

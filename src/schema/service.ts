@@ -15,7 +15,8 @@ const ServiceKind = builder.enumType("ServiceKind", {
 
 export const Service = builder.prismaNode("Service", {
   id: { field: "id" },
-  description: "Something to run: a command, a webhook call, ...",
+  description:
+    "Something to run: a COMMAND (config: command, workingDirectory, environment, inheritEnvironment, timeoutSeconds, runAs) or an HTTP call (config: url, method, headers, body, timeoutSeconds, expectedStatusCodes). Templates may use {{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}.",
   fields: (t) => ({
     name: t.exposeString("name"),
     description: t.exposeString("description"),
@@ -24,6 +25,7 @@ export const Service = builder.prismaNode("Service", {
     defaultPayload: t.expose("defaultPayload", { type: "JSONObject" }),
     tags: t.stringList({ select: { tags: { select: { name: true } } }, resolve: (service) => tagNames(service.tags) }),
     requiresConfirmation: t.exposeBoolean("requiresConfirmation", { description: "Manual runs of its tasks need confirm: true." }),
+    concurrency: t.exposeInt("concurrency", { description: "Targets run at most this many at a time (per Cronline process, over all runs of the service)." }),
     targetDevices: t.field({
       type: [Device],
       description: "Devices the service runs against when a task names no targets.",
@@ -80,6 +82,7 @@ const CreateServiceInput = builder.inputType("CreateServiceInput", {
     targetPoolIds: t.idList(),
     tags: t.stringList(),
     requiresConfirmation: t.boolean(),
+    concurrency: t.int({ description: "Targets at a time, 1..1000; default 10." }),
   }),
 });
 
@@ -96,6 +99,7 @@ const UpdateServiceInput = builder.inputType("UpdateServiceInput", {
     targetPoolIds: t.idList(),
     tags: t.stringList(),
     requiresConfirmation: t.boolean(),
+    concurrency: t.int(),
   }),
 });
 

@@ -1,7 +1,7 @@
 // A real Cronline server on a port of its own, on a fresh database of the given provider.
 import { afterAll, beforeAll } from "vitest";
 import { startApp, type RunningApp } from "../../src/app.js";
-import type { Config } from "../../src/config.js";
+import { loadConfig, type Config } from "../../src/config.js";
 import type { DatabaseProvider } from "../../src/db/prisma-schema.js";
 import { createScratchDatabase, type ScratchDatabase } from "../../src/db/scratch-database.js";
 import { createLogger } from "../../src/logger.js";
@@ -16,8 +16,17 @@ export interface TestServer {
   countQueries(work: () => Promise<unknown>): Promise<number>;
 }
 
-export function testConfig(databaseUrl: string): Config {
-  return { port: 0, host: "127.0.0.1", databaseUrl, logLevel: "silent", shutdownGraceSeconds: 5, schedulerResyncSeconds: 1 };
+export function testConfig(databaseUrl: string, overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    PORT: "0",
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: "silent",
+    SHUTDOWN_GRACE_SECONDS: "5",
+    SCHEDULER_RESYNC_SECONDS: "1",
+    EXECUTOR_POLL_SECONDS: "0.2",
+    COMMAND_KILL_GRACE_SECONDS: "1",
+    ...overrides,
+  });
 }
 
 /** Starts a server before the suite's tests and stops it (and drops its database) after. */
