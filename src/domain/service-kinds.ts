@@ -3,7 +3,7 @@
 // (commands, URLs, headers, bodies, environment values) are parsed here too, so a bad
 // placeholder is refused when the service is saved.
 import { z } from "zod";
-import { parseCommandTemplate, parseTemplate, renderTemplate, TemplateError, type Template } from "../execution/templates.js";
+import { parseCommandTemplate, parseTemplate, renderSample, TemplateError, type Template } from "../execution/templates.js";
 
 const positiveSeconds = z.number().int().positive().max(86_400);
 const environmentName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
@@ -35,11 +35,7 @@ const commandConfigSchema = z.strictObject({
 /** A URL template must be an absolute http(s) URL whatever its placeholders hold. */
 function parseUrlTemplate(text: string): Template {
   const template = parseTemplate(text);
-  const sample = renderTemplate(
-    template,
-    { device: { name: "d", address: "example.com", properties: {} }, payload: {}, task: { name: "t" }, run: { id: "r" }, scheduledFor: new Date(0) },
-    (_value, placeholder) => (placeholder.kind === "device.address" ? "example.com" : "x"),
-  );
+  const sample = renderSample(template, (placeholder) => (placeholder.kind === "device.address" ? "example.com" : "x"));
   let url: URL;
   try {
     url = new URL(sample);

@@ -11,7 +11,7 @@ export interface TemplateContext {
   scheduledFor: Date;
 }
 
-type Placeholder =
+export type Placeholder =
   | { kind: "device.name" | "device.address" | "task.name" | "run.id" | "scheduledFor" }
   | { kind: "device.properties" | "payload"; key: string };
 
@@ -91,6 +91,11 @@ function placeholderValue(placeholder: Placeholder, context: TemplateContext): s
 function deviceOf(context: TemplateContext, placeholder: string): NonNullable<TemplateContext["device"]> {
   if (!context.device) throw new TemplateError(`{{${placeholder}}}: the run has no target device`);
   return context.device;
+}
+
+/** The text with each placeholder replaced by `sample(placeholder)`: for checking templates when saved. */
+export function renderSample(template: Template, sample: (placeholder: Placeholder) => string): string {
+  return template.map((segment) => (typeof segment === "string" ? segment : sample(segment))).join("");
 }
 
 /** Renders against one target; `encode` transforms each substituted value (e.g. URL-encoding). */

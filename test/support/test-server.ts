@@ -30,7 +30,7 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
 }
 
 /** Starts a server before the suite's tests and stops it (and drops its database) after. */
-export function useTestServer(provider: DatabaseProvider): TestServer {
+export function useTestServer(provider: DatabaseProvider, env: Record<string, string> = {}): TestServer {
   let scratch: ScratchDatabase | undefined;
   const statements: string[] = [];
   const server = {
@@ -43,7 +43,7 @@ export function useTestServer(provider: DatabaseProvider): TestServer {
   } as TestServer;
   beforeAll(async () => {
     scratch = await createScratchDatabase(provider);
-    server.app = await startApp(testConfig(scratch.location.url), createLogger("silent"), {
+    server.app = await startApp(testConfig(scratch.location.url, env), createLogger("silent"), {
       database: { onQuery: (sql) => statements.push(sql) },
     });
     server.client = graphqlClient(server.app.url);
