@@ -89,7 +89,8 @@ export class RunStore {
     const counts = { targetCount: summary.targetCount, succeededCount: summary.succeededCount, failedCount: summary.failedCount };
     const finished = await this.#db.run.updateMany({
       where: { id, ownerId, status: "RUNNING" },
-      data: { ...counts, status: summary.status, reason: summary.reason, finishedAt: now, leaseExpiresAt: null },
+      // A run without a problem keeps the reason it was queued with (e.g. a re-run's origin).
+      data: { ...counts, status: summary.status, ...(summary.reason !== null && { reason: summary.reason }), finishedAt: now, leaseExpiresAt: null },
     });
     if (finished.count === 1) return summary.status;
     const cancelled = await this.#db.run.updateMany({ where: { id, ownerId, status: "CANCELLED" }, data: { ...counts, leaseExpiresAt: null } });
