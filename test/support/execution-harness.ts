@@ -2,6 +2,7 @@
 // create devices, services and tasks through GraphQL and to wait for a run to finish.
 import type { DatabaseProvider } from "../../src/db/prisma-schema.js";
 import { finishedRunStatuses } from "../../src/domain/runs.js";
+import type { CreatePoolInput } from "../generated/graphql/graphql.js";
 import { RunWithResults } from "./execution-operations.js";
 import { CreateDevice, CreatePool, CreateService } from "./operations.js";
 import { CreateTask, RunTask } from "./task-operations.js";
@@ -17,7 +18,7 @@ export const nodeCommand = (script: string, ...args: string[]) =>
 export interface ExecutionHarness {
   server: TestServer;
   createDevice(name: string, input?: { properties?: Record<string, unknown>; tags?: string[]; address?: string }): Promise<string>;
-  createPool(name: string, input: { deviceIds?: string[]; rule?: Record<string, unknown> }): Promise<string>;
+  createPool(name: string, input: Omit<CreatePoolInput, "name">): Promise<string>;
   createService(kind: "COMMAND" | "HTTP", config: Record<string, unknown>, extra?: Record<string, unknown>): Promise<string>;
   createTask(serviceId: string, extra?: Record<string, unknown>): Promise<string>;
   runTask(taskId: string): Promise<string>;
@@ -46,7 +47,7 @@ export function useExecutionServer(provider: DatabaseProvider, env: Record<strin
       return createDevice.device.id;
     },
     async createPool(name, input) {
-      const { createPool } = await server.client.data(CreatePool, { input: { name, ...input } as never });
+      const { createPool } = await server.client.data(CreatePool, { input: { name, ...input } });
       if (createPool.__typename !== "CreatePoolSuccess") throw new Error(JSON.stringify(createPool));
       return createPool.pool.id;
     },
