@@ -1,11 +1,18 @@
-// A counting semaphore whose waiters give up when the run is cancelled.
+// A counting semaphore whose waiters give up when their run is cancelled.
 
 /** Releases a slot; calling it more than once releases it once. */
 export type Release = () => void;
 
+interface Waiter {
+  signal: AbortSignal;
+  resolve: (release: Release | null) => void;
+}
+
 export class Semaphore {
   #inUse = 0;
-  readonly #waiters: (() => void)[] = [];
+  #waiters: Waiter[] = [];
+  /** Signals already watched: one abort listener per run, not one per waiting target. */
+  readonly #watched = new WeakSet<AbortSignal>();
 
   constructor(public limit: number) {}
 
@@ -17,18 +24,17 @@ export class Semaphore {
   acquire(signal: AbortSignal): Promise<Release | null> {
     if (signal.aborted) return Promise.resolve(null);
     if (this.#inUse < this.limit) return Promise.resolve(this.#take());
-    return new Promise((resolve) => {
-      const onAbort = () => {
-        this.#waiters.splice(this.#waiters.indexOf(grant), 1);
-        resolve(null);
-      };
-      const grant = () => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(this.#take());
-      };
-      this.#waiters.push(grant);
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
+    if (!this.#watched.has(signal)) {
+      this.#watched.add(signal);
+      signal.addEventListener("abort", () => this.#dropWaiters(signal), { once: true });
+    }
+    return new Promise((resolve) => this.#waiters.push({ signal, resolve }));
+  }
+
+  #dropWaiters(signal: AbortSignal): void {
+    const dropped = this.#waiters.filter((w) => w.signal === signal);
+    this.#waiters = this.#waiters.filter((w) => w.signal !== signal);
+    for (const waiter of dropped) waiter.resolve(null);
   }
 
   #take(): Release {
@@ -38,7 +44,7 @@ export class Semaphore {
       if (released) return;
       released = true;
       this.#inUse -= 1;
-      while (this.#inUse < this.limit && this.#waiters.length > 0) this.#waiters.shift()!();
+      while (this.#inUse < this.limit && this.#waiters.length > 0) this.#waiters.shift()!.resolve(this.#take());
     };
   }
 }
