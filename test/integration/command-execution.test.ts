@@ -220,3 +220,22 @@ describeEachDatabase("command execution", (provider) => {
     });
   });
 });
+
+describeEachDatabase("execution settings", (provider) => {
+  const h = useExecutionServer(provider);
+
+  it("validate retry, deadline and concurrency settings, naming the field", async () => {
+    const { CreateTask, UpdateTask } = await import("../support/task-operations.js");
+    const serviceId = await h.createService("COMMAND", { command: "true" });
+    const { createTask } = await h.server.client.data(CreateTask, {
+      input: { name: "bad-settings", serviceId, schedule: { once: { at: "2099-01-01T00:00:00Z" } }, maxAttempts: 0, retryBackoffSeconds: 7200, deadlineSeconds: 0 },
+    });
+    expect(createTask).toMatchObject({ __typename: "ValidationError" });
+    expect(createTask.__typename === "ValidationError" && createTask.fieldErrors.map((e) => e.field).sort()).toEqual(["input.deadlineSeconds", "input.maxAttempts", "input.retryBackoffSeconds"]);
+    const taskId = await h.createTask(serviceId, { maxAttempts: 3, deadlineSeconds: 30 });
+    const { updateTask } = await h.server.client.data(UpdateTask, { input: { id: taskId, maxAttempts: 21 } });
+    expect(updateTask).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.maxAttempts", message: "must be at most 20" }] });
+    const { createService } = await h.server.client.data(CreateService, { input: { name: "too-parallel", kind: "COMMAND", config: { command: "true" }, concurrency: 0 } });
+    expect(createService).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.concurrency", message: "must be at least 1" }] });
+  });
+});
