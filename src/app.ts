@@ -77,8 +77,9 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     keepPerTask: config.retention.keepPerTask,
     maxAgeDays: config.retention.maxAgeDays,
   });
+  await executor.recoverAtStartup();
   await scheduler.start();
-  // After the scheduler, so runs it queues at startup are announced to a listening executor.
+  // Runs the scheduler queued before this are found by the executor's first poll.
   await executor.start();
   pruner.start();
 

@@ -91,9 +91,16 @@ export class Executor {
     return [...this.#active.keys()];
   }
 
+  /**
+   * Closes the runs of processes that died, and the runs this owner id left RUNNING in a
+   * previous life; before the scheduler starts, so its overlap checks see the truth.
+   */
+  async recoverAtStartup(): Promise<void> {
+    await this.#recover(true);
+  }
+
   async start(): Promise<void> {
     this.#stopping = false;
-    await this.#recover(true);
     this.#unsubscribe = [
       this.#events.on("runsCreated", ({ runs }) => {
         this.#hinted.push(...runs.filter((run) => run.status === "QUEUED").map((run) => run.id));
@@ -128,7 +135,6 @@ export class Executor {
       this.#cancelLocal([...this.#active.keys()], shutdownReason);
       await allDone();
     }
-    await this.#renewLeases();
   }
 
   #capacity(): number {
