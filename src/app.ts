@@ -95,7 +95,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       warn: (...args) => logger.warn({ args }, "yoga"),
       error: (...args) => logger.error({ args }, "yoga"),
     },
-    context: () => createContext({ db: database.client, provider: location.provider, logger, events, clock }),
+    context: () =>
+      createContext({ db: database.client, provider: location.provider, logger, events, clock, runAsAllowedUsers: config.executor.runAsAllowedUsers }),
   });
 
   const server: Server = createServer(async (req, res) => {

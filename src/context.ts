@@ -17,6 +17,8 @@ export interface ContextServices {
   logger: Logger;
   events: EventBus;
   clock: () => number;
+  /** Users COMMAND services may run as (RUN_AS_ALLOWED_USERS), checked when a service is saved. */
+  runAsAllowedUsers: readonly string[];
 }
 
 export function createContext(services: ContextServices): Context {

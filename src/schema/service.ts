@@ -121,7 +121,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateServiceInput, required: true }) },
     errors: { types: writeErrors, dataField: { name: "service" } },
     resolve: async (query, _parent, { input }, ctx) => {
-      const id = await createService(ctx.db, withLocalTargetIds(input));
+      const id = await createService(ctx.db, withLocalTargetIds(input), ctx);
       return ctx.db.service.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),
@@ -131,7 +131,7 @@ builder.mutationFields((t) => ({
     errors: { types: writeErrors, dataField: { name: "service" } },
     resolve: async (query, _parent, { input: { id: globalId, ...changes } }, ctx) => {
       const id = localId(String(globalId), "Service", "input.id");
-      await updateService(ctx.db, id, withLocalTargetIds(changes));
+      await updateService(ctx.db, id, withLocalTargetIds(changes), ctx);
       return ctx.db.service.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),

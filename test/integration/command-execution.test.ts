@@ -1,4 +1,5 @@
 // COMMAND services run as real child processes.
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -198,8 +199,16 @@ describeEachDatabase("command execution", (provider) => {
     expect(again.cancelRun).toMatchObject({ __typename: "StateError", field: "input.id", message: "input.id: the run has already finished (CANCELLED)" });
   });
 
-  it("refuses runAs for users not on RUN_AS_ALLOWED_USERS, and runs as an allowed one", async () => {
-    const refused = await h.runOnce("COMMAND", { command: "id -u", runAs: { user: "daemon" } });
+  it("refuses runAs for users not on RUN_AS_ALLOWED_USERS when saved and when run, and runs as an allowed one", async () => {
+    const { createService } = await h.server.client.data(CreateService, {
+      input: { name: "as-daemon", kind: "COMMAND", config: { command: "id -u", runAs: { user: "daemon" } } },
+    });
+    expect(createService).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.config.runAs.user", message: '"daemon" is not on RUN_AS_ALLOWED_USERS' }] });
+    // Saved while the allow-list still had the user, then the server restarted without it.
+    const stored = await h.server.app.database.client.service.create({
+      data: { name: "as-daemon-stored", kind: "COMMAND", config: { command: "id -u", runAs: { user: "daemon" } }, defaultPayload: {} },
+    });
+    const refused = await h.waitForRun(await h.runTask(await h.createTask(encodeGlobalID("Service", stored.id))));
     expect(refused.results[0]).toMatchObject({ status: "FAILED", error: 'user "daemon" is not on RUN_AS_ALLOWED_USERS' });
     if (process.getuid?.() !== 0) return; // switching users needs root
     const nobody = readFileSync("/etc/passwd", "utf8").split("\n").find((line) => line.startsWith("nobody:"))!.split(":")[2];
