@@ -23,7 +23,7 @@ export interface RetentionOptions extends RetentionPolicy {
   maxBatchesPerPass?: number;
 }
 
-export const retentionEnabled = (policy: RetentionPolicy) => policy.keepPerTask > 0 || policy.maxAgeDays > 0;
+const retentionEnabled = (policy: RetentionPolicy) => policy.keepPerTask > 0 || policy.maxAgeDays > 0;
 
 export class RunPruner {
   readonly #options: Required<RetentionOptions>;

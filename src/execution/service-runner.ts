@@ -19,7 +19,7 @@ export interface ExecutionLimits {
 export type Attempt = (context: TemplateContext, signal: AbortSignal) => Promise<AttemptOutcome>;
 
 /** PATH for commands, which do not inherit the server's environment. */
-export const commandPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const commandPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 const renderMap = (templates: [string, Template][], context: TemplateContext) =>
   Object.fromEntries(templates.map(([name, template]) => [name, renderTemplate(template, context)]));

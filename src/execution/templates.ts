@@ -56,10 +56,6 @@ export function parseTemplate(text: string): Template {
   return segments;
 }
 
-export function usesDevice(template: Template): boolean {
-  return template.some((s) => typeof s !== "string" && s.kind.startsWith("device"));
-}
-
 function valueText(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
@@ -120,7 +116,7 @@ export function parseCommandTemplate(commandLine: string): Template[] {
     else throw new TemplateError(`shell operator "${word.op}" is not supported: the command is not run by a shell; quote it to pass it literally`);
   }
   if (result.length === 0) throw new TemplateError("has no program to run");
-  if (usesDevice(result[0]!) || result[0]!.some((s) => typeof s !== "string")) {
+  if (result[0]!.some((s) => typeof s !== "string")) {
     throw new TemplateError("the program (first word) must be literal, not a placeholder");
   }
   return result;
