@@ -2,7 +2,7 @@
 // where one statement must do what Prisma's API would need a statement per row for.
 import type { DatabaseProvider } from "./prisma-schema.js";
 
-export type SqlType = "text" | "integer" | "timestamp" | "json";
+export type SqlType = "text" | "integer" | "timestamp" | "json" | "boolean";
 
 export interface SqlDialect {
   /** The placeholder of the n-th parameter (1-based). */
@@ -11,15 +11,18 @@ export interface SqlDialect {
   typed(n: number, type: SqlType): string;
   /** How a JSON value is passed as a parameter. */
   jsonParameter(value: unknown): unknown;
+  /** How a boolean is passed as a parameter. */
+  booleanParameter(value: boolean): unknown;
 }
 
-const postgresTypes: Record<SqlType, string> = { text: "TEXT", integer: "INTEGER", timestamp: "TIMESTAMP(3)", json: "JSONB" };
+const postgresTypes: Record<SqlType, string> = { text: "TEXT", integer: "INTEGER", timestamp: "TIMESTAMP(3)", json: "JSONB", boolean: "BOOLEAN" };
 
 export const sqlDialects: Record<DatabaseProvider, SqlDialect> = {
   postgresql: {
     placeholder: (n) => `$${n}`,
     typed: (n, type) => `CAST($${n} AS ${postgresTypes[type]})`,
     jsonParameter: (value) => JSON.stringify(value),
+    booleanParameter: (value) => value,
   },
   sqlite: {
     placeholder: () => "?",
@@ -27,6 +30,8 @@ export const sqlDialects: Record<DatabaseProvider, SqlDialect> = {
     // the adapter binds a Date as.
     typed: () => "?",
     jsonParameter: (value) => JSON.stringify(value),
+    // Prisma keeps SQLite booleans as 0 and 1.
+    booleanParameter: (value) => (value ? 1 : 0),
   },
 };
 
