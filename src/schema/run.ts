@@ -4,7 +4,7 @@ import { NotFoundError, StateError, ValidationError } from "../domain/errors.js"
 import { cancelRun } from "../domain/run-control.js";
 import { runStatuses, runTriggers } from "../domain/runs.js";
 import { localId } from "./global-id.js";
-import "./run-result.js";
+import { RunResultStatus } from "./run-result.js";
 
 export const RunStatus = builder.enumType("RunStatus", {
   values: {
@@ -44,9 +44,15 @@ export const Run = builder.prismaNode("Run", {
     targetCount: t.exposeInt("targetCount", { description: "Targets executed (1 for a run without targets)." }),
     succeededCount: t.exposeInt("succeededCount"),
     failedCount: t.exposeInt("failedCount", { description: "Targets whose last attempt did not succeed." }),
-    results: t.relation("results", {
-      description: "Every attempt against every target, in the order they started.",
-      query: { orderBy: [{ startedAt: "asc" }, { id: "asc" }] },
+    results: t.relatedConnection("results", {
+      cursor: "id",
+      totalCount: true,
+      description: "Every attempt against every target, in the order they started; `statuses` keeps only those outcomes.",
+      args: { statuses: t.arg({ type: [RunResultStatus] }) },
+      query: ({ statuses }) => ({
+        where: statuses ? { status: { in: statuses } } : {},
+        orderBy: [{ startedAt: "asc" }, { id: "asc" }],
+      }),
     }),
   }),
 });

@@ -124,6 +124,7 @@ describeEachDatabase("command execution", (provider) => {
       [2, "FAILED", "attempt 2\n"],
       [3, "SUCCEEDED", "attempt 3\n"],
     ]);
+    expect([run.resultCount, run.failureCount]).toEqual([3, 2]);
     // Backoff: at least half of 1s before the first retry, half of 2s before the second.
     const gap = (i: number) => Date.parse(run.results[i]!.startedAt) - Date.parse(run.results[i - 1]!.finishedAt);
     expect(gap(1)).toBeGreaterThanOrEqual(490);

@@ -6,10 +6,16 @@ export const RunWithResults = graphql(`
     run(id: $id) {
       id status reason trigger startedAt finishedAt targetCount succeededCount failedCount
       task { lastRunStatus lastRunAt }
-      results {
-        deviceName device { name } attempt status exitCode httpStatus output outputTruncated
-        errorOutput errorOutputTruncated error startedAt finishedAt durationMs
+      results(first: 1000) {
+        totalCount
+        edges {
+          node {
+            deviceName device { name } attempt status exitCode httpStatus output outputTruncated
+            errorOutput errorOutputTruncated error startedAt finishedAt durationMs
+          }
+        }
       }
+      failures: results(statuses: [FAILED, TIMED_OUT]) { totalCount }
     }
   }
 `);
