@@ -35,13 +35,14 @@ async function readCapped(response: Response, limit: number): Promise<{ text: st
 
 function describeFailure(url: string, error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const { host } = new URL(url);
+  if (!URL.canParse(url)) return `invalid URL ${url}`;
+  const { host, hostname } = new URL(url);
   switch (cause?.code) {
     case "ECONNREFUSED":
       return `connection refused by ${host} (ECONNREFUSED)`;
     case "ENOTFOUND":
     case "EAI_AGAIN":
-      return `DNS lookup failed for ${new URL(url).hostname} (${cause.code})`;
+      return `DNS lookup failed for ${hostname} (${cause.code})`;
     case "ECONNRESET":
       return `connection reset by ${host} (ECONNRESET)`;
     default:
