@@ -9,6 +9,9 @@ import { applyMigrations } from "./db/migrations.js";
 import { handleHealth } from "./http/health.js";
 import type { Logger } from "./logger.js";
 import { EventBus } from "./events/event-bus.js";
+import { Executor } from "./execution/executor.js";
+import { RunPruner } from "./execution/retention.js";
+import { RunStore } from "./execution/run-store.js";
 import { attachGraphqlWs } from "./http/graphql-ws.js";
 import { LiveSchedule } from "./live/live-schedule.js";
 import { Scheduler } from "./scheduler/scheduler.js";
@@ -22,13 +25,17 @@ export interface RunningApp {
   database: Database;
   events: EventBus;
   scheduler: Scheduler;
+  executor: Executor;
+  pruner: RunPruner;
   stop(): Promise<void>;
 }
 
 export interface AppOptions {
   database?: DatabaseOptions;
-  /** Epoch milliseconds now, for the API and the scheduler. */
+  /** Epoch milliseconds now, for the API, the scheduler and the executor. */
   clock?: () => number;
+  /** Identifies this process on the runs it executes (tests run several in one process). */
+  executorOwnerId?: string;
 }
 
 /** Migrates the database, then serves GraphQL and the health endpoints until stop(). */
@@ -47,7 +54,36 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     now: clock,
     resyncIntervalMs: config.schedulerResyncSeconds * 1000,
   });
+  const executor = new Executor({
+    db: database.client,
+    store: new RunStore(database.client, location.provider),
+    events,
+    logger,
+    now: clock,
+    ownerId: options.executorOwnerId,
+    maxConcurrentRuns: config.executor.maxConcurrentRuns,
+    pollIntervalMs: config.executor.pollSeconds * 1000,
+    leaseMs: config.executor.leaseSeconds * 1000,
+    limits: {
+      outputLimitBytes: config.executor.outputLimitBytes,
+      killGraceMs: config.executor.killGraceSeconds * 1000,
+      runAsAllowedUsers: config.executor.runAsAllowedUsers,
+    },
+  });
+  const pruner = new RunPruner({
+    db: database.client,
+    provider: location.provider,
+    logger,
+    now: clock,
+    intervalMs: config.retention.intervalSeconds * 1000,
+    keepPerTask: config.retention.keepPerTask,
+    maxAgeDays: config.retention.maxAgeDays,
+  });
+  await executor.recoverAtStartup();
   await scheduler.start();
+  // Runs the scheduler queued before this are found by the executor's first poll.
+  await executor.start();
+  pruner.start();
 
   const live = new LiveSchedule({ db: database.client, events, clock, logger });
   const yoga = createYoga({
@@ -62,7 +98,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       warn: (...args) => logger.warn({ args }, "yoga"),
       error: (...args) => logger.error({ args }, "yoga"),
     },
-    context: () => createContext({ db: database.client, provider: location.provider, logger, events, live, clock }),
+    context: () =>
+      createContext({ db: database.client, provider: location.provider, logger, events, live, clock, runAsAllowedUsers: config.executor.runAsAllowedUsers }),
   });
 
   const server: Server = createServer(async (req, res) => {
@@ -89,7 +126,10 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const stop = () =>
     (stopping ??= (async () => {
       logger.info("shutting down");
+      // No new fires, then running runs get the grace period, then the rest are cancelled.
       await scheduler.stop();
+      await executor.stop(config.shutdownGraceSeconds * 1000);
+      await pruner.stop();
       live.close();
       await webSockets.close();
       await new Promise<void>((resolve) => {
@@ -100,5 +140,5 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       logger.info("stopped");
     })());
 
-  return { url, database, events, scheduler, stop };
+  return { url, database, events, scheduler, executor, pruner, stop };
 }

@@ -20,6 +20,22 @@ const environmentSchema = z.object({
   LOG_LEVEL: optional(z.enum(logLevels).default("info")),
   SHUTDOWN_GRACE_SECONDS: optional(z.coerce.number().int().min(0).max(3600).default(30)),
   SCHEDULER_RESYNC_SECONDS: optional(z.coerce.number().min(0.1).max(3600).default(10)),
+  EXECUTOR_MAX_CONCURRENT_RUNS: optional(z.coerce.number().int().min(1).max(10_000).default(50)),
+  EXECUTOR_POLL_SECONDS: optional(z.coerce.number().min(0.05).max(3600).default(2)),
+  EXECUTOR_LEASE_SECONDS: optional(z.coerce.number().min(1).max(3600).default(30)),
+  RUN_OUTPUT_LIMIT_BYTES: optional(z.coerce.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024)),
+  COMMAND_KILL_GRACE_SECONDS: optional(z.coerce.number().min(0).max(600).default(5)),
+  RUN_AS_ALLOWED_USERS: optional(
+    z
+      .string()
+      .default("")
+      .transform((list) => list.split(",").map((name) => name.trim()).filter(Boolean))
+      .refine((names) => names.every((name) => /^[a-z_][a-z0-9_-]*\$?$/i.test(name)), { message: "must be a comma-separated list of user names" })
+      .refine((names) => !names.includes("root"), { message: "must not include root" }),
+  ),
+  RUN_RETENTION_KEEP_PER_TASK: optional(z.coerce.number().int().min(0).default(1000)),
+  RUN_RETENTION_MAX_AGE_DAYS: optional(z.coerce.number().min(0).default(0)),
+  RUN_RETENTION_INTERVAL_SECONDS: optional(z.coerce.number().min(0.1).max(86_400).default(300)),
 });
 
 export interface Config {
@@ -30,6 +46,22 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** How often the scheduler looks for tasks changed by other Cronline processes. */
   schedulerResyncSeconds: number;
+  executor: {
+    maxConcurrentRuns: number;
+    pollSeconds: number;
+    /** A RUNNING run whose owner has not renewed its lease for this long is closed as interrupted. */
+    leaseSeconds: number;
+    outputLimitBytes: number;
+    killGraceSeconds: number;
+    runAsAllowedUsers: string[];
+  };
+  retention: {
+    /** Finished runs kept per task (newest first); 0 = no limit by count. */
+    keepPerTask: number;
+    /** Finished runs younger than this are kept whatever their rank; 0 = no limit by age. */
+    maxAgeDays: number;
+    intervalSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -54,5 +86,18 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     logLevel: env.LOG_LEVEL,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
     schedulerResyncSeconds: env.SCHEDULER_RESYNC_SECONDS,
+    executor: {
+      maxConcurrentRuns: env.EXECUTOR_MAX_CONCURRENT_RUNS,
+      pollSeconds: env.EXECUTOR_POLL_SECONDS,
+      leaseSeconds: env.EXECUTOR_LEASE_SECONDS,
+      outputLimitBytes: env.RUN_OUTPUT_LIMIT_BYTES,
+      killGraceSeconds: env.COMMAND_KILL_GRACE_SECONDS,
+      runAsAllowedUsers: env.RUN_AS_ALLOWED_USERS,
+    },
+    retention: {
+      keepPerTask: env.RUN_RETENTION_KEEP_PER_TASK,
+      maxAgeDays: env.RUN_RETENTION_MAX_AGE_DAYS,
+      intervalSeconds: env.RUN_RETENTION_INTERVAL_SECONDS,
+    },
   };
 }

@@ -19,6 +19,8 @@ export interface ContextServices {
   events: EventBus;
   live: LiveSchedule;
   clock: () => number;
+  /** Users COMMAND services may run as (RUN_AS_ALLOWED_USERS), checked when a service is saved. */
+  runAsAllowedUsers: readonly string[];
 }
 
 export function createContext(services: ContextServices): Context {

@@ -21,7 +21,7 @@ try {
       const forceExit = setTimeout(() => {
         logger.error("shutdown took too long; exiting");
         process.exit(1);
-      }, config.shutdownGraceSeconds * 1000 + 5_000);
+      }, (config.shutdownGraceSeconds + config.executor.killGraceSeconds) * 1000 + 10_000);
       forceExit.unref();
       app.stop().then(() => process.exit(0), (error: unknown) => {
         logger.error({ err: error }, "shutdown failed");

@@ -1,33 +1,44 @@
 // The few spots where hand-written SQL differs between SQLite and PostgreSQL. Used only on
-// hot paths where one statement must do what Prisma's API needs a statement per row for.
+// hot paths where one statement must do what Prisma's API needs a statement per row for,
+// or where a write must leave Prisma's @updatedAt alone.
 import type { DatabaseProvider } from "./prisma-schema.js";
 
-export type SqlType = "text" | "integer" | "timestamp" | "json";
+export type SqlType = "text" | "integer" | "timestamp" | "json" | "boolean";
 
 export interface SqlColumn<Name extends string = string> {
   name: Name;
   type: SqlType;
 }
 
-interface SqlDialect {
-  /** The body of a common table expression: the rows of a JSON array passed as parameter `n` (1-based). */
+export interface SqlDialect {
+  /** The placeholder of the n-th parameter (1-based). */
+  placeholder(n: number): string;
+  /** A placeholder cast to a column type, where PostgreSQL cannot infer it. */
+  typed(n: number, type: SqlType): string;
+  /** The body of a common table expression: the rows of a JSON array passed as parameter `n`. */
   jsonRows(columns: SqlColumn[], n: number): string;
-  /** An instant as the stored column holds it (Prisma's own text form on SQLite). */
-  timestamp(instant: Date): string;
+  /** A value as the stored column holds it, inside such a JSON array. */
+  stored(value: unknown): unknown;
 }
 
-const postgresTypes: Record<SqlType, string> = { text: "text", integer: "integer", timestamp: "timestamp(3)", json: "jsonb" };
+const postgresTypes: Record<SqlType, string> = { text: "text", integer: "integer", timestamp: "timestamp(3)", json: "jsonb", boolean: "boolean" };
 
-const dialects: Record<DatabaseProvider, SqlDialect> = {
+export const sqlDialects: Record<DatabaseProvider, SqlDialect> = {
   postgresql: {
+    placeholder: (n) => `$${n}`,
+    typed: (n, type) => `CAST($${n} AS ${postgresTypes[type]})`,
     jsonRows: (columns, n) =>
       `SELECT * FROM jsonb_to_recordset(CAST($${n} AS jsonb)) AS json_rows(${columns.map((c) => `"${c.name}" ${postgresTypes[c.type]}`).join(", ")})`,
-    timestamp: (instant) => instant.toISOString(),
+    stored: (value) => (value instanceof Date ? value.toISOString() : value),
   },
   sqlite: {
+    placeholder: () => "?",
+    // SQLite keeps a value as bound, and the adapter binds a Date in Prisma's own text form.
+    typed: () => "?",
     // json_extract gives JSON objects back as their text, which is how Prisma stores Json.
     jsonRows: (columns) => `SELECT ${columns.map((c) => `json_extract(value, '$.${c.name}') AS "${c.name}"`).join(", ")} FROM json_each(?)`,
-    timestamp: (instant) => instant.toISOString().replace("Z", "+00:00"),
+    // Prisma keeps SQLite DateTimes as ISO text with "+00:00", and booleans as 0 and 1.
+    stored: (value) => (value instanceof Date ? value.toISOString().replace("Z", "+00:00") : typeof value === "boolean" ? Number(value) : value),
   },
 };
 
@@ -45,8 +56,7 @@ export function jsonRowsTable<Row extends object>(
   rows: Row[],
   parameterNumber = 1,
 ): { cte: string; parameter: string } {
-  const dialect = dialects[provider];
-  const stored = (value: unknown) => (value instanceof Date ? dialect.timestamp(value) : value);
-  const encoded = rows.map((row) => Object.fromEntries(columns.map((c) => [c.name, stored(row[c.name] ?? null)])));
+  const dialect = sqlDialects[provider];
+  const encoded = rows.map((row) => Object.fromEntries(columns.map((c) => [c.name, dialect.stored(row[c.name] ?? null)])));
   return { cte: `${alias} AS MATERIALIZED (${dialect.jsonRows(columns, parameterNumber)})`, parameter: JSON.stringify(encoded) };
 }

@@ -24,3 +24,34 @@ export interface NewRun {
   payload: Record<string, unknown>;
   claimedAt: Date;
 }
+
+/** Statuses of a finished run. */
+export const finishedRunStatuses = ["SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED"] as const satisfies readonly RunStatus[];
+
+/** The outcome of one attempt against one target. */
+export const runResultStatuses = ["SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED"] as const satisfies readonly RunStatus[];
+export type RunResultStatus = (typeof runResultStatuses)[number];
+
+/** One attempt against one target, as the executor records it. */
+export interface NewRunResult {
+  id: string;
+  runId: string;
+  /** Null when the run has no targets and the service ran once without a device. */
+  deviceId: string | null;
+  deviceName: string | null;
+  attempt: number;
+  status: RunResultStatus;
+  exitCode: number | null;
+  httpStatus: number | null;
+  output: string;
+  outputTruncated: boolean;
+  errorOutput: string;
+  errorOutputTruncated: boolean;
+  error: string | null;
+  startedAt: Date;
+  finishedAt: Date;
+  durationMs: number;
+}
+
+/** Why a run found RUNNING without a live owner was closed. */
+export const interruptedReason = "interrupted";

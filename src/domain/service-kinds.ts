@@ -1,28 +1,57 @@
 // What each kind of Service needs in its configuration. A kind is a string column plus a
-// JSON config validated here, so new kinds add a schema, not a migration.
+// JSON config validated here, so new kinds add a schema, not a migration. Templates
+// (commands, URLs, headers, bodies, environment values) are parsed here too, so a bad
+// placeholder is refused when the service is saved.
 import { z } from "zod";
+import { parseCommandTemplate, parseTemplate, renderSample, TemplateError, type Template } from "../execution/templates.js";
 
 const positiveSeconds = z.number().int().positive().max(86_400);
-const stringMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "must be a valid name"), z.string());
+const environmentName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
+const systemName = z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/i, "must be a user or group name");
+
+/** A string field that must parse with `parse`; the parse error becomes the field's message. */
+const templateString = (parse: (text: string) => unknown, base = z.string()) =>
+  base.superRefine((text, ctx) => {
+    try {
+      parse(text);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      ctx.addIssue({ code: "custom", message: error.message });
+    }
+  });
 
 const commandConfigSchema = z.strictObject({
-  command: z.string().trim().min(1, "must not be empty").max(8_192),
-  workingDirectory: z.string().min(1).optional(),
-  environment: stringMap.optional(),
+  command: templateString(parseCommandTemplate, z.string().max(8_192)),
+  workingDirectory: z.string().min(1).refine((dir) => dir.startsWith("/"), "must be an absolute path").optional(),
+  /** Variables set for the command (values are templates); nothing else of the server's environment is passed. */
+  environment: z.record(environmentName, templateString(parseTemplate)).optional(),
+  /** Names of the server's own environment variables the command may see (e.g. LANG). */
+  inheritEnvironment: z.array(environmentName).max(100).optional(),
   timeoutSeconds: positiveSeconds.optional(),
+  /** Run as this user (and group) — the server must run as root and the user be on RUN_AS_ALLOWED_USERS. */
+  runAs: z.strictObject({ user: systemName, group: systemName.optional() }).optional(),
 });
 
+/** A URL template must be an absolute http(s) URL whatever its placeholders hold. */
+function parseUrlTemplate(text: string): Template {
+  const template = parseTemplate(text);
+  const sample = renderSample(template, (placeholder) => (placeholder.kind === "device.address" ? "example.com" : "x"));
+  let url: URL;
+  try {
+    url = new URL(sample);
+  } catch {
+    throw new TemplateError("must be an absolute http:// or https:// URL");
+  }
+  if (!["http:", "https:"].includes(url.protocol)) throw new TemplateError("must be an absolute http:// or https:// URL");
+  return template;
+}
+
 const httpConfigSchema = z.strictObject({
-  url: z.string().refine((value) => {
-    try {
-      return ["http:", "https:"].includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, "must be an absolute http:// or https:// URL"),
+  url: templateString(parseUrlTemplate),
   method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]).default("POST"),
-  headers: z.record(z.string().min(1), z.string()).optional(),
-  body: z.string().optional(),
+  headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid header name"), templateString(parseTemplate)).optional(),
+  /** Default: the run's payload as JSON (for methods with a body). */
+  body: templateString(parseTemplate).optional(),
   timeoutSeconds: positiveSeconds.optional(),
   expectedStatusCodes: z.array(z.number().int().min(100).max(599)).min(1).optional(),
 });
@@ -34,3 +63,7 @@ export const serviceKinds = {
 
 export type ServiceKind = keyof typeof serviceKinds;
 export const serviceKindNames = Object.keys(serviceKinds) as ServiceKind[];
+export type CommandConfig = z.output<typeof commandConfigSchema>;
+export type HttpConfig = z.output<typeof httpConfigSchema>;
+
+export const serviceDefaults = { concurrency: 10, commandTimeoutSeconds: 300, httpTimeoutSeconds: 30 } as const;

@@ -2,11 +2,11 @@ import { z } from "zod";
 import type { DbClient, Prisma } from "../db/database.js";
 import { isForeignKeyViolation, isRecordMissing } from "../db/prisma-errors.js";
 import { assertDevicesExist } from "./devices.js";
-import { InUseError, NotFoundError } from "./errors.js";
+import { InUseError, NotFoundError, ValidationError } from "./errors.js";
 import { descriptionRule, idListRule, jsonObjectRule, nameRule, parseInput, tagsRule } from "./input-rules.js";
 import { withUniqueName } from "./names.js";
 import { assertPoolsExist } from "./pools.js";
-import { serviceKindNames, serviceKinds, type ServiceKind } from "./service-kinds.js";
+import { serviceDefaults, serviceKindNames, serviceKinds, type ServiceKind } from "./service-kinds.js";
 import { createTags, replaceTags } from "./tags.js";
 
 const uniqueIds = idListRule.transform((ids) => [...new Set(ids)]);
@@ -21,6 +21,7 @@ const serviceFields = {
   targetPoolIds: uniqueIds,
   tags: tagsRule,
   requiresConfirmation: z.boolean(),
+  concurrency: z.number().int().min(1, "must be at least 1").max(1_000, "must be at most 1000"),
 };
 
 const createServiceSchema = z.object({
@@ -31,13 +32,24 @@ const createServiceSchema = z.object({
   targetPoolIds: serviceFields.targetPoolIds.default([]),
   tags: serviceFields.tags.default([]),
   requiresConfirmation: serviceFields.requiresConfirmation.default(false),
+  concurrency: serviceFields.concurrency.default(serviceDefaults.concurrency),
 });
 
 const updateServiceSchema = z.object(serviceFields).partial();
 
+/** What the server's configuration allows services to do. */
+export interface ServiceRules {
+  runAsAllowedUsers: readonly string[];
+}
+
 /** The kind's own rules over its config; errors name `input.config.<key>`. */
-function parseKindConfig(kind: ServiceKind, config: unknown): Prisma.InputJsonObject {
-  return parseInput(serviceKinds[kind], config, "input.config") as Prisma.InputJsonObject;
+function parseKindConfig(kind: ServiceKind, config: unknown, rules: ServiceRules): Prisma.InputJsonObject {
+  const parsed = parseInput(serviceKinds[kind], config, "input.config");
+  const runAs = "runAs" in parsed ? parsed.runAs : undefined;
+  if (runAs && !rules.runAsAllowedUsers.includes(runAs.user)) {
+    throw ValidationError.of("input.config.runAs.user", `"${runAs.user}" is not on RUN_AS_ALLOWED_USERS`);
+  }
+  return parsed as Prisma.InputJsonObject;
 }
 
 async function assertTargetsExist(db: DbClient, deviceIds: string[] | undefined, poolIds: string[] | undefined) {
@@ -45,9 +57,9 @@ async function assertTargetsExist(db: DbClient, deviceIds: string[] | undefined,
   if (poolIds) await assertPoolsExist(db, poolIds, "input.targetPoolIds");
 }
 
-export async function createService(db: DbClient, input: unknown): Promise<string> {
+export async function createService(db: DbClient, input: unknown, rules: ServiceRules): Promise<string> {
   const { targetDeviceIds, targetPoolIds, tags, config, defaultPayload, ...fields } = parseInput(createServiceSchema, input);
-  const validConfig = parseKindConfig(fields.kind, config);
+  const validConfig = parseKindConfig(fields.kind, config, rules);
   await assertTargetsExist(db, targetDeviceIds, targetPoolIds);
   const service = await withUniqueName("service", fields.name, () =>
     db.service.create({
@@ -65,13 +77,13 @@ export async function createService(db: DbClient, input: unknown): Promise<strin
   return service.id;
 }
 
-export async function updateService(db: DbClient, id: string, input: unknown): Promise<void> {
+export async function updateService(db: DbClient, id: string, input: unknown, rules: ServiceRules): Promise<void> {
   const { targetDeviceIds, targetPoolIds, tags, config, defaultPayload, ...fields } = parseInput(updateServiceSchema, input);
   const current = await db.service.findUnique({ where: { id }, select: { kind: true, config: true } });
   if (!current) throw new NotFoundError("input.id", id, "Service");
   // A new kind needs a config of that kind; a new config is checked against the (new) kind.
   const kind = fields.kind ?? (current.kind as ServiceKind);
-  const validConfig = config !== undefined || fields.kind !== undefined ? parseKindConfig(kind, config ?? current.config) : undefined;
+  const validConfig = config !== undefined || fields.kind !== undefined ? parseKindConfig(kind, config ?? current.config, rules) : undefined;
   await assertTargetsExist(db, targetDeviceIds, targetPoolIds);
   try {
     await withUniqueName("service", fields.name, () =>

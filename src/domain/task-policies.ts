@@ -17,12 +17,16 @@ export const taskDefaults = {
   overlapPolicy: "SKIP",
   jitterSeconds: 0,
   timezone: "UTC",
+  maxAttempts: 1,
+  retryBackoffSeconds: 10,
 } as const satisfies {
   misfirePolicy: MisfirePolicyName;
   misfireGraceSeconds: number;
   overlapPolicy: OverlapPolicy;
   jitterSeconds: number;
   timezone: string;
+  maxAttempts: number;
+  retryBackoffSeconds: number;
 };
 
 /** At most this many missed occurrences run under RUN_ALL (the latest ones). */

@@ -41,6 +41,9 @@ const taskFields = {
   overlapPolicy: z.enum(overlapPolicies),
   jitterSeconds: z.number().int().min(0).max(86_400, "must be at most 86400 (a day)"),
   maxRuns: z.number().int().min(1, "must be at least 1").nullable(),
+  maxAttempts: z.number().int().min(1, "must be at least 1").max(20, "must be at most 20"),
+  retryBackoffSeconds: z.number().int().min(0).max(3_600, "must be at most 3600 (an hour)"),
+  deadlineSeconds: z.number().int().min(1, "must be at least 1").max(week, `must be at most ${week} (a week)`).nullable(),
 };
 
 const createTaskSchema = z.object({
@@ -57,6 +60,9 @@ const createTaskSchema = z.object({
   overlapPolicy: taskFields.overlapPolicy.default(taskDefaults.overlapPolicy),
   jitterSeconds: taskFields.jitterSeconds.default(taskDefaults.jitterSeconds),
   maxRuns: taskFields.maxRuns.default(null),
+  maxAttempts: taskFields.maxAttempts.default(taskDefaults.maxAttempts),
+  retryBackoffSeconds: taskFields.retryBackoffSeconds.default(taskDefaults.retryBackoffSeconds),
+  deadlineSeconds: taskFields.deadlineSeconds.default(null),
 });
 
 const updateTaskSchema = z.object(taskFields).partial();

@@ -15,6 +15,8 @@ export interface CronlineEvents {
   runsCreated: { runs: NewRun[] };
   /** Active runs of these tasks must stop: a newer occurrence replaces them (CANCEL_PREVIOUS). */
   runsSuperseded: { taskIds: string[] };
+  /** These runs were set CANCELLED in the database: whoever executes them must stop now. */
+  runsCancelled: { runIds: string[] };
 }
 
 export class EventBus {

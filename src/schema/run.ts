@@ -1,14 +1,29 @@
+import { decodeGlobalID } from "@pothos/plugin-relay";
 import { builder } from "../builder.js";
+import { NotFoundError, StateError, ValidationError } from "../domain/errors.js";
+import { cancelRun } from "../domain/run-control.js";
 import { runStatuses, runTriggers } from "../domain/runs.js";
 import { localId } from "./global-id.js";
+import { RunResultStatus } from "./run-result.js";
 
-export const RunStatus = builder.enumType("RunStatus", { values: runStatuses });
+export const RunStatus = builder.enumType("RunStatus", {
+  values: {
+    // Keys match runStatuses in src/domain/runs.ts.
+    QUEUED: { description: "Waiting for the executor." },
+    RUNNING: { description: "Being executed against its targets." },
+    SUCCEEDED: { description: "Every target succeeded." },
+    FAILED: { description: "At least one target failed (see the counts and results), or the run was interrupted." },
+    TIMED_OUT: { description: "Every target that did not succeed timed out." },
+    CANCELLED: { description: "Stopped by cancelRun, by a newer occurrence (CANCEL_PREVIOUS) or by a shutdown." },
+    SKIPPED: { description: "Not executed: skipped by a policy or its deadline; see reason." },
+  } satisfies Record<(typeof runStatuses)[number], unknown>,
+});
 export const RunTrigger = builder.enumType("RunTrigger", {
   values: {
     SCHEDULE: { description: "An occurrence of the schedule, on time." },
     MANUAL: { description: "Run by hand (runTask, runTasks)." },
     CATCHUP: { description: "An occurrence missed beyond the grace period, run by the misfire policy." },
-    RETRY: { description: "Another attempt after a failure." },
+    RETRY: { description: "A re-run of a run interrupted by a crash (misfire policy RUN_ONCE or RUN_ALL)." },
   },
 });
 
@@ -23,11 +38,24 @@ export const Run = builder.prismaNode("Run", {
     status: t.field({ type: RunStatus, select: { status: true }, resolve: (run) => run.status as (typeof runStatuses)[number] }),
     scheduledFor: t.expose("scheduledFor", { type: "DateTime", description: "The occurrence, or when it was asked for (manual runs)." }),
     jitterMs: t.exposeInt("jitterMs", { description: "Random delay added to this occurrence." }),
-    reason: t.exposeString("reason", { nullable: true }),
+    reason: t.exposeString("reason", { nullable: true, description: "Why it was skipped, cancelled or failed (e.g. \"interrupted\", \"2 failed of 5 targets\")." }),
     payload: t.expose("payload", { type: "JSONObject", description: "The task's payload over its service's default payload." }),
     claimedAt: t.expose("claimedAt", { type: "DateTime", description: "When it was claimed; claimedAt - scheduledFor is the fire lag." }),
     startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
     finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),
+    targetCount: t.exposeInt("targetCount", { description: "Targets executed (1 for a run without targets)." }),
+    succeededCount: t.exposeInt("succeededCount"),
+    failedCount: t.exposeInt("failedCount", { description: "Targets whose last attempt did not succeed." }),
+    results: t.relatedConnection("results", {
+      cursor: "id",
+      totalCount: true,
+      description: "Every attempt against every target, in the order they started; `statuses` keeps only those outcomes.",
+      args: { statuses: t.arg({ type: [RunResultStatus] }) },
+      query: ({ statuses }) => ({
+        where: statuses ? { status: { in: statuses } } : {},
+        orderBy: [{ startedAt: "asc" }, { id: "asc" }],
+      }),
+    }),
   }),
 });
 
@@ -60,5 +88,46 @@ builder.queryField("runs", (t) =>
         },
         orderBy: [{ claimedAt: "desc" }, { id: "desc" }],
       }),
+  }),
+);
+
+/** The database id in a Run id, or null when it is not one. */
+function runIdOf(globalId: string): string | null {
+  try {
+    const decoded = decodeGlobalID(globalId);
+    return decoded.typename === "Run" ? decoded.id : null;
+  } catch {
+    return null;
+  }
+}
+
+builder.queryField("run", (t) =>
+  t.prismaField({
+    type: "Run",
+    nullable: true,
+    description: "A run with its results; null when there is none with this id.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _parent, { id }, ctx) => {
+      const runId = runIdOf(String(id));
+      return runId ? ctx.db.run.findUnique({ ...query, where: { id: runId } }) : null;
+    },
+  }),
+);
+
+const CancelRunInput = builder.inputType("CancelRunInput", { fields: (t) => ({ id: t.id({ required: true }) }) });
+
+builder.mutationField("cancelRun", (t) =>
+  t.prismaField({
+    type: "Run",
+    description:
+      "Stops a queued or running run now: its commands are killed (process groups), its requests aborted; it ends CANCELLED. A finished run gives a StateError.",
+    args: { input: t.arg({ type: CancelRunInput, required: true }) },
+    errors: { types: [ValidationError, NotFoundError, StateError], dataField: { name: "run" } },
+    resolve: async (query, _parent, { input }, ctx) => {
+      const id = localId(String(input.id), "Run", "input.id");
+      await cancelRun(ctx.db, id, ctx.now);
+      ctx.events.emit("runsCancelled", { runIds: [id] });
+      return ctx.db.run.findUniqueOrThrow({ ...query, where: { id } });
+    },
   }),
 );

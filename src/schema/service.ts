@@ -17,7 +17,8 @@ export const Service = builder.prismaNode("Service", {
   id: { field: "id" },
   // node(id:) of a deleted service answers null, not an internal error.
   nullable: true,
-  description: "Something to run: a command, a webhook call, ...",
+  description:
+    "Something to run: a COMMAND (config: command, workingDirectory, environment, inheritEnvironment, timeoutSeconds, runAs) or an HTTP call (config: url, method, headers, body, timeoutSeconds, expectedStatusCodes). Templates may use {{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}.",
   fields: (t) => ({
     name: t.exposeString("name"),
     description: t.exposeString("description"),
@@ -26,6 +27,7 @@ export const Service = builder.prismaNode("Service", {
     defaultPayload: t.expose("defaultPayload", { type: "JSONObject" }),
     tags: t.stringList({ select: { tags: { select: { name: true } } }, resolve: (service) => tagNames(service.tags) }),
     requiresConfirmation: t.exposeBoolean("requiresConfirmation", { description: "Manual runs of its tasks need confirm: true." }),
+    concurrency: t.exposeInt("concurrency", { description: "Targets run at most this many at a time (per Cronline process, over all runs of the service)." }),
     targetDevices: t.field({
       type: [Device],
       description: "Devices the service runs against when a task names no targets.",
@@ -82,6 +84,7 @@ const CreateServiceInput = builder.inputType("CreateServiceInput", {
     targetPoolIds: t.idList(),
     tags: t.stringList(),
     requiresConfirmation: t.boolean(),
+    concurrency: t.int({ description: "Targets at a time, 1..1000; default 10." }),
   }),
 });
 
@@ -98,6 +101,7 @@ const UpdateServiceInput = builder.inputType("UpdateServiceInput", {
     targetPoolIds: t.idList(),
     tags: t.stringList(),
     requiresConfirmation: t.boolean(),
+    concurrency: t.int(),
   }),
 });
 
@@ -119,7 +123,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateServiceInput, required: true }) },
     errors: { types: writeErrors, dataField: { name: "service" } },
     resolve: async (query, _parent, { input }, ctx) => {
-      const id = await createService(ctx.db, withLocalTargetIds(input));
+      const id = await createService(ctx.db, withLocalTargetIds(input), ctx);
       return ctx.db.service.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),
@@ -129,7 +133,7 @@ builder.mutationFields((t) => ({
     errors: { types: writeErrors, dataField: { name: "service" } },
     resolve: async (query, _parent, { input: { id: globalId, ...changes } }, ctx) => {
       const id = localId(String(globalId), "Service", "input.id");
-      await updateService(ctx.db, id, withLocalTargetIds(changes));
+      await updateService(ctx.db, id, withLocalTargetIds(changes), ctx);
       return ctx.db.service.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),

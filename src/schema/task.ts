@@ -87,6 +87,9 @@ export const Task = builder.prismaNode("Task", {
     overlapPolicy: t.field({ type: OverlapPolicy, select: { overlapPolicy: true }, resolve: (task) => task.overlapPolicy as OverlapPolicyName }),
     jitterSeconds: t.exposeInt("jitterSeconds"),
     maxRuns: t.exposeInt("maxRuns", { nullable: true }),
+    maxAttempts: t.exposeInt("maxAttempts", { description: "Attempts per target; 1 means no retry." }),
+    retryBackoffSeconds: t.exposeInt("retryBackoffSeconds", { description: "Wait before the first retry; doubled for each next one, jittered." }),
+    deadlineSeconds: t.exposeInt("deadlineSeconds", { nullable: true, description: "A run not started this long after its fire time is SKIPPED." }),
     runCount: t.exposeInt("scheduledRunCount", { description: "Runs queued by the schedule so far (what maxRuns counts)." }),
     nextRunAt: t.expose("nextRunAt", { type: "DateTime", nullable: true, description: "The next occurrence, before jitter; null unless ACTIVE." }),
     secondsUntilNextRun: t.int({ nullable: true, select: { nextRunAt: true }, resolve: (task, _args, ctx) => secondsUntil(task.nextRunAt, ctx.now) }),
@@ -176,6 +179,9 @@ const CreateTaskInput = builder.inputType("CreateTaskInput", {
     overlapPolicy: t.field({ type: OverlapPolicy }),
     jitterSeconds: t.int({ description: "Random delay of 0..N seconds added to each occurrence." }),
     maxRuns: t.int({ description: "Complete the task after this many scheduled runs." }),
+    maxAttempts: t.int({ description: "Attempts per target, 1..20; default 1 (no retry)." }),
+    retryBackoffSeconds: t.int({ description: "Wait before the first retry, 0..3600; doubled for each next one, jittered; default 10." }),
+    deadlineSeconds: t.int({ description: "Skip a run that cannot start within this many seconds of its fire time." }),
   }),
 });
 
@@ -198,6 +204,9 @@ const UpdateTaskInput = builder.inputType("UpdateTaskInput", {
     overlapPolicy: t.field({ type: OverlapPolicy }),
     jitterSeconds: t.int(),
     maxRuns: t.int(),
+    maxAttempts: t.int(),
+    retryBackoffSeconds: t.int(),
+    deadlineSeconds: t.int(),
   }),
 });
 

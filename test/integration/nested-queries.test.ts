@@ -9,7 +9,7 @@ const rows = 12;
 describeEachDatabase("nested reads", (provider) => {
   // No task exists here, and resync is an hour away: the scheduler sends nothing while
   // queries are counted, so every statement counted comes from the request.
-  const server = useTestServer(provider, { schedulerResyncSeconds: 3600 });
+  const server = useTestServer(provider, { SCHEDULER_RESYNC_SECONDS: "3600", EXECUTOR_POLL_SECONDS: "3600", RUN_RETENTION_INTERVAL_SECONDS: "86400" });
 
   beforeAll(async () => {
     const devices = [];

@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
-const tsxCli = fileURLToPath(new URL("../../node_modules/tsx/dist/cli.mjs", import.meta.url));
+// tsx's loader inside the server's own process, as `npm start` runs it: signals reach the server directly.
+const tsxLoader = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
 
 export interface ServerProcess {
   child: ChildProcessWithoutNullStreams;
@@ -17,7 +18,7 @@ export interface ServerProcess {
 }
 
 export function spawnServer(env: Record<string, string>, cwd = projectRoot): ServerProcess {
-  const child = spawn(process.execPath, [tsxCli, `${projectRoot}src/server.ts`], {
+  const child = spawn(process.execPath, ["--import", tsxLoader, `${projectRoot}src/server.ts`], {
     cwd,
     env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
   });

@@ -1,7 +1,7 @@
 // A real Cronline server on a port of its own, on a fresh database of the given provider.
 import { afterAll, beforeAll } from "vitest";
 import { startApp, type RunningApp } from "../../src/app.js";
-import type { Config } from "../../src/config.js";
+import { loadConfig, type Config } from "../../src/config.js";
 import type { DatabaseProvider } from "../../src/db/prisma-schema.js";
 import { createScratchDatabase, type ScratchDatabase } from "../../src/db/scratch-database.js";
 import { createLogger } from "../../src/logger.js";
@@ -16,16 +16,25 @@ export interface TestServer {
   countQueries(work: () => Promise<unknown>): Promise<number>;
 }
 
-export function testConfig(databaseUrl: string): Config {
-  return { port: 0, host: "127.0.0.1", databaseUrl, logLevel: "silent", shutdownGraceSeconds: 5, schedulerResyncSeconds: 1 };
+export function testConfig(databaseUrl: string, overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    PORT: "0",
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: "silent",
+    SHUTDOWN_GRACE_SECONDS: "5",
+    SCHEDULER_RESYNC_SECONDS: "1",
+    EXECUTOR_POLL_SECONDS: "0.2",
+    COMMAND_KILL_GRACE_SECONDS: "1",
+    ...overrides,
+  });
 }
 
 /**
  * Starts a server before the suite's tests and stops it (and drops its database) after.
- * `overrides` replace parts of testConfig, e.g. a long schedulerResyncSeconds for suites
- * that count queries and must not see the scheduler's own.
+ * `env` overrides testConfig's settings, e.g. long SCHEDULER_RESYNC_SECONDS and
+ * EXECUTOR_POLL_SECONDS for suites that count queries and must not see the background ones.
  */
-export function useTestServer(provider: DatabaseProvider, overrides: Partial<Config> = {}): TestServer {
+export function useTestServer(provider: DatabaseProvider, env: Record<string, string> = {}): TestServer {
   let scratch: ScratchDatabase | undefined;
   const statements: string[] = [];
   const server = {
@@ -38,7 +47,7 @@ export function useTestServer(provider: DatabaseProvider, overrides: Partial<Con
   } as TestServer;
   beforeAll(async () => {
     scratch = await createScratchDatabase(provider);
-    server.app = await startApp({ ...testConfig(scratch.location.url), ...overrides }, createLogger("silent"), {
+    server.app = await startApp(testConfig(scratch.location.url, env), createLogger("silent"), {
       database: { onQuery: (sql) => statements.push(sql) },
     });
     server.client = graphqlClient(server.app.url);

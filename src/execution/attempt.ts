@@ -1,0 +1,47 @@
+// What one attempt against one target produced, whatever the service kind.
+import type { RunResultStatus } from "../domain/runs.js";
+
+export interface AttemptOutcome {
+  status: RunResultStatus;
+  exitCode: number | null;
+  httpStatus: number | null;
+  output: string;
+  outputTruncated: boolean;
+  errorOutput: string;
+  errorOutputTruncated: boolean;
+  /** What went wrong, in words an operator can act on; null on success. */
+  error: string | null;
+}
+
+export const emptyOutcome = {
+  exitCode: null,
+  httpStatus: null,
+  output: "",
+  outputTruncated: false,
+  errorOutput: "",
+  errorOutputTruncated: false,
+} as const;
+
+export const failedOutcome = (error: string, status: RunResultStatus = "FAILED"): AttemptOutcome => ({ ...emptyOutcome, status, error });
+
+/** Keeps the first `limit` bytes of a stream and whether more came. */
+export class CappedOutput {
+  readonly #chunks: Buffer[] = [];
+  #size = 0;
+  truncated = false;
+
+  constructor(readonly limit: number) {}
+
+  push(chunk: Buffer): void {
+    const room = this.limit - this.#size;
+    if (chunk.length > room) this.truncated = true;
+    if (room <= 0) return;
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.#chunks.push(kept);
+    this.#size += kept.length;
+  }
+
+  text(): string {
+    return Buffer.concat(this.#chunks).toString("utf8");
+  }
+}

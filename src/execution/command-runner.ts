@@ -1,0 +1,112 @@
+// Runs one command: an argument vector (never a shell) in a process group of its own, the
+// payload on stdin, output captured up to a cap. On timeout or cancel the whole group gets
+// SIGTERM, then SIGKILL after a grace period, so grandchildren die too; when the command
+// exits by itself, whatever it left behind in its group is killed as well.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { stat } from "node:fs/promises";
+import { CappedOutput, failedOutcome, type AttemptOutcome } from "./attempt.js";
+
+export interface CommandRequest {
+  argv: string[];
+  env: Record<string, string>;
+  workingDirectory?: string;
+  stdin: string;
+  timeoutMs: number;
+  killGraceMs: number;
+  outputLimitBytes: number;
+  uid?: number;
+  gid?: number;
+  /** Aborting it cancels the command. */
+  signal: AbortSignal;
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is gone already; EPERM: its id now belongs to someone else's processes.
+  }
+}
+
+function spawnFailure(program: string, error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case "ENOENT":
+      return `program not found: ${program} (ENOENT)`;
+    case "EACCES":
+      return `permission denied running ${program} (EACCES)`;
+    default:
+      return `could not start ${program}: ${error.message}`;
+  }
+}
+
+export async function runCommand(request: CommandRequest): Promise<AttemptOutcome> {
+  const [program, ...args] = request.argv as [string, ...string[]];
+  if (request.signal.aborted) return failedOutcome("cancelled before it started", "CANCELLED");
+  if (request.workingDirectory !== undefined) {
+    const directory = await stat(request.workingDirectory).catch(() => null);
+    if (!directory?.isDirectory()) return failedOutcome(`working directory ${request.workingDirectory} does not exist`);
+  }
+  const child = spawn(program, args, {
+    cwd: request.workingDirectory,
+    env: request.env,
+    detached: true, // a process group of its own, to signal its descendants with it
+    stdio: ["pipe", "pipe", "pipe"],
+    uid: request.uid,
+    gid: request.gid,
+  });
+  const stdout = new CappedOutput(request.outputLimitBytes);
+  const stderr = new CappedOutput(request.outputLimitBytes);
+  child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+  child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+  // A command that does not read its stdin closes the pipe early; that is not a failure.
+  child.stdin.on("error", () => {});
+
+  try {
+    await Promise.race([once(child, "spawn"), once(child, "error").then(([error]) => Promise.reject(error as Error))]);
+  } catch (error) {
+    return failedOutcome(spawnFailure(program, error as NodeJS.ErrnoException));
+  }
+  const pid = child.pid!;
+  child.stdin.end(request.stdin);
+
+  let stoppedBy: "timeout" | "cancel" | null = null;
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = (reason: "timeout" | "cancel") => {
+    if (stoppedBy) return;
+    stoppedBy = reason;
+    killGroup(pid, "SIGTERM");
+    killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), request.killGraceMs);
+  };
+  const timeoutTimer = setTimeout(() => stop("timeout"), request.timeoutMs);
+  const onAbort = () => stop("cancel");
+  request.signal.addEventListener("abort", onAbort, { once: true });
+
+  const closed = once(child, "close");
+  const [exitCode, exitSignal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+  clearTimeout(timeoutTimer);
+  request.signal.removeEventListener("abort", onAbort);
+  // Descendants still holding the output pipes would keep them open forever.
+  killGroup(pid, "SIGKILL");
+  await closed;
+  clearTimeout(killTimer);
+
+  const outcome = {
+    exitCode,
+    httpStatus: null,
+    output: stdout.text(),
+    outputTruncated: stdout.truncated,
+    errorOutput: stderr.text(),
+    errorOutputTruncated: stderr.truncated,
+  };
+  if (stoppedBy === "timeout") {
+    return { ...outcome, status: "TIMED_OUT", error: `timed out after ${request.timeoutMs / 1000}s; the process group was terminated` };
+  }
+  if (stoppedBy === "cancel") return { ...outcome, status: "CANCELLED", error: "cancelled; the process group was terminated" };
+  if (exitCode === 0) return { ...outcome, status: "SUCCEEDED", error: null };
+  return {
+    ...outcome,
+    status: "FAILED",
+    error: exitCode !== null ? `exited with code ${exitCode}` : `killed by signal ${exitSignal}`,
+  };
+}

@@ -1,0 +1,333 @@
+// Carries out queued runs: takes each with a conditional update (so one process executes
+// it), resolves its targets, fans out under the service's concurrency limit with retries,
+// records every attempt and closes the run with a summary. Runs are found through events
+// (runs this process queued) and by polling (runs queued elsewhere, or left at startup).
+// A lease, renewed while the run goes on, tells other processes this one is alive.
+import { setMaxListeners } from "node:events";
+import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import { v7 as uuidv7 } from "uuid";
+import type { DbClient } from "../db/database.js";
+import { cancelledByOperator } from "../domain/run-control.js";
+import type { RunResultStatus, RunStatus } from "../domain/runs.js";
+import type { EventBus } from "../events/event-bus.js";
+import type { Logger } from "../logger.js";
+import { failedOutcome, type AttemptOutcome } from "./attempt.js";
+import { Semaphore } from "./concurrency.js";
+import { ResultWriter } from "./result-writer.js";
+import { deservesRetry, retryDelayMs, summarizeRun, type RunSummary } from "./run-outcome.js";
+import type { RunStore } from "./run-store.js";
+import { prepareAttempt, type Attempt, type ExecutionLimits } from "./service-runner.js";
+import { resolveRunTargets, type TargetDevice } from "./targets.js";
+
+export interface ExecutorOptions {
+  db: DbClient;
+  store: RunStore;
+  events: EventBus;
+  logger: Logger;
+  limits: ExecutionLimits;
+  /** Identifies this process in Run.ownerId; the default is stable across restarts of one host and pid. */
+  ownerId?: string;
+  /** Epoch milliseconds now. */
+  now?: () => number;
+  /** [0, 1); drives retry jitter. */
+  random?: () => number;
+  /** Runs executed at the same time by this process. */
+  maxConcurrentRuns?: number;
+  pollIntervalMs?: number;
+  leaseMs?: number;
+}
+
+type LoadedRun = NonNullable<Awaited<ReturnType<RunStore["loadRun"]>>>;
+
+interface ActiveRun {
+  controller: AbortController;
+  /** Set when the run is stopped from outside: its status becomes CANCELLED with this reason. */
+  cancelReason: string | null;
+  done: Promise<void>;
+}
+
+export const shutdownReason = "cancelled: the server was shutting down";
+
+export class Executor {
+  readonly #db: DbClient;
+  readonly #store: RunStore;
+  readonly #events: EventBus;
+  readonly #logger: Logger;
+  readonly #limits: ExecutionLimits;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #maxConcurrentRuns: number;
+  readonly #pollIntervalMs: number;
+  readonly #leaseMs: number;
+  readonly ownerId: string;
+  readonly #active = new Map<string, ActiveRun>();
+  readonly #starting = new Set<string>();
+  readonly #semaphores = new Map<string, Semaphore>();
+  /** Runs announced by events, tried before the next poll of the database. */
+  #hinted: string[] = [];
+  #pumping: Promise<void> | undefined;
+  #pumpAgain: { poll: boolean } | undefined;
+  #stopping = true;
+  #timers: NodeJS.Timeout[] = [];
+  #unsubscribe: (() => void)[] = [];
+
+  constructor(options: ExecutorOptions) {
+    this.#db = options.db;
+    this.#store = options.store;
+    this.#events = options.events;
+    this.#logger = options.logger.child({ component: "executor" });
+    this.#limits = options.limits;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#maxConcurrentRuns = options.maxConcurrentRuns ?? 50;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 2_000;
+    this.#leaseMs = options.leaseMs ?? 30_000;
+    this.ownerId = options.ownerId ?? `${hostname()}:${process.pid}`;
+  }
+
+  /** Ids of the runs this process is executing. */
+  get activeRunIds(): string[] {
+    return [...this.#active.keys()];
+  }
+
+  /**
+   * Closes the runs of processes that died, and the runs this owner id left RUNNING in a
+   * previous life; before the scheduler starts, so its overlap checks see the truth.
+   */
+  async recoverAtStartup(): Promise<void> {
+    await this.#recover(true);
+  }
+
+  async start(): Promise<void> {
+    this.#stopping = false;
+    this.#unsubscribe = [
+      this.#events.on("runsCreated", ({ runs }) => {
+        this.#hinted.push(...runs.filter((run) => run.status === "QUEUED").map((run) => run.id));
+        this.#kick(false);
+      }),
+      this.#events.on("runsCancelled", ({ runIds }) => this.#cancelLocal(runIds, cancelledByOperator)),
+      this.#events.on("runsSuperseded", ({ taskIds }) => void this.#supersede(taskIds)),
+    ];
+    this.#timers = [
+      setInterval(() => this.#kick(true), this.#pollIntervalMs),
+      setInterval(() => void this.#renewLeases(), Math.max(this.#leaseMs / 3, 100)),
+      setInterval(() => void this.#recover(false), this.#leaseMs),
+    ];
+    for (const timer of this.#timers) timer.unref();
+    this.#logger.info({ ownerId: this.ownerId }, "executor started");
+    this.#kick(true);
+  }
+
+  /**
+   * Starts nothing new, lets running runs finish for up to `graceMs`, then cancels the rest
+   * (commands killed, requests aborted) and resolves once they are recorded.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    while (this.#pumping) await this.#pumping;
+    const allDone = () => Promise.all([...this.#active.values()].map((run) => run.done));
+    const drained = await Promise.race([allDone().then(() => true), sleep(graceMs, false, { ref: false })]);
+    if (!drained) {
+      this.#logger.warn({ runs: this.#active.size }, "cancelling runs still going after the shutdown grace period");
+      this.#cancelLocal([...this.#active.keys()], shutdownReason);
+      await allDone();
+    }
+  }
+
+  #capacity(): number {
+    return this.#maxConcurrentRuns - this.#active.size - this.#starting.size;
+  }
+
+  /** Tries the hinted runs (and, with `poll`, the oldest queued ones) now, or right after the current pass. */
+  #kick(poll: boolean): void {
+    if (this.#stopping) return;
+    if (this.#pumping) {
+      this.#pumpAgain = { poll: poll || (this.#pumpAgain?.poll ?? false) };
+      return;
+    }
+    this.#pumping = this.#pump(poll)
+      .catch((error: unknown) => this.#logger.error({ err: error }, "could not look for queued runs"))
+      .finally(() => {
+        this.#pumping = undefined;
+        const again = this.#pumpAgain;
+        this.#pumpAgain = undefined;
+        if (again) this.#kick(again.poll);
+      });
+  }
+
+  async #pump(poll: boolean): Promise<void> {
+    const ids = this.#hinted.splice(0);
+    // Runs blocked behind a running run of their task are passed over, so look further than the free slots.
+    if (poll && this.#capacity() > 0) ids.push(...(await this.#store.queuedRunIds(Math.max(this.#capacity() * 4, 100))));
+    for (const id of new Set(ids)) {
+      if (this.#capacity() <= 0 || this.#stopping) return;
+      await this.#tryStart(id);
+    }
+  }
+
+  async #tryStart(id: string): Promise<void> {
+    if (this.#active.has(id) || this.#starting.has(id)) return;
+    this.#starting.add(id);
+    try {
+      const run = await this.#store.loadRun(id);
+      if (!run || run.status !== "QUEUED" || this.#stopping) return;
+      const now = new Date(this.#now());
+      const { deadlineSeconds } = run.task;
+      if (deadlineSeconds !== null) {
+        const lateMs = now.getTime() - (run.scheduledFor.getTime() + run.jitterMs);
+        if (lateMs > deadlineSeconds * 1000) {
+          await this.#store.skipRun(id, `could not start within its ${deadlineSeconds}s deadline (${Math.round(lateMs / 1000)}s late)`, now);
+          return;
+        }
+      }
+      if (!(await this.#store.claimRun(id, this.ownerId, now, new Date(now.getTime() + this.#leaseMs)))) return;
+      const controller = new AbortController();
+      // Every waiting target listens to the run's signal.
+      setMaxListeners(0, controller.signal);
+      const active: ActiveRun = { controller, cancelReason: null, done: Promise.resolve() };
+      this.#active.set(id, active);
+      active.done = this.#carryOut(run, active, now)
+        .catch((error: unknown) => {
+          // The lease is no longer renewed, so the run is closed as interrupted when it expires.
+          this.#logger.error({ err: error, runId: id }, "run failed inside the executor");
+          controller.abort();
+        })
+        .finally(() => {
+          this.#active.delete(id);
+          this.#kick(true);
+        });
+    } finally {
+      this.#starting.delete(id);
+    }
+  }
+
+  async #carryOut(run: LoadedRun, active: ActiveRun, startedAt: Date): Promise<void> {
+    await this.#store.setTaskLastRun(run.taskId, "RUNNING", startedAt);
+    const { service } = run.task;
+    const targets = await resolveRunTargets(this.#db, run.taskId);
+    let summary: RunSummary;
+    if (targets.declared && targets.devices.length === 0) {
+      summary = { status: "FAILED", targetCount: 0, succeededCount: 0, failedCount: 0, reason: "no target devices: the targeted pools have no devices" };
+    } else {
+      const attempt = prepareAttempt(service.kind, service.config, this.#limits);
+      const semaphore = this.#semaphoreFor(service.id, service.concurrency);
+      const writer = new ResultWriter(this.#store, this.#logger);
+      const devices: (TargetDevice | null)[] = targets.declared ? targets.devices : [null];
+      const finals = await Promise.all(devices.map((device) => this.#runTarget(run, device, attempt, semaphore, writer, active.controller.signal)));
+      await writer.close();
+      summary = summarizeRun(finals, active.cancelReason);
+    }
+    const status = await this.#finish(run.id, summary);
+    if (status) await this.#store.setTaskLastRun(run.taskId, status, null);
+    this.#logger.info({ runId: run.id, taskId: run.taskId, status, targets: summary.targetCount, failed: summary.failedCount }, "run finished");
+  }
+
+  /** Writes the summary, trying again a few times: a run must not stay RUNNING because of one bad moment. */
+  async #finish(runId: string, summary: RunSummary): Promise<RunStatus | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#store.finishRun(runId, this.ownerId, summary, new Date(this.#now()));
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        this.#logger.warn({ err: error, runId }, "could not record the end of a run; trying again");
+        await sleep(200 * attempt);
+      }
+    }
+  }
+
+  #semaphoreFor(serviceId: string, limit: number): Semaphore {
+    let semaphore = this.#semaphores.get(serviceId);
+    if (!semaphore) this.#semaphores.set(serviceId, (semaphore = new Semaphore(limit)));
+    semaphore.limit = limit;
+    return semaphore;
+  }
+
+  /** Every attempt against one target, recorded; returns the status of the last one. */
+  async #runTarget(
+    run: LoadedRun,
+    device: TargetDevice | null,
+    attempt: Attempt,
+    semaphore: Semaphore,
+    writer: ResultWriter,
+    signal: AbortSignal,
+  ): Promise<RunResultStatus> {
+    const context = { device, payload: run.payload as Record<string, unknown>, task: { name: run.task.name }, run: { id: run.id }, scheduledFor: run.scheduledFor };
+    for (let number = 1; ; number++) {
+      const release = await semaphore.acquire(signal);
+      const startedAt = new Date(this.#now());
+      const started = performance.now();
+      let outcome: AttemptOutcome;
+      if (!release) outcome = failedOutcome("cancelled before it started", "CANCELLED");
+      else {
+        try {
+          outcome = await attempt(context, signal);
+        } catch (error) {
+          outcome = failedOutcome(`internal error: ${(error as Error).message}`);
+          this.#logger.error({ err: error, runId: run.id }, "attempt failed unexpectedly");
+        } finally {
+          release();
+        }
+      }
+      writer.add({
+        id: uuidv7(),
+        runId: run.id,
+        deviceId: device?.id ?? null,
+        deviceName: device?.name ?? null,
+        attempt: number,
+        ...outcome,
+        startedAt,
+        finishedAt: new Date(this.#now()),
+        durationMs: Math.round(performance.now() - started),
+      });
+      if (!deservesRetry(outcome.status) || number >= run.task.maxAttempts || signal.aborted) return outcome.status;
+      try {
+        await sleep(retryDelayMs(run.task.retryBackoffSeconds, number + 1, this.#random), undefined, { signal });
+      } catch {
+        return outcome.status; // cancelled while waiting to retry
+      }
+    }
+  }
+
+  #cancelLocal(runIds: string[], reason: string): void {
+    for (const id of runIds) {
+      const active = this.#active.get(id);
+      if (!active) continue;
+      active.cancelReason ??= reason;
+      active.controller.abort();
+    }
+  }
+
+  async #supersede(taskIds: string[]): Promise<void> {
+    try {
+      const cancelled = await this.#store.cancelSupersededRuns(taskIds, new Date(this.#now()));
+      this.#cancelLocal(cancelled, "superseded by a newer occurrence (overlap policy CANCEL_PREVIOUS)");
+      this.#kick(true);
+    } catch (error) {
+      this.#logger.error({ err: error, taskIds }, "could not cancel superseded runs");
+    }
+  }
+
+  /** Keeps this process's leases alive; runs closed meanwhile by someone else are stopped. */
+  async #renewLeases(): Promise<void> {
+    try {
+      const lost = await this.#store.renewLeases(this.ownerId, this.activeRunIds, new Date(this.#now() + this.#leaseMs));
+      this.#cancelLocal(lost, "cancelled");
+    } catch (error) {
+      this.#logger.warn({ err: error }, "could not renew run leases");
+    }
+  }
+
+  /** Closes runs whose executing process died; at startup also this owner's runs from a previous life. */
+  async #recover(atStartup: boolean): Promise<void> {
+    try {
+      const { closed, reruns } = await this.#store.recoverInterruptedRuns(this.ownerId, new Date(this.#now()), atStartup);
+      if (closed > 0) this.#logger.warn({ closed, reruns: reruns.length }, "closed interrupted runs");
+      if (reruns.length > 0) this.#events.emit("runsCreated", { runs: reruns });
+    } catch (error) {
+      this.#logger.error({ err: error }, "could not close interrupted runs");
+    }
+  }
+}

@@ -1,0 +1,203 @@
+// The executor's database access. Every change of a run's status is a conditional update
+// from the status it is expected to have, so several Cronline processes sharing a database
+// never execute one run twice, and a run closed by one (cancelled, recovered) is not
+// reopened by another.
+import { v7 as uuidv7 } from "uuid";
+import type { DbClient } from "../db/database.js";
+import type { DatabaseProvider } from "../db/prisma-schema.js";
+import { jsonRowsTable, sqlDialects, type SqlColumn, type SqlDialect } from "../db/sql-dialect.js";
+import { interruptedReason, type NewRun, type NewRunResult, type RunStatus } from "../domain/runs.js";
+import type { RunSummary } from "./run-outcome.js";
+
+const queuedRunColumns = {
+  id: true,
+  taskId: true,
+  status: true,
+  scheduledFor: true,
+  jitterMs: true,
+  payload: true,
+  task: {
+    select: {
+      name: true,
+      maxAttempts: true,
+      retryBackoffSeconds: true,
+      deadlineSeconds: true,
+      service: { select: { id: true, kind: true, config: true, concurrency: true } },
+    },
+  },
+} as const;
+
+const resultColumns: SqlColumn<keyof NewRunResult>[] = [
+  { name: "id", type: "text" },
+  { name: "runId", type: "text" },
+  { name: "deviceId", type: "text" },
+  { name: "deviceName", type: "text" },
+  { name: "attempt", type: "integer" },
+  { name: "status", type: "text" },
+  { name: "exitCode", type: "integer" },
+  { name: "httpStatus", type: "integer" },
+  { name: "output", type: "text" },
+  { name: "outputTruncated", type: "boolean" },
+  { name: "errorOutput", type: "text" },
+  { name: "errorOutputTruncated", type: "boolean" },
+  { name: "error", type: "text" },
+  { name: "startedAt", type: "timestamp" },
+  { name: "finishedAt", type: "timestamp" },
+  { name: "durationMs", type: "integer" },
+];
+
+export class RunStore {
+  readonly #db: DbClient;
+  readonly #provider: DatabaseProvider;
+  readonly #dialect: SqlDialect;
+
+  constructor(db: DbClient, provider: DatabaseProvider) {
+    this.#db = db;
+    this.#provider = provider;
+    this.#dialect = sqlDialects[provider];
+  }
+
+  loadRun(id: string) {
+    return this.#db.run.findUnique({ where: { id }, select: queuedRunColumns });
+  }
+
+  /** Oldest queued runs first, so the runs of a task start in the order they were queued. */
+  async queuedRunIds(limit: number): Promise<string[]> {
+    const rows = await this.#db.run.findMany({ where: { status: "QUEUED" }, select: { id: true }, orderBy: [{ claimedAt: "asc" }, { id: "asc" }], take: limit });
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * QUEUED → RUNNING for this owner, unless another run of the task is running and its
+   * overlap policy is not ALLOW (queued runs of a task then go one after the other).
+   */
+  async claimRun(id: string, ownerId: string, now: Date, leaseExpiresAt: Date): Promise<boolean> {
+    const { count } = await this.#db.run.updateMany({
+      where: { id, status: "QUEUED", task: { OR: [{ overlapPolicy: "ALLOW" }, { runs: { none: { status: "RUNNING" } } }] } },
+      data: { status: "RUNNING", ownerId, leaseExpiresAt, startedAt: now },
+    });
+    return count === 1;
+  }
+
+  async skipRun(id: string, reason: string, now: Date): Promise<boolean> {
+    const { count } = await this.#db.run.updateMany({ where: { id, status: "QUEUED" }, data: { status: "SKIPPED", reason, finishedAt: now } });
+    return count === 1;
+  }
+
+  /**
+   * Records the task's latest run status (and when it started). Hand-written so the task's
+   * updatedAt and version stay as they are: they tell the scheduler about edits by people.
+   */
+  async setTaskLastRun(taskId: string, status: RunStatus, startedAt: Date | null): Promise<void> {
+    const p = (n: number) => this.#dialect.placeholder(n);
+    if (startedAt) {
+      await this.#db.$executeRawUnsafe(`UPDATE "Task" SET "lastRunStatus" = ${p(1)}, "lastRunAt" = ${this.#dialect.typed(2, "timestamp")} WHERE "id" = ${p(3)}`, status, startedAt, taskId);
+    } else {
+      await this.#db.$executeRawUnsafe(`UPDATE "Task" SET "lastRunStatus" = ${p(1)} WHERE "id" = ${p(2)}`, status, taskId);
+    }
+  }
+
+  /**
+   * One INSERT per batch, its rows in one JSON parameter: Prisma's createMany costs about
+   * half a millisecond per row, which would cap a fan-out to a thousand devices well below
+   * what the targets allow.
+   */
+  async insertResults(results: NewRunResult[]): Promise<void> {
+    if (results.length === 0) return;
+    const rows = jsonRowsTable(this.#provider, "new_result", resultColumns, results);
+    const names = resultColumns.map((c) => `"${c.name}"`).join(", ");
+    await this.#db.$executeRawUnsafe(`WITH ${rows.cte} INSERT INTO "RunResult" (${names}) SELECT ${names} FROM new_result`, rows.parameter);
+  }
+
+  /**
+   * Writes the summary of a run this owner executed. A run cancelled meanwhile (by an
+   * operator, possibly through another process) stays CANCELLED and only gets its counts.
+   * Returns the status the run ends with, or null if it is no longer this owner's.
+   */
+  async finishRun(id: string, ownerId: string, summary: RunSummary, now: Date): Promise<RunStatus | null> {
+    const counts = { targetCount: summary.targetCount, succeededCount: summary.succeededCount, failedCount: summary.failedCount };
+    const finished = await this.#db.run.updateMany({
+      where: { id, ownerId, status: "RUNNING" },
+      // A run without a problem keeps the reason it was queued with (e.g. a re-run's origin).
+      data: { ...counts, status: summary.status, ...(summary.reason !== null && { reason: summary.reason }), finishedAt: now, leaseExpiresAt: null },
+    });
+    if (finished.count === 1) return summary.status;
+    const cancelled = await this.#db.run.updateMany({ where: { id, ownerId, status: "CANCELLED" }, data: { ...counts, leaseExpiresAt: null } });
+    return cancelled.count === 1 ? "CANCELLED" : null;
+  }
+
+  /** Extends this owner's leases; returns the ids among `ids` that are no longer RUNNING for it. */
+  async renewLeases(ownerId: string, ids: string[], leaseExpiresAt: Date): Promise<string[]> {
+    if (ids.length === 0) return [];
+    await this.#db.run.updateMany({ where: { id: { in: ids }, ownerId, status: "RUNNING" }, data: { leaseExpiresAt } });
+    const lost = await this.#db.run.findMany({ where: { id: { in: ids }, NOT: { ownerId, status: "RUNNING" } }, select: { id: true } });
+    return lost.map((row) => row.id);
+  }
+
+  /**
+   * Closes as FAILED "interrupted" the RUNNING runs of other owners whose lease has expired
+   * and, at startup (`ownLeftovers`), those this very owner id holds from a previous life of
+   * the process (same host and pid, e.g. pid 1 in a container). The misfire policy
+   * of each task decides about a re-run: SKIP none, RUN_ONCE one per task, RUN_ALL one per
+   * interrupted run. Returns the re-runs queued.
+   */
+  async recoverInterruptedRuns(ownerId: string, now: Date, ownLeftovers: boolean): Promise<{ closed: number; reruns: NewRun[] }> {
+    const expired = { ownerId: { not: ownerId }, OR: [{ leaseExpiresAt: { lt: now } }, { leaseExpiresAt: null }] };
+    const orphaned = { status: "RUNNING", OR: ownLeftovers ? [expired, { ownerId }] : [expired] };
+    const candidates = await this.#db.run.findMany({
+      where: orphaned,
+      select: { id: true, taskId: true, payload: true, task: { select: { misfirePolicy: true } } },
+      orderBy: [{ claimedAt: "asc" }, { id: "asc" }],
+    });
+    const closed: typeof candidates = [];
+    for (const run of candidates) {
+      const { count } = await this.#db.run.updateMany({
+        where: { id: run.id, ...orphaned },
+        data: { status: "FAILED", reason: interruptedReason, finishedAt: now, leaseExpiresAt: null },
+      });
+      if (count === 1) closed.push(run);
+    }
+    const rerunOf = new Map<string, (typeof closed)[number]>();
+    for (const run of closed) {
+      if (run.task.misfirePolicy === "RUN_ALL") rerunOf.set(run.id, run);
+      else if (run.task.misfirePolicy === "RUN_ONCE") rerunOf.set(run.taskId, run);
+    }
+    const reruns = [...rerunOf.values()].map(
+      (run): NewRun => ({
+        id: uuidv7(),
+        taskId: run.taskId,
+        trigger: "RETRY",
+        status: "QUEUED",
+        scheduledFor: now,
+        occurrence: null,
+        jitterMs: 0,
+        reason: `re-run of interrupted run ${run.id}`,
+        payload: run.payload as Record<string, unknown>,
+        claimedAt: now,
+      }),
+    );
+    if (reruns.length > 0) await this.#db.run.createMany({ data: reruns.map((run) => ({ ...run, payload: run.payload as object })) });
+    for (const taskId of new Set(closed.map((run) => run.taskId))) await this.setTaskLastRun(taskId, "FAILED", null);
+    return { closed: closed.length, reruns };
+  }
+
+  /** Cancels the active runs of these tasks except the newest one of each (CANCEL_PREVIOUS). */
+  async cancelSupersededRuns(taskIds: string[], now: Date): Promise<string[]> {
+    const cancelled: string[] = [];
+    for (const taskId of taskIds) {
+      const active = await this.#db.run.findMany({
+        where: { taskId, status: { in: ["QUEUED", "RUNNING"] } },
+        select: { id: true },
+        orderBy: [{ claimedAt: "desc" }, { id: "desc" }],
+      });
+      const older = active.slice(1).map((run) => run.id);
+      if (older.length === 0) continue;
+      await this.#db.run.updateMany({
+        where: { id: { in: older }, status: { in: ["QUEUED", "RUNNING"] } },
+        data: { status: "CANCELLED", reason: "superseded by a newer occurrence (overlap policy CANCEL_PREVIOUS)", finishedAt: now },
+      });
+      cancelled.push(...older);
+    }
+    return cancelled;
+  }
+}

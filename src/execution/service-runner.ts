@@ -1,0 +1,111 @@
+// Turns a service's config into what one attempt against one target does: templates are
+// parsed once per run and rendered per target, then handed to the runner of the kind.
+import { isIP } from "node:net";
+import type { CommandConfig, HttpConfig } from "../domain/service-kinds.js";
+import { serviceDefaults, serviceKinds } from "../domain/service-kinds.js";
+import { failedOutcome, type AttemptOutcome } from "./attempt.js";
+import { runCommand } from "./command-runner.js";
+import { sendHttpRequest } from "./http-runner.js";
+import { resolveRunAs } from "./run-as.js";
+import { parseCommandTemplate, parseTemplate, renderTemplate, TemplateError, type Template, type TemplateContext } from "./templates.js";
+
+export interface ExecutionLimits {
+  outputLimitBytes: number;
+  killGraceMs: number;
+  runAsAllowedUsers: readonly string[];
+}
+
+/** One attempt against one target (context.device null for a run without targets). */
+export type Attempt = (context: TemplateContext, signal: AbortSignal) => Promise<AttemptOutcome>;
+
+/** PATH for commands, which do not inherit the server's environment. */
+const commandPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+const renderMap = (templates: [string, Template][], context: TemplateContext) =>
+  Object.fromEntries(templates.map(([name, template]) => [name, renderTemplate(template, context)]));
+
+function commandAttempt(config: CommandConfig, limits: ExecutionLimits): Attempt {
+  const words = parseCommandTemplate(config.command);
+  const environment = Object.entries(config.environment ?? {}).map(([name, text]): [string, Template] => [name, parseTemplate(text)]);
+  const inherited = Object.fromEntries((config.inheritEnvironment ?? []).flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
+  const timeoutMs = (config.timeoutSeconds ?? serviceDefaults.commandTimeoutSeconds) * 1000;
+  return async (context, signal) => {
+    const identity = config.runAs ? await resolveRunAs(config.runAs, limits.runAsAllowedUsers) : undefined;
+    if (typeof identity === "string") return failedOutcome(identity);
+    const payload = JSON.stringify(context.payload);
+    const env: Record<string, string> = {
+      PATH: commandPath,
+      ...(identity && { HOME: identity.home }),
+      ...inherited,
+      ...renderMap(environment, context),
+      CRONLINE_PAYLOAD: payload,
+      CRONLINE_RUN_ID: context.run.id,
+      CRONLINE_TASK_NAME: context.task.name,
+      CRONLINE_SCHEDULED_FOR: context.scheduledFor.toISOString(),
+      ...(context.device && { CRONLINE_DEVICE_NAME: context.device.name, CRONLINE_DEVICE_ADDRESS: context.device.address }),
+    };
+    return runCommand({
+      argv: words.map((word) => renderTemplate(word, context)),
+      env,
+      workingDirectory: config.workingDirectory,
+      stdin: payload,
+      timeoutMs,
+      killGraceMs: limits.killGraceMs,
+      outputLimitBytes: limits.outputLimitBytes,
+      uid: identity?.uid,
+      gid: identity?.gid,
+      signal,
+    });
+  };
+}
+
+/** Substituted URL parts are percent-encoded, except the device address, which is the host. */
+const encodeUrlValue = (value: string, placeholder: { kind: string }) =>
+  placeholder.kind === "device.address" ? (isIP(value) === 6 ? `[${value}]` : value) : encodeURIComponent(value);
+
+function httpAttempt(config: HttpConfig, limits: ExecutionLimits): Attempt {
+  const url = parseTemplate(config.url);
+  const headers = Object.entries(config.headers ?? {}).map(([name, text]): [string, Template] => [name, parseTemplate(text)]);
+  const body = config.body === undefined ? undefined : parseTemplate(config.body);
+  const hasBody = config.method !== "GET" && config.method !== "HEAD";
+  const setsContentType = headers.some(([name]) => name.toLowerCase() === "content-type");
+  const timeoutMs = (config.timeoutSeconds ?? serviceDefaults.httpTimeoutSeconds) * 1000;
+  return (context, signal) =>
+    sendHttpRequest({
+      method: config.method,
+      url: renderTemplate(url, context, encodeUrlValue),
+      headers: {
+        ...(hasBody && body === undefined && !setsContentType && { "content-type": "application/json" }),
+        ...renderMap(headers, context),
+      },
+      body: hasBody ? (body ? renderTemplate(body, context) : JSON.stringify(context.payload)) : undefined,
+      timeoutMs,
+      expectedStatusCodes: config.expectedStatusCodes,
+      outputLimitBytes: limits.outputLimitBytes,
+      signal,
+    });
+}
+
+/**
+ * The attempt function of a stored service. Rendering problems (a payload key or device
+ * property that is missing for this target) are recorded failures of that target.
+ */
+export function prepareAttempt(kind: string, storedConfig: unknown, limits: ExecutionLimits): Attempt {
+  let attempt: Attempt;
+  try {
+    if (kind === "COMMAND") attempt = commandAttempt(serviceKinds.COMMAND.parse(storedConfig), limits);
+    else if (kind === "HTTP") attempt = httpAttempt(serviceKinds.HTTP.parse(storedConfig), limits);
+    else return async () => failedOutcome(`unknown service kind ${kind}`);
+  } catch (error) {
+    // Only rows written before a rule existed can fail here; each target records why.
+    return async () => failedOutcome(`the service's config is not valid: ${(error as Error).message}`);
+  }
+  return async (context, signal) => {
+    try {
+      return await attempt(context, signal);
+    } catch (error) {
+      if (error instanceof TemplateError) return failedOutcome(error.message);
+      throw error;
+    }
+  };
+}

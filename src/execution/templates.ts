@@ -1,0 +1,136 @@
+// Templates of service configs: `{{device.address}}` and friends. They are parsed and
+// checked when a service is saved, so a typo is a ValidationError then, not a failed run
+// at 3 a.m.; at run time they are rendered against one target.
+import { parse as parseShellWords } from "shell-quote";
+
+export interface TemplateContext {
+  device: { name: string; address: string; properties: Record<string, unknown> } | null;
+  payload: Record<string, unknown>;
+  task: { name: string };
+  run: { id: string };
+  scheduledFor: Date;
+}
+
+export type Placeholder =
+  | { kind: "device.name" | "device.address" | "task.name" | "run.id" | "scheduledFor" }
+  | { kind: "device.properties" | "payload"; key: string };
+
+type Segment = string | Placeholder;
+
+/** A parsed template: literal text and placeholders, in order. */
+export type Template = readonly Segment[];
+
+export class TemplateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TemplateError";
+  }
+}
+
+const fixedPlaceholders = new Set(["device.name", "device.address", "task.name", "run.id", "scheduledFor"] as const);
+const keyedPlaceholder = /^(device\.properties|payload)\.([A-Za-z0-9_-]+)$/;
+export const placeholderHelp =
+  "{{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}";
+
+function parsePlaceholder(name: string): Placeholder {
+  if (fixedPlaceholders.has(name as never)) return { kind: name as "device.name" };
+  const keyed = keyedPlaceholder.exec(name);
+  if (keyed) return { kind: keyed[1] as "payload", key: keyed[2]! };
+  throw new TemplateError(`unknown placeholder {{${name}}}; known: ${placeholderHelp}`);
+}
+
+/** Parses `text`; every `{{` must open a known placeholder closed by `}}`. */
+export function parseTemplate(text: string): Template {
+  const segments: Segment[] = [];
+  let rest = text;
+  for (;;) {
+    const open = rest.indexOf("{{");
+    if (open < 0) break;
+    const close = rest.indexOf("}}", open + 2);
+    if (close < 0) throw new TemplateError(`"{{" at "${rest.slice(open, open + 20)}" is not closed by "}}"`);
+    if (open > 0) segments.push(rest.slice(0, open));
+    segments.push(parsePlaceholder(rest.slice(open + 2, close).trim()));
+    rest = rest.slice(close + 2);
+  }
+  if (rest !== "") segments.push(rest);
+  return segments;
+}
+
+function valueText(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function placeholderValue(placeholder: Placeholder, context: TemplateContext): string {
+  switch (placeholder.kind) {
+    case "task.name":
+      return context.task.name;
+    case "run.id":
+      return context.run.id;
+    case "scheduledFor":
+      return context.scheduledFor.toISOString();
+    case "payload":
+      if (!Object.hasOwn(context.payload, placeholder.key)) throw new TemplateError(`{{payload.${placeholder.key}}}: the payload has no key "${placeholder.key}"`);
+      return valueText(context.payload[placeholder.key]);
+    case "device.name":
+    case "device.address":
+      return deviceOf(context, placeholder.kind)[placeholder.kind === "device.name" ? "name" : "address"];
+    case "device.properties": {
+      const device = deviceOf(context, `device.properties.${placeholder.key}`);
+      if (!Object.hasOwn(device.properties, placeholder.key)) {
+        throw new TemplateError(`{{device.properties.${placeholder.key}}}: device "${device.name}" has no property "${placeholder.key}"`);
+      }
+      return valueText(device.properties[placeholder.key]);
+    }
+  }
+}
+
+function deviceOf(context: TemplateContext, placeholder: string): NonNullable<TemplateContext["device"]> {
+  if (!context.device) throw new TemplateError(`{{${placeholder}}}: the run has no target device`);
+  return context.device;
+}
+
+/** The text with each placeholder replaced by `sample(placeholder)`: for checking templates when saved. */
+export function renderSample(template: Template, sample: (placeholder: Placeholder) => string): string {
+  return template.map((segment) => (typeof segment === "string" ? segment : sample(segment))).join("");
+}
+
+/** Renders against one target; `encode` transforms each substituted value (e.g. URL-encoding). */
+export function renderTemplate(template: Template, context: TemplateContext, encode: (value: string, placeholder: Placeholder) => string = (v) => v): string {
+  return template.map((segment) => (typeof segment === "string" ? segment : encode(placeholderValue(segment, context), segment))).join("");
+}
+
+/**
+ * A command line split into words the way a shell would (quotes, escapes), but never run by
+ * one: operators (`;`, `|`, `&&`, `>`, ...), comments and command substitution are refused,
+ * `$NAME` and globs stay literal. Each word is a template, rendered on its own, so a value
+ * containing spaces or `; rm -rf /` stays one argument.
+ */
+export function parseCommandTemplate(commandLine: string): Template[] {
+  assertQuotesBalanced(commandLine);
+  const words = parseShellWords(commandLine, (name) => `$${name}`);
+  const result: Template[] = [];
+  for (const word of words) {
+    if (typeof word === "string") result.push(parseTemplate(word));
+    else if ("op" in word && word.op === "glob") result.push(parseTemplate(word.pattern));
+    else if ("comment" in word) throw new TemplateError(`"#${word.comment}" would be a comment; quote "#" to pass it literally`);
+    else throw new TemplateError(`shell operator "${word.op}" is not supported: the command is not run by a shell; quote it to pass it literally`);
+  }
+  if (result.length === 0) throw new TemplateError("has no program to run");
+  if (result[0]!.some((s) => typeof s !== "string")) {
+    throw new TemplateError("the program (first word) must be literal, not a placeholder");
+  }
+  return result;
+}
+
+function assertQuotesBalanced(text: string): void {
+  let quote: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote === null) {
+      if (c === "\\") i++;
+      else if (c === "'" || c === '"') quote = c;
+    } else if (quote === '"' && c === "\\") i++;
+    else if (c === quote) quote = null;
+  }
+  if (quote !== null) throw new TemplateError(`unterminated ${quote === "'" ? "single" : "double"} quote`);
+}

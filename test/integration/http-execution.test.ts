@@ -1,0 +1,107 @@
+// HTTP services against a real local HTTP server.
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeEachDatabase } from "../support/databases.js";
+import { useExecutionServer } from "../support/execution-harness.js";
+import { CreateService } from "../support/operations.js";
+
+interface Received {
+  method: string;
+  url: string;
+  headers: IncomingMessage["headers"];
+  body: string;
+}
+
+describeEachDatabase("HTTP execution", (provider) => {
+  const h = useExecutionServer(provider);
+  const received: Received[] = [];
+  let sink: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    sink = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        received.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+        if (req.url!.startsWith("/slow")) return; // never answers
+        if (req.url!.startsWith("/teapot")) return void res.writeHead(418).end("short and stout");
+        if (req.url!.startsWith("/big")) return void res.writeHead(200).end("z".repeat(100_000));
+        res.writeHead(200, { "content-type": "text/plain" }).end(`ok ${req.method} ${req.url}`);
+      });
+    });
+    await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    sink.closeAllConnections();
+    await new Promise((resolve) => sink.close(resolve));
+  });
+
+  it("sends the rendered request per device, the payload as the default JSON body, and records status and body", async () => {
+    const port = (sink.address() as AddressInfo).port;
+    const device = await h.createDevice("web-1", { address: "127.0.0.1", properties: { zone: "eu west/1" } });
+    const run = await h.runOnce(
+      "HTTP",
+      { url: `http://{{device.address}}:${port}/hook/{{device.properties.zone}}?run={{run.id}}`, headers: { "x-task": "{{task.name}}" } },
+      { targetDeviceIds: [device], payload: { level: 3 } },
+    );
+    expect(run.status).toBe("SUCCEEDED");
+    const request = received.at(-1)!;
+    expect(request.method).toBe("POST");
+    expect(request.url).toMatch(/^\/hook\/eu%20west%2F1\?run=/);
+    expect(request.headers["x-task"]).toMatch(/^task-\d+$/);
+    expect(request.headers["content-type"]).toBe("application/json");
+    expect(JSON.parse(request.body)).toEqual({ level: 3 });
+    expect(run.results[0]).toMatchObject({ status: "SUCCEEDED", httpStatus: 200, deviceName: "web-1", output: `ok POST ${request.url}` });
+  });
+
+  it("sends a body template and judges the status by expectedStatusCodes", async () => {
+    const run = await h.runOnce("HTTP", { url: `${base}/teapot`, method: "PUT", body: "level={{payload.level}}", expectedStatusCodes: [418] }, { payload: { level: 7 } });
+    expect(run.status).toBe("SUCCEEDED");
+    expect(received.at(-1)).toMatchObject({ method: "PUT", body: "level=7" });
+    expect(run.results[0]).toMatchObject({ httpStatus: 418, output: "short and stout" });
+
+    const unexpected = await h.runOnce("HTTP", { url: `${base}/teapot`, method: "GET" });
+    expect(unexpected.status).toBe("FAILED");
+    expect(unexpected.results[0]).toMatchObject({ status: "FAILED", httpStatus: 418, error: "unexpected HTTP status 418; expected 2xx" });
+  });
+
+  it("caps the response body and marks it truncated", async () => {
+    const run = await h.runOnce("HTTP", { url: `${base}/big`, method: "GET" });
+    expect(run.results[0]).toMatchObject({ status: "SUCCEEDED", outputTruncated: true });
+    expect(run.results[0]!.output).toHaveLength(65536);
+  });
+
+  it("records a refused connection and a DNS failure as failures with clear messages", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const refused = await h.runOnce("HTTP", { url: `http://127.0.0.1:${port}/` });
+    expect(refused.results[0]).toMatchObject({ status: "FAILED", httpStatus: null, error: `connection refused by 127.0.0.1:${port} (ECONNREFUSED)` });
+    const dns = await h.runOnce("HTTP", { url: "http://cronline-no-such-host.invalid/" });
+    expect(dns.results[0]).toMatchObject({ status: "FAILED", error: expect.stringMatching(/^DNS lookup failed for cronline-no-such-host\.invalid \((ENOTFOUND|EAI_AGAIN)\)$/) });
+  });
+
+  it("times out a request that gets no answer", async () => {
+    const run = await h.runOnce("HTTP", { url: `${base}/slow`, timeoutSeconds: 1 });
+    expect(run.status).toBe("TIMED_OUT");
+    expect(run.results[0]).toMatchObject({ status: "TIMED_OUT", error: "no complete response within 1s" });
+    expect(run.results[0]!.durationMs).toBeGreaterThanOrEqual(950);
+  });
+
+  it("refuses invalid URLs and unknown placeholders when the service is saved", async () => {
+    const save = async (config: Record<string, unknown>) =>
+      (await h.server.client.data(CreateService, { input: { name: `bad-${Math.random()}`, kind: "HTTP", config } })).createService;
+    expect(await save({ url: "not a url/{{device.name}}" })).toMatchObject({
+      __typename: "ValidationError",
+      fieldErrors: [{ field: "input.config.url", message: "must be an absolute http:// or https:// URL" }],
+    });
+    expect(await save({ url: `${base}/{{payload.x}}`, body: "{{device.ip}}" })).toMatchObject({
+      __typename: "ValidationError",
+      fieldErrors: [{ field: "input.config.body", message: expect.stringContaining("unknown placeholder {{device.ip}}") }],
+    });
+  });
+});
