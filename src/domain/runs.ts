@@ -25,6 +25,36 @@ export interface NewRun {
   claimedAt: Date;
 }
 
+/** A run as events report it: enough to update a row of a table without another query. */
+export interface RunReport {
+  id: string;
+  taskId: string;
+  trigger: RunTrigger;
+  status: RunStatus;
+  scheduledFor: Date;
+  reason: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  targetCount: number;
+  succeededCount: number;
+  failedCount: number;
+}
+
+export const reportOfNewRun = (run: NewRun): RunReport => ({
+  id: run.id,
+  taskId: run.taskId,
+  trigger: run.trigger,
+  status: run.status,
+  scheduledFor: run.scheduledFor,
+  reason: run.reason,
+  startedAt: null,
+  // A skipped occurrence is finished as it is recorded.
+  finishedAt: run.status === "SKIPPED" ? run.claimedAt : null,
+  targetCount: 0,
+  succeededCount: 0,
+  failedCount: 0,
+});
+
 /** Statuses of a finished run. */
 export const finishedRunStatuses = ["SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED"] as const satisfies readonly RunStatus[];
 

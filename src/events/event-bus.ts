@@ -1,7 +1,7 @@
 // In-process events between the API, the scheduler, the executor and the live
 // subscriptions. Listeners run synchronously and must not throw.
 import { EventEmitter } from "node:events";
-import type { NewRun } from "../domain/runs.js";
+import type { NewRun, NewRunResult, RunReport } from "../domain/runs.js";
 
 export const taskChanges = ["CREATED", "UPDATED", "PAUSED", "RESUMED", "COMPLETED", "DELETED"] as const;
 export type TaskChange = (typeof taskChanges)[number];
@@ -17,6 +17,8 @@ export interface CronlineEvents {
   runsSuperseded: { taskIds: string[] };
   /** These runs were set CANCELLED in the database: whoever executes them must stop now. */
   runsCancelled: { runIds: string[] };
+  /** A run started, one attempt against one target ended (`result`), or the run ended. */
+  runProgress: { type: "RUN_STARTED" | "TARGET_FINISHED" | "RUN_FINISHED"; run: RunReport; result: NewRunResult | null };
 }
 
 export class EventBus {

@@ -9,8 +9,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { v7 as uuidv7 } from "uuid";
 import type { DbClient } from "../db/database.js";
 import { cancelledByOperator } from "../domain/run-control.js";
-import type { RunResultStatus, RunStatus } from "../domain/runs.js";
-import type { EventBus } from "../events/event-bus.js";
+import type { NewRunResult, RunReport, RunResultStatus, RunStatus, RunTrigger } from "../domain/runs.js";
+import type { CronlineEvents, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
 import { failedOutcome, type AttemptOutcome } from "./attempt.js";
 import { Semaphore } from "./concurrency.js";
@@ -179,7 +179,10 @@ export class Executor {
       if (deadlineSeconds !== null) {
         const lateMs = now.getTime() - (run.scheduledFor.getTime() + run.jitterMs);
         if (lateMs > deadlineSeconds * 1000) {
-          await this.#store.skipRun(id, `could not start within its ${deadlineSeconds}s deadline (${Math.round(lateMs / 1000)}s late)`, now);
+          const reason = `could not start within its ${deadlineSeconds}s deadline (${Math.round(lateMs / 1000)}s late)`;
+          if (await this.#store.skipRun(id, reason, now)) {
+            this.#progress("RUN_FINISHED", { ...this.#report(run, now), status: "SKIPPED", reason, startedAt: null, finishedAt: now });
+          }
           return;
         }
       }
@@ -204,8 +207,20 @@ export class Executor {
     }
   }
 
+  /** The run as it stands once started here, for the live views. */
+  #report(run: LoadedRun, startedAt: Date): RunReport {
+    const { id, taskId, scheduledFor, reason } = run;
+    return { id, taskId, trigger: run.trigger as RunTrigger, status: "RUNNING", scheduledFor, reason, startedAt, finishedAt: null, targetCount: 0, succeededCount: 0, failedCount: 0 };
+  }
+
+  #progress(type: CronlineEvents["runProgress"]["type"], run: RunReport, result: NewRunResult | null = null): void {
+    this.#events.emit("runProgress", { type, run, result });
+  }
+
   async #carryOut(run: LoadedRun, active: ActiveRun, startedAt: Date): Promise<void> {
     await this.#store.setTaskLastRun(run.taskId, "RUNNING", startedAt);
+    const report = this.#report(run, startedAt);
+    this.#progress("RUN_STARTED", report);
     const { service } = run.task;
     const targets = await resolveRunTargets(this.#db, run.taskId);
     let summary: RunSummary;
@@ -216,12 +231,17 @@ export class Executor {
       const semaphore = this.#semaphoreFor(service.id, service.concurrency);
       const writer = new ResultWriter(this.#store, this.#logger);
       const devices: (TargetDevice | null)[] = targets.declared ? targets.devices : [null];
-      const finals = await Promise.all(devices.map((device) => this.#runTarget(run, device, attempt, semaphore, writer, active.controller.signal)));
+      const finals = await Promise.all(devices.map((device) => this.#runTarget(run, report, device, attempt, semaphore, writer, active.controller.signal)));
       await writer.close();
       summary = summarizeRun(finals, active.cancelReason);
     }
     const status = await this.#finish(run.id, summary);
-    if (status) await this.#store.setTaskLastRun(run.taskId, status, null);
+    if (status) {
+      await this.#store.setTaskLastRun(run.taskId, status, null);
+      const { targetCount, succeededCount, failedCount } = summary;
+      const reason = status === "CANCELLED" ? (active.cancelReason ?? summary.reason) : (summary.reason ?? run.reason);
+      this.#progress("RUN_FINISHED", { ...report, status, reason, finishedAt: new Date(this.#now()), targetCount, succeededCount, failedCount });
+    }
     this.#logger.info({ runId: run.id, taskId: run.taskId, status, targets: summary.targetCount, failed: summary.failedCount }, "run finished");
   }
 
@@ -248,6 +268,7 @@ export class Executor {
   /** Every attempt against one target, recorded; returns the status of the last one. */
   async #runTarget(
     run: LoadedRun,
+    report: RunReport,
     device: TargetDevice | null,
     attempt: Attempt,
     semaphore: Semaphore,
@@ -271,7 +292,7 @@ export class Executor {
           release();
         }
       }
-      writer.add({
+      const result: NewRunResult = {
         id: uuidv7(),
         runId: run.id,
         deviceId: device?.id ?? null,
@@ -281,7 +302,9 @@ export class Executor {
         startedAt,
         finishedAt: new Date(this.#now()),
         durationMs: Math.round(performance.now() - started),
-      });
+      };
+      writer.add(result);
+      this.#progress("TARGET_FINISHED", report, result);
       if (!deservesRetry(outcome.status) || number >= run.task.maxAttempts || signal.aborted) return outcome.status;
       try {
         await sleep(retryDelayMs(run.task.retryBackoffSeconds, number + 1, this.#random), undefined, { signal });

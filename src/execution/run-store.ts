@@ -12,7 +12,9 @@ import type { RunSummary } from "./run-outcome.js";
 const queuedRunColumns = {
   id: true,
   taskId: true,
+  trigger: true,
   status: true,
+  reason: true,
   scheduledFor: true,
   jitterMs: true,
   payload: true,

@@ -4,7 +4,7 @@
 // hands the same event to all of its subscribers.
 import { Repeater, FixedBuffer, type RepeaterBuffer } from "@repeaterjs/repeater";
 import type { DbClient } from "../db/database.js";
-import type { RunStatus } from "../domain/runs.js";
+import { reportOfNewRun, type NewRun, type NewRunResult, type RunReport } from "../domain/runs.js";
 import type { TaskState } from "../domain/task-policies.js";
 import type { CronlineEvents, EventBus, TaskChange } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
@@ -18,7 +18,12 @@ export interface TaskFilter {
   serviceIds: string[];
 }
 
-export type RunSummary = CronlineEvents["runsCreated"]["runs"][number];
+/** What happened to a run; `result` is the attempt a TARGET_FINISHED is about. */
+export interface RunEvent {
+  type: "RUN_QUEUED" | "RUN_STARTED" | "TARGET_FINISHED" | "RUN_FINISHED";
+  run: RunReport;
+  result: NewRunResult | null;
+}
 
 export const scheduleViewEventKinds = ["SNAPSHOT", "TICK", "TASK_CHANGED", "TASK_REMOVED", "RUNS"] as const;
 export type ScheduleViewEventKind = (typeof scheduleViewEventKinds)[number];
@@ -31,7 +36,7 @@ export interface ScheduleViewEvent {
   tasks: TaskSummaryAt[];
   change: TaskChange | null;
   removedTaskIds: string[];
-  runs: RunSummary[];
+  runs: RunReport[];
 }
 
 export interface TaskEvent {
@@ -109,12 +114,13 @@ export class LiveSchedule {
   readonly #summaries = new Map<string, TaskSummary>();
   readonly #views = new Map<string, ScheduleView>();
   readonly #taskListeners = new Set<{ filter: TaskFilter; push: (event: TaskEvent) => void }>();
-  readonly #runListeners = new Set<(runs: RunSummary[]) => void>();
+  readonly #runListeners = new Set<(events: RunEvent[]) => void>();
   /** Database reads, one after the other, so a later read never loses to an earlier one. */
   #reads: Promise<void> | undefined;
   #unsubscribe: (() => void)[] = [];
   #ticker: NodeJS.Timeout | undefined;
   #beat = 0;
+  #openStreams = 0;
 
   constructor(options: LiveScheduleOptions) {
     this.#db = options.db;
@@ -137,7 +143,7 @@ export class LiveSchedule {
       await stop;
       view.subscribers.delete(push);
       if (view.subscribers.size === 0) this.#views.delete(key);
-      this.#detachWhenIdle();
+      this.#release();
     }, new LatestViewBuffer(() => this.#viewEvent(view!, "SNAPSHOT")));
   }
 
@@ -150,21 +156,21 @@ export class LiveSchedule {
     });
   }
 
-  /** Runs as they are queued. */
-  runEvents(): AsyncIterableIterator<RunSummary[]> {
-    return this.#boundedStream<RunSummary[]>(async (push) => {
+  /** What happens to runs, in batches as it happens. */
+  runEvents(): AsyncIterableIterator<RunEvent[]> {
+    return this.#boundedStream<RunEvent[]>(async (push) => {
       this.#runListeners.add(push);
       return () => this.#runListeners.delete(push);
     });
   }
 
-  /** Ends every stream (server shutdown). */
+  /** Stops feeding every stream (server shutdown; the sockets close next). */
   close(): void {
     for (const view of this.#views.values()) view.subscribers.clear();
     this.#views.clear();
     this.#taskListeners.clear();
     this.#runListeners.clear();
-    this.#detachWhenIdle();
+    this.#detach();
   }
 
   /** A stream that ends with an error when its reader falls more than bufferLimit events behind. */
@@ -178,7 +184,7 @@ export class LiveSchedule {
       });
       await stop;
       unlisten();
-      this.#detachWhenIdle();
+      this.#release();
     }, buffer);
   }
 
@@ -189,13 +195,15 @@ export class LiveSchedule {
     return { ...emptyEvent(kind, at), tasks };
   }
 
-  /** Loads the summaries and starts listening, once, when the first stream opens. */
+  /** Loads the summaries and starts listening when the first stream opens; every stream calls #release when it ends. */
   async #attach(): Promise<void> {
+    this.#openStreams += 1;
     if (this.#unsubscribe.length === 0) {
       this.#unsubscribe = [
         this.#events.on("taskChanged", ({ taskId, change }) => this.#read(() => this.#taskChanged(taskId, change))),
         this.#events.on("tasksAdvanced", ({ tasks }) => this.#tasksAdvanced(tasks)),
         this.#events.on("runsCreated", ({ runs }) => this.#runsCreated(runs)),
+        this.#events.on("runProgress", (event) => this.#runProgress(event)),
       ];
       this.#read(async () => {
         for (const summary of await loadTaskSummaries(this.#db)) this.#summaries.set(summary.id, summary);
@@ -205,8 +213,12 @@ export class LiveSchedule {
     await this.#reads;
   }
 
-  #detachWhenIdle(): void {
-    if (this.#views.size > 0 || this.#taskListeners.size > 0 || this.#runListeners.size > 0) return;
+  #release(): void {
+    this.#openStreams -= 1;
+    if (this.#openStreams === 0) this.#detach();
+  }
+
+  #detach(): void {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#unsubscribe = [];
     clearInterval(this.#ticker);
@@ -249,14 +261,37 @@ export class LiveSchedule {
     }
   }
 
-  #runsCreated(runs: RunSummary[]): void {
+  #runsCreated(runs: NewRun[]): void {
+    const events = runs.map((run): RunEvent => ({ type: run.status === "SKIPPED" ? "RUN_FINISHED" : "RUN_QUEUED", run: reportOfNewRun(run), result: null }));
+    this.#runsChanged(events.filter((event) => event.run.status !== "SKIPPED").map((event) => event.run), (summary, run) => {
+      summary.lastRunAt = run.scheduledFor;
+      summary.lastRunStatus = run.status;
+    });
+    this.#broadcastRuns(events.map((event) => event.run));
+    for (const listener of this.#runListeners) listener(events);
+  }
+
+  #runProgress(event: RunEvent): void {
+    if (event.type === "RUN_STARTED" || (event.type === "RUN_FINISHED" && event.run.status !== "SKIPPED")) {
+      this.#runsChanged([event.run], (summary, run) => {
+        if (run.startedAt) summary.lastRunAt = run.startedAt;
+        summary.lastRunStatus = run.status;
+      });
+    }
+    // Each attempt against each target is for runEvents only: a schedule table shows runs.
+    if (event.type !== "TARGET_FINISHED") this.#broadcastRuns([event.run]);
+    for (const listener of this.#runListeners) listener([event]);
+  }
+
+  /** Brings the summaries of these runs' tasks up to date, as the executor does in the database. */
+  #runsChanged(runs: RunReport[], apply: (summary: TaskSummary, run: RunReport) => void): void {
     for (const run of runs) {
       const summary = this.#summaries.get(run.taskId);
-      if (summary && run.status !== "SKIPPED") {
-        summary.lastRunAt = run.scheduledFor;
-        summary.lastRunStatus = run.status as RunStatus;
-      }
+      if (summary) apply(summary, run);
     }
+  }
+
+  #broadcastRuns(runs: RunReport[]): void {
     const at = new Date(this.#clock());
     for (const view of this.#views.values()) {
       const inView = runs.filter((run) => matches(view.filter, this.#summaries.get(run.taskId)));
@@ -264,6 +299,5 @@ export class LiveSchedule {
       const taskIds = [...new Set(inView.map((run) => run.taskId))];
       view.broadcast({ ...emptyEvent("RUNS", at), runs: inView, tasks: taskIds.map((id) => summaryAt(this.#summaries.get(id)!, at)) });
     }
-    for (const listener of this.#runListeners) listener(runs);
   }
 }

@@ -1,33 +1,53 @@
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import { builder } from "../builder.js";
-import type { RunStatus as RunStatusName } from "../domain/runs.js";
-import type { RunSummary } from "../live/live-schedule.js";
+import type { NewRunResult, RunStatus as RunStatusName } from "../domain/runs.js";
+import type { RunEvent as RunEventShape } from "../live/live-schedule.js";
 import { localId } from "./global-id.js";
 import { RunStatus } from "./run.js";
-import { RunSummaryRef } from "./task-summary.js";
-
-interface RunEventShape {
-  type: "RUN_QUEUED" | "RUN_FINISHED";
-  run: RunSummary;
-}
+import { RunResultStatus } from "./run-result.js";
+import { RunSummary } from "./task-summary.js";
 
 const RunEventType = builder.enumType("RunEventType", {
   values: {
-    RUN_QUEUED: { description: "A run was queued: by the schedule, a catch-up or by hand." },
-    RUN_FINISHED: { description: "A run ended; `run.status` says how (SKIPPED ones end as they are recorded)." },
+    RUN_QUEUED: { description: "A run was queued: by the schedule, a catch-up, a retry or by hand." },
+    RUN_STARTED: { description: "A process took the run and started on its targets." },
+    TARGET_FINISHED: { description: "One attempt against one target ended: `result`." },
+    RUN_FINISHED: { description: "The run ended; `run` has its status and counts (a SKIPPED one ends as it is recorded)." },
   } satisfies Record<RunEventShape["type"], unknown>,
+});
+
+const TargetResult = builder.objectRef<NewRunResult>("TargetResult").implement({
+  description: "One attempt against one target, as it ended (also stored as the run's RunResult).",
+  fields: (t) => ({
+    deviceId: t.id({ nullable: true, resolve: (result) => (result.deviceId ? encodeGlobalID("Device", result.deviceId) : null) }),
+    deviceName: t.exposeString("deviceName", { nullable: true }),
+    attempt: t.exposeInt("attempt"),
+    status: t.field({ type: RunResultStatus, resolve: (result) => result.status }),
+    exitCode: t.exposeInt("exitCode", { nullable: true }),
+    httpStatus: t.exposeInt("httpStatus", { nullable: true }),
+    error: t.exposeString("error", { nullable: true }),
+    output: t.exposeString("output"),
+    outputTruncated: t.exposeBoolean("outputTruncated"),
+    errorOutput: t.exposeString("errorOutput"),
+    errorOutputTruncated: t.exposeBoolean("errorOutputTruncated"),
+    startedAt: t.expose("startedAt", { type: "DateTime" }),
+    finishedAt: t.expose("finishedAt", { type: "DateTime" }),
+    durationMs: t.exposeInt("durationMs"),
+  }),
 });
 
 const RunEvent = builder.objectRef<RunEventShape>("RunEvent").implement({
   fields: (t) => ({
     type: t.field({ type: RunEventType, resolve: (event) => event.type }),
-    run: t.field({ type: RunSummaryRef, resolve: (event) => event.run }),
+    run: t.field({ type: RunSummary, resolve: (event) => event.run }),
+    result: t.field({ type: TargetResult, nullable: true, description: "For TARGET_FINISHED.", resolve: (event) => event.result }),
   }),
 });
 
 builder.subscriptionField("runEvents", (t) =>
   t.field({
     type: RunEvent,
-    description: "What happens to runs, as it happens; every argument narrows.",
+    description: "What happens to runs, as it happens; every argument narrows (statuses: the run's status after the event).",
     args: {
       taskId: t.arg.id(),
       runId: t.arg.id(),
@@ -37,10 +57,11 @@ builder.subscriptionField("runEvents", (t) =>
       const taskId = args.taskId != null ? localId(String(args.taskId), "Task", "taskId") : null;
       const runId = args.runId != null ? localId(String(args.runId), "Run", "runId") : null;
       const statuses = args.statuses ? new Set<RunStatusName>(args.statuses) : null;
-      for await (const runs of ctx.live.runEvents()) {
-        for (const run of runs) {
+      for await (const events of ctx.live.runEvents()) {
+        for (const event of events) {
+          const { run } = event;
           if ((taskId && run.taskId !== taskId) || (runId && run.id !== runId) || (statuses && !statuses.has(run.status))) continue;
-          yield { type: run.status === "SKIPPED" ? "RUN_FINISHED" : "RUN_QUEUED", run } satisfies RunEventShape;
+          yield event;
         }
       }
     },

@@ -2,7 +2,7 @@ import { decodeGlobalID } from "@pothos/plugin-relay";
 import { builder } from "../builder.js";
 import { NotFoundError, StateError, ValidationError } from "../domain/errors.js";
 import { cancelRun } from "../domain/run-control.js";
-import { runStatuses, runTriggers } from "../domain/runs.js";
+import { runStatuses, runTriggers, type RunReport } from "../domain/runs.js";
 import { localId } from "./global-id.js";
 import { RunResultStatus } from "./run-result.js";
 
@@ -116,6 +116,20 @@ builder.queryField("run", (t) =>
 
 const CancelRunInput = builder.inputType("CancelRunInput", { fields: (t) => ({ id: t.id({ required: true }) }) });
 
+const runReportColumns = {
+  id: true,
+  taskId: true,
+  trigger: true,
+  status: true,
+  scheduledFor: true,
+  reason: true,
+  startedAt: true,
+  finishedAt: true,
+  targetCount: true,
+  succeededCount: true,
+  failedCount: true,
+} as const satisfies Record<keyof RunReport, true>;
+
 builder.mutationField("cancelRun", (t) =>
   t.prismaField({
     type: "Run",
@@ -127,6 +141,9 @@ builder.mutationField("cancelRun", (t) =>
       const id = localId(String(input.id), "Run", "input.id");
       await cancelRun(ctx.db, id, ctx.now);
       ctx.events.emit("runsCancelled", { runIds: [id] });
+      const report = await ctx.db.run.findUniqueOrThrow({ where: { id }, select: runReportColumns });
+      // A run that never started ends here; one that was running ends when its executor stops it.
+      if (report.startedAt === null) ctx.events.emit("runProgress", { type: "RUN_FINISHED", run: report as RunReport, result: null });
       return ctx.db.run.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),

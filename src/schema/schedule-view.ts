@@ -3,7 +3,7 @@ import { z } from "zod";
 import { builder } from "../builder.js";
 import { parseInput } from "../domain/input-rules.js";
 import { scheduleViewEventKinds, type ScheduleViewEvent as ScheduleViewEventShape } from "../live/live-schedule.js";
-import { LiveTaskFilter, parseLiveTaskFilter, RunSummaryRef, TaskChange, TaskSummary } from "./task-summary.js";
+import { LiveTaskFilter, parseLiveTaskFilter, RunSummary, TaskChange, TaskSummary } from "./task-summary.js";
 
 const ScheduleViewEventKind = builder.enumType("ScheduleViewEventKind", {
   values: {
@@ -11,7 +11,7 @@ const ScheduleViewEventKind = builder.enumType("ScheduleViewEventKind", {
     TICK: { description: "Every task in view with fresh countdowns, each tickSeconds." },
     TASK_CHANGED: { description: "`tasks` holds the task that was created, edited, paused, resumed or completed (`change`)." },
     TASK_REMOVED: { description: "`removedTaskIds` left the view: deleted, or no longer matching the filter." },
-    RUNS: { description: "`runs` were queued or skipped; `tasks` holds their tasks as they are now." },
+    RUNS: { description: "`runs` were queued, skipped, started or finished; `tasks` holds their tasks as they are now." },
   } satisfies Record<(typeof scheduleViewEventKinds)[number], unknown>,
 });
 
@@ -22,7 +22,7 @@ const ScheduleViewEvent = builder.objectRef<ScheduleViewEventShape>("ScheduleVie
     tasks: t.field({ type: [TaskSummary], resolve: (event) => event.tasks }),
     change: t.field({ type: TaskChange, nullable: true, resolve: (event) => event.change }),
     removedTaskIds: t.idList({ resolve: (event) => event.removedTaskIds.map((id) => encodeGlobalID("Task", id)) }),
-    runs: t.field({ type: [RunSummaryRef], resolve: (event) => event.runs }),
+    runs: t.field({ type: [RunSummary], resolve: (event) => event.runs }),
   }),
 });
 

@@ -4,7 +4,8 @@ import { builder } from "../builder.js";
 import { parseInput, tagRule } from "../domain/input-rules.js";
 import { taskChanges } from "../events/event-bus.js";
 import type { TaskSummaryAt } from "../live/task-summaries.js";
-import type { RunSummary, TaskFilter } from "../live/live-schedule.js";
+import type { RunReport } from "../domain/runs.js";
+import type { TaskFilter } from "../live/live-schedule.js";
 import { localIds } from "./global-id.js";
 import { RunStatus, RunTrigger } from "./run.js";
 import { TaskState } from "./task.js";
@@ -28,8 +29,8 @@ export const TaskSummary = builder.objectRef<TaskSummaryAt>("TaskSummary").imple
   }),
 });
 
-export const RunSummaryRef = builder.objectRef<RunSummary>("RunSummary").implement({
-  description: "A run as the live views report it. `id` is the Run's id.",
+export const RunSummary = builder.objectRef<RunReport>("RunSummary").implement({
+  description: "A run as the live views report it, enough to update a row. `id` is the Run's id.",
   fields: (t) => ({
     id: t.id({ resolve: (run) => encodeGlobalID("Run", run.id) }),
     taskId: t.id({ resolve: (run) => encodeGlobalID("Task", run.taskId) }),
@@ -37,6 +38,11 @@ export const RunSummaryRef = builder.objectRef<RunSummary>("RunSummary").impleme
     status: t.field({ type: RunStatus, resolve: (run) => run.status }),
     scheduledFor: t.expose("scheduledFor", { type: "DateTime" }),
     reason: t.exposeString("reason", { nullable: true }),
+    startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
+    finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),
+    targetCount: t.exposeInt("targetCount"),
+    succeededCount: t.exposeInt("succeededCount"),
+    failedCount: t.exposeInt("failedCount", { description: "Targets that did not succeed." }),
   }),
 });
 

@@ -1,0 +1,230 @@
+// The live schedule as an external UI sees it: the graphql-ws client over a real socket
+// against the real server, with the scheduler and executor running.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startApp } from "../../src/app.js";
+import { createScratchDatabase } from "../../src/db/scratch-database.js";
+import { LiveSchedule, type ScheduleViewEvent } from "../../src/live/live-schedule.js";
+import { createLogger } from "../../src/logger.js";
+import { describeEachDatabase } from "../support/databases.js";
+import { createService } from "../support/fixtures.js";
+import { RunEvents, ScheduleView, TaskEvents } from "../support/live-operations.js";
+import { subscribe, subscriptionClient } from "../support/subscriptions.js";
+import { CreateTask, DeleteTask, PauseTask, RunTask, UpdateTask } from "../support/task-operations.js";
+import { testConfig, useTestServer } from "../support/test-server.js";
+
+const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describeEachDatabase("the live schedule", (provider) => {
+  const server = useTestServer(provider);
+  let client: ReturnType<typeof subscriptionClient>;
+  let serviceId: string;
+
+  beforeAll(async () => {
+    client = subscriptionClient(server.app.url);
+    serviceId = (await createService(server.client, { name: "live-echo", kind: "COMMAND", config: { command: "echo live" } })).id;
+  });
+  afterAll(async () => {
+    await client.dispose();
+  });
+
+  async function createTask(name: string, extra: Record<string, unknown> = {}, schedule = true) {
+    const { createTask: result } = await server.client.data(CreateTask, {
+      input: { name, serviceId, schedule: { standard: { startAt: inMinutes(10), frequencySeconds: 3600 } }, ...extra } as never,
+      schedule,
+    });
+    if (result.__typename !== "CreateTaskSuccess") throw new Error(result.__typename);
+    return result.task;
+  }
+
+  it("sends a snapshot of the matching tasks first, then ticks counting down", async () => {
+    const due = await createTask("view-due", { tags: ["view"] });
+    await createTask("view-paused", { tags: ["view"] }, false);
+    await createTask("view-other", { tags: ["elsewhere"] });
+    const view = subscribe(client, ScheduleView, { filter: { tags: ["view"] }, tickSeconds: 1 });
+    try {
+      const snapshot = await view.waitFor(() => true, { from: 0 });
+      expect(snapshot.scheduleView.kind).toBe("SNAPSHOT");
+      expect(snapshot.scheduleView.tasks.map((t) => [t.name, t.state]).sort()).toEqual([
+        ["view-due", "ACTIVE"],
+        ["view-paused", "PAUSED"],
+      ]);
+      const first = snapshot.scheduleView.tasks.find((t) => t.id === due.id)!;
+      expect(first).toMatchObject({ serviceName: "live-echo", tags: ["view"], nextRunAt: due.nextRunAt });
+      expect(first.secondsUntilNextRun).toBeGreaterThan(590);
+
+      const tickA = await view.waitFor((e) => e.scheduleView.kind === "TICK", { from: 1 });
+      const tickB = await view.waitFor((e) => e.scheduleView.kind === "TICK", { from: view.events.indexOf(tickA) + 1 });
+      const countdown = (event: typeof tickA) => event.scheduleView.tasks.find((t) => t.id === due.id)!.secondsUntilNextRun!;
+      expect(Date.parse(tickB.scheduleView.at) - Date.parse(tickA.scheduleView.at)).toBeGreaterThanOrEqual(900);
+      expect(countdown(tickA) - countdown(tickB)).toBeGreaterThanOrEqual(0);
+      expect(countdown(tickA) - countdown(tickB)).toBeLessThanOrEqual(2);
+      expect(tickB.scheduleView.tasks).toHaveLength(2);
+    } finally {
+      view.unsubscribe();
+    }
+  });
+
+  it("sends task changes at once, not at the next tick, and what leaves the view", async () => {
+    const view = subscribe(client, ScheduleView, { filter: { tags: ["instant"] }, tickSeconds: 3600 });
+    // Each change is awaited among the events that came after the mutation was sent.
+    const afterwards = async (mutation: () => Promise<unknown>, test: (event: (typeof view.events)[number]) => boolean) => {
+      const from = view.events.length;
+      await mutation();
+      return (await view.waitFor(test, { from, timeoutMs: 2_000 })).scheduleView;
+    };
+    try {
+      await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
+      let created: Awaited<ReturnType<typeof createTask>> | undefined;
+      const onCreate = await afterwards(async () => (created = await createTask("instant-1", { tags: ["instant"] })), (e) => e.scheduleView.kind === "TASK_CHANGED");
+      expect(onCreate).toMatchObject({ change: "CREATED", tasks: [{ id: created!.id, name: "instant-1", state: "ACTIVE" }] });
+
+      const onPause = await afterwards(() => server.client.data(PauseTask, { input: { id: created!.id, note: "window" } }), (e) => e.scheduleView.change === "PAUSED");
+      expect(onPause.tasks).toMatchObject([{ id: created!.id, state: "PAUSED", nextRunAt: null, secondsUntilNextRun: null }]);
+
+      const onLeave = await afterwards(() => server.client.data(UpdateTask, { input: { id: created!.id, tags: ["moved"] } }), (e) => e.scheduleView.kind === "TASK_REMOVED");
+      expect(onLeave).toMatchObject({ change: "UPDATED", removedTaskIds: [created!.id] });
+
+      const other = await createTask("instant-2", { tags: ["instant"] });
+      await view.waitFor((e) => e.scheduleView.tasks.some((t) => t.id === other.id), { from: 0 });
+      const onDelete = await afterwards(() => server.client.data(DeleteTask, { input: { id: other.id } }), (e) => e.scheduleView.change === "DELETED");
+      expect(onDelete).toMatchObject({ kind: "TASK_REMOVED", removedTaskIds: [other.id] });
+      expect(view.events.some((e) => e.scheduleView.kind === "TICK")).toBe(false);
+    } finally {
+      view.unsubscribe();
+    }
+  });
+
+  it("reports a run as it is queued, starts and finishes, with each target's result", async () => {
+    const task = await createTask("run-live", { tags: ["runs"] }, false);
+    const view = subscribe(client, ScheduleView, { filter: { taskIds: [task.id] }, tickSeconds: 3600 });
+    const runs = subscribe(client, RunEvents, { taskId: task.id });
+    try {
+      await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
+      await sleep(500); // time for the server to open the runEvents subscription, which sends nothing first
+      const { runTask } = await server.client.data(RunTask, { input: { id: task.id } });
+      if (runTask.__typename !== "RunTaskSuccess") throw new Error(runTask.__typename);
+      const finished = await runs.waitFor((e) => e.runEvents.type === "RUN_FINISHED", { from: 0 });
+      expect(finished.runEvents.run).toMatchObject({ id: runTask.run.id, status: "SUCCEEDED", targetCount: 1, succeededCount: 1, failedCount: 0 });
+      expect(runs.events.map((e) => e.runEvents.type)).toEqual(["RUN_QUEUED", "RUN_STARTED", "TARGET_FINISHED", "RUN_FINISHED"]);
+      expect(runs.events[2]!.runEvents.result).toMatchObject({ attempt: 1, status: "SUCCEEDED", exitCode: 0, output: "live\n" });
+
+      const statuses = await view.waitFor((e) => e.scheduleView.runs.some((r) => r.status === "SUCCEEDED"), { from: 0 });
+      expect(statuses.scheduleView.tasks).toMatchObject([{ id: task.id, lastRunStatus: "SUCCEEDED" }]);
+      expect(view.events.flatMap((e) => e.scheduleView.runs.map((r) => r.status))).toEqual(["QUEUED", "RUNNING", "SUCCEEDED"]);
+    } finally {
+      view.unsubscribe();
+      runs.unsubscribe();
+    }
+  });
+
+  it("streams task events of matching tasks only", async () => {
+    const events = subscribe(client, TaskEvents, { filter: { tags: ["audited"] } });
+    try {
+      await sleep(500); // time for the server to open the subscription, which sends nothing first
+      const task = await createTask("audited-1", { tags: ["audited"] });
+      await createTask("unaudited", { tags: ["quiet"] });
+      await server.client.data(PauseTask, { input: { id: task.id } });
+      await server.client.data(DeleteTask, { input: { id: task.id } });
+      await events.waitFor((e) => e.taskEvents.change === "DELETED", { from: 0 });
+      expect(events.events.map((e) => [e.taskEvents.change, e.taskEvents.task?.name ?? null])).toEqual([
+        ["CREATED", "audited-1"],
+        ["PAUSED", "audited-1"],
+        ["DELETED", null],
+      ]);
+      expect(events.events[2]!.taskEvents.taskId).toBe(task.id);
+    } finally {
+      events.unsubscribe();
+    }
+  });
+
+  it("answers an invalid filter with a GraphQL error and keeps the socket for other subscriptions", async () => {
+    const bad = subscribe(client, ScheduleView, { filter: { taskIds: ["not-a-task-id"] }, tickSeconds: 1 });
+    await bad.ended;
+    expect(JSON.stringify(bad.errors)).toMatch(/filter\.taskIds\.0/);
+    const badTick = subscribe(client, ScheduleView, { tickSeconds: 0 });
+    await badTick.ended;
+    expect(JSON.stringify(badTick.errors)).toMatch(/tickSeconds: must be at least 1/);
+    const good = subscribe(client, ScheduleView, { tickSeconds: 1 });
+    try {
+      expect((await good.waitFor(() => true, { from: 0 })).scheduleView.kind).toBe("SNAPSHOT");
+    } finally {
+      good.unsubscribe();
+    }
+  });
+
+  it("stops sending once unsubscribed", async () => {
+    const view = subscribe(client, ScheduleView, { tickSeconds: 1 });
+    await view.waitFor((e) => e.scheduleView.kind === "TICK", { from: 0 });
+    view.unsubscribe();
+    const count = view.events.length;
+    await sleep(2_200);
+    expect(view.events).toHaveLength(count);
+  });
+
+  it("serves subscriptions over server-sent events too, as GraphiQL uses them", async () => {
+    const response = await fetch(server.app.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ query: "subscription { scheduleView(tickSeconds: 1) { kind } }" }),
+    });
+    expect(response.headers.get("content-type")).toMatch(/text\/event-stream/);
+    const reader = response.body!.getReader();
+    let text = "";
+    while (!text.includes("SNAPSHOT")) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    expect(text).toContain('"kind":"SNAPSHOT"');
+  });
+});
+
+describe("a live view that falls behind", () => {
+  it("skips to a fresh snapshot instead of queueing old events", async () => {
+    const scratch = await createScratchDatabase("sqlite");
+    const app = await startApp(testConfig(scratch.location.url), createLogger("silent"));
+    const live = new LiveSchedule({ db: app.database.client, events: app.events, clock: Date.now, logger: createLogger("silent") });
+    const stream = live.scheduleView({ tags: [], states: [], taskIds: [], serviceIds: [] }, 1);
+    try {
+      expect((await stream.next()).value).toMatchObject({ kind: "SNAPSHOT", tasks: [] });
+      // Not reading for a while: ticks pass, and a change happens among them.
+      await sleep(1_500);
+      app.events.emit("tasksAdvanced", { tasks: [] });
+      app.events.emit("runsCreated", { runs: [] });
+      const service = await app.database.client.service.create({ data: { name: "behind", kind: "COMMAND", config: { command: "true" }, defaultPayload: {} } });
+      const task = await app.database.client.task.create({
+        data: { name: "appeared", serviceId: service.id, schedule: {}, payload: {}, state: "PAUSED", misfirePolicy: "SKIP", misfireGraceSeconds: 60, overlapPolicy: "SKIP" },
+      });
+      app.events.emit("taskChanged", { taskId: task.id, change: "CREATED" });
+      await sleep(1_500);
+      const caughtUp = (await stream.next()).value as ScheduleViewEvent;
+      expect(caughtUp.kind).toBe("SNAPSHOT");
+      expect(caughtUp.tasks.map((t) => t.name)).toEqual(["appeared"]);
+      // Nothing older is waiting: the next event is a new tick.
+      const started = Date.now();
+      expect(((await stream.next()).value as ScheduleViewEvent).kind).toBe("TICK");
+      expect(Date.now() - started).toBeGreaterThan(50);
+    } finally {
+      await stream.return?.();
+      live.close();
+      await app.stop();
+      await scratch.drop();
+    }
+  });
+});
+
+describe("server shutdown", () => {
+  it("closes websocket connections cleanly with 1001", async () => {
+    const scratch = await createScratchDatabase("sqlite");
+    const app = await startApp(testConfig(scratch.location.url), createLogger("silent"));
+    const client = subscriptionClient(app.url);
+    const view = subscribe(client, ScheduleView, { tickSeconds: 1 });
+    try {
+      await view.waitFor(() => true, { from: 0 });
+      await app.stop();
+      expect(await client.closed).toMatchObject({ code: 1001 });
+      await view.ended;
+    } finally {
+      await client.dispose();
+      await scratch.drop();
+    }
+  });
+});

@@ -1,0 +1,89 @@
+// GraphQL subscriptions as an external UI opens them: the graphql-ws client over a real
+// websocket, with typed documents from the generated client.
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { print } from "graphql";
+import { createClient, type Client } from "graphql-ws";
+import WebSocket from "ws";
+
+export interface Subscription<T> {
+  /** Every event received so far, in order. */
+  events: T[];
+  /** GraphQL errors the subscription ended with, if any. */
+  errors: unknown[];
+  /**
+   * Resolves with the first event at index `from` or later that passes `test`. The default,
+   * the events not yet received, misses one that arrives before the call: for an event an
+   * action causes, take `from` before the action.
+   */
+  waitFor(test: (event: T) => boolean, options?: { from?: number; timeoutMs?: number }): Promise<T>;
+  /** Resolves once the subscription has ended (completed or failed). */
+  ended: Promise<void>;
+  unsubscribe(): void;
+}
+
+export function subscriptionClient(httpUrl: string): Client & { closed: Promise<{ code: number; reason: string }> } {
+  let onClosed: (event: { code: number; reason: string }) => void = () => {};
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => (onClosed = resolve));
+  const client = createClient({
+    url: httpUrl.replace(/^http/, "ws"),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: false,
+    on: { closed: (event) => onClosed(event as { code: number; reason: string }) },
+  });
+  return Object.assign(client, { closed });
+}
+
+export function subscribe<TResult, TVariables>(
+  client: Client,
+  document: TypedDocumentNode<TResult, TVariables>,
+  variables: TVariables,
+): Subscription<TResult> {
+  const events: TResult[] = [];
+  const errors: unknown[] = [];
+  const waiters = new Set<() => void>();
+  let resolveEnded: () => void = () => {};
+  const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
+  const notify = () => {
+    for (const waiter of waiters) waiter();
+  };
+  const unsubscribe = client.subscribe<TResult>(
+    { query: print(document), variables: variables as Record<string, unknown> },
+    {
+      next: (result) => {
+        if (result.errors) errors.push(...result.errors);
+        if (result.data) events.push(result.data as TResult);
+        notify();
+      },
+      error: (error) => {
+        errors.push(error);
+        resolveEnded();
+        notify();
+      },
+      complete: () => {
+        resolveEnded();
+        notify();
+      },
+    },
+  );
+  const waitFor = (test: (event: TResult) => boolean, { from = events.length, timeoutMs = 10_000 } = {}) =>
+    new Promise<TResult>((resolve, reject) => {
+      const check = () => {
+        const found = events.slice(from).find(test);
+        if (found === undefined) return;
+        cleanUp();
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        cleanUp();
+        reject(new Error(`no matching event within ${timeoutMs} ms; received ${JSON.stringify(events.slice(from))}, errors ${JSON.stringify(errors)}`));
+      }, timeoutMs);
+      const cleanUp = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+  return { events, errors, waitFor, ended, unsubscribe };
+}
