@@ -83,5 +83,8 @@ export interface NewRunResult {
   durationMs: number;
 }
 
+/** Why a run was cancelled by a newer occurrence of its task. */
+export const supersededReason = "superseded by a newer occurrence (overlap policy CANCEL_PREVIOUS)";
+
 /** Why a run found RUNNING without a live owner was closed. */
 export const interruptedReason = "interrupted";

@@ -13,8 +13,8 @@ export interface CronlineEvents {
   tasksAdvanced: { tasks: { taskId: string; nextRunAt: Date | null }[] };
   /** Runs were created (QUEUED ones wait for the executor; SKIPPED ones are records). */
   runsCreated: { runs: NewRun[] };
-  /** Active runs of these tasks must stop: a newer occurrence replaces them (CANCEL_PREVIOUS). */
-  runsSuperseded: { taskIds: string[] };
+  /** The other active runs of each task, queued before `runId`, must stop: it replaces them (CANCEL_PREVIOUS). */
+  runsSuperseded: { runs: { taskId: string; runId: string }[] };
   /** These runs were set CANCELLED in the database: whoever executes them must stop now. */
   runsCancelled: { runIds: string[] };
   /** A run started, one attempt against one target ended (`result`), or the run ended. */

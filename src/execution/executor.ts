@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { v7 as uuidv7 } from "uuid";
 import type { DbClient } from "../db/database.js";
 import { cancelledByOperator } from "../domain/run-control.js";
-import type { NewRunResult, RunReport, RunResultStatus, RunStatus, RunTrigger } from "../domain/runs.js";
+import { supersededReason, type NewRunResult, type RunReport, type RunResultStatus, type RunStatus, type RunTrigger } from "../domain/runs.js";
 import type { CronlineEvents, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
 import { failedOutcome, type AttemptOutcome } from "./attempt.js";
@@ -107,7 +107,7 @@ export class Executor {
         this.#kick(false);
       }),
       this.#events.on("runsCancelled", ({ runIds }) => this.#cancelLocal(runIds, cancelledByOperator)),
-      this.#events.on("runsSuperseded", ({ taskIds }) => void this.#supersede(taskIds)),
+      this.#events.on("runsSuperseded", ({ runs }) => void this.#supersede(runs)),
     ];
     this.#timers = [
       setInterval(() => this.#kick(true), this.#pollIntervalMs),
@@ -323,13 +323,13 @@ export class Executor {
     }
   }
 
-  async #supersede(taskIds: string[]): Promise<void> {
+  async #supersede(superseding: { taskId: string; runId: string }[]): Promise<void> {
     try {
-      const cancelled = await this.#store.cancelSupersededRuns(taskIds, new Date(this.#now()));
-      this.#cancelLocal(cancelled, "superseded by a newer occurrence (overlap policy CANCEL_PREVIOUS)");
+      const cancelled = await this.#store.cancelSupersededRuns(superseding, new Date(this.#now()));
+      this.#cancelLocal(cancelled, supersededReason);
       this.#kick(true);
     } catch (error) {
-      this.#logger.error({ err: error, taskIds }, "could not cancel superseded runs");
+      this.#logger.error({ err: error, superseding }, "could not cancel superseded runs");
     }
   }
 

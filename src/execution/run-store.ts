@@ -6,7 +6,7 @@ import { v7 as uuidv7 } from "uuid";
 import type { DbClient } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, sqlDialects, type SqlColumn, type SqlDialect } from "../db/sql-dialect.js";
-import { interruptedReason, type NewRun, type NewRunResult, type RunStatus } from "../domain/runs.js";
+import { interruptedReason, supersededReason, type NewRun, type NewRunResult, type RunStatus } from "../domain/runs.js";
 import type { RunSummary } from "./run-outcome.js";
 
 const queuedRunColumns = {
@@ -183,20 +183,25 @@ export class RunStore {
     return { closed: closed.length, reruns };
   }
 
-  /** Cancels the active runs of these tasks except the newest one of each (CANCEL_PREVIOUS). */
-  async cancelSupersededRuns(taskIds: string[], now: Date): Promise<string[]> {
+  /**
+   * Cancels the active runs of each task that were queued no later than the run replacing
+   * them (overlap policy CANCEL_PREVIOUS); returns their ids.
+   */
+  async cancelSupersededRuns(superseding: { taskId: string; runId: string }[], now: Date): Promise<string[]> {
     const cancelled: string[] = [];
-    for (const taskId of taskIds) {
-      const active = await this.#db.run.findMany({
-        where: { taskId, status: { in: ["QUEUED", "RUNNING"] } },
-        select: { id: true },
-        orderBy: [{ claimedAt: "desc" }, { id: "desc" }],
-      });
-      const older = active.slice(1).map((run) => run.id);
+    for (const { taskId, runId } of superseding) {
+      const replacement = await this.#db.run.findUnique({ where: { id: runId }, select: { claimedAt: true } });
+      if (!replacement) continue;
+      const older = (
+        await this.#db.run.findMany({
+          where: { taskId, id: { not: runId }, status: { in: ["QUEUED", "RUNNING"] }, claimedAt: { lte: replacement.claimedAt } },
+          select: { id: true },
+        })
+      ).map((run) => run.id);
       if (older.length === 0) continue;
       await this.#db.run.updateMany({
         where: { id: { in: older }, status: { in: ["QUEUED", "RUNNING"] } },
-        data: { status: "CANCELLED", reason: "superseded by a newer occurrence (overlap policy CANCEL_PREVIOUS)", finishedAt: now },
+        data: { status: "CANCELLED", reason: supersededReason, finishedAt: now },
       });
       cancelled.push(...older);
     }

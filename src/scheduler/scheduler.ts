@@ -211,8 +211,12 @@ export class Scheduler {
     }
     const advanced = claims.filter((c) => claimed.has(c.task.id)).map((c) => ({ taskId: c.task.id, nextRunAt: c.plan.nextRunAt }));
     if (advanced.length > 0) this.#events.emit("tasksAdvanced", { tasks: advanced });
-    const superseded = claims.filter((c) => claimed.has(c.task.id) && c.plan.supersedeActiveRuns).map((c) => c.task.id);
-    if (superseded.length > 0) this.#events.emit("runsSuperseded", { taskIds: superseded });
+    const createdIds = new Set(created.map((run) => run.id));
+    const superseding = claims.flatMap(({ task, plan, runs }) => {
+      const newest = plan.supersedeActiveRuns ? runs.findLast((run) => run.status === "QUEUED" && createdIds.has(run.id)) : undefined;
+      return newest ? [{ taskId: task.id, runId: newest.id }] : [];
+    });
+    if (superseding.length > 0) this.#events.emit("runsSuperseded", { runs: superseding });
     if (created.length > 0) this.#events.emit("runsCreated", { runs: created });
   }
 

@@ -167,7 +167,9 @@ describeEachDatabase("the scheduler", (provider) => {
     it("CANCEL_PREVIOUS queues each and asks for the active one to be cancelled", async () => {
       const { id, statuses } = await threeOccurrences("CANCEL_PREVIOUS");
       expect(statuses).toEqual(["QUEUED", "QUEUED", "QUEUED"]);
-      expect(h.emitted.runsSuperseded).toEqual([{ taskIds: [id] }, { taskIds: [id] }]);
+      const runs = await h.runsOf(id);
+      // Each new occurrence replaces the runs queued before it.
+      expect(h.emitted.runsSuperseded).toEqual([{ runs: [{ taskId: id, runId: runs[1]!.id }] }, { runs: [{ taskId: id, runId: runs[2]!.id }] }]);
     });
     it("SKIP lets the next occurrence run once the previous run has finished", async () => {
       h.clock.set("2026-01-01T00:00:00.000Z");
