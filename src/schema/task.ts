@@ -93,7 +93,7 @@ export const Task = builder.prismaNode("Task", {
     runCount: t.exposeInt("scheduledRunCount", { description: "Runs queued by the schedule so far (what maxRuns counts)." }),
     nextRunAt: t.expose("nextRunAt", { type: "DateTime", nullable: true, description: "The next occurrence, before jitter; null unless ACTIVE." }),
     secondsUntilNextRun: t.int({ nullable: true, select: { nextRunAt: true }, resolve: (task, _args, ctx) => secondsUntil(task.nextRunAt, ctx.now) }),
-    lastRunAt: t.expose("lastRunAt", { type: "DateTime", nullable: true, description: "When the latest run (scheduled or manual, not skipped) was due." }),
+    lastRunAt: t.expose("lastRunAt", { type: "DateTime", nullable: true, description: "When the latest run (not skipped) started, or was due while it waits in the queue." }),
     lastRunStatus: t.field({
       type: RunStatus,
       nullable: true,
