@@ -62,14 +62,8 @@ export const finishedRunStatuses = ["SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELL
 export const runResultStatuses = ["SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED"] as const satisfies readonly RunStatus[];
 export type RunResultStatus = (typeof runResultStatuses)[number];
 
-/** One attempt against one target, as the executor records it. */
-export interface NewRunResult {
-  id: string;
-  runId: string;
-  /** Null when the run has no targets and the service ran once without a device. */
-  deviceId: string | null;
-  deviceName: string | null;
-  attempt: number;
+/** What one attempt against one target produced, whatever the service kind. */
+export interface AttemptOutcome {
   status: RunResultStatus;
   exitCode: number | null;
   httpStatus: number | null;
@@ -77,7 +71,18 @@ export interface NewRunResult {
   outputTruncated: boolean;
   errorOutput: string;
   errorOutputTruncated: boolean;
+  /** What went wrong, in words an operator can act on; null on success. */
   error: string | null;
+}
+
+/** One attempt against one target, as the executor records it. */
+export interface NewRunResult extends AttemptOutcome {
+  id: string;
+  runId: string;
+  /** Null when the run has no targets and the service ran once without a device. */
+  deviceId: string | null;
+  deviceName: string | null;
+  attempt: number;
   startedAt: Date;
   finishedAt: Date;
   durationMs: number;

@@ -1,17 +1,5 @@
-// What one attempt against one target produced, whatever the service kind.
-import type { RunResultStatus } from "../domain/runs.js";
-
-export interface AttemptOutcome {
-  status: RunResultStatus;
-  exitCode: number | null;
-  httpStatus: number | null;
-  output: string;
-  outputTruncated: boolean;
-  errorOutput: string;
-  errorOutputTruncated: boolean;
-  /** What went wrong, in words an operator can act on; null on success. */
-  error: string | null;
-}
+// Building blocks of an attempt's outcome, whatever the service kind.
+import type { AttemptOutcome, RunResultStatus } from "../domain/runs.js";
 
 export const emptyOutcome = {
   exitCode: null,

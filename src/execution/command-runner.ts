@@ -5,7 +5,8 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { stat } from "node:fs/promises";
-import { CappedOutput, failedOutcome, type AttemptOutcome } from "./attempt.js";
+import { CappedOutput, failedOutcome } from "./attempt.js";
+import type { AttemptOutcome } from "../domain/runs.js";
 
 export interface CommandRequest {
   argv: string[];

@@ -1,6 +1,7 @@
 // Sends one HTTP request with Node's fetch (undici; connections are kept alive and pooled
 // per origin by its global agent). Records the status and the response body up to a cap.
-import { emptyOutcome, failedOutcome, type AttemptOutcome } from "./attempt.js";
+import { emptyOutcome, failedOutcome } from "./attempt.js";
+import type { AttemptOutcome } from "../domain/runs.js";
 
 export interface HttpRequest {
   method: string;

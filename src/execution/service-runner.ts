@@ -3,7 +3,8 @@
 import { isIP } from "node:net";
 import type { CommandConfig, HttpConfig } from "../domain/service-kinds.js";
 import { serviceDefaults, serviceKinds } from "../domain/service-kinds.js";
-import { failedOutcome, type AttemptOutcome } from "./attempt.js";
+import { failedOutcome } from "./attempt.js";
+import type { AttemptOutcome } from "../domain/runs.js";
 import { runCommand } from "./command-runner.js";
 import { sendHttpRequest } from "./http-runner.js";
 import { resolveRunAs } from "./run-as.js";
