@@ -1,7 +1,7 @@
 // The scheduler's time logic at exact instants: every schedule kind, windows, exclusions,
 // and the DST transitions of 2025 and 2026 in Europe/Berlin and America/New_York.
 import { describe, expect, it } from "vitest";
-import { nextOccurrence, occurrencesBetween, previewSchedule, validateSchedule, type CalendarRule, type Schedule } from "../../src/scheduler/time/index.js";
+import { nextOccurrence, occurrencesBetween, previewSchedule, secondsUntil, validateSchedule, type CalendarRule, type Schedule } from "../../src/scheduler/time/index.js";
 
 const at = (iso: string) => new Date(iso);
 const isos = (dates: Date[]) => dates.map((d) => d.toISOString());
@@ -304,5 +304,15 @@ describe("occurrencesBetween", () => {
   it("steps interval schedules by addition and stops at endAt", () => {
     const schedule: Schedule = { kind: "STANDARD", startAt: at("2026-01-01T00:00:00Z"), frequencySeconds: 1, endAt: at("2026-01-01T00:00:05Z") };
     expect(occurrencesBetween(schedule, "UTC", at("2026-01-01T00:00:02Z"), at("2026-01-01T01:00:00Z"), 100)).toHaveLength(3);
+  });
+});
+
+describe("secondsUntil", () => {
+  it("counts whole seconds up, stops at zero, and stays within GraphQL's Int", () => {
+    const now = at("2026-01-01T00:00:00Z");
+    expect(secondsUntil(at("2026-01-01T00:00:01.200Z"), now)).toBe(2);
+    expect(secondsUntil(at("2025-12-31T23:59:00Z"), now)).toBe(0);
+    expect(secondsUntil(null, now)).toBeNull();
+    expect(secondsUntil(at("2099-12-31T00:00:00Z"), now)).toBe(2 ** 31 - 1);
   });
 });
