@@ -82,6 +82,12 @@ describe("GraphQL limits", () => {
     expect(await withHeader.json()).toEqual({ data: { devices: { totalCount: 0 } } });
   });
 
+  it("still serves GraphiQL to a browser", async () => {
+    const page = await fetch(server.app.url, { headers: { accept: "text/html" } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<title>Cronline<\/title>/);
+  });
+
   it("answers introspection by default (GraphiQL and codegen use it)", async () => {
     expect((await post(server.app.url, `{ __schema { queryType { name } } }`, auth())).body).toEqual({ data: { __schema: { queryType: { name: "Query" } } } });
   });

@@ -30,6 +30,8 @@ export function subscriptionClient(httpUrl: string, token?: string): Client & { 
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     lazy: false,
+    // A closed connection is reported through `closed` and each subscription's errors; not on the console.
+    onNonLazyError: () => {},
     ...(token !== undefined && { connectionParams: { authorization: `Bearer ${token}` } }),
     on: { closed: (event) => onClosed(event as { code: number; reason: string }) },
   });
