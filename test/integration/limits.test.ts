@@ -90,6 +90,8 @@ describe("GraphQL limits", () => {
 
   it("answers introspection by default (GraphiQL and codegen use it)", async () => {
     expect((await post(server.app.url, `{ __schema { queryType { name } } }`, auth())).body).toEqual({ data: { __schema: { queryType: { name: "Query" } } } });
+    // Without a token too: GraphiQL shows the documentation before a token is set.
+    expect((await post(server.app.url, `{ __schema { queryType { name } } }`, {})).body).toEqual({ data: { __schema: { queryType: { name: "Query" } } } });
   });
 });
 
