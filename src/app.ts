@@ -1,6 +1,15 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createYoga } from "graphql-yoga";
+import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
+import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
+import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
+import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
+import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { NoSchemaIntrospectionCustomRule } from "graphql";
+import { createYoga, type Plugin } from "graphql-yoga";
+import { bearerToken, bootstrapAdminToken, hasUsableAdminToken, TokenVerifier, type Authentication, type Principal } from "./auth/tokens.js";
 import type { Config } from "./config.js";
 import { createContext } from "./context.js";
 import { isDatabaseReachable, openDatabase, type Database, type DatabaseOptions } from "./db/database.js";
@@ -85,9 +94,17 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   await executor.start();
   pruner.start();
 
+  await prepareAuthentication(config, database.client, logger, new Date(clock()));
+  const verifier = new TokenVerifier(database.client, clock);
+  /** AUTH_DISABLED=true: every caller is this ADMIN. */
+  const localDeveloper: Principal = { tokenId: null, name: "local-development", role: "ADMIN" };
+  const authenticate = (secret: string | null): Promise<Authentication> =>
+    config.auth.disabled ? Promise.resolve({ ok: true, principal: localDeveloper }) : verifier.verify(secret);
+
   const live = new LiveSchedule({ db: database.client, events, clock, logger });
   const yoga = createYoga({
     schema,
+    plugins: graphqlLimits(config),
     graphqlEndpoint: "/graphql",
     graphiql: { title: "Cronline" },
     landingPage: false,
@@ -98,8 +115,15 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       warn: (...args) => logger.warn({ args }, "yoga"),
       error: (...args) => logger.error({ args }, "yoga"),
     },
-    context: () =>
-      createContext({ db: database.client, provider: location.provider, logger, events, live, clock, runAsAllowedUsers: config.executor.runAsAllowedUsers }),
+    context: async (initial) => {
+      // Websocket operations arrive authenticated by the connection (see graphql-ws.ts).
+      const authentication =
+        (initial as Partial<SocketAuth>).authentication ?? (await authenticate(bearerToken(initial.request.headers.get("authorization"))));
+      return createContext(
+        { db: database.client, provider: location.provider, logger, events, live, clock, runAsAllowedUsers: config.executor.runAsAllowedUsers },
+        authentication.ok ? { principal: authentication.principal, authProblem: null } : { principal: null, authProblem: authentication.problem },
+      );
+    },
   });
 
   const server: Server = createServer(async (req, res) => {
@@ -111,7 +135,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     await yoga.handle(req, res);
   });
 
-  const webSockets = attachGraphqlWs(server, yoga, logger);
+  const webSockets = attachGraphqlWs(server, yoga, logger, authenticate);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -141,4 +165,50 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     })());
 
   return { url, database, events, scheduler, executor, pruner, stop };
+}
+
+/** What a websocket connection hands each of its operations' context. */
+export interface SocketAuth {
+  authentication: Authentication;
+}
+
+/**
+ * The environment bootstrap, and loud words when the API is open or nobody can use it yet.
+ */
+async function prepareAuthentication(config: Config, db: Database["client"], logger: Logger, now: Date): Promise<void> {
+  if (config.auth.disabled) {
+    logger.warn(
+      { host: config.host },
+      "AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): every local caller is ADMIN without a token. For local development only.",
+    );
+    return;
+  }
+  if (config.auth.bootstrapAdminToken && (await bootstrapAdminToken(db, config.auth.bootstrapAdminToken, now))) {
+    logger.info("stored CRONLINE_BOOTSTRAP_ADMIN_TOKEN as the ADMIN API token \"bootstrap-admin\"");
+    return;
+  }
+  if (!(await hasUsableAdminToken(db, now))) {
+    logger.warn(
+      "no ADMIN API token exists yet, so every request is refused: create one with `npm run token -- create --role admin --name <name>` (same DATABASE_URL), or set CRONLINE_BOOTSTRAP_ADMIN_TOKEN",
+    );
+  }
+}
+
+/** Limits against abusive queries; applied to HTTP and websocket operations alike. */
+function graphqlLimits(config: Config): Plugin[] {
+  const limits = config.graphql;
+  const plugins: Plugin[] = [
+    // Browsers send JSON POSTs only after a CORS preflight; anything a form or an <img> could send needs this header.
+    useCSRFPrevention({ requestHeaders: ["x-cronline-csrf", "x-graphql-yoga-csrf"] }),
+    maxTokensPlugin({ n: limits.maxTokens }),
+    maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true }),
+    maxAliasesPlugin({ n: limits.maxAliases }),
+    maxDirectivesPlugin({ n: 50 }),
+    costLimitPlugin({ maxCost: limits.maxCost }),
+    blockFieldSuggestionsPlugin(),
+  ];
+  if (!limits.introspection) {
+    plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
+  }
+  return plugins;
 }

@@ -2,6 +2,9 @@ import SchemaBuilder from "@pothos/core";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import { GraphQLError } from "graphql";
+import { roleAllows, type Role } from "./auth/tokens.js";
 import { DateTimeResolver, JSONObjectResolver } from "graphql-scalars";
 import type { Context } from "./context.js";
 import type PrismaTypes from "./generated/pothos-types.js";
@@ -13,13 +16,24 @@ export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
   DefaultFieldNullability: false;
+  AuthScopes: { viewer: boolean; operator: boolean; admin: boolean };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSONObject: { Input: Record<string, unknown>; Output: unknown };
   };
 }>({
   // The errors plugin must come before the prisma plugin to wrap its fields.
-  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  // Scope auth first, so no other plugin's wrapper runs before the request is authorized.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  scopeAuth: {
+    // Subscriptions are checked when they are opened, not only when their events resolve.
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => {
+      const has = (role: Role) => ctx.principal !== null && roleAllows(ctx.principal.role, role);
+      return { viewer: has("VIEWER"), operator: has("OPERATOR"), admin: has("ADMIN") };
+    },
+    unauthorizedError: (_parent, ctx, info) => unauthorized(ctx, info.fieldName),
+  },
   defaultFieldNullability: false,
   prisma: {
     client: (ctx) => ctx.db,
@@ -36,8 +50,32 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+/** Who may do what: see "Authentication and limits" in the README. */
+const neededRole = (scopes: Record<string, unknown>): Role => (scopes.admin ? "ADMIN" : scopes.operator ? "OPERATOR" : "VIEWER");
+
+function unauthorized(ctx: Context, fieldName: string): GraphQLError {
+  if (ctx.principal === null) {
+    const why = ctx.authProblem === "missing" || ctx.authProblem === null ? "no API token was sent (Authorization: Bearer <token>)" : `the API token is ${ctx.authProblem}`;
+    return new GraphQLError(`Not authenticated: ${why}`, { extensions: { code: "UNAUTHENTICATED" } });
+  }
+  const needed = neededRole(requiredScopes.get(fieldName) ?? { admin: true });
+  return new GraphQLError(`Forbidden: ${fieldName} needs the ${needed} role; token "${ctx.principal.name}" is ${ctx.principal.role}`, {
+    extensions: { code: "FORBIDDEN", requiredRole: needed },
+  });
+}
+
+/** Scopes of root fields that differ from their type's, for the error message. */
+const requiredScopes = new Map<string, Record<string, unknown>>();
+
+/** Options for a mutation an OPERATOR may call (pause, resume, run, cancel); other mutations need ADMIN. */
+export function operatorMutation(fieldName: string) {
+  requiredScopes.set(fieldName, { operator: true });
+  return { skipTypeScopes: true, authScopes: { operator: true } } as const;
+}
+
+// Every query and subscription needs at least VIEWER; every mutation ADMIN unless it says otherwise.
+builder.queryType({ authScopes: { viewer: true } });
+builder.mutationType({ authScopes: { admin: true } });
+builder.subscriptionType({ authScopes: { viewer: true } });
 builder.addScalarType("DateTime", DateTimeResolver);
 builder.addScalarType("JSONObject", JSONObjectResolver);

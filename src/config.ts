@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -5,6 +6,8 @@ const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"]
 // Unset and empty variables both mean "use the default".
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === "" ? undefined : value), schema);
+
+const booleanVariable = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
 const environmentSchema = z.object({
   PORT: optional(z.coerce.number().int().min(0).max(65535).default(4000)),
@@ -36,7 +39,35 @@ const environmentSchema = z.object({
   RUN_RETENTION_KEEP_PER_TASK: optional(z.coerce.number().int().min(0).default(1000)),
   RUN_RETENTION_MAX_AGE_DAYS: optional(z.coerce.number().min(0).default(0)),
   RUN_RETENTION_INTERVAL_SECONDS: optional(z.coerce.number().min(0.1).max(86_400).default(300)),
+  AUTH_DISABLED: optional(booleanVariable.default(false)),
+  CRONLINE_BOOTSTRAP_ADMIN_TOKEN: optional(
+    z
+      .string()
+      .regex(/^cl_[A-Za-z0-9_-]{32,}$/, { message: "must be cl_ followed by at least 32 letters, digits, - or _" })
+      .optional(),
+  ),
+  GRAPHQL_INTROSPECTION: optional(booleanVariable.default(true)),
+  GRAPHQL_MAX_DEPTH: optional(z.coerce.number().int().min(1).max(1000).default(15)),
+  GRAPHQL_MAX_ALIASES: optional(z.coerce.number().int().min(0).max(1000).default(30)),
+  GRAPHQL_MAX_TOKENS: optional(z.coerce.number().int().min(10).max(1_000_000).default(5000)),
+  GRAPHQL_MAX_COST: optional(z.coerce.number().int().min(1).max(100_000_000).default(150_000)),
+}).superRefine((env, context) => {
+  if (env.AUTH_DISABLED && !isLoopbackHost(env.HOST)) {
+    context.addIssue({
+      code: "custom",
+      path: ["AUTH_DISABLED"],
+      message: `is only allowed with a loopback HOST (127.0.0.1, ::1, localhost), not ${JSON.stringify(env.HOST)}`,
+    });
+  }
 });
+
+/** 127.0.0.0/8, ::1 (also IPv4-mapped) and localhost: addresses other machines cannot reach. */
+export function isLoopbackHost(host: string): boolean {
+  const address = host.replace(/^\[|\]$/g, "").toLowerCase();
+  if (address === "localhost" || address === "::1" || address === "0:0:0:0:0:0:0:1") return true;
+  const ipv4 = address.replace(/^::ffff:/, "");
+  return isIP(ipv4) === 4 && ipv4.startsWith("127.");
+}
 
 export interface Config {
   port: number;
@@ -62,7 +93,22 @@ export interface Config {
     maxAgeDays: number;
     intervalSeconds: number;
   };
+  auth: {
+    /** Everyone is ADMIN, without a token; only allowed on a loopback HOST. */
+    disabled: boolean;
+    /** Stored (hashed) as an ADMIN token at startup when the database has no usable ADMIN token. */
+    bootstrapAdminToken: string | undefined;
+  };
+  graphql: {
+    introspection: boolean;
+    maxDepth: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxCost: number;
+  };
 }
+
+const secretVariables = new Set(["CRONLINE_BOOTSTRAP_ADMIN_TOKEN"]);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -75,7 +121,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   const parsed = environmentSchema.safeParse(environment);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join(".")}=${JSON.stringify(environment[String(issue.path[0])])}: ${issue.message}`),
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        // Never echo a secret into the logs.
+        const shown = secretVariables.has(name) ? "(hidden)" : JSON.stringify(environment[name]);
+        return `${issue.path.join(".")}=${shown}: ${issue.message}`;
+      }),
     );
   }
   const env = parsed.data;
@@ -98,6 +149,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       keepPerTask: env.RUN_RETENTION_KEEP_PER_TASK,
       maxAgeDays: env.RUN_RETENTION_MAX_AGE_DAYS,
       intervalSeconds: env.RUN_RETENTION_INTERVAL_SECONDS,
+    },
+    auth: { disabled: env.AUTH_DISABLED, bootstrapAdminToken: env.CRONLINE_BOOTSTRAP_ADMIN_TOKEN },
+    graphql: {
+      introspection: env.GRAPHQL_INTROSPECTION,
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxAliases: env.GRAPHQL_MAX_ALIASES,
+      maxTokens: env.GRAPHQL_MAX_TOKENS,
+      maxCost: env.GRAPHQL_MAX_COST,
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Principal, TokenProblem } from "./auth/tokens.js";
 import type { DbClient } from "./db/database.js";
 import type { DatabaseProvider } from "./db/prisma-schema.js";
 import type { EventBus } from "./events/event-bus.js";
@@ -10,6 +11,10 @@ export interface Context extends ContextServices {
   loaders: Loaders;
   /** The instant the operation is handled at; one per operation so its answers agree. */
   now: Date;
+  /** Who is calling; null when no valid token was sent. */
+  principal: Principal | null;
+  /** Why principal is null: no token, or a bad, revoked or expired one. */
+  authProblem: TokenProblem | null;
 }
 
 export interface ContextServices {
@@ -23,6 +28,9 @@ export interface ContextServices {
   runAsAllowedUsers: readonly string[];
 }
 
-export function createContext(services: ContextServices): Context {
-  return { ...services, loaders: createLoaders(services.db), now: new Date(services.clock()) };
+export function createContext(
+  services: ContextServices,
+  auth: { principal: Principal | null; authProblem: TokenProblem | null } = { principal: null, authProblem: "missing" },
+): Context {
+  return { ...services, ...auth, loaders: createLoaders(services.db), now: new Date(services.clock()) };
 }

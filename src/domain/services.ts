@@ -57,7 +57,8 @@ async function assertTargetsExist(db: DbClient, deviceIds: string[] | undefined,
   if (poolIds) await assertPoolsExist(db, poolIds, "input.targetPoolIds");
 }
 
-export async function createService(db: DbClient, input: unknown, rules: ServiceRules): Promise<string> {
+/** `actor`: name of the API token making the change, recorded as createdBy/updatedBy. */
+export async function createService(db: DbClient, input: unknown, rules: ServiceRules, actor: string | null = null): Promise<string> {
   const { targetDeviceIds, targetPoolIds, tags, config, defaultPayload, ...fields } = parseInput(createServiceSchema, input);
   const validConfig = parseKindConfig(fields.kind, config, rules);
   await assertTargetsExist(db, targetDeviceIds, targetPoolIds);
@@ -65,6 +66,8 @@ export async function createService(db: DbClient, input: unknown, rules: Service
     db.service.create({
       data: {
         ...fields,
+        createdBy: actor,
+        updatedBy: actor,
         config: validConfig,
         defaultPayload: defaultPayload as Prisma.InputJsonObject,
         tags: createTags(tags),
@@ -77,7 +80,7 @@ export async function createService(db: DbClient, input: unknown, rules: Service
   return service.id;
 }
 
-export async function updateService(db: DbClient, id: string, input: unknown, rules: ServiceRules): Promise<void> {
+export async function updateService(db: DbClient, id: string, input: unknown, rules: ServiceRules, actor: string | null = null): Promise<void> {
   const { targetDeviceIds, targetPoolIds, tags, config, defaultPayload, ...fields } = parseInput(updateServiceSchema, input);
   const current = await db.service.findUnique({ where: { id }, select: { kind: true, config: true } });
   if (!current) throw new NotFoundError("input.id", id, "Service");
@@ -91,6 +94,7 @@ export async function updateService(db: DbClient, id: string, input: unknown, ru
         where: { id },
         data: {
           ...fields,
+          updatedBy: actor,
           ...(validConfig && { config: validConfig }),
           ...(defaultPayload && { defaultPayload: defaultPayload as Prisma.InputJsonObject }),
           ...(tags && { tags: replaceTags(tags) }),

@@ -20,6 +20,8 @@ import { createTags, replaceTags } from "./tags.js";
 export interface TaskDeps {
   db: DbClient;
   now: Date;
+  /** Name of the API token making the change, recorded as createdBy, updatedBy, pausedBy. */
+  actor?: string | null;
 }
 
 const uniqueIds = idListRule.transform((ids) => [...new Set(ids)]);
@@ -81,7 +83,7 @@ async function assertReferencesExist(db: DbClient, refs: { serviceId?: string; t
 }
 
 /** Creates a task, PAUSED unless `activate`; an active task must have an occurrence to come. */
-export async function createTask({ db, now }: TaskDeps, input: unknown, activate: boolean): Promise<string> {
+export async function createTask({ db, now, actor = null }: TaskDeps, input: unknown, activate: boolean): Promise<string> {
   const { schedule: scheduleInput, targetDeviceIds, targetPoolIds, tags, payload, ...fields } = parseInput(createTaskSchema, input);
   const schedule = scheduleFromInput(scheduleInput, fields.timezone, now);
   const nextRunAt = activate ? firstRunAt(schedule, fields.timezone, now) : null;
@@ -95,6 +97,8 @@ export async function createTask({ db, now }: TaskDeps, input: unknown, activate
         payload: payload as Prisma.InputJsonObject,
         state: activate ? "ACTIVE" : "PAUSED",
         nextRunAt,
+        createdBy: actor,
+        updatedBy: actor,
         tags: createTags(tags),
         targetDevices: { create: targetDeviceIds.map((deviceId) => ({ deviceId })) },
         targetPools: { create: targetPoolIds.map((poolId) => ({ poolId })) },
@@ -112,7 +116,7 @@ async function findTask(db: DbClient, id: string) {
 }
 
 /** Applies any subset of fields at once; a new schedule or timezone reschedules an active task from now. */
-export async function updateTask({ db, now }: TaskDeps, id: string, input: unknown): Promise<void> {
+export async function updateTask({ db, now, actor = null }: TaskDeps, id: string, input: unknown): Promise<void> {
   const { schedule: scheduleInput, targetDeviceIds, targetPoolIds, tags, payload, ...fields } = parseInput(updateTaskSchema, input);
   const current = await findTask(db, id);
   const timezone = fields.timezone ?? current.timezone;
@@ -139,6 +143,7 @@ export async function updateTask({ db, now }: TaskDeps, id: string, input: unkno
           ...(targetPoolIds && { targetPools: { deleteMany: {}, create: targetPoolIds.map((poolId) => ({ poolId })) } }),
           nextRunAt,
           state,
+          updatedBy: actor,
           version: { increment: 1 },
         },
         select: { id: true },
@@ -151,7 +156,7 @@ export async function updateTask({ db, now }: TaskDeps, id: string, input: unkno
 }
 
 /** A PAUSED copy with the same settings, targets and tags, named "<name> (copy)" unless a name is given. */
-export async function duplicateTask({ db }: TaskDeps, id: string, name: string | null | undefined): Promise<string> {
+export async function duplicateTask({ db, actor = null }: TaskDeps, id: string, name: string | null | undefined): Promise<string> {
   const source = await db.task.findUnique({
     where: { id },
     include: { tags: true, targetDevices: true, targetPools: true },
@@ -169,6 +174,9 @@ export async function duplicateTask({ db }: TaskDeps, id: string, name: string |
         state: "PAUSED",
         pauseNote: null,
         pausedAt: null,
+        pausedBy: null,
+        createdBy: actor,
+        updatedBy: actor,
         nextRunAt: null,
         lastRunAt: null,
         lastRunStatus: null,
@@ -202,10 +210,11 @@ export async function deleteTask({ db }: TaskDeps, id: string): Promise<void> {
   }
 }
 
-const pauseData = (note: string | null | undefined, now: Date) => ({
+const pauseData = (note: string | null | undefined, now: Date, actor: string | null) => ({
   state: "PAUSED",
   pauseNote: note ?? null,
   pausedAt: now,
+  pausedBy: actor,
   nextRunAt: null,
   version: { increment: 1 },
 });
@@ -213,11 +222,11 @@ const pauseData = (note: string | null | undefined, now: Date) => ({
 const pauseNoteRule = descriptionRule.nullish();
 
 /** Stops an active task from firing; pausing a paused task only replaces its note. */
-export async function pauseTask({ db, now }: TaskDeps, id: string, note: string | null | undefined): Promise<void> {
+export async function pauseTask({ db, now, actor = null }: TaskDeps, id: string, note: string | null | undefined): Promise<void> {
   const validNote = parseInput(pauseNoteRule, note, "input.note");
   const task = await findTask(db, id);
   if (task.state === "COMPLETED") throw new StateError("input.id", "the task has completed; edit its schedule or resume it instead");
-  await db.task.update({ where: { id }, data: pauseData(validNote, now) });
+  await db.task.update({ where: { id }, data: pauseData(validNote, now, actor) });
 }
 
 /**
@@ -232,7 +241,7 @@ export async function resumeTask({ db, now }: TaskDeps, id: string): Promise<Tas
   const state: TaskState = nextRunAt ? "ACTIVE" : "COMPLETED";
   await db.task.update({
     where: { id },
-    data: { state, nextRunAt, pauseNote: null, pausedAt: null, version: { increment: 1 } },
+    data: { state, nextRunAt, pauseNote: null, pausedAt: null, pausedBy: null, version: { increment: 1 } },
   });
   return state;
 }
@@ -292,11 +301,11 @@ export async function runTasksByTag(deps: TaskDeps, tag: string, confirm: boolea
 }
 
 /** Pauses the active tasks carrying the tag; returns their ids. */
-export async function pauseTasksByTag({ db, now }: TaskDeps, tag: string, note: string | null | undefined): Promise<string[]> {
+export async function pauseTasksByTag({ db, now, actor = null }: TaskDeps, tag: string, note: string | null | undefined): Promise<string[]> {
   const validNote = parseInput(pauseNoteRule, note, "input.note");
   return db.$transaction(async (tx) => {
     const ids = (await tx.task.findMany({ where: { ...taggedWith(parseInput(tagRule, tag, "input.tag")), state: "ACTIVE" }, select: { id: true } })).map((t) => t.id);
-    await tx.task.updateMany({ where: { id: { in: ids } }, data: pauseData(validNote, now) });
+    await tx.task.updateMany({ where: { id: { in: ids } }, data: pauseData(validNote, now, actor) });
     return ids;
   });
 }

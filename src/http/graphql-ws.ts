@@ -2,10 +2,12 @@
 // Every operation goes through Yoga's envelop pipeline, so websocket and HTTP requests share
 // plugins, context and error masking.
 import type { Server } from "node:http";
-import type { ExecutionArgs } from "graphql";
+import { GraphQLError, type ExecutionArgs } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import type { YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
+import type { Authentication } from "../auth/tokens.js";
+import { bearerToken } from "../auth/tokens.js";
 import type { Logger } from "../logger.js";
 
 /** Ping every this often; a client that does not answer is dropped. */
@@ -20,23 +22,51 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
   server: Server,
   yoga: YogaServerInstance<ServerContext, UserContext>,
   logger: Logger,
+  authenticate: (secret: string | null) => Promise<Authentication>,
 ): { close(): Promise<void> } {
   const webSocketServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  // The token each connection authenticated with, checked again for every new subscription.
+  const secrets = new WeakMap<object, string | null>();
   const disposable = useServer(
     {
       connectionInitWaitTimeout: connectionInitWaitTimeoutMs,
+      // At connection_init: no token closes with 4401 Unauthorized; a bad, revoked or expired one with 4403 Forbidden.
+      onConnect: async (context) => {
+        const secret = tokenOf(context.connectionParams);
+        const authentication = await authenticate(secret);
+        if (!authentication.ok) {
+          logger.debug({ problem: authentication.problem }, "websocket connection refused");
+          if (authentication.problem === "missing") context.extra.socket.close(4401, "Unauthorized");
+          return false;
+        }
+        secrets.set(context.extra.socket, secret);
+        return true;
+      },
       execute: (args) => (args as EnvelopedArgs).execute(args) as never,
       subscribe: (args) => (args as EnvelopedArgs).subscribe(args) as never,
       onSubscribe: async (context, _id, payload) => {
+        // A token revoked or expired since the connection opened can start nothing new.
+        const authentication = await authenticate(secrets.get(context.extra.socket) ?? null);
+        if (!authentication.ok) {
+          return [new GraphQLError(`Not authenticated: the API token is ${authentication.problem}`, { extensions: { code: "UNAUTHENTICATED" } })];
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...context,
           req: context.extra.request,
           socket: context.extra.socket,
           params: payload,
+          authentication,
         });
-        const document = parse(payload.query);
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
+        // The limits (GraphQL Armor) throw from parse and validate; the client gets them as this operation's errors.
+        let document;
+        try {
+          document = parse(payload.query);
+          const errors = validate(schema, document);
+          if (errors.length > 0) return errors;
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         const args: EnvelopedArgs = {
           schema,
           document,
@@ -61,4 +91,11 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
       await disposable.dispose();
     },
   };
+}
+
+/** `authorization` ("Bearer <token>" or the bare token) or `token` from connectionParams. */
+function tokenOf(params: Readonly<Record<string, unknown>> | undefined): string | null {
+  const authorization = params?.authorization ?? params?.Authorization;
+  if (typeof authorization === "string") return bearerToken(authorization) ?? (authorization.trim() || null);
+  return typeof params?.token === "string" && params.token !== "" ? params.token : null;
 }

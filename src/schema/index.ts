@@ -11,5 +11,6 @@ import "./task-summary.js";
 import "./schedule-view.js";
 import "./task-event.js";
 import "./run-event.js";
+import "./api-token.js";
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,5 +1,5 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
-import { builder } from "../builder.js";
+import { builder, operatorMutation } from "../builder.js";
 import { NotFoundError, StateError, ValidationError } from "../domain/errors.js";
 import { cancelRun } from "../domain/run-control.js";
 import { runStatuses, runTriggers, type RunReport } from "../domain/runs.js";
@@ -132,6 +132,7 @@ const runReportColumns = {
 
 builder.mutationField("cancelRun", (t) =>
   t.prismaField({
+    ...operatorMutation("cancelRun"),
     type: "Run",
     description:
       "Stops a queued or running run now: its commands are killed (process groups), its requests aborted; it ends CANCELLED. A finished run gives a StateError.",

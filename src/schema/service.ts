@@ -46,6 +46,8 @@ export const Service = builder.prismaNode("Service", {
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    createdBy: t.exposeString("createdBy", { nullable: true, description: "Name of the API token that created it." }),
+    updatedBy: t.exposeString("updatedBy", { nullable: true, description: "Name of the API token that last edited it." }),
   }),
 });
 
@@ -123,7 +125,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateServiceInput, required: true }) },
     errors: { types: writeErrors, dataField: { name: "service" } },
     resolve: async (query, _parent, { input }, ctx) => {
-      const id = await createService(ctx.db, withLocalTargetIds(input), ctx);
+      const id = await createService(ctx.db, withLocalTargetIds(input), ctx, ctx.principal?.name ?? null);
       return ctx.db.service.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),
@@ -133,7 +135,7 @@ builder.mutationFields((t) => ({
     errors: { types: writeErrors, dataField: { name: "service" } },
     resolve: async (query, _parent, { input: { id: globalId, ...changes } }, ctx) => {
       const id = localId(String(globalId), "Service", "input.id");
-      await updateService(ctx.db, id, withLocalTargetIds(changes), ctx);
+      await updateService(ctx.db, id, withLocalTargetIds(changes), ctx, ctx.principal?.name ?? null);
       return ctx.db.service.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),

@@ -1,4 +1,4 @@
-import { builder } from "../builder.js";
+import { builder, operatorMutation } from "../builder.js";
 import { ConfirmationRequiredError, StateError } from "../domain/errors.js";
 import type { MisfirePolicyName, OverlapPolicy as OverlapPolicyName, TaskState as TaskStateName } from "../domain/task-policies.js";
 import type { RunStatus as RunStatusName } from "../domain/runs.js";
@@ -82,6 +82,7 @@ export const Task = builder.prismaNode("Task", {
     state: t.field({ type: TaskState, select: { state: true }, resolve: (task) => task.state as TaskStateName }),
     pauseNote: t.exposeString("pauseNote", { nullable: true }),
     pausedAt: t.expose("pausedAt", { type: "DateTime", nullable: true }),
+    pausedBy: t.exposeString("pausedBy", { nullable: true, description: "Name of the API token that paused it." }),
     misfirePolicy: t.field({ type: MisfirePolicy, select: { misfirePolicy: true }, resolve: (task) => task.misfirePolicy as MisfirePolicyName }),
     misfireGraceSeconds: t.exposeInt("misfireGraceSeconds"),
     overlapPolicy: t.field({ type: OverlapPolicy, select: { overlapPolicy: true }, resolve: (task) => task.overlapPolicy as OverlapPolicyName }),
@@ -107,6 +108,8 @@ export const Task = builder.prismaNode("Task", {
       query: { orderBy: [{ claimedAt: "desc" }, { id: "desc" }] },
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
+    createdBy: t.exposeString("createdBy", { nullable: true, description: "Name of the API token that created it." }),
+    updatedBy: t.exposeString("updatedBy", { nullable: true, description: "Name of the API token that last edited it." }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
 });
@@ -224,7 +227,7 @@ const RunTasksInput = builder.inputType("RunTasksInput", {
   fields: (t) => ({ tag: t.string({ required: true }), confirm: t.boolean({ defaultValue: false, required: true }) }),
 });
 
-const deps = (ctx: Context): TaskDeps => ({ db: ctx.db, now: ctx.now });
+const deps = (ctx: Context): TaskDeps => ({ db: ctx.db, now: ctx.now, actor: ctx.principal?.name ?? null });
 
 function withLocalReferences<T extends { serviceId?: string | number | null; targetDeviceIds?: readonly (string | number)[] | null; targetPoolIds?: readonly (string | number)[] | null }>(
   input: T,
@@ -288,6 +291,7 @@ builder.mutationFields((t) => ({
     },
   }),
   pauseTask: t.prismaField({
+    ...operatorMutation("pauseTask"),
     type: "Task",
     args: { input: t.arg({ type: PauseTaskInput, required: true }) },
     errors: { types: taskErrors, dataField: { name: "task" } },
@@ -299,6 +303,7 @@ builder.mutationFields((t) => ({
     },
   }),
   resumeTask: t.prismaField({
+    ...operatorMutation("resumeTask"),
     type: "Task",
     description: "Schedules the task again from now; it is COMPLETED instead when nothing is left to run.",
     args: { input: t.arg({ type: TaskIdInput, required: true }) },
@@ -311,6 +316,7 @@ builder.mutationFields((t) => ({
     },
   }),
   runTask: t.prismaField({
+    ...operatorMutation("runTask"),
     type: "Run",
     description: "Queues a run now, also while paused. Needs confirm: true when the task or its service requires confirmation.",
     args: { input: t.arg({ type: RunTaskInput, required: true }) },
@@ -322,6 +328,7 @@ builder.mutationFields((t) => ({
     },
   }),
   pauseTasks: t.prismaField({
+    ...operatorMutation("pauseTasks"),
     type: ["Task"],
     description: "Pauses every active task carrying the tag; returns them.",
     args: { input: t.arg({ type: PauseTasksInput, required: true }) },
@@ -333,6 +340,7 @@ builder.mutationFields((t) => ({
     },
   }),
   resumeTasks: t.prismaField({
+    ...operatorMutation("resumeTasks"),
     type: ["Task"],
     description: "Resumes every paused task carrying the tag; returns them.",
     args: { input: t.arg({ type: ResumeTasksInput, required: true }) },
@@ -344,6 +352,7 @@ builder.mutationFields((t) => ({
     },
   }),
   runTasks: t.prismaField({
+    ...operatorMutation("runTasks"),
     type: ["Run"],
     description: "Queues a run of every task carrying the tag; with any needing confirmation and no confirm: true, none.",
     args: { input: t.arg({ type: RunTasksInput, required: true }) },

@@ -9,6 +9,7 @@ import { describeEachDatabase } from "../support/databases.js";
 import { createService } from "../support/fixtures.js";
 import { RunEvents, ScheduleView, TaskEvents } from "../support/live-operations.js";
 import { subscribe, subscriptionClient } from "../support/subscriptions.js";
+import { createTestToken } from "../support/tokens.js";
 import { CreateTask, DeleteTask, PauseTask, RunTask, UpdateTask } from "../support/task-operations.js";
 import { testConfig, useTestServer } from "../support/test-server.js";
 
@@ -21,7 +22,7 @@ describeEachDatabase("the live schedule", (provider) => {
   let serviceId: string;
 
   beforeAll(async () => {
-    client = subscriptionClient(server.app.url);
+    client = subscriptionClient(server.app.url, server.adminToken);
     serviceId = (await createService(server.client, { name: "live-echo", kind: "COMMAND", config: { command: "echo live" } })).id;
   });
   afterAll(async () => {
@@ -165,7 +166,7 @@ describeEachDatabase("the live schedule", (provider) => {
   it("serves subscriptions over server-sent events too, as GraphiQL uses them", async () => {
     const response = await fetch(server.app.url, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${server.adminToken}` },
       body: JSON.stringify({ query: "subscription { scheduleView(tickSeconds: 1) { kind } }" }),
     });
     expect(response.headers.get("content-type")).toMatch(/text\/event-stream/);
@@ -215,7 +216,7 @@ describe("server shutdown", () => {
   it("closes websocket connections cleanly with 1001", async () => {
     const scratch = await createScratchDatabase("sqlite");
     const app = await startApp(testConfig(scratch.location.url), createLogger("silent"));
-    const client = subscriptionClient(app.url);
+    const client = subscriptionClient(app.url, await createTestToken(app, "VIEWER"));
     const view = subscribe(client, ScheduleView, { tickSeconds: 1 });
     try {
       await view.waitFor(() => true, { from: 0 });

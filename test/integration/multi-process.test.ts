@@ -1,4 +1,5 @@
 import { expect, it } from "vitest";
+import { generateTokenSecret } from "../../src/auth/tokens.js";
 import { openDatabase } from "../../src/db/database.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { describeEachDatabase } from "../support/databases.js";
@@ -12,14 +13,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describeEachDatabase("two server processes on one database", (provider) => {
   it("fire every occurrence exactly once between them", async () => {
     const scratch = await createScratchDatabase(provider);
-    const env = { DATABASE_URL: scratch.location.url, LOG_LEVEL: "debug", SCHEDULER_RESYNC_SECONDS: "0.2" };
+    const adminToken = generateTokenSecret();
+    const env = { DATABASE_URL: scratch.location.url, LOG_LEVEL: "debug", SCHEDULER_RESYNC_SECONDS: "0.2", CRONLINE_BOOTSTRAP_ADMIN_TOKEN: adminToken };
     const servers = [spawnServer(env)];
     try {
       const url = await servers[0]!.listening;
       servers.push(spawnServer(env));
       await servers[1]!.listening;
 
-      const client = graphqlClient(url);
+      const client = graphqlClient(url, adminToken);
       const { createService } = await client.data(CreateService, { input: { name: "noop", kind: "COMMAND", config: { command: "true" } } });
       if (createService.__typename !== "CreateServiceSuccess") throw new Error(createService.__typename);
       // Far enough ahead for the second process to have seen the tasks.

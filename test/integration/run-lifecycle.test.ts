@@ -187,7 +187,7 @@ describeEachDatabase("shutdown", (provider) => {
     const app = await startApp(testConfig(h.server.app.database.location.url, { SHUTDOWN_GRACE_SECONDS: "1" }), createLogger("silent"), {
       executorOwnerId: "stopping:1",
     });
-    const client = (await import("../support/graphql-client.js")).graphqlClient(app.url);
+    const client = (await import("../support/graphql-client.js")).graphqlClient(app.url, h.server.adminToken);
     const { CreateService } = await import("../support/operations.js");
     const { CreateTask, RunTask } = await import("../support/task-operations.js");
     const service = async (name: string, command: string) => {

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { generateTokenSecret } from "../../src/auth/tokens.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { spawnServer } from "../support/server-process.js";
@@ -9,10 +10,10 @@ import { spawnServer } from "../support/server-process.js";
 const workDir = mkdtempSync(path.join(tmpdir(), "cronline-process-"));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
-async function queryDeviceCount(url: string): Promise<unknown> {
+async function queryDeviceCount(url: string, token?: string): Promise<unknown> {
   const response = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...(token && { authorization: `Bearer ${token}` }) },
     body: JSON.stringify({ query: "{ devices { totalCount } }" }),
   });
   return response.json();
@@ -24,7 +25,9 @@ describe("the server process on its defaults", () => {
     const url = await server.listening;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
     expect(existsSync(path.join(workDir, "data", "cronline.db"))).toBe(true);
-    expect(await queryDeviceCount(url)).toEqual({ data: { devices: { totalCount: 0 } } });
+    // No token exists yet: requests are refused, and the log says how to make the first one.
+    expect(await queryDeviceCount(url)).toMatchObject({ data: null, errors: [{ extensions: { code: "UNAUTHENTICATED" } }] });
+    expect(server.logs.find((entry) => entry.level === 40 && /no ADMIN API token/.test(String(entry.msg)))?.msg).toMatch(/npm run token -- create --role admin/);
     expect(await (await fetch(new URL("/healthz", url))).json()).toEqual({ status: "ok" });
     expect((await fetch(new URL("/readyz", url))).status).toBe(200);
 
@@ -48,9 +51,10 @@ describeEachDatabase("the server process on DATABASE_URL", (provider) => {
   it("migrates and serves the configured database", async () => {
     const scratch = await createScratchDatabase(provider);
     try {
-      const server = spawnServer({ DATABASE_URL: scratch.location.url }, workDir);
+      const token = generateTokenSecret();
+      const server = spawnServer({ DATABASE_URL: scratch.location.url, CRONLINE_BOOTSTRAP_ADMIN_TOKEN: token }, workDir);
       const url = await server.listening;
-      expect(await queryDeviceCount(url)).toEqual({ data: { devices: { totalCount: 0 } } });
+      expect(await queryDeviceCount(url, token)).toEqual({ data: { devices: { totalCount: 0 } } });
       server.child.kill("SIGTERM");
       expect(await server.exited).toBe(0);
     } finally {

@@ -9,14 +9,19 @@ export interface GraphQLResponse<T> {
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
 }
 
-export function graphqlClient(url: string) {
+/** `token`: an API token sent as `Authorization: Bearer <token>`; none: anonymous requests. */
+export function graphqlClient(url: string, token?: string) {
   async function request<TResult, TVariables>(
     document: TypedDocumentNode<TResult, TVariables>,
     ...[variables]: TVariables extends Record<string, never> ? [] : [TVariables]
   ): Promise<GraphQLResponse<TResult>> {
     const response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+      headers: {
+        "content-type": "application/json",
+        accept: "application/graphql-response+json",
+        ...(token !== undefined && { authorization: `Bearer ${token}` }),
+      },
       body: JSON.stringify({ query: print(document), variables }),
     });
     return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse<TResult>, "status">) };

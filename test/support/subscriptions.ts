@@ -21,7 +21,8 @@ export interface Subscription<T> {
   unsubscribe(): void;
 }
 
-export function subscriptionClient(httpUrl: string): Client & { closed: Promise<{ code: number; reason: string }> } {
+/** `token` goes in connectionParams as `authorization: Bearer <token>`; none: no connectionParams. */
+export function subscriptionClient(httpUrl: string, token?: string): Client & { closed: Promise<{ code: number; reason: string }> } {
   let onClosed: (event: { code: number; reason: string }) => void = () => {};
   const closed = new Promise<{ code: number; reason: string }>((resolve) => (onClosed = resolve));
   const client = createClient({
@@ -29,6 +30,9 @@ export function subscriptionClient(httpUrl: string): Client & { closed: Promise<
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     lazy: false,
+    // A closed connection is reported through `closed` and each subscription's errors; not on the console.
+    onNonLazyError: () => {},
+    ...(token !== undefined && { connectionParams: { authorization: `Bearer ${token}` } }),
     on: { closed: (event) => onClosed(event as { code: number; reason: string }) },
   });
   return Object.assign(client, { closed });

@@ -5,11 +5,14 @@ import { loadConfig, type Config } from "../../src/config.js";
 import type { DatabaseProvider } from "../../src/db/prisma-schema.js";
 import { createScratchDatabase, type ScratchDatabase } from "../../src/db/scratch-database.js";
 import { createLogger } from "../../src/logger.js";
+import { createTestToken } from "./tokens.js";
 import { graphqlClient, type GraphQLClient } from "./graphql-client.js";
 
 export interface TestServer {
   app: RunningApp;
+  /** Sends the ADMIN token `adminToken`, so every suite goes through authentication. */
   client: GraphQLClient;
+  adminToken: string;
   /** SQL statements sent since the server started, in order (see countQueries). */
   statements: string[];
   /** Runs `work` and returns how many SQL statements it caused. */
@@ -50,7 +53,8 @@ export function useTestServer(provider: DatabaseProvider, env: Record<string, st
     server.app = await startApp(testConfig(scratch.location.url, env), createLogger("silent"), {
       database: { onQuery: (sql) => statements.push(sql) },
     });
-    server.client = graphqlClient(server.app.url);
+    server.adminToken = await createTestToken(server.app, "ADMIN", "test-admin");
+    server.client = graphqlClient(server.app.url, server.adminToken);
   });
   afterAll(async () => {
     await server.app?.stop();

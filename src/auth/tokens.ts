@@ -1,0 +1,150 @@
+// API tokens: random secrets shown once, stored only as a hash, each with a name, a role,
+// an optional expiry; revocable; the last use is recorded (at most once a minute per token).
+import { createHash, randomBytes } from "node:crypto";
+import type { DbClient } from "../db/database.js";
+import { isRecordMissing } from "../db/prisma-errors.js";
+import { NotFoundError, ValidationError } from "../domain/errors.js";
+import { withUniqueName } from "../domain/names.js";
+
+export const roles = ["VIEWER", "OPERATOR", "ADMIN"] as const;
+export type Role = (typeof roles)[number];
+
+/** Every token starts with this, so a leaked one is recognizable (e.g. by secret scanners). */
+export const tokenPrefix = "cl_";
+
+/** Who is calling: the token's identity, or the local developer when AUTH_DISABLED=true. */
+export interface Principal {
+  tokenId: string | null;
+  /** The token's name, recorded as createdBy/updatedBy/pausedBy. */
+  name: string;
+  role: Role;
+}
+
+export function isRole(value: string): value is Role {
+  return (roles as readonly string[]).includes(value);
+}
+
+/** Roles include the ones below them: ADMIN can do what OPERATOR can, OPERATOR what VIEWER can. */
+export function roleAllows(role: Role, needed: Role): boolean {
+  return roles.indexOf(role) >= roles.indexOf(needed);
+}
+
+export function generateTokenSecret(): string {
+  return tokenPrefix + randomBytes(32).toString("base64url");
+}
+
+/**
+ * SHA-256 of the secret. Tokens carry 256 random bits, so nothing can be guessed from the
+ * hash and a slow password hash (bcrypt, scrypt) would only slow down every request; a fast
+ * hash also lets the token be found by looking its hash up.
+ */
+export function hashToken(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex");
+}
+
+const nameRule = /^[\w.@:-]{1,100}$/;
+
+export interface CreatedToken {
+  id: string;
+  name: string;
+  role: Role;
+  /** Shown once; only its hash is stored. */
+  secret: string;
+  expiresAt: Date | null;
+}
+
+export async function createApiToken(
+  db: DbClient,
+  input: { name: string; role: Role; expiresAt?: Date | null; createdBy?: string | null; secret?: string },
+  now: Date,
+): Promise<CreatedToken> {
+  if (!nameRule.test(input.name)) {
+    throw ValidationError.of("input.name", "must be 1 to 100 letters, digits, or . _ @ : -");
+  }
+  if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) throw ValidationError.of("input.expiresAt", "must be in the future");
+  const secret = input.secret ?? generateTokenSecret();
+  const token = await withUniqueName("token", input.name, () =>
+    db.apiToken.create({
+      data: { name: input.name, role: input.role, tokenHash: hashToken(secret), expiresAt: input.expiresAt ?? null, createdBy: input.createdBy ?? null },
+      select: { id: true },
+    }),
+  );
+  return { id: token.id, name: input.name, role: input.role, secret, expiresAt: input.expiresAt ?? null };
+}
+
+/** Revokes a token by id (idempotent: revoking a revoked token keeps its first revocation time). */
+export async function revokeApiToken(db: DbClient, where: { id: string } | { name: string }, now: Date): Promise<void> {
+  const token = await db.apiToken.findUnique({ where, select: { id: true, revokedAt: true } });
+  if (!token) throw new NotFoundError("id" in where ? "input.id" : "name", "id" in where ? where.id : where.name, "ApiToken");
+  if (token.revokedAt) return;
+  try {
+    await db.apiToken.update({ where: { id: token.id }, data: { revokedAt: now } });
+  } catch (error) {
+    if (isRecordMissing(error)) throw new NotFoundError("input.id", token.id, "ApiToken");
+    throw error;
+  }
+}
+
+export type TokenProblem = "missing" | "invalid" | "revoked" | "expired";
+
+export type Authentication = { ok: true; principal: Principal } | { ok: false; problem: TokenProblem };
+
+/** At most one lastUsedAt write per token per this many ms. */
+const lastUsedWriteIntervalMs = 60_000;
+
+/** Looks tokens up by hash; remembers when it last wrote each token's lastUsedAt. */
+export class TokenVerifier {
+  private readonly lastWritten = new Map<string, number>();
+
+  constructor(
+    private readonly db: DbClient,
+    private readonly clock: () => number,
+  ) {}
+
+  async verify(secret: string | null | undefined): Promise<Authentication> {
+    if (!secret) return { ok: false, problem: "missing" };
+    if (!secret.startsWith(tokenPrefix)) return { ok: false, problem: "invalid" };
+    const token = await this.db.apiToken.findUnique({ where: { tokenHash: hashToken(secret) } });
+    if (!token || !isRole(token.role)) return { ok: false, problem: "invalid" };
+    const now = this.clock();
+    if (token.revokedAt) return { ok: false, problem: "revoked" };
+    if (token.expiresAt && token.expiresAt.getTime() <= now) return { ok: false, problem: "expired" };
+    const last = Math.max(this.lastWritten.get(token.id) ?? 0, token.lastUsedAt?.getTime() ?? 0);
+    if (now - last >= lastUsedWriteIntervalMs) {
+      this.lastWritten.set(token.id, now);
+      // Not awaited by the request: a failed bookkeeping write must not fail the request.
+      this.db.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: new Date(now) } }).catch(() => this.lastWritten.delete(token.id));
+    }
+    return { ok: true, principal: { tokenId: token.id, name: token.name, role: token.role } };
+  }
+}
+
+/** The secret of an `Authorization: Bearer <token>` header value, or null. */
+export function bearerToken(header: string | null | undefined): string | null {
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match ? match[1]! : null;
+}
+
+export const bootstrapTokenName = "bootstrap-admin";
+
+/**
+ * CRONLINE_BOOTSTRAP_ADMIN_TOKEN: on a database with no usable ADMIN token, stores the given
+ * secret (hashed) as the ADMIN token "bootstrap-admin". Returns whether it created one.
+ */
+export async function bootstrapAdminToken(db: DbClient, secret: string, now: Date): Promise<boolean> {
+  if (await hasUsableAdminToken(db, now)) return false;
+  // The same secret stored before (then revoked or expired) is not brought back.
+  if (await db.apiToken.findUnique({ where: { tokenHash: hashToken(secret) }, select: { id: true } })) return false;
+  const taken = await db.apiToken.findUnique({ where: { name: bootstrapTokenName }, select: { id: true } });
+  const name = taken ? `${bootstrapTokenName}-${now.getTime()}` : bootstrapTokenName;
+  await createApiToken(db, { name, role: "ADMIN", secret }, now);
+  return true;
+}
+
+export async function hasUsableAdminToken(db: DbClient, now: Date): Promise<boolean> {
+  const count = await db.apiToken.count({
+    where: { role: "ADMIN", revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+  });
+  return count > 0;
+}

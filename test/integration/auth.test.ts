@@ -1,0 +1,302 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { revokeApiToken } from "../../src/auth/tokens.js";
+import { loadConfig, ConfigError } from "../../src/config.js";
+import { describeEachDatabase } from "../support/databases.js";
+import { graphqlClient } from "../support/graphql-client.js";
+import { RunEvents, ScheduleView, TaskEvents } from "../support/live-operations.js";
+import { subscribe, subscriptionClient } from "../support/subscriptions.js";
+import { AuditedService, AuditedTask, CreateApiToken, ListApiTokens, RevokeApiToken, UpdateAuditedService } from "../support/auth-operations.js";
+import { CreateService } from "../support/operations.js";
+import { CreateTask, PauseTask, RunTask, UpdateTask } from "../support/task-operations.js";
+import { useTestServer, type TestServer } from "../support/test-server.js";
+import { createTestToken } from "../support/tokens.js";
+
+type Caller = "none" | "revoked" | "expired" | "VIEWER" | "OPERATOR" | "ADMIN";
+const callers: Caller[] = ["none", "revoked", "expired", "VIEWER", "OPERATOR", "ADMIN"];
+
+interface RawResponse {
+  status: number;
+  body: { data?: Record<string, { __typename?: string } | null> | null; errors?: { message: string; extensions?: { code?: string } }[] };
+}
+
+/** A request as any HTTP client sends it, with the token (if any) as a bearer header. */
+async function raw(url: string, query: string, token?: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token !== undefined && { authorization: `Bearer ${token}` }), ...headers },
+    body: JSON.stringify({ query }),
+  });
+  return { status: response.status, body: (await response.json()) as RawResponse["body"] };
+}
+
+/** Every mutation with an input that reaches its resolver and is refused there, so nothing is written. */
+const mutations: Record<string, { role: "OPERATOR" | "ADMIN"; call: string }> = {
+  createDevice: { role: "ADMIN", call: `createDevice(input: { name: "", address: "" })` },
+  updateDevice: { role: "ADMIN", call: `updateDevice(input: { id: "nope" })` },
+  deleteDevice: { role: "ADMIN", call: `deleteDevice(input: { id: "nope" })` },
+  createPool: { role: "ADMIN", call: `createPool(input: { name: "" })` },
+  updatePool: { role: "ADMIN", call: `updatePool(input: { id: "nope" })` },
+  deletePool: { role: "ADMIN", call: `deletePool(input: { id: "nope" })` },
+  createService: { role: "ADMIN", call: `createService(input: { name: "", kind: COMMAND, config: {} })` },
+  updateService: { role: "ADMIN", call: `updateService(input: { id: "nope" })` },
+  deleteService: { role: "ADMIN", call: `deleteService(input: { id: "nope" })` },
+  createTask: { role: "ADMIN", call: `createTask(input: { name: "", serviceId: "nope", schedule: { once: { at: "2030-01-01T00:00:00Z" } } })` },
+  updateTask: { role: "ADMIN", call: `updateTask(input: { id: "nope" })` },
+  duplicateTask: { role: "ADMIN", call: `duplicateTask(input: { id: "nope" })` },
+  deleteTask: { role: "ADMIN", call: `deleteTask(input: { id: "nope" })` },
+  createApiToken: { role: "ADMIN", call: `createApiToken(input: { name: "", role: VIEWER })` },
+  revokeApiToken: { role: "ADMIN", call: `revokeApiToken(input: { id: "nope" })` },
+  pauseTask: { role: "OPERATOR", call: `pauseTask(input: { id: "nope" })` },
+  resumeTask: { role: "OPERATOR", call: `resumeTask(input: { id: "nope" })` },
+  runTask: { role: "OPERATOR", call: `runTask(input: { id: "nope" })` },
+  pauseTasks: { role: "OPERATOR", call: `pauseTasks(input: { tag: "no-task-has-this-tag" }) { ... on PauseTasksSuccess { tasks { id } } }` },
+  resumeTasks: { role: "OPERATOR", call: `resumeTasks(input: { tag: "no-task-has-this-tag" }) { ... on ResumeTasksSuccess { tasks { id } } }` },
+  runTasks: { role: "OPERATOR", call: `runTasks(input: { tag: "no-task-has-this-tag" }) { ... on RunTasksSuccess { runs { id } } }` },
+  cancelRun: { role: "OPERATOR", call: `cancelRun(input: { id: "nope" })` },
+};
+
+const rank: Record<Caller, number> = { none: -1, revoked: -1, expired: -1, VIEWER: 0, OPERATOR: 1, ADMIN: 2 };
+const roleRank = { VIEWER: 0, OPERATOR: 1, ADMIN: 2 } as const;
+
+/** What a caller gets: ALLOWED (the resolver ran), FORBIDDEN (a valid token, too weak a role) or UNAUTHENTICATED. */
+function expected(caller: Caller, role: keyof typeof roleRank): "ALLOWED" | "FORBIDDEN" | "UNAUTHENTICATED" {
+  if (rank[caller] < 0) return "UNAUTHENTICATED";
+  return rank[caller] >= roleRank[role] ? "ALLOWED" : "FORBIDDEN";
+}
+
+function outcome(field: string, response: RawResponse): string {
+  const code = response.body.errors?.[0]?.extensions?.code;
+  if (code === "FORBIDDEN" || code === "UNAUTHENTICATED") {
+    expect(response.body.data ?? null).toBeNull();
+    return code;
+  }
+  expect(response.body.errors).toBeUndefined();
+  expect(response.body.data?.[field]?.__typename).toEqual(expect.any(String));
+  return "ALLOWED";
+}
+
+async function tokensOfEveryKind(server: TestServer): Promise<Record<Caller, string | undefined>> {
+  const revoked = await createTestToken(server.app, "ADMIN", "revoked-admin");
+  await revokeApiToken(server.app.database.client, { name: "revoked-admin" }, new Date());
+  return {
+    none: undefined,
+    revoked,
+    expired: await createTestToken(server.app, "ADMIN", undefined, { expiresAt: new Date(Date.now() - 1000) }),
+    VIEWER: await createTestToken(server.app, "VIEWER"),
+    OPERATOR: await createTestToken(server.app, "OPERATOR"),
+    ADMIN: await createTestToken(server.app, "ADMIN"),
+  };
+}
+
+describeEachDatabase("who may do what", (provider) => {
+  const server = useTestServer(provider);
+  let tokens: Record<Caller, string | undefined>;
+
+  beforeAll(async () => {
+    tokens = await tokensOfEveryKind(server);
+  });
+
+  for (const [field, { role, call }] of Object.entries(mutations)) {
+    it(`${field}: ${role} and above`, async () => {
+      const seen: Record<string, string> = {};
+      const wanted: Record<string, string> = {};
+      for (const caller of callers) {
+        const query = call.endsWith("}") ? `mutation { ${call.replace(/\{ \.\.\. on/, "{ __typename ... on")} }` : `mutation { ${call} { __typename } }`;
+        seen[caller] = outcome(field, await raw(server.app.url, query, tokens[caller]));
+        wanted[caller] = expected(caller, role);
+      }
+      expect(seen).toEqual(wanted);
+    });
+  }
+
+  it("queries: VIEWER and above; apiTokens: ADMIN only", async () => {
+    const seen: Record<string, string> = {};
+    const wanted: Record<string, string> = {};
+    for (const caller of callers) {
+      seen[`devices/${caller}`] = outcome("devices", await raw(server.app.url, `{ devices { __typename } }`, tokens[caller]));
+      wanted[`devices/${caller}`] = expected(caller, "VIEWER");
+      seen[`apiTokens/${caller}`] = await raw(server.app.url, `{ apiTokens { name } }`, tokens[caller]).then((r) =>
+        r.body.errors ? r.body.errors[0]!.extensions!.code! : "ALLOWED",
+      );
+      wanted[`apiTokens/${caller}`] = expected(caller, "ADMIN");
+    }
+    expect(seen).toEqual(wanted);
+  });
+
+  it("explains a refusal: what is missing, which role a field needs", async () => {
+    const none = await raw(server.app.url, `mutation { deleteTask(input: { id: "nope" }) { __typename } }`);
+    expect(none.body.errors?.[0]?.message).toMatch(/^Not authenticated: no API token was sent/);
+    const revoked = await raw(server.app.url, `{ devices { totalCount } }`, tokens.revoked);
+    expect(revoked.body.errors?.[0]?.message).toBe("Not authenticated: the API token is revoked");
+    const expired = await raw(server.app.url, `{ devices { totalCount } }`, tokens.expired);
+    expect(expired.body.errors?.[0]?.message).toBe("Not authenticated: the API token is expired");
+    const forbidden = await raw(server.app.url, `mutation { deleteTask(input: { id: "nope" }) { __typename } }`, tokens.OPERATOR);
+    expect(forbidden.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/deleteTask needs the ADMIN role/), extensions: { code: "FORBIDDEN" } });
+    expect(JSON.stringify(forbidden.body)).not.toMatch(/\s+at /);
+    const bogus = await raw(server.app.url, `{ devices { totalCount } }`, "cl_not-a-token");
+    expect(bogus.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  });
+
+  it("subscriptions: VIEWER and above over websocket; no token closes with 4401, a bad one with 4403", async () => {
+    const admin = graphqlClient(server.app.url, tokens.ADMIN);
+    const { createService } = await admin.data(CreateService, { input: { name: "sub-matrix", kind: "COMMAND", config: { command: "true" } } });
+    if (createService.__typename !== "CreateServiceSuccess") throw new Error(createService.__typename);
+    for (const caller of callers) {
+      const client = subscriptionClient(server.app.url, tokens[caller]);
+      try {
+        const view = subscribe(client, ScheduleView, { tickSeconds: 1 });
+        const tasks = subscribe(client, TaskEvents, {});
+        const runs = subscribe(client, RunEvents, {});
+        if (expected(caller, "VIEWER") === "ALLOWED") {
+          await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
+          const { createTask } = await admin.data(CreateTask, {
+            input: { name: `sub-${caller}`, serviceId: createService.service.id, schedule: { once: { at: "2030-01-01T00:00:00Z" } } },
+          });
+          if (createTask.__typename !== "CreateTaskSuccess") throw new Error(createTask.__typename);
+          await tasks.waitFor((e) => e.taskEvents.task?.name === `sub-${caller}`, { from: 0 });
+          await admin.data(RunTask, { input: { id: createTask.task.id, confirm: false } });
+          await runs.waitFor((e) => e.runEvents.type === "RUN_QUEUED", { from: 0 });
+        } else {
+          const closed = await client.closed;
+          expect({ caller, code: closed.code }).toEqual({ caller, code: caller === "none" ? 4401 : 4403 });
+          for (const subscription of [view, tasks, runs]) {
+            await subscription.ended;
+            expect(subscription.events).toEqual([]);
+          }
+        }
+      } finally {
+        await client.dispose();
+      }
+    }
+  });
+
+  it("a token revoked while its websocket is open can start no new subscription", async () => {
+    const viewer = await createTestToken(server.app, "VIEWER", `ws-viewer-${provider}`);
+    const client = subscriptionClient(server.app.url, viewer);
+    try {
+      const first = subscribe(client, ScheduleView, { tickSeconds: 1 });
+      await first.waitFor(() => true, { from: 0 });
+      const { apiTokens } = await server.client.data(ListApiTokens);
+      const id = apiTokens.find((token) => token.name === `ws-viewer-${provider}`)!.id;
+      await server.client.data(RevokeApiToken, { input: { id } });
+      const second = subscribe(client, ScheduleView, { tickSeconds: 1 });
+      await second.ended;
+      expect(second.events).toEqual([]);
+      expect(JSON.stringify(second.errors)).toMatch(/Not authenticated: the API token is revoked/);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it("subscriptions over server-sent events need a token too", async () => {
+    const response = await fetch(server.app.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ query: "subscription { scheduleView(tickSeconds: 1) { kind } }" }),
+    });
+    const text = await response.text();
+    expect(text).toMatch(/UNAUTHENTICATED/);
+    expect(text).not.toMatch(/SNAPSHOT/);
+  });
+});
+
+describeEachDatabase("API tokens", (provider) => {
+  const server = useTestServer(provider);
+
+  it("creates a token whose secret is shown once and works at once; lists tokens without secrets; revokes", async () => {
+    const { createApiToken } = await server.client.data(CreateApiToken, { input: { name: "ci-viewer", role: "VIEWER" } });
+    if (createApiToken.__typename !== "CreateApiTokenSuccess") throw new Error(createApiToken.__typename);
+    const { secret, id } = createApiToken.apiToken;
+    expect(secret).toMatch(/^cl_[A-Za-z0-9_-]{43}$/);
+    const viewer = graphqlClient(server.app.url, secret);
+    expect((await raw(server.app.url, "{ devices { totalCount } }", secret)).body.errors).toBeUndefined();
+
+    const stored = await server.app.database.client.apiToken.findUniqueOrThrow({ where: { id } });
+    expect(stored.tokenHash).not.toContain(secret.slice(3));
+    expect(stored.tokenHash).toMatch(/^[0-9a-f]{64}$/);
+    await expect.poll(async () => (await server.app.database.client.apiToken.findUniqueOrThrow({ where: { id } })).lastUsedAt).not.toBeNull();
+
+    const { apiTokens } = await server.client.data(ListApiTokens);
+    expect(apiTokens.find((token) => token.name === "ci-viewer")).toMatchObject({ role: "VIEWER", createdBy: "test-admin", revokedAt: null });
+    expect(JSON.stringify(apiTokens)).not.toContain(secret);
+
+    const duplicate = await server.client.data(CreateApiToken, { input: { name: "ci-viewer", role: "ADMIN" } });
+    expect(duplicate.createApiToken.__typename).toBe("ConflictError");
+
+    const { revokeApiToken } = await server.client.data(RevokeApiToken, { input: { id } });
+    expect(revokeApiToken).toMatchObject({ __typename: "RevokeApiTokenSuccess", apiToken: { revokedAt: expect.any(String) } });
+    const refused = await viewer.request(ListApiTokens);
+    expect(refused.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  });
+
+  it("refuses a token past its expiry", async () => {
+    const soon = new Date(Date.now() + 1500);
+    const { createApiToken } = await server.client.data(CreateApiToken, { input: { name: "short-lived", role: "VIEWER", expiresAt: soon.toISOString() } });
+    if (createApiToken.__typename !== "CreateApiTokenSuccess") throw new Error(createApiToken.__typename);
+    const { secret } = createApiToken.apiToken;
+    expect((await raw(server.app.url, "{ devices { totalCount } }", secret)).body.errors).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, soon.getTime() - Date.now() + 50));
+    expect((await raw(server.app.url, "{ devices { totalCount } }", secret)).body.errors?.[0]?.message).toBe("Not authenticated: the API token is expired");
+  });
+
+  it("records which token created and changed tasks and services, and which paused a task", async () => {
+    const operator = graphqlClient(server.app.url, await createTestToken(server.app, "OPERATOR", `night-shift-${provider}`));
+    const otherAdmin = graphqlClient(server.app.url, await createTestToken(server.app, "ADMIN", `second-admin-${provider}`));
+    const { createService } = await server.client.data(CreateService, { input: { name: "audited", kind: "COMMAND", config: { command: "true" } } });
+    if (createService.__typename !== "CreateServiceSuccess") throw new Error(createService.__typename);
+    const serviceId = createService.service.id;
+    expect((await server.client.data(AuditedService, { id: serviceId })).node).toMatchObject({ createdBy: "test-admin", updatedBy: "test-admin" });
+    await otherAdmin.data(UpdateAuditedService, { input: { id: serviceId, description: "edited" } });
+    expect((await server.client.data(AuditedService, { id: serviceId })).node).toMatchObject({ createdBy: "test-admin", updatedBy: `second-admin-${provider}` });
+
+    const { createTask } = await server.client.data(CreateTask, { input: { name: "audited", serviceId, schedule: { once: { at: "2030-01-01T00:00:00Z" } } }, schedule: true });
+    if (createTask.__typename !== "CreateTaskSuccess") throw new Error(createTask.__typename);
+    const taskId = createTask.task.id;
+    await otherAdmin.data(UpdateTask, { input: { id: taskId, description: "edited" } });
+    await operator.data(PauseTask, { input: { id: taskId, note: "maintenance" } });
+    expect((await server.client.data(AuditedTask, { id: taskId })).node).toMatchObject({
+      createdBy: "test-admin",
+      updatedBy: `second-admin-${provider}`,
+      pausedBy: `night-shift-${provider}`,
+      pauseNote: "maintenance",
+    });
+  });
+});
+
+describe("AUTH_DISABLED", () => {
+  it("is refused at startup unless HOST is a loopback address, naming the variable", () => {
+    for (const host of ["0.0.0.0", "10.1.2.3", "::", "example.com"]) {
+      expect(() => loadConfig({ AUTH_DISABLED: "true", HOST: host })).toThrow(ConfigError);
+      try {
+        loadConfig({ AUTH_DISABLED: "true", HOST: host });
+      } catch (error) {
+        expect((error as ConfigError).problems.join("\n")).toMatch(/^AUTH_DISABLED=.*loopback HOST/);
+      }
+    }
+    for (const host of ["127.0.0.1", "127.8.9.10", "::1", "localhost", "[::1]"]) {
+      expect(loadConfig({ AUTH_DISABLED: "true", HOST: host }).auth.disabled).toBe(true);
+    }
+    expect(loadConfig({ HOST: "0.0.0.0" }).auth.disabled).toBe(false);
+  });
+
+  it("never echoes the bootstrap token in a configuration error", () => {
+    expect(() => loadConfig({ CRONLINE_BOOTSTRAP_ADMIN_TOKEN: "short-secret" })).toThrow(/CRONLINE_BOOTSTRAP_ADMIN_TOKEN=\(hidden\)/);
+    expect(() => loadConfig({ CRONLINE_BOOTSTRAP_ADMIN_TOKEN: "short-secret" })).not.toThrow(/short-secret/);
+  });
+});
+
+describe("with AUTH_DISABLED=true on loopback", () => {
+  const server = useTestServer("sqlite", { AUTH_DISABLED: "true", HOST: "127.0.0.1" });
+
+  it("lets a request without a token do everything, as ADMIN", async () => {
+    const anonymous = graphqlClient(server.app.url);
+    const { createService } = await anonymous.data(CreateService, { input: { name: "local", kind: "COMMAND", config: { command: "true" } } });
+    expect(createService.__typename).toBe("CreateServiceSuccess");
+    const client = subscriptionClient(server.app.url);
+    try {
+      await subscribe(client, ScheduleView, { tickSeconds: 1 }).waitFor(() => true, { from: 0 });
+    } finally {
+      await client.dispose();
+    }
+  });
+});

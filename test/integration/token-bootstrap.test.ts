@@ -1,0 +1,127 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { startApp } from "../../src/app.js";
+import { generateTokenSecret } from "../../src/auth/tokens.js";
+import { createScratchDatabase } from "../../src/db/scratch-database.js";
+import { createLogger } from "../../src/logger.js";
+import { describeEachDatabase } from "../support/databases.js";
+import { spawnServer } from "../support/server-process.js";
+import { testConfig } from "../support/test-server.js";
+
+const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
+const tsxLoader = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
+const workDir = mkdtempSync(path.join(tmpdir(), "cronline-auth-"));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+/** `npm run token -- <args>` as an operator runs it. */
+async function tokenCommand(databaseUrl: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", tsxLoader, `${projectRoot}scripts/token.ts`, ...args], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? "", DATABASE_URL: databaseUrl },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, "exit")) as [number | null];
+  return { code, stdout, stderr };
+}
+
+async function devicesWith(url: string, token: string) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: "mutation { createDevice(input: { name: \"\", address: \"\" }) { __typename } }" }),
+  });
+  const body = (await response.json()) as { data?: { createDevice?: { __typename: string } } | null; errors?: { extensions?: { code?: string } }[] };
+  return body.errors?.[0]?.extensions?.code ?? body.data?.createDevice?.__typename;
+}
+
+describeEachDatabase("the token command", (provider) => {
+  it("creates an ADMIN token, printing the secret once; lists and revokes it", async () => {
+    const scratch = await createScratchDatabase(provider);
+    try {
+      const created = await tokenCommand(scratch.location.url, "create", "--role", "admin", "--name", "ops");
+      expect(created.code).toBe(0);
+      const secret = created.stdout.trim();
+      expect(secret).toMatch(/^cl_[A-Za-z0-9_-]{43}$/);
+      expect(created.stderr).toMatch(/created ADMIN token "ops"; the secret below is shown only this once/);
+
+      const app = await startApp(testConfig(scratch.location.url), createLogger("silent"));
+      try {
+        // An ADMIN-only mutation reaches its resolver (and is refused there for its empty input).
+        expect(await devicesWith(app.url, secret)).toBe("ValidationError");
+
+        const listed = await tokenCommand(scratch.location.url, "list");
+        expect(listed.code).toBe(0);
+        expect(listed.stdout).toMatch(/^ops\tADMIN\tactive\t/m);
+        expect(listed.stdout).not.toContain(secret);
+
+        expect((await tokenCommand(scratch.location.url, "revoke", "--name", "ops")).code).toBe(0);
+        expect(await devicesWith(app.url, secret)).toBe("UNAUTHENTICATED");
+        expect((await tokenCommand(scratch.location.url, "list")).stdout).toMatch(/^ops\tADMIN\trevoked /m);
+      } finally {
+        await app.stop();
+      }
+
+      const bad = await tokenCommand(scratch.location.url, "create", "--role", "root", "--name", "x");
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--role must be viewer, operator or admin/);
+    } finally {
+      await scratch.drop();
+    }
+  });
+
+  it("stores CRONLINE_BOOTSTRAP_ADMIN_TOKEN as an ADMIN token on first start, and not once an ADMIN token exists", async () => {
+    const scratch = await createScratchDatabase(provider);
+    try {
+      const first = generateTokenSecret();
+      const app = await startApp(testConfig(scratch.location.url, { CRONLINE_BOOTSTRAP_ADMIN_TOKEN: first }), createLogger("silent"));
+      try {
+        expect(await devicesWith(app.url, first)).toBe("ValidationError");
+        const stored = await app.database.client.apiToken.findMany();
+        expect(stored).toMatchObject([{ name: "bootstrap-admin", role: "ADMIN" }]);
+        expect(JSON.stringify(stored)).not.toContain(first);
+      } finally {
+        await app.stop();
+      }
+      const second = generateTokenSecret();
+      const again = await startApp(testConfig(scratch.location.url, { CRONLINE_BOOTSTRAP_ADMIN_TOKEN: second }), createLogger("silent"));
+      try {
+        expect(await devicesWith(again.url, second)).toBe("UNAUTHENTICATED");
+        expect(await devicesWith(again.url, first)).toBe("ValidationError");
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await scratch.drop();
+    }
+  });
+});
+
+describe("AUTH_DISABLED in the server process", () => {
+  it("refuses to start when HOST is not a loopback address, naming the variable", async () => {
+    const server = spawnServer({ AUTH_DISABLED: "true", HOST: "0.0.0.0" }, workDir);
+    expect(await server.exited).toBe(2);
+    expect(server.stderr.join("")).toMatch(/AUTH_DISABLED="true": is only allowed with a loopback HOST/);
+  });
+
+  it("on loopback, serves without tokens and warns loudly in the log", async () => {
+    const server = spawnServer({ AUTH_DISABLED: "true", HOST: "127.0.0.1" }, workDir);
+    const url = await server.listening;
+    try {
+      const warning = server.logs.find((entry) => entry.level === 40 && /AUTHENTICATION IS DISABLED/.test(String(entry.msg)));
+      expect(warning).toBeDefined();
+      const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ apiTokens { name } }" }) });
+      expect(await response.json()).toEqual({ data: { apiTokens: [] } });
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.exited;
+    }
+  });
+});
