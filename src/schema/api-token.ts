@@ -1,6 +1,7 @@
 import { builder } from "../builder.js";
 import { createApiToken, revokeApiToken, roles, type CreatedToken } from "../auth/tokens.js";
 import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.js";
+import { withSelection } from "./prisma-query.js";
 
 const ApiTokenRole = builder.enumType("ApiTokenRole", {
   description: "VIEWER: queries and subscriptions. OPERATOR: also pause, resume, run and cancel. ADMIN: everything, tokens included.",
@@ -49,7 +50,7 @@ builder.queryField("apiTokens", (t) =>
     type: ["ApiToken"],
     description: "Every API token, revoked and expired ones included, oldest first (ADMIN).",
     authScopes: { admin: true },
-    resolve: (query, _parent, _args, ctx) => ctx.db.apiToken.findMany({ ...query, orderBy: [{ createdAt: "asc" }, { id: "asc" }] }),
+    resolve: (query, _parent, _args, ctx) => ctx.db.apiToken.findMany({ ...withSelection(query), orderBy: [{ createdAt: "asc" }, { id: "asc" }] }),
   }),
 );
 
@@ -70,7 +71,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _parent, { input }, ctx) => {
       const id = String(input.id);
       await revokeApiToken(ctx.db, { id }, ctx.now);
-      return ctx.db.apiToken.findUniqueOrThrow({ ...query, where: { id } });
+      return ctx.db.apiToken.findUniqueOrThrow({ ...withSelection(query), where: { id } });
     },
   }),
 }));

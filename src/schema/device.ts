@@ -4,6 +4,7 @@ import { tagNames } from "../domain/tags.js";
 import { deleteErrors, writeErrors } from "./errors.js";
 import { localId } from "./global-id.js";
 import { NameTagFilter, nameTagWhere, OrderInput, orderBy } from "./listing.js";
+import { withSelection } from "./prisma-query.js";
 
 export const Device = builder.prismaNode("Device", {
   id: { field: "id" },
@@ -28,7 +29,7 @@ builder.queryField("devices", (t) =>
     args: { filter: t.arg({ type: NameTagFilter }), orderBy: t.arg({ type: OrderInput }) },
     totalCount: (_parent, args, ctx) => ctx.db.device.count({ where: nameTagWhere(ctx.provider, args.filter) }),
     resolve: (query, _parent, args, ctx) =>
-      ctx.db.device.findMany({ ...query, where: nameTagWhere(ctx.provider, args.filter), orderBy: orderBy(args.orderBy) }),
+      ctx.db.device.findMany({ ...withSelection(query), where: nameTagWhere(ctx.provider, args.filter), orderBy: orderBy(args.orderBy) }),
   }),
 );
 
@@ -63,7 +64,7 @@ builder.mutationFields((t) => ({
     errors: { types: writeErrors, dataField: { name: "device" } },
     resolve: async (query, _parent, { input }, ctx) => {
       const id = await createDevice(ctx.db, input);
-      return ctx.db.device.findUniqueOrThrow({ ...query, where: { id } });
+      return ctx.db.device.findUniqueOrThrow({ ...withSelection(query), where: { id } });
     },
   }),
   updateDevice: t.prismaField({
@@ -73,7 +74,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _parent, { input: { id: globalId, ...changes } }, ctx) => {
       const id = localId(String(globalId), "Device", "input.id");
       await updateDevice(ctx.db, id, changes);
-      return ctx.db.device.findUniqueOrThrow({ ...query, where: { id } });
+      return ctx.db.device.findUniqueOrThrow({ ...withSelection(query), where: { id } });
     },
   }),
   deleteDevice: t.id({

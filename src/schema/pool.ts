@@ -6,6 +6,7 @@ import { Device } from "./device.js";
 import { deleteErrors, writeErrors } from "./errors.js";
 import { localId, localIds } from "./global-id.js";
 import { NameTagFilter, nameTagWhere, OrderInput, orderBy } from "./listing.js";
+import { withSelection } from "./prisma-query.js";
 
 const TagMatch = builder.enumType("TagMatch", {
   values: { ALL: { description: "Devices carrying every tag." }, ANY: { description: "Devices carrying at least one tag." } },
@@ -68,7 +69,7 @@ builder.queryField("pools", (t) =>
     args: { filter: t.arg({ type: NameTagFilter }), orderBy: t.arg({ type: OrderInput }) },
     totalCount: (_parent, args, ctx) => ctx.db.pool.count({ where: nameTagWhere(ctx.provider, args.filter) }),
     resolve: (query, _parent, args, ctx) =>
-      ctx.db.pool.findMany({ ...query, where: nameTagWhere(ctx.provider, args.filter), orderBy: orderBy(args.orderBy) }),
+      ctx.db.pool.findMany({ ...withSelection(query), where: nameTagWhere(ctx.provider, args.filter), orderBy: orderBy(args.orderBy) }),
   }),
 );
 
@@ -107,7 +108,7 @@ builder.mutationFields((t) => ({
     errors: { types: writeErrors, dataField: { name: "pool" } },
     resolve: async (query, _parent, { input }, ctx) => {
       const id = await createPool(ctx.db, withLocalDeviceIds(input));
-      return ctx.db.pool.findUniqueOrThrow({ ...query, where: { id } });
+      return ctx.db.pool.findUniqueOrThrow({ ...withSelection(query), where: { id } });
     },
   }),
   updatePool: t.prismaField({
@@ -117,7 +118,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _parent, { input: { id: globalId, ...changes } }, ctx) => {
       const id = localId(String(globalId), "Pool", "input.id");
       await updatePool(ctx.db, id, withLocalDeviceIds(changes));
-      return ctx.db.pool.findUniqueOrThrow({ ...query, where: { id } });
+      return ctx.db.pool.findUniqueOrThrow({ ...withSelection(query), where: { id } });
     },
   }),
   deletePool: t.id({

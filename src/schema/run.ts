@@ -5,6 +5,7 @@ import { cancelRun } from "../domain/run-control.js";
 import { runStatuses, runTriggers, type RunReport } from "../domain/runs.js";
 import { localId } from "./global-id.js";
 import { RunResultStatus } from "./run-result.js";
+import { withSelection } from "./prisma-query.js";
 
 export const RunStatus = builder.enumType("RunStatus", {
   values: {
@@ -77,7 +78,7 @@ builder.queryField("runs", (t) =>
     args: { filter: t.arg({ type: RunFilter }) },
     resolve: (query, _parent, { filter }, ctx) =>
       ctx.db.run.findMany({
-        ...query,
+        ...withSelection(query),
         where: {
           ...(filter?.taskId && { taskId: localId(String(filter.taskId), "Task", "filter.taskId") }),
           ...(filter?.statuses && { status: { in: filter.statuses } }),
@@ -109,7 +110,7 @@ builder.queryField("run", (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _parent, { id }, ctx) => {
       const runId = runIdOf(String(id));
-      return runId ? ctx.db.run.findUnique({ ...query, where: { id: runId } }) : null;
+      return runId ? ctx.db.run.findUnique({ ...withSelection(query), where: { id: runId } }) : null;
     },
   }),
 );
@@ -145,7 +146,7 @@ builder.mutationField("cancelRun", (t) =>
       const report = await ctx.db.run.findUniqueOrThrow({ where: { id }, select: runReportColumns });
       // A run that never started ends here; one that was running ends when its executor stops it.
       if (report.startedAt === null) ctx.events.emit("runProgress", { type: "RUN_FINISHED", run: report as RunReport, result: null });
-      return ctx.db.run.findUniqueOrThrow({ ...query, where: { id } });
+      return ctx.db.run.findUniqueOrThrow({ ...withSelection(query), where: { id } });
     },
   }),
 );

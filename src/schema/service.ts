@@ -7,6 +7,7 @@ import { deleteErrors, writeErrors } from "./errors.js";
 import { localId, localIds } from "./global-id.js";
 import { OrderInput, orderBy, nameTagWhere } from "./listing.js";
 import { Pool } from "./pool.js";
+import { withSelection } from "./prisma-query.js";
 
 const ServiceKind = builder.enumType("ServiceKind", {
   description: "What a service does when it runs; `config` holds the kind's settings.",
@@ -68,7 +69,7 @@ builder.queryField("services", (t) =>
       ctx.db.service.count({ where: { ...nameTagWhere(ctx.provider, filter), ...(filter?.kind && { kind: filter.kind }) } }),
     resolve: (query, _parent, { filter, orderBy: order }, ctx) =>
       ctx.db.service.findMany({
-        ...query,
+        ...withSelection(query),
         where: { ...nameTagWhere(ctx.provider, filter), ...(filter?.kind && { kind: filter.kind }) },
         orderBy: orderBy(order),
       }),
@@ -126,7 +127,7 @@ builder.mutationFields((t) => ({
     errors: { types: writeErrors, dataField: { name: "service" } },
     resolve: async (query, _parent, { input }, ctx) => {
       const id = await createService(ctx.db, withLocalTargetIds(input), ctx, ctx.principal?.name ?? null);
-      return ctx.db.service.findUniqueOrThrow({ ...query, where: { id } });
+      return ctx.db.service.findUniqueOrThrow({ ...withSelection(query), where: { id } });
     },
   }),
   updateService: t.prismaField({
@@ -136,7 +137,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _parent, { input: { id: globalId, ...changes } }, ctx) => {
       const id = localId(String(globalId), "Service", "input.id");
       await updateService(ctx.db, id, withLocalTargetIds(changes), ctx, ctx.principal?.name ?? null);
-      return ctx.db.service.findUniqueOrThrow({ ...query, where: { id } });
+      return ctx.db.service.findUniqueOrThrow({ ...withSelection(query), where: { id } });
     },
   }),
   deleteService: t.id({

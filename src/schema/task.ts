@@ -26,6 +26,7 @@ import { nameContains, OrderDirection } from "./listing.js";
 import { Pool } from "./pool.js";
 import { Run, RunStatus } from "./run.js";
 import { ScheduleInput, ScheduleRef } from "./schedule.js";
+import { withSelection } from "./prisma-query.js";
 
 export const TaskState = builder.enumType("TaskState", {
   values: {
@@ -161,7 +162,7 @@ builder.queryField("tasks", (t) =>
     cursor: "id",
     args: { filter: t.arg({ type: TaskFilter }), orderBy: t.arg({ type: TaskOrderInput }) },
     totalCount: (_parent, args, ctx) => ctx.db.task.count({ where: taskWhere(ctx, args.filter) }),
-    resolve: (query, _parent, args, ctx) => ctx.db.task.findMany({ ...query, where: taskWhere(ctx, args.filter), orderBy: taskOrder(args.orderBy) }),
+    resolve: (query, _parent, args, ctx) => ctx.db.task.findMany({ ...withSelection(query), where: taskWhere(ctx, args.filter), orderBy: taskOrder(args.orderBy) }),
   }),
 );
 
@@ -255,7 +256,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _parent, { input, schedule }, ctx) => {
       const id = await createTask(deps(ctx), withLocalReferences(input), schedule);
       ctx.events.emit("taskChanged", { taskId: id, change: "CREATED" });
-      return ctx.db.task.findUniqueOrThrow({ ...query, where: { id } });
+      return ctx.db.task.findUniqueOrThrow({ ...withSelection(query), where: { id } });
     },
   }),
   updateTask: t.prismaField({
@@ -266,7 +267,7 @@ builder.mutationFields((t) => ({
       const id = taskId(globalId);
       await updateTask(deps(ctx), id, withLocalReferences(changes));
       ctx.events.emit("taskChanged", { taskId: id, change: "UPDATED" });
-      return ctx.db.task.findUniqueOrThrow({ ...query, where: { id } });
+      return ctx.db.task.findUniqueOrThrow({ ...withSelection(query), where: { id } });
     },
   }),
   duplicateTask: t.prismaField({
@@ -277,7 +278,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _parent, { input }, ctx) => {
       const id = await duplicateTask(deps(ctx), taskId(input.id), input.name);
       ctx.events.emit("taskChanged", { taskId: id, change: "CREATED" });
-      return ctx.db.task.findUniqueOrThrow({ ...query, where: { id } });
+      return ctx.db.task.findUniqueOrThrow({ ...withSelection(query), where: { id } });
     },
   }),
   deleteTask: t.id({
@@ -299,7 +300,7 @@ builder.mutationFields((t) => ({
       const id = taskId(input.id);
       await pauseTask(deps(ctx), id, input.note);
       ctx.events.emit("taskChanged", { taskId: id, change: "PAUSED" });
-      return ctx.db.task.findUniqueOrThrow({ ...query, where: { id } });
+      return ctx.db.task.findUniqueOrThrow({ ...withSelection(query), where: { id } });
     },
   }),
   resumeTask: t.prismaField({
@@ -312,7 +313,7 @@ builder.mutationFields((t) => ({
       const id = taskId(input.id);
       const state = await resumeTask(deps(ctx), id);
       ctx.events.emit("taskChanged", { taskId: id, change: state === "ACTIVE" ? "RESUMED" : "COMPLETED" });
-      return ctx.db.task.findUniqueOrThrow({ ...query, where: { id } });
+      return ctx.db.task.findUniqueOrThrow({ ...withSelection(query), where: { id } });
     },
   }),
   runTask: t.prismaField({
@@ -324,7 +325,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _parent, { input }, ctx) => {
       const run = await runTask(deps(ctx), taskId(input.id), input.confirm);
       ctx.events.emit("runsCreated", { runs: [run] });
-      return ctx.db.run.findUniqueOrThrow({ ...query, where: { id: run.id } });
+      return ctx.db.run.findUniqueOrThrow({ ...withSelection(query), where: { id: run.id } });
     },
   }),
   pauseTasks: t.prismaField({
@@ -336,7 +337,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _parent, { input }, ctx) => {
       const ids = await pauseTasksByTag(deps(ctx), input.tag, input.note);
       for (const id of ids) ctx.events.emit("taskChanged", { taskId: id, change: "PAUSED" });
-      return ctx.db.task.findMany({ ...query, where: { id: { in: ids } }, orderBy: { name: "asc" } });
+      return ctx.db.task.findMany({ ...withSelection(query), where: { id: { in: ids } }, orderBy: { name: "asc" } });
     },
   }),
   resumeTasks: t.prismaField({
@@ -348,7 +349,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _parent, { input }, ctx) => {
       const ids = await resumeTasksByTag(deps(ctx), input.tag);
       for (const id of ids) ctx.events.emit("taskChanged", { taskId: id, change: "RESUMED" });
-      return ctx.db.task.findMany({ ...query, where: { id: { in: ids } }, orderBy: { name: "asc" } });
+      return ctx.db.task.findMany({ ...withSelection(query), where: { id: { in: ids } }, orderBy: { name: "asc" } });
     },
   }),
   runTasks: t.prismaField({
@@ -360,7 +361,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _parent, { input }, ctx) => {
       const runs = await runTasksByTag(deps(ctx), input.tag, input.confirm);
       if (runs.length > 0) ctx.events.emit("runsCreated", { runs });
-      return ctx.db.run.findMany({ ...query, where: { id: { in: runs.map((r) => r.id) } }, orderBy: { id: "asc" } });
+      return ctx.db.run.findMany({ ...withSelection(query), where: { id: { in: runs.map((r) => r.id) } }, orderBy: { id: "asc" } });
     },
   }),
 }));

@@ -1,4 +1,6 @@
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { decodeGlobalID } from "@pothos/plugin-relay";
+import { parse } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
 import { describeEachDatabase } from "../support/databases.js";
 import { createDevice, createPool, createService } from "../support/fixtures.js";
@@ -199,6 +201,16 @@ describeEachDatabase("tasks", (provider) => {
     expect((await server.client.data(RunTasks, { input: { tag: "nightly" } })).runTasks).toMatchObject({ __typename: "ConfirmationRequiredError", taskNames: ["tag-2"] });
     const ran = (await server.client.data(RunTasks, { input: { tag: "nightly", confirm: true } })).runTasks;
     expect(ran.__typename === "RunTasksSuccess" && ran.runs.map((r) => r.task.name).sort()).toEqual(["tag-1", "tag-2"]);
+  });
+
+  it("answers mutations whose result selects only __typename", async () => {
+    const typenameOnly = async (mutation: string) =>
+      (await server.client.request(parse(mutation) as TypedDocumentNode<Record<string, { __typename: string }>, Record<string, never>>)).data;
+    expect(await typenameOnly(`mutation { createDevice(input: { name: "typename-only", address: "10.9.9.9" }) { __typename } }`)).toEqual({
+      createDevice: { __typename: "CreateDeviceSuccess" },
+    });
+    await createTask({ name: "typename-task", tags: ["typename"] }, true);
+    expect(await typenameOnly(`mutation { pauseTasks(input: { tag: "typename" }) { __typename } }`)).toEqual({ pauseTasks: { __typename: "PauseTasksSuccess" } });
   });
 
   it("lists tasks by state, tag and next run", async () => {
