@@ -162,14 +162,13 @@ export class Scheduler {
         throw error;
       }
     }
-    // In batches: each commits and reaches the executor on its own, and no write transaction
-    // holds the database (a SQLite file) long while thousands of tasks fire in one second.
-    while (!this.#stopped) {
-      const now = this.#now();
-      const due = this.#queue.popDue(now, claimBatchSize);
-      if (due.length === 0) return;
-      await this.#fire(due, now);
-    }
+    // One batch a cycle: each commits and reaches the executor on its own, no write
+    // transaction holds the database (a SQLite file) long while thousands of tasks fire in one
+    // second, and between batches the timer lets HTTP requests and other timers run (the
+    // SQLite driver answers without ever yielding to them).
+    const now = this.#now();
+    const due = this.#queue.popDue(now, claimBatchSize);
+    if (due.length > 0) await this.#fire(due, now);
   }
 
   async #reloadNow(ids: string[]): Promise<void> {
