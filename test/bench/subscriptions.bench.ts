@@ -11,6 +11,7 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
@@ -47,6 +48,9 @@ const teamCount = 10;
 /** Tasks share a batch tag ten at a time: runTasks on one starts ten runs. */
 const tasksPerBatch = 10;
 const batchCount = Math.ceil(taskCount / tasksPerBatch);
+
+/** The ADMIN token the bench's servers start with and every client sends; forked processes inherit it. */
+const benchToken = (process.env.CRONLINE_BENCH_TOKEN ??= `cl_${randomBytes(32).toString("base64url")}`);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const progress = (message: string) => process.stderr.write(`${message}\n`);
@@ -232,7 +236,7 @@ async function runSubscribers(): Promise<void> {
     new Promise<void>((resolve, reject) => {
       const socket = new WebSocket(url.replace(/^http/, "ws"), "graphql-transport-ws");
       sockets.push(socket);
-      socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init" })));
+      socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${benchToken}` } })));
       socket.on("error", reject);
       socket.on("close", (code, reason) => {
         if (!closing) failure ??= `a subscriber's socket closed: ${code} ${reason.toString()}`;
@@ -406,7 +410,7 @@ interface MeasuredServer {
 }
 
 async function startCronline(databaseUrl: string): Promise<MeasuredServer> {
-  const server: ServerProcess = spawnServer({ DATABASE_URL: databaseUrl, LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "5" });
+  const server: ServerProcess = spawnServer({ DATABASE_URL: databaseUrl, LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "5", CRONLINE_BOOTSTRAP_ADMIN_TOKEN: benchToken });
   track(server.child);
   const url = await server.listening;
   return {
@@ -562,7 +566,7 @@ async function seedTasks(location: DatabaseLocation): Promise<string[]> {
   const templateId = await withServer(
     () => startCronline(location.url),
     async (server) => {
-      const client = graphqlClient(server.url);
+      const client = graphqlClient(server.url, benchToken);
       const service = await createService(client, { name: "bench" });
       const startAt = new Date(Date.now() + 86_400_000).toISOString();
       const { createTask } = await client.data(CreateTask, {
@@ -687,7 +691,7 @@ async function orchestrate(): Promise<void> {
       rows.push(...reportRows(`scheduleView ticks, ${subscriberCount} subscribers, ${label}, ${taskCount} tasks`, ours, bare));
     }
     progress(`runEvents: ${runSubscriberCount} subscribers, ${runsPerSecond} runs/s for ${runSeconds}s`);
-    const runs = await withServer(() => startCronline(databaseUrl), (server) => measure(server, runMeasurement(graphqlClient(server.url), taskIds)));
+    const runs = await withServer(() => startCronline(databaseUrl), (server) => measure(server, runMeasurement(graphqlClient(server.url, benchToken), taskIds)));
     rows.push(...reportRows(`runEvents RUN_FINISHED, ${runSubscriberCount} subscribers, ${runsPerSecond} runs/s`, runs, null));
 
     console.log(`\nLive subscriptions over graphql-ws, Cronline on SQLite, node ${process.version}, ${measureSeconds}s windows\n`);
