@@ -1,5 +1,6 @@
 // The shape of a Run, shared by the scheduler that claims runs and the executor that
 // carries them out: every status and trigger is named here and nowhere else.
+import { v7 as uuidv7 } from "uuid";
 
 export const runTriggers = ["SCHEDULE", "MANUAL", "CATCHUP", "RETRY"] as const;
 export type RunTrigger = (typeof runTriggers)[number];
@@ -23,6 +24,17 @@ export interface NewRun {
   reason: string | null;
   payload: Record<string, unknown>;
   claimedAt: Date;
+}
+
+/** A run queued now outside the schedule: by hand (MANUAL) or to redo an interrupted one (RETRY). */
+export function unscheduledRun(
+  taskId: string,
+  trigger: Extract<RunTrigger, "MANUAL" | "RETRY">,
+  payload: Record<string, unknown>,
+  now: Date,
+  reason: string | null = null,
+): NewRun {
+  return { id: uuidv7(), taskId, trigger, status: "QUEUED", scheduledFor: now, occurrence: null, jitterMs: 0, reason, payload, claimedAt: now };
 }
 
 /** A run as events report it: enough to update a row of a table without another query. */

@@ -1,7 +1,6 @@
 // The rules of tasks: what a valid task is, how its state moves, and when it runs next.
 // Every write bumps `version`, which the scheduler uses to advance a task only from what
 // it read (see src/scheduler/task-store.ts).
-import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import { Prisma, type DbClient } from "../db/database.js";
 import { isRecordMissing } from "../db/prisma-errors.js";
@@ -12,7 +11,7 @@ import { ConfirmationRequiredError, NotFoundError, StateError, ValidationError }
 import { descriptionRule, idListRule, jsonObjectRule, nameRule, parseInput, tagRule, tagsRule } from "./input-rules.js";
 import { withUniqueName } from "./names.js";
 import { assertPoolsExist } from "./pools.js";
-import type { NewRun } from "./runs.js";
+import { unscheduledRun, type NewRun } from "./runs.js";
 import { misfirePolicies, overlapPolicies, taskDefaults, type TaskState } from "./task-policies.js";
 import { assertValidSchedule, scheduleFromInput, scheduleFromJson, scheduleToJson } from "./task-schedule.js";
 import { createTags, replaceTags } from "./tags.js";
@@ -255,20 +254,6 @@ export const mergedPayload = (servicePayload: unknown, taskPayload: unknown): Re
   ...(taskPayload as Record<string, unknown>),
 });
 
-function manualRun(task: RunnableTask, now: Date): NewRun {
-  return {
-    id: uuidv7(),
-    taskId: task.id,
-    trigger: "MANUAL",
-    status: "QUEUED",
-    scheduledFor: now,
-    occurrence: null,
-    jitterMs: 0,
-    reason: null,
-    payload: mergedPayload(task.service.defaultPayload, task.payload),
-    claimedAt: now,
-  };
-}
 
 /**
  * Queues runs of the tasks now, whatever their state. If any of them (or its service)
@@ -277,7 +262,7 @@ function manualRun(task: RunnableTask, now: Date): NewRun {
 async function runNow({ db, now }: TaskDeps, tasks: RunnableTask[], confirm: boolean): Promise<NewRun[]> {
   const unconfirmed = tasks.filter((t) => t.requiresConfirmation || t.service.requiresConfirmation);
   if (unconfirmed.length > 0 && !confirm) throw new ConfirmationRequiredError(unconfirmed.map((t) => t.name));
-  const runs = tasks.map((task) => manualRun(task, now));
+  const runs = tasks.map((task) => unscheduledRun(task.id, "MANUAL", mergedPayload(task.service.defaultPayload, task.payload), now));
   await db.$transaction([
     db.run.createMany({ data: runs.map((run) => ({ ...run, payload: run.payload as Prisma.InputJsonObject })) }),
     // Not a change of the task's settings: the version stays, so no scheduler claim is undone.

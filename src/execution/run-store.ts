@@ -2,11 +2,10 @@
 // from the status it is expected to have, so several Cronline processes sharing a database
 // never execute one run twice, and a run closed by one (cancelled, recovered) is not
 // reopened by another.
-import { v7 as uuidv7 } from "uuid";
 import type { DbClient } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, sqlDialects, type SqlColumn, type SqlDialect } from "../db/sql-dialect.js";
-import { interruptedReason, supersededReason, type NewRun, type NewRunResult, type RunStatus } from "../domain/runs.js";
+import { interruptedReason, supersededReason, unscheduledRun, type NewRun, type NewRunResult, type RunStatus } from "../domain/runs.js";
 import type { RunSummary } from "./run-outcome.js";
 
 const queuedRunColumns = {
@@ -165,18 +164,7 @@ export class RunStore {
       else if (run.task.misfirePolicy === "RUN_ONCE") rerunOf.set(run.taskId, run);
     }
     const reruns = [...rerunOf.values()].map(
-      (run): NewRun => ({
-        id: uuidv7(),
-        taskId: run.taskId,
-        trigger: "RETRY",
-        status: "QUEUED",
-        scheduledFor: now,
-        occurrence: null,
-        jitterMs: 0,
-        reason: `re-run of interrupted run ${run.id}`,
-        payload: run.payload as Record<string, unknown>,
-        claimedAt: now,
-      }),
+      (run) => unscheduledRun(run.taskId, "RETRY", run.payload as Record<string, unknown>, now, `re-run of interrupted run ${run.id}`),
     );
     if (reruns.length > 0) await this.#db.run.createMany({ data: reruns.map((run) => ({ ...run, payload: run.payload as object })) });
     for (const taskId of new Set(closed.map((run) => run.taskId))) await this.setTaskLastRun(taskId, "FAILED", null);

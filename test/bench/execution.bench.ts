@@ -7,12 +7,11 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { v7 as uuidv7 } from "uuid";
 import { openDatabase, type Database } from "../../src/db/database.js";
 import { applyMigrations } from "../../src/db/migrations.js";
 import type { DatabaseProvider } from "../../src/db/prisma-schema.js";
 import { createScratchDatabase, postgresUnavailableReason } from "../../src/db/scratch-database.js";
-import type { NewRun } from "../../src/domain/runs.js";
+import { unscheduledRun } from "../../src/domain/runs.js";
 import { EventBus } from "../../src/events/event-bus.js";
 import { Executor } from "../../src/execution/executor.js";
 import { RunStore } from "../../src/execution/run-store.js";
@@ -83,18 +82,7 @@ async function seed(database: Database, port: number): Promise<string> {
 /** Queues `count` runs of the task, announces them, and resolves when all are finished. */
 async function executeRuns(database: Database, events: EventBus, taskId: string, count: number): Promise<number> {
   const now = new Date();
-  const runs: NewRun[] = Array.from({ length: count }, () => ({
-    id: uuidv7(),
-    taskId,
-    trigger: "MANUAL",
-    status: "QUEUED",
-    scheduledFor: now,
-    occurrence: null,
-    jitterMs: 0,
-    reason: null,
-    payload: {},
-    claimedAt: now,
-  }));
+  const runs = Array.from({ length: count }, () => unscheduledRun(taskId, "MANUAL", {}, now));
   const started = performance.now();
   await database.client.run.createMany({ data: runs.map((run) => ({ ...run, payload: {} })) });
   events.emit("runsCreated", { runs });
