@@ -1,9 +1,11 @@
 // Runs one command: an argument vector (never a shell) in a process group of its own, the
 // payload on stdin, output captured up to a cap. On timeout or cancel the whole group gets
 // SIGTERM, then SIGKILL after a grace period, so grandchildren die too; when the command
-// exits by itself, whatever it left behind in its group is killed as well.
+// exits by itself, whatever it left behind in its group is killed as well; a descendant that
+// left the group (setsid, a daemon) may keep the output pipes open, so they are closed for it.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import { stat } from "node:fs/promises";
 import { CappedOutput, failedOutcome } from "./attempt.js";
 import type { AttemptOutcome } from "../domain/runs.js";
@@ -47,6 +49,7 @@ export async function runCommand(request: CommandRequest): Promise<AttemptOutcom
   if (request.workingDirectory !== undefined) {
     const directory = await stat(request.workingDirectory).catch(() => null);
     if (!directory?.isDirectory()) return failedOutcome(`working directory ${request.workingDirectory} does not exist`);
+    if (request.signal.aborted) return failedOutcome("cancelled before it started", "CANCELLED");
   }
   const child = spawn(program, args, {
     cwd: request.workingDirectory,
@@ -82,15 +85,29 @@ export async function runCommand(request: CommandRequest): Promise<AttemptOutcom
   const timeoutTimer = setTimeout(() => stop("timeout"), request.timeoutMs);
   const onAbort = () => stop("cancel");
   request.signal.addEventListener("abort", onAbort, { once: true });
+  // A cancel that came while the command was being started has no listener to tell.
+  if (request.signal.aborted) stop("cancel");
 
-  const closed = once(child, "close");
+  // Resolves true once the process has exited and its output pipes are closed.
+  const closed = once(child, "close").then(
+    () => true,
+    () => true,
+  );
   const [exitCode, exitSignal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
   clearTimeout(timeoutTimer);
   request.signal.removeEventListener("abort", onAbort);
   // Descendants still holding the output pipes would keep them open forever.
   killGroup(pid, "SIGKILL");
-  await closed;
   clearTimeout(killTimer);
+  // One that escaped the group (setsid, a daemon) survives the SIGKILL: its output is given
+  // up after the grace period rather than waited for without end.
+  const lingering = new AbortController();
+  const pipesClosed = await Promise.race([closed, sleep(request.killGraceMs, false, { signal: lingering.signal }).catch(() => false)]);
+  lingering.abort();
+  if (!pipesClosed) {
+    child.stdout.destroy();
+    child.stderr.destroy();
+  }
 
   const outcome = {
     exitCode,

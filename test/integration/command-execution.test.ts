@@ -3,7 +3,8 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCommand, type CommandRequest } from "../../src/execution/command-runner.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { nodeCommand, sleep, useExecutionServer } from "../support/execution-harness.js";
 import { CancelRun } from "../support/execution-operations.js";
@@ -96,6 +97,22 @@ describeEachDatabase("command execution", (provider) => {
     expect(run.status).toBe("TIMED_OUT");
     expect(run.results[0]).toMatchObject({ status: "TIMED_OUT", error: "timed out after 1s; the process group was terminated" });
     expect(isAlive(pid)).toBe(false);
+  });
+
+  it("ends the attempt after the kill grace when a descendant that left the process group holds stdout", async () => {
+    const pidFile = path.join(scratch, "escapee.pid");
+    // detached: the escapee calls setsid, so the group's SIGKILL misses it; it inherits stdout.
+    const script = `const escapee = require("node:child_process").spawn("sleep", ["60"], { detached: true, stdio: ["ignore", "inherit", "inherit"] }); escapee.unref();
+      require("node:fs").writeFileSync(${JSON.stringify(pidFile)}, escapee.pid + "\\n"); console.log("started");`;
+    const run = await h.runOnce("COMMAND", { command: nodeCommand(script) });
+    const escapee = Number(await waitForFile(pidFile));
+    try {
+      expect(isAlive(escapee)).toBe(true);
+      expect(run).toMatchObject({ status: "SUCCEEDED", targetCount: 1 });
+      expect(run.results[0]).toMatchObject({ status: "SUCCEEDED", exitCode: 0, output: "started\n" });
+    } finally {
+      process.kill(escapee, "SIGKILL");
+    }
   });
 
   it("caps stdout and stderr and marks them truncated", async () => {
@@ -247,5 +264,32 @@ describeEachDatabase("execution settings", (provider) => {
     expect(updateTask).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.maxAttempts", message: "must be at most 20" }] });
     const { createService } = await h.server.client.data(CreateService, { input: { name: "too-parallel", kind: "COMMAND", config: { command: "true" }, concurrency: 0 } });
     expect(createService).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.concurrency", message: "must be at least 1" }] });
+  });
+});
+
+describe("a cancel while the command is being started", () => {
+  const sleeper = (signal: AbortSignal, extra: Partial<CommandRequest> = {}): CommandRequest => ({
+    argv: [process.execPath, "-e", "setTimeout(() => {}, 60000)"],
+    env: {},
+    stdin: "",
+    timeoutMs: 60_000,
+    killGraceMs: 1_000,
+    outputLimitBytes: 1024,
+    signal,
+    ...extra,
+  });
+
+  it("is not lost while the working directory is checked", async () => {
+    const controller = new AbortController();
+    const outcome = runCommand(sleeper(controller.signal, { workingDirectory: tmpdir() }));
+    controller.abort();
+    expect(await outcome).toMatchObject({ status: "CANCELLED", error: "cancelled before it started" });
+  });
+
+  it("is not lost while the process is being spawned", async () => {
+    const controller = new AbortController();
+    const outcome = runCommand(sleeper(controller.signal));
+    controller.abort();
+    expect(await outcome).toMatchObject({ status: "CANCELLED", error: "cancelled; the process group was terminated" });
   });
 });
