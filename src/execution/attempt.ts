@@ -12,6 +12,15 @@ export const emptyOutcome = {
 
 export const failedOutcome = (error: string, status: RunResultStatus = "FAILED"): AttemptOutcome => ({ ...emptyOutcome, status, error });
 
+/**
+ * The outcome as it can be stored: PostgreSQL text cannot hold NUL, so (on every database
+ * alike) it becomes U+FFFD, as bytes that are not UTF-8 already do.
+ */
+export const storableOutcome = (outcome: AttemptOutcome): AttemptOutcome => {
+  const storable = (text: string) => text.replaceAll("\0", "\uFFFD");
+  return { ...outcome, output: storable(outcome.output), errorOutput: storable(outcome.errorOutput), error: outcome.error && storable(outcome.error) };
+};
+
 /** Keeps the first `limit` bytes of a stream and whether more came. */
 export class CappedOutput {
   readonly #chunks: Buffer[] = [];

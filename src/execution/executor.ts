@@ -12,7 +12,7 @@ import { cancelledByOperator } from "../domain/run-control.js";
 import { supersededReason, type AttemptOutcome, type NewRunResult, type RunReport, type RunResultStatus, type RunStatus, type RunTrigger } from "../domain/runs.js";
 import type { CronlineEvents, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
-import { failedOutcome } from "./attempt.js";
+import { failedOutcome, storableOutcome } from "./attempt.js";
 import { Semaphore } from "./concurrency.js";
 import { ResultWriter } from "./result-writer.js";
 import { deservesRetry, retryDelayMs, summarizeRun, type RunSummary } from "./run-outcome.js";
@@ -232,8 +232,12 @@ export class Executor {
       const writer = new ResultWriter(this.#store, this.#logger);
       const devices: (TargetDevice | null)[] = targets.declared ? targets.devices : [null];
       const finals = await Promise.all(devices.map((device) => this.#runTarget(run, report, device, attempt, semaphore, writer, active.controller.signal)));
-      await writer.close();
+      const lost = await writer.close();
       summary = summarizeRun(finals, active.cancelReason);
+      // Counts without the results behind them would mislead: the run says what went missing.
+      if (lost && summary.status !== "CANCELLED") {
+        summary = { ...summary, status: "FAILED", reason: `${lost.count} result${lost.count === 1 ? "" : "s"} could not be stored: ${lost.error}` };
+      }
     }
     const status = await this.#finish(run.id, summary);
     if (status) {
@@ -298,7 +302,7 @@ export class Executor {
         deviceId: device?.id ?? null,
         deviceName: device?.name ?? null,
         attempt: number,
-        ...outcome,
+        ...storableOutcome(outcome),
         startedAt,
         finishedAt: new Date(this.#now()),
         durationMs: Math.round(performance.now() - started),

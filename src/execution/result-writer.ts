@@ -1,11 +1,21 @@
 // Persists a run's results in batches as they come, so a run against a thousand devices
 // costs a few inserts, and results show up while the run is still going.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { NewRunResult } from "../domain/runs.js";
 import type { Logger } from "../logger.js";
 import type { RunStore } from "./run-store.js";
 
 const batchSize = 500;
 const flushDelayMs = 250;
+/** A batch is tried this many times before its results count as lost. */
+const writeAttempts = 3;
+const retryDelayMs = 250;
+
+/** Results that could not be stored, and the last reason why. */
+export interface LostResults {
+  count: number;
+  error: string;
+}
 
 export class ResultWriter {
   readonly #store: RunStore;
@@ -13,6 +23,7 @@ export class ResultWriter {
   #buffer: NewRunResult[] = [];
   #writing: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
+  #lost: LostResults | null = null;
 
   constructor(store: RunStore, logger: Logger) {
     this.#store = store;
@@ -25,10 +36,11 @@ export class ResultWriter {
     else this.#timer ??= setTimeout(() => this.#flush(), flushDelayMs);
   }
 
-  /** Writes what is left; resolves when every result added so far is stored (or logged as lost). */
-  async close(): Promise<void> {
+  /** Writes what is left; resolves once every result added so far is stored, with those that could not be (null: none). */
+  async close(): Promise<LostResults | null> {
     this.#flush();
     await this.#writing;
+    return this.#lost;
   }
 
   #flush(): void {
@@ -37,10 +49,24 @@ export class ResultWriter {
     const batch = this.#buffer;
     if (batch.length === 0) return;
     this.#buffer = [];
-    this.#writing = this.#writing.then(() =>
-      this.#store.insertResults(batch).catch((error: unknown) => {
-        this.#logger.error({ err: error, runId: batch[0]!.runId, results: batch.length }, "could not store run results");
-      }),
-    );
+    this.#writing = this.#writing.then(() => this.#write(batch));
+  }
+
+  async #write(batch: NewRunResult[]): Promise<void> {
+    const context = { runId: batch[0]!.runId, results: batch.length };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#store.insertResults(batch);
+        return;
+      } catch (error) {
+        if (attempt >= writeAttempts) {
+          this.#logger.error({ err: error, ...context }, "could not store run results");
+          this.#lost = { count: (this.#lost?.count ?? 0) + batch.length, error: (error as Error).message };
+          return;
+        }
+        this.#logger.warn({ err: error, ...context }, "could not store run results; trying again");
+        await sleep(retryDelayMs * attempt);
+      }
+    }
   }
 }

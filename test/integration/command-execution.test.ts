@@ -123,6 +123,33 @@ describeEachDatabase("command execution", (provider) => {
     expect(run.results[0]!.errorOutput).toBe("y".repeat(65536));
   });
 
+  it("stores binary output: NUL bytes and invalid UTF-8 become U+FFFD, on every database", async () => {
+    const run = await h.runOnce("COMMAND", {
+      command: nodeCommand(`process.stdout.write(Buffer.from([0x61, 0, 0x62, 0xff, 0x63])); process.stderr.write(Buffer.from([0, 0, 0x7a])); process.exit(2)`),
+    });
+    expect(run).toMatchObject({ status: "FAILED", targetCount: 1, failedCount: 1 });
+    expect(run.results).toHaveLength(1);
+    expect(run.results[0]).toMatchObject({ status: "FAILED", exitCode: 2, output: "a\uFFFDb\uFFFDc", errorOutput: "\uFFFD\uFFFDz" });
+  });
+
+  it("retries a batch of results the database refuses, then fails the run saying how many results were lost", async () => {
+    const marker = "refused-by-the-database";
+    const db = h.server.app.database.client;
+    if (provider === "postgresql") {
+      await db.$executeRawUnsafe(`ALTER TABLE "RunResult" ADD CONSTRAINT "refuses_marked_output" CHECK ("output" NOT LIKE '%${marker}%')`);
+    } else {
+      await db.$executeRawUnsafe(`CREATE TRIGGER "refuses_marked_output" BEFORE INSERT ON "RunResult" WHEN NEW."output" LIKE '%${marker}%' BEGIN SELECT RAISE(ABORT, 'marked output'); END`);
+    }
+    try {
+      const run = await h.runOnce("COMMAND", { command: `echo ${marker}` });
+      expect(run).toMatchObject({ status: "FAILED", targetCount: 1, succeededCount: 1, results: [] });
+      expect(run.reason).toMatch(/^1 result could not be stored: /);
+      expect(run.task.lastRunStatus).toBe("FAILED");
+    } finally {
+      await db.$executeRawUnsafe(provider === "postgresql" ? `ALTER TABLE "RunResult" DROP CONSTRAINT "refuses_marked_output"` : `DROP TRIGGER "refuses_marked_output"`);
+    }
+  });
+
   it("runs in the working directory", async () => {
     const run = await h.runOnce("COMMAND", { command: nodeCommand("process.stdout.write(process.cwd())"), workingDirectory: scratch });
     expect(run.results[0]!.output).toBe(scratch);
