@@ -9,10 +9,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { v7 as uuidv7 } from "uuid";
 import type { DbClient } from "../db/database.js";
 import { cancelledByOperator } from "../domain/run-control.js";
-import { supersededReason, type AttemptOutcome, type NewRunResult, type RunReport, type RunResultStatus, type RunStatus, type RunTrigger } from "../domain/runs.js";
+import { supersededReason, type AttemptOutcome, type NewRunResult, type RunReport, type RunResultStatus, type RunTrigger } from "../domain/runs.js";
 import type { CronlineEvents, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
 import { failedOutcome, storableOutcome } from "./attempt.js";
+import { errorText } from "./error-text.js";
 import { Semaphore } from "./concurrency.js";
 import { ResultWriter } from "./result-writer.js";
 import { deservesRetry, retryDelayMs, summarizeRun, type RunSummary } from "./run-outcome.js";
@@ -69,8 +70,10 @@ export class Executor {
   #pumping: Promise<void> | undefined;
   #pumpAgain: { poll: boolean } | undefined;
   #stopping = true;
-  #timers: NodeJS.Timeout[] = [];
-  #unsubscribe: (() => void)[] = [];
+  /** Looking for runs to start: stopped first at shutdown. */
+  #intake: { timers: NodeJS.Timeout[]; unsubscribe: () => void } | undefined;
+  /** Looking after the runs going on (leases, cancels): stopped once they are all done. */
+  #upkeep: { timer: NodeJS.Timeout; unsubscribe: (() => void)[] } | undefined;
 
   constructor(options: ExecutorOptions) {
     this.#db = options.db;
@@ -101,32 +104,38 @@ export class Executor {
 
   async start(): Promise<void> {
     this.#stopping = false;
-    this.#unsubscribe = [
-      this.#events.on("runsCreated", ({ runs }) => {
+    this.#intake = {
+      timers: [setInterval(() => this.#kick(true), this.#pollIntervalMs), setInterval(() => void this.#recover(false), this.#leaseMs)],
+      unsubscribe: this.#events.on("runsCreated", ({ runs }) => {
         this.#hinted.push(...runs.filter((run) => run.status === "QUEUED").map((run) => run.id));
         this.#kick(false);
       }),
-      this.#events.on("runsCancelled", ({ runIds }) => this.#cancelLocal(runIds, cancelledByOperator)),
-      this.#events.on("runsSuperseded", ({ runs }) => void this.#supersede(runs)),
-    ];
-    this.#timers = [
-      setInterval(() => this.#kick(true), this.#pollIntervalMs),
-      setInterval(() => void this.#renewLeases(), Math.max(this.#leaseMs / 3, 100)),
-      setInterval(() => void this.#recover(false), this.#leaseMs),
-    ];
-    for (const timer of this.#timers) timer.unref();
+    };
+    this.#upkeep = {
+      timer: setInterval(() => void this.#renewLeases(), Math.max(this.#leaseMs / 3, 100)),
+      unsubscribe: [
+        this.#events.on("runsCancelled", ({ runIds }) => this.#cancelLocal(runIds, cancelledByOperator)),
+        this.#events.on("runsSuperseded", ({ runs }) => void this.#supersede(runs)),
+      ],
+    };
+    for (const timer of [...this.#intake.timers, this.#upkeep.timer]) timer.unref();
     this.#logger.info({ ownerId: this.ownerId }, "executor started");
     this.#kick(true);
   }
 
   /**
    * Starts nothing new, lets running runs finish for up to `graceMs`, then cancels the rest
-   * (commands killed, requests aborted) and resolves once they are recorded.
+   * (commands killed, requests aborted) and resolves once they are recorded. Until then
+   * leases are renewed, so other processes do not take the runs for interrupted ones, and
+   * cancels are still obeyed.
    */
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
-    for (const timer of this.#timers) clearInterval(timer);
-    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    if (this.#intake) {
+      for (const timer of this.#intake.timers) clearInterval(timer);
+      this.#intake.unsubscribe();
+      this.#intake = undefined;
+    }
     while (this.#pumping) await this.#pumping;
     const allDone = () => Promise.all([...this.#active.values()].map((run) => run.done));
     const drained = await Promise.race([allDone().then(() => true), sleep(graceMs, false, { ref: false })]);
@@ -134,6 +143,11 @@ export class Executor {
       this.#logger.warn({ runs: this.#active.size }, "cancelling runs still going after the shutdown grace period");
       this.#cancelLocal([...this.#active.keys()], shutdownReason);
       await allDone();
+    }
+    if (this.#upkeep) {
+      clearInterval(this.#upkeep.timer);
+      for (const unsubscribe of this.#upkeep.unsubscribe) unsubscribe();
+      this.#upkeep = undefined;
     }
   }
 
@@ -193,10 +207,10 @@ export class Executor {
       const active: ActiveRun = { controller, cancelReason: null, done: Promise.resolve() };
       this.#active.set(id, active);
       active.done = this.#carryOut(run, active, now)
-        .catch((error: unknown) => {
-          // The lease is no longer renewed, so the run is closed as interrupted when it expires.
+        .catch(async (error: unknown) => {
           this.#logger.error({ err: error, runId: id }, "run failed inside the executor");
           controller.abort();
+          await this.#failInternally(run, now, error);
         })
         .finally(() => {
           this.#active.delete(id);
@@ -204,6 +218,22 @@ export class Executor {
         });
     } finally {
       this.#starting.delete(id);
+    }
+  }
+
+  /**
+   * Closes a run whose execution broke down inside this process. If even that fails, its
+   * lease is no longer renewed, and recovery closes it as interrupted once it expires.
+   */
+  async #failInternally(run: LoadedRun, startedAt: Date, error: unknown): Promise<void> {
+    const reason = `internal error: ${errorText(error)}`;
+    const finishedAt = new Date(this.#now());
+    try {
+      if (!(await this.#store.failRun(run.id, this.ownerId, reason, finishedAt))) return;
+      this.#progress("RUN_FINISHED", { ...this.#report(run, startedAt), status: "FAILED", reason, finishedAt });
+      await this.#store.setTaskLastRun(run.taskId, "FAILED", null);
+    } catch (closeError) {
+      this.#logger.error({ err: closeError, runId: run.id }, "could not close a run after an internal error; recovery closes it when its lease expires");
     }
   }
 
@@ -239,18 +269,20 @@ export class Executor {
         summary = { ...summary, status: "FAILED", reason: `${lost.count} result${lost.count === 1 ? "" : "s"} could not be stored: ${lost.error}` };
       }
     }
-    const status = await this.#finish(run.id, summary);
-    if (status) {
+    const finished = await this.#finish(run.id, summary);
+    if (finished) {
+      const { status, cancelReason } = finished;
       await this.#store.setTaskLastRun(run.taskId, status, null);
       const { targetCount, succeededCount, failedCount } = summary;
-      const reason = status === "CANCELLED" ? (active.cancelReason ?? summary.reason) : (summary.reason ?? run.reason);
+      // A run cancelled in the database (possibly through another process) ends with the reason stored there.
+      const reason = cancelReason ?? summary.reason ?? run.reason;
       this.#progress("RUN_FINISHED", { ...report, status, reason, finishedAt: new Date(this.#now()), targetCount, succeededCount, failedCount });
     }
-    this.#logger.info({ runId: run.id, taskId: run.taskId, status, targets: summary.targetCount, failed: summary.failedCount }, "run finished");
+    this.#logger.info({ runId: run.id, taskId: run.taskId, status: finished?.status, targets: summary.targetCount, failed: summary.failedCount }, "run finished");
   }
 
   /** Writes the summary, trying again a few times: a run must not stay RUNNING because of one bad moment. */
-  async #finish(runId: string, summary: RunSummary): Promise<RunStatus | null> {
+  async #finish(runId: string, summary: RunSummary): Promise<Awaited<ReturnType<RunStore["finishRun"]>>> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#store.finishRun(runId, this.ownerId, summary, new Date(this.#now()));
@@ -290,7 +322,7 @@ export class Executor {
         try {
           outcome = await attempt(context, signal);
         } catch (error) {
-          outcome = failedOutcome(`internal error: ${(error as Error).message}`);
+          outcome = failedOutcome(`internal error: ${errorText(error)}`);
           this.#logger.error({ err: error, runId: run.id }, "attempt failed unexpectedly");
         } finally {
           release();
@@ -329,8 +361,9 @@ export class Executor {
 
   async #supersede(superseding: { taskId: string; runId: string }[]): Promise<void> {
     try {
-      const cancelled = await this.#store.cancelSupersededRuns(superseding, new Date(this.#now()));
-      this.#cancelLocal(cancelled, supersededReason);
+      const { running, queued } = await this.#store.cancelSupersededRuns(superseding, new Date(this.#now()));
+      this.#cancelLocal(running, supersededReason);
+      for (const run of queued) this.#progress("RUN_FINISHED", run);
       this.#kick(true);
     } catch (error) {
       this.#logger.error({ err: error, superseding }, "could not cancel superseded runs");
@@ -347,11 +380,15 @@ export class Executor {
     }
   }
 
-  /** Closes runs whose executing process died; at startup also this owner's runs from a previous life. */
+  /**
+   * Closes runs whose lease expired: their process died, or this one stopped executing them
+   * without closing them; at startup also this owner's runs from a previous life.
+   */
   async #recover(atStartup: boolean): Promise<void> {
     try {
-      const { closed, reruns } = await this.#store.recoverInterruptedRuns(this.ownerId, new Date(this.#now()), atStartup);
-      if (closed > 0) this.#logger.warn({ closed, reruns: reruns.length }, "closed interrupted runs");
+      const { closed, reruns } = await this.#store.recoverInterruptedRuns(this.ownerId, this.activeRunIds, new Date(this.#now()), atStartup);
+      if (closed.length > 0) this.#logger.warn({ closed: closed.length, reruns: reruns.length }, "closed interrupted runs");
+      for (const run of closed) this.#progress("RUN_FINISHED", run);
       if (reruns.length > 0) this.#events.emit("runsCreated", { runs: reruns });
     } catch (error) {
       this.#logger.error({ err: error }, "could not close interrupted runs");

@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { NewRunResult } from "../domain/runs.js";
 import type { Logger } from "../logger.js";
+import { errorText } from "./error-text.js";
 import type { RunStore } from "./run-store.js";
 
 const batchSize = 500;
@@ -61,7 +62,7 @@ export class ResultWriter {
       } catch (error) {
         if (attempt >= writeAttempts) {
           this.#logger.error({ err: error, ...context }, "could not store run results");
-          this.#lost = { count: (this.#lost?.count ?? 0) + batch.length, error: (error as Error).message };
+          this.#lost = { count: (this.#lost?.count ?? 0) + batch.length, error: errorText(error) };
           return;
         }
         this.#logger.warn({ err: error, ...context }, "could not store run results; trying again");

@@ -5,7 +5,7 @@
 import type { DbClient } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, sqlDialects, type SqlColumn, type SqlDialect } from "../db/sql-dialect.js";
-import { interruptedReason, supersededReason, unscheduledRun, type NewRun, type NewRunResult, type RunStatus } from "../domain/runs.js";
+import { interruptedReason, supersededReason, unscheduledRun, type NewRun, type NewRunResult, type RunReport, type RunStatus, type RunTrigger } from "../domain/runs.js";
 import type { RunSummary } from "./run-outcome.js";
 
 const queuedRunColumns = {
@@ -112,19 +112,31 @@ export class RunStore {
 
   /**
    * Writes the summary of a run this owner executed. A run cancelled meanwhile (by an
-   * operator, possibly through another process) stays CANCELLED and only gets its counts.
-   * Returns the status the run ends with, or null if it is no longer this owner's.
+   * operator, possibly through another process) stays CANCELLED, with the reason it was
+   * cancelled for, and only gets its counts. Returns the status the run ends with and its
+   * reason when it is not the summary's, or null if the run is no longer this owner's.
    */
-  async finishRun(id: string, ownerId: string, summary: RunSummary, now: Date): Promise<RunStatus | null> {
+  async finishRun(id: string, ownerId: string, summary: RunSummary, now: Date): Promise<{ status: RunStatus; cancelReason: string | null } | null> {
     const counts = { targetCount: summary.targetCount, succeededCount: summary.succeededCount, failedCount: summary.failedCount };
     const finished = await this.#db.run.updateMany({
       where: { id, ownerId, status: "RUNNING" },
       // A run without a problem keeps the reason it was queued with (e.g. a re-run's origin).
       data: { ...counts, status: summary.status, ...(summary.reason !== null && { reason: summary.reason }), finishedAt: now, leaseExpiresAt: null },
     });
-    if (finished.count === 1) return summary.status;
+    if (finished.count === 1) return { status: summary.status, cancelReason: null };
     const cancelled = await this.#db.run.updateMany({ where: { id, ownerId, status: "CANCELLED" }, data: { ...counts, leaseExpiresAt: null } });
-    return cancelled.count === 1 ? "CANCELLED" : null;
+    if (cancelled.count === 0) return null;
+    const { reason } = await this.#db.run.findUniqueOrThrow({ where: { id }, select: { reason: true } });
+    return { status: "CANCELLED", cancelReason: reason };
+  }
+
+  /** Closes as FAILED a run this owner could not carry out; false if it is no longer RUNNING for it. */
+  async failRun(id: string, ownerId: string, reason: string, now: Date): Promise<boolean> {
+    const { count } = await this.#db.run.updateMany({
+      where: { id, ownerId, status: "RUNNING" },
+      data: { status: "FAILED", reason, finishedAt: now, leaseExpiresAt: null },
+    });
+    return count === 1;
   }
 
   /** Extends this owner's leases; returns the ids among `ids` that are no longer RUNNING for it. */
@@ -136,18 +148,36 @@ export class RunStore {
   }
 
   /**
-   * Closes as FAILED "interrupted" the RUNNING runs of other owners whose lease has expired
-   * and, at startup (`ownLeftovers`), those this very owner id holds from a previous life of
-   * the process (same host and pid, e.g. pid 1 in a container). The misfire policy
-   * of each task decides about a re-run: SKIP none, RUN_ONCE one per task, RUN_ALL one per
-   * interrupted run. Returns the re-runs queued.
+   * Closes as FAILED "interrupted" the RUNNING runs whose lease has expired, except those
+   * this owner is executing (`executingIds`: their leases are renewed, but a renewal can
+   * come late), and, at startup (`ownLeftovers`), all those this very owner id holds from a
+   * previous life of the process (same host and pid, e.g. pid 1 in a container). The
+   * misfire policy of each task decides about a re-run: SKIP none, RUN_ONCE one per task,
+   * RUN_ALL one per interrupted run. Returns the runs closed and the re-runs queued.
    */
-  async recoverInterruptedRuns(ownerId: string, now: Date, ownLeftovers: boolean): Promise<{ closed: number; reruns: NewRun[] }> {
-    const expired = { ownerId: { not: ownerId }, OR: [{ leaseExpiresAt: { lt: now } }, { leaseExpiresAt: null }] };
+  async recoverInterruptedRuns(
+    ownerId: string,
+    executingIds: string[],
+    now: Date,
+    ownLeftovers: boolean,
+  ): Promise<{ closed: RunReport[]; reruns: NewRun[] }> {
+    const notExecutedHere = executingIds.length === 0 ? {} : { OR: [{ ownerId: { not: ownerId } }, { id: { notIn: executingIds } }] };
+    const expired = { AND: [{ OR: [{ leaseExpiresAt: { lt: now } }, { leaseExpiresAt: null }] }, notExecutedHere] };
     const orphaned = { status: "RUNNING", OR: ownLeftovers ? [expired, { ownerId }] : [expired] };
     const candidates = await this.#db.run.findMany({
       where: orphaned,
-      select: { id: true, taskId: true, payload: true, task: { select: { misfirePolicy: true } } },
+      select: {
+        id: true,
+        taskId: true,
+        trigger: true,
+        scheduledFor: true,
+        startedAt: true,
+        targetCount: true,
+        succeededCount: true,
+        failedCount: true,
+        payload: true,
+        task: { select: { misfirePolicy: true } },
+      },
       orderBy: [{ claimedAt: "asc" }, { id: "asc" }],
     });
     const closed: typeof candidates = [];
@@ -168,31 +198,41 @@ export class RunStore {
     );
     if (reruns.length > 0) await this.#db.run.createMany({ data: reruns.map((run) => ({ ...run, payload: run.payload as object })) });
     for (const taskId of new Set(closed.map((run) => run.taskId))) await this.setTaskLastRun(taskId, "FAILED", null);
-    return { closed: closed.length, reruns };
+    const reports = closed.map(({ payload: _payload, task: _task, ...run }): RunReport => ({
+      ...run,
+      trigger: run.trigger as RunTrigger,
+      status: "FAILED",
+      reason: interruptedReason,
+      finishedAt: now,
+    }));
+    return { closed: reports, reruns };
   }
 
   /**
    * Cancels the active runs of each task that were queued no later than the run replacing
-   * them (overlap policy CANCEL_PREVIOUS); returns their ids.
+   * them (overlap policy CANCEL_PREVIOUS). Returns the ids of those that were running, whose
+   * executors must stop them, and the reports of those that were still queued, which end here.
    */
-  async cancelSupersededRuns(superseding: { taskId: string; runId: string }[], now: Date): Promise<string[]> {
-    const cancelled: string[] = [];
+  async cancelSupersededRuns(superseding: { taskId: string; runId: string }[], now: Date): Promise<{ running: string[]; queued: RunReport[] }> {
+    const running: string[] = [];
+    const queued: RunReport[] = [];
+    const data = { status: "CANCELLED", reason: supersededReason, finishedAt: now };
     for (const { taskId, runId } of superseding) {
       const replacement = await this.#db.run.findUnique({ where: { id: runId }, select: { claimedAt: true } });
       if (!replacement) continue;
-      const older = (
-        await this.#db.run.findMany({
-          where: { taskId, id: { not: runId }, status: { in: ["QUEUED", "RUNNING"] }, claimedAt: { lte: replacement.claimedAt } },
-          select: { id: true },
-        })
-      ).map((run) => run.id);
-      if (older.length === 0) continue;
-      await this.#db.run.updateMany({
-        where: { id: { in: older }, status: { in: ["QUEUED", "RUNNING"] } },
-        data: { status: "CANCELLED", reason: supersededReason, finishedAt: now },
+      const older = await this.#db.run.findMany({
+        where: { taskId, id: { not: runId }, status: { in: ["QUEUED", "RUNNING"] }, claimedAt: { lte: replacement.claimedAt } },
+        select: { id: true, taskId: true, trigger: true, scheduledFor: true },
       });
-      cancelled.push(...older);
+      // One by one from the status each had, as an executor may start a queued one meanwhile.
+      for (const run of older) {
+        if ((await this.#db.run.updateMany({ where: { id: run.id, status: "QUEUED" }, data })).count === 1) {
+          queued.push({ ...run, trigger: run.trigger as RunTrigger, status: "CANCELLED", reason: supersededReason, startedAt: null, finishedAt: now, targetCount: 0, succeededCount: 0, failedCount: 0 });
+        } else if ((await this.#db.run.updateMany({ where: { id: run.id, status: "RUNNING" }, data })).count === 1) {
+          running.push(run.id);
+        }
+      }
     }
-    return cancelled;
+    return { running, queued };
   }
 }
