@@ -108,7 +108,12 @@ export interface Config {
   };
 }
 
-const secretVariables = new Set(["CRONLINE_BOOTSTRAP_ADMIN_TOKEN"]);
+/**
+ * The variables that carry Cronline's secrets (and PGPASSWORD, which pg reads for the
+ * database): never echoed in configuration errors, never passed on to commands.
+ */
+export const secretEnvironmentVariables: readonly string[] = ["DATABASE_URL", "POSTGRES_ADMIN_URL", "PGPASSWORD", "CRONLINE_BOOTSTRAP_ADMIN_TOKEN"];
+const secretVariables = new Set(secretEnvironmentVariables);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -3,6 +3,7 @@
 // (commands, URLs, headers, bodies, environment values) are parsed here too, so a bad
 // placeholder is refused when the service is saved.
 import { z } from "zod";
+import { secretEnvironmentVariables } from "../config.js";
 import { parseCommandTemplate, parseTemplate, renderSample, TemplateError, type Template } from "../execution/templates.js";
 
 const positiveSeconds = z.number().int().positive().max(86_400);
@@ -26,7 +27,14 @@ const commandConfigSchema = z.strictObject({
   /** Variables set for the command (values are templates); nothing else of the server's environment is passed. */
   environment: z.record(environmentName, templateString(parseTemplate)).optional(),
   /** Names of the server's own environment variables the command may see (e.g. LANG). */
-  inheritEnvironment: z.array(environmentName).max(100).optional(),
+  inheritEnvironment: z
+    .array(environmentName)
+    .max(100)
+    .superRefine((names, ctx) => {
+      const secrets = names.filter((name) => secretEnvironmentVariables.includes(name));
+      if (secrets.length > 0) ctx.addIssue({ code: "custom", message: `must not name variables holding Cronline's secrets (${secrets.join(", ")})` });
+    })
+    .optional(),
   timeoutSeconds: positiveSeconds.optional(),
   /** Run as this user (and group) — the server must run as root and the user be on RUN_AS_ALLOWED_USERS. */
   runAs: z.strictObject({ user: systemName, group: systemName.optional() }).optional(),

@@ -70,6 +70,23 @@ describeEachDatabase("command execution", (provider) => {
     expect(Object.keys(env).sort()).toEqual(["CRONLINE_PAYLOAD", "CRONLINE_RUN_ID", "CRONLINE_SCHEDULED_FOR", "CRONLINE_TASK_NAME", "GREETING", "LANG", "PATH"]);
   });
 
+  it("refuses to pass Cronline's secrets through inheritEnvironment, when saved and when run", async () => {
+    const { createService } = await h.server.client.data(CreateService, {
+      input: { name: "leaky", kind: "COMMAND", config: { command: "env", inheritEnvironment: ["LANG", "DATABASE_URL", "CRONLINE_BOOTSTRAP_ADMIN_TOKEN", "POSTGRES_ADMIN_URL"] } },
+    });
+    expect(createService).toMatchObject({
+      __typename: "ValidationError",
+      fieldErrors: [{ field: "input.config.inheritEnvironment", message: "must not name variables holding Cronline's secrets (DATABASE_URL, CRONLINE_BOOTSTRAP_ADMIN_TOKEN, POSTGRES_ADMIN_URL)" }],
+    });
+    // Saved before the rule existed.
+    const stored = await h.server.app.database.client.service.create({
+      data: { name: "leaky-stored", kind: "COMMAND", config: { command: "env", inheritEnvironment: ["DATABASE_URL"] }, defaultPayload: {} },
+    });
+    const run = await h.waitForRun(await h.runTask(await h.createTask(encodeGlobalID("Service", stored.id))));
+    expect(run.results[0]).toMatchObject({ status: "FAILED", output: "" });
+    expect(run.results[0]!.error).toMatch(/^the service's config is not valid: /);
+  });
+
   it("records a missing program (ENOENT) as a failure with a clear message", async () => {
     const run = await h.runOnce("COMMAND", { command: "/nonexistent/cronline-no-such-program --flag" });
     expect(run).toMatchObject({ status: "FAILED", failedCount: 1, targetCount: 1 });
