@@ -100,19 +100,25 @@ describeEachDatabase("command execution", (provider) => {
     expect(run.task.lastRunStatus).toBe("FAILED");
   });
 
-  it("kills the whole process group on timeout: a grandchild that ignores SIGTERM dies too", async () => {
+  it("on timeout sends SIGTERM to the whole process group first, then SIGKILL to what ignored it: a grandchild dies too", async () => {
     const pidFile = path.join(scratch, "grandchild.pid");
-    const grandchild = `process.on("SIGTERM", () => {}); setInterval(() => {}, 1000);`;
-    const script = `const { spawn } = require("node:child_process"); const fs = require("node:fs");
-      const child = spawn(process.execPath, ["-e", ${JSON.stringify(grandchild)}], { stdio: "ignore" });
-      fs.writeFileSync(${JSON.stringify(pidFile)}, child.pid + "\\n"); process.on("SIGTERM", () => {}); setInterval(() => {}, 1000);`;
-    const serviceId = await h.createService("COMMAND", { command: nodeCommand(script), timeoutSeconds: 1 });
+    const termFile = (who: string) => path.join(scratch, `${who}.term`);
+    // Each records the SIGTERM it gets and carries on, so only the SIGKILL after the grace period ends it.
+    const recordsTerm = (who: string) => `process.on("SIGTERM", () => require("node:fs").writeFileSync(${JSON.stringify(termFile(who))}, "TERM\\n"));`;
+    const grandchild = `${recordsTerm("grandchild")} require("node:fs").writeFileSync(${JSON.stringify(pidFile)}, process.pid + "\\n"); setInterval(() => {}, 1000);`;
+    const script = `${recordsTerm("child")} require("node:child_process").spawn(process.execPath, ["-e", ${JSON.stringify(grandchild)}], { stdio: "ignore" });
+      setInterval(() => {}, 1000);`;
+    const serviceId = await h.createService("COMMAND", { command: nodeCommand(script), timeoutSeconds: 3 });
     const runId = await h.runTask(await h.createTask(serviceId));
     const pid = Number(await waitForFile(pidFile));
     expect(isAlive(pid)).toBe(true);
     const run = await h.waitForRun(runId);
     expect(run.status).toBe("TIMED_OUT");
-    expect(run.results[0]).toMatchObject({ status: "TIMED_OUT", error: "timed out after 1s; the process group was terminated" });
+    expect(run.results[0]).toMatchObject({ status: "TIMED_OUT", exitCode: null, error: "timed out after 3s; the process group was terminated" });
+    expect(await waitForFile(termFile("child"))).toBe("TERM");
+    expect(await waitForFile(termFile("grandchild"))).toBe("TERM");
+    // Both survived the SIGTERM: the attempt lasted the timeout and the kill grace (1s) at least.
+    expect(run.results[0]!.durationMs).toBeGreaterThanOrEqual(3_900);
     expect(isAlive(pid)).toBe(false);
   });
 

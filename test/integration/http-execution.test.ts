@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeEachDatabase } from "../support/databases.js";
-import { useExecutionServer } from "../support/execution-harness.js";
+import { sleep, useExecutionServer } from "../support/execution-harness.js";
+import { CancelRun } from "../support/execution-operations.js";
 import { CreateService } from "../support/operations.js";
 
 interface Received {
@@ -16,6 +17,8 @@ interface Received {
 describeEachDatabase("HTTP execution", (provider) => {
   const h = useExecutionServer(provider);
   const received: Received[] = [];
+  /** URLs of the requests whose connection the client closed before an answer. */
+  const abandoned: string[] = [];
   let sink: Server;
   let base: string;
 
@@ -25,7 +28,7 @@ describeEachDatabase("HTTP execution", (provider) => {
       req.on("data", (chunk) => (body += chunk));
       req.on("end", () => {
         received.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-        if (req.url!.startsWith("/slow")) return; // never answers
+        if (req.url!.startsWith("/slow")) return void res.on("close", () => abandoned.push(req.url!)); // never answers
         if (req.url!.startsWith("/teapot")) return void res.writeHead(418).end("short and stout");
         if (req.url!.startsWith("/big")) return void res.writeHead(200).end("z".repeat(100_000));
         res.writeHead(200, { "content-type": "text/plain" }).end(`ok ${req.method} ${req.url}`);
@@ -90,6 +93,19 @@ describeEachDatabase("HTTP execution", (provider) => {
     expect(run.status).toBe("TIMED_OUT");
     expect(run.results[0]).toMatchObject({ status: "TIMED_OUT", error: "no complete response within 1s" });
     expect(run.results[0]!.durationMs).toBeGreaterThanOrEqual(950);
+  });
+
+  it("cancelRun aborts the request in flight and ends the run CANCELLED", async () => {
+    const serviceId = await h.createService("HTTP", { url: `${base}/slow/cancelled`, method: "GET", timeoutSeconds: 600 });
+    const runId = await h.runTask(await h.createTask(serviceId));
+    for (let i = 0; i < 400 && !received.some((r) => r.url === "/slow/cancelled"); i++) await sleep(50);
+    const { cancelRun } = await h.server.client.data(CancelRun, { input: { id: runId } });
+    expect(cancelRun.__typename).toBe("CancelRunSuccess");
+    const run = await h.waitForRun(runId, (r) => r.task.lastRunStatus === "CANCELLED");
+    expect(run).toMatchObject({ status: "CANCELLED", reason: "cancelled by an operator", failedCount: 1 });
+    expect(run.results[0]).toMatchObject({ status: "CANCELLED", httpStatus: null, error: "cancelled; the request was aborted" });
+    for (let i = 0; i < 100 && !abandoned.includes("/slow/cancelled"); i++) await sleep(50);
+    expect(abandoned).toContain("/slow/cancelled");
   });
 
   it("refuses invalid URLs and unknown placeholders when the service is saved", async () => {
