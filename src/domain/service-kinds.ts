@@ -43,7 +43,8 @@ const commandConfigSchema = z.strictObject({
 /** A URL template must be an absolute http(s) URL whatever its placeholders hold. */
 function parseUrlTemplate(text: string): Template {
   const template = parseTemplate(text);
-  const sample = renderSample(template, (placeholder) => (placeholder.kind === "device.address" ? "example.com" : "x"));
+  // "0" fits wherever a value may go: a port, a path, a query, part of a host name.
+  const sample = renderSample(template, (placeholder) => (placeholder.kind === "device.address" ? "example.com" : "0"));
   let url: URL;
   try {
     url = new URL(sample);

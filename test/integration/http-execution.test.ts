@@ -71,6 +71,12 @@ describeEachDatabase("HTTP execution", (provider) => {
     expect(unexpected.results[0]).toMatchObject({ status: "FAILED", httpStatus: 418, error: "unexpected HTTP status 418; expected 2xx" });
   });
 
+  it("accepts a placeholder as the URL's port", async () => {
+    const port = (sink.address() as AddressInfo).port;
+    const run = await h.runOnce("HTTP", { url: "http://127.0.0.1:{{payload.port}}/by-port", method: "GET" }, { payload: { port } });
+    expect(run.results[0]).toMatchObject({ status: "SUCCEEDED", httpStatus: 200, output: "ok GET /by-port" });
+  });
+
   it("caps the response body and marks it truncated", async () => {
     const run = await h.runOnce("HTTP", { url: `${base}/big`, method: "GET" });
     expect(run.results[0]).toMatchObject({ status: "SUCCEEDED", outputTruncated: true });
