@@ -85,6 +85,8 @@ export interface AttemptOutcome {
   errorOutputTruncated: boolean;
   /** What went wrong, in words an operator can act on; null on success. */
   error: string | null;
+  /** Set on a failure that another attempt would meet again (a bad template, a refused runAs): it is not retried. */
+  permanent?: true;
 }
 
 /** One attempt against one target, as the executor records it. */

@@ -12,6 +12,9 @@ export const emptyOutcome = {
 
 export const failedOutcome = (error: string, status: RunResultStatus = "FAILED"): AttemptOutcome => ({ ...emptyOutcome, status, error });
 
+/** A failure that does not depend on the moment (the config, the template, the machine's users): retrying cannot help. */
+export const permanentFailure = (error: string): AttemptOutcome => ({ ...failedOutcome(error), permanent: true });
+
 /**
  * The outcome as it can be stored: PostgreSQL text cannot hold NUL, so (on every database
  * alike) it becomes U+FFFD, as bytes that are not UTF-8 already do.

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stat } from "node:fs/promises";
-import { CappedOutput, failedOutcome } from "./attempt.js";
+import { CappedOutput, failedOutcome, permanentFailure } from "./attempt.js";
 import type { AttemptOutcome } from "../domain/runs.js";
 
 export interface CommandRequest {
@@ -48,7 +48,7 @@ export async function runCommand(request: CommandRequest): Promise<AttemptOutcom
   if (request.signal.aborted) return failedOutcome("cancelled before it started", "CANCELLED");
   if (request.workingDirectory !== undefined) {
     const directory = await stat(request.workingDirectory).catch(() => null);
-    if (!directory?.isDirectory()) return failedOutcome(`working directory ${request.workingDirectory} does not exist`);
+    if (!directory?.isDirectory()) return permanentFailure(`working directory ${request.workingDirectory} does not exist`);
     if (request.signal.aborted) return failedOutcome("cancelled before it started", "CANCELLED");
   }
   const child = spawn(program, args, {

@@ -328,20 +328,21 @@ export class Executor {
           release();
         }
       }
+      const { permanent, ...recordedOutcome } = outcome;
       const result: NewRunResult = {
         id: uuidv7(),
         runId: run.id,
         deviceId: device?.id ?? null,
         deviceName: device?.name ?? null,
         attempt: number,
-        ...storableOutcome(outcome),
+        ...storableOutcome(recordedOutcome),
         startedAt,
         finishedAt: new Date(this.#now()),
         durationMs: Math.round(performance.now() - started),
       };
       writer.add(result);
       this.#progress("TARGET_FINISHED", report, result);
-      if (!deservesRetry(outcome.status) || number >= run.task.maxAttempts || signal.aborted) return outcome.status;
+      if (!deservesRetry(outcome.status) || permanent || number >= run.task.maxAttempts || signal.aborted) return outcome.status;
       try {
         await sleep(retryDelayMs(run.task.retryBackoffSeconds, number + 1, this.#random), undefined, { signal });
       } catch {

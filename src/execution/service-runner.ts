@@ -3,7 +3,7 @@
 import { isIP } from "node:net";
 import type { CommandConfig, HttpConfig } from "../domain/service-kinds.js";
 import { serviceDefaults, serviceKinds } from "../domain/service-kinds.js";
-import { failedOutcome } from "./attempt.js";
+import { permanentFailure } from "./attempt.js";
 import type { AttemptOutcome } from "../domain/runs.js";
 import { runCommand } from "./command-runner.js";
 import { sendHttpRequest } from "./http-runner.js";
@@ -32,7 +32,7 @@ function commandAttempt(config: CommandConfig, limits: ExecutionLimits): Attempt
   const timeoutMs = (config.timeoutSeconds ?? serviceDefaults.commandTimeoutSeconds) * 1000;
   return async (context, signal) => {
     const identity = config.runAs ? await resolveRunAs(config.runAs, limits.runAsAllowedUsers) : undefined;
-    if (typeof identity === "string") return failedOutcome(identity);
+    if (typeof identity === "string") return permanentFailure(identity);
     const payload = JSON.stringify(context.payload);
     const env: Record<string, string> = {
       PATH: commandPath,
@@ -96,16 +96,16 @@ export function prepareAttempt(kind: string, storedConfig: unknown, limits: Exec
   try {
     if (kind === "COMMAND") attempt = commandAttempt(serviceKinds.COMMAND.parse(storedConfig), limits);
     else if (kind === "HTTP") attempt = httpAttempt(serviceKinds.HTTP.parse(storedConfig), limits);
-    else return async () => failedOutcome(`unknown service kind ${kind}`);
+    else return async () => permanentFailure(`unknown service kind ${kind}`);
   } catch (error) {
     // Only rows written before a rule existed can fail here; each target records why.
-    return async () => failedOutcome(`the service's config is not valid: ${(error as Error).message}`);
+    return async () => permanentFailure(`the service's config is not valid: ${(error as Error).message}`);
   }
   return async (context, signal) => {
     try {
       return await attempt(context, signal);
     } catch (error) {
-      if (error instanceof TemplateError) return failedOutcome(error.message);
+      if (error instanceof TemplateError) return permanentFailure(error.message);
       throw error;
     }
   };

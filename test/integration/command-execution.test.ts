@@ -202,6 +202,14 @@ describeEachDatabase("command execution", (provider) => {
     expect(exhausted.results.map((r) => [r.attempt, r.status])).toEqual([[1, "FAILED"], [2, "FAILED"]]);
   });
 
+  it("does not retry failures another attempt would meet again", async () => {
+    const retry = { maxAttempts: 3, retryBackoffSeconds: 0 };
+    const missingDirectory = await h.runOnce("COMMAND", { command: "true", workingDirectory: "/nonexistent/dir" }, retry);
+    expect(missingDirectory.results.map((r) => [r.attempt, r.status])).toEqual([[1, "FAILED"]]);
+    const missingKey = await h.runOnce("COMMAND", { command: "echo {{payload.absent}}" }, retry);
+    expect(missingKey.results.map((r) => [r.attempt, r.status, r.error])).toEqual([[1, "FAILED", expect.stringContaining("{{payload.absent}}")]]);
+  });
+
   it("runs once per target device: task devices ∪ pool members and rule matches, each once", async () => {
     const a = await h.createDevice("fan-a", { properties: { n: 1 } });
     const b = await h.createDevice("fan-b", { properties: { n: 2 }, tags: ["fan"] });
