@@ -1,4 +1,5 @@
 // Building blocks of an attempt's outcome, whatever the service kind.
+import { StringDecoder } from "node:string_decoder";
 import type { AttemptOutcome, RunResultStatus } from "../domain/runs.js";
 
 export const emptyOutcome = {
@@ -24,6 +25,12 @@ export const storableOutcome = (outcome: AttemptOutcome): AttemptOutcome => {
   return { ...outcome, output: storable(outcome.output), errorOutput: storable(outcome.errorOutput), error: outcome.error && storable(outcome.error) };
 };
 
+/**
+ * Output cut at the cap as text: a character the cut split is left out, not shown as U+FFFD
+ * (the decoder holds back an incomplete last character until more bytes come, and none do).
+ */
+export const truncatedText = (bytes: Buffer): string => new StringDecoder("utf8").write(bytes);
+
 /** Keeps the first `limit` bytes of a stream and whether more came. */
 export class CappedOutput {
   readonly #chunks: Buffer[] = [];
@@ -42,6 +49,7 @@ export class CappedOutput {
   }
 
   text(): string {
-    return Buffer.concat(this.#chunks).toString("utf8");
+    const bytes = Buffer.concat(this.#chunks);
+    return this.truncated ? truncatedText(bytes) : bytes.toString("utf8");
   }
 }

@@ -1,6 +1,6 @@
 // Sends one HTTP request with Node's fetch (undici; connections are kept alive and pooled
 // per origin by its global agent). Records the status and the response body up to a cap.
-import { emptyOutcome, failedOutcome } from "./attempt.js";
+import { emptyOutcome, failedOutcome, truncatedText } from "./attempt.js";
 import type { AttemptOutcome } from "../domain/runs.js";
 
 export interface HttpRequest {
@@ -29,7 +29,7 @@ async function readCapped(response: Response, limit: number): Promise<{ text: st
     size += Math.min(value.length, room);
     if (value.length > room) {
       await reader.cancel();
-      return { text: Buffer.concat(chunks).toString("utf8"), truncated: true };
+      return { text: truncatedText(Buffer.concat(chunks)), truncated: true };
     }
   }
 }

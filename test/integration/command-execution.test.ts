@@ -144,6 +144,9 @@ describeEachDatabase("command execution", (provider) => {
     expect(run.results[0]).toMatchObject({ outputTruncated: true, errorOutputTruncated: true });
     expect(run.results[0]!.output).toBe("x".repeat(65536));
     expect(run.results[0]!.errorOutput).toBe("y".repeat(65536));
+    // "é" is two bytes: the cap falls inside the last one kept, which is left out rather than garbled.
+    const cut = await h.runOnce("COMMAND", { command: nodeCommand(`process.stdout.write("x" + "é".repeat(40000))`) });
+    expect(cut.results[0]).toMatchObject({ outputTruncated: true, output: "x" + "é".repeat(32767) });
   });
 
   it("stores binary output: NUL bytes and invalid UTF-8 become U+FFFD, on every database", async () => {

@@ -31,6 +31,7 @@ describeEachDatabase("HTTP execution", (provider) => {
         if (req.url!.startsWith("/slow")) return void res.on("close", () => abandoned.push(req.url!)); // never answers
         if (req.url!.startsWith("/teapot")) return void res.writeHead(418).end("short and stout");
         if (req.url!.startsWith("/big")) return void res.writeHead(200).end("z".repeat(100_000));
+        if (req.url!.startsWith("/accents")) return void res.writeHead(200).end("z" + "é".repeat(40_000));
         res.writeHead(200, { "content-type": "text/plain" }).end(`ok ${req.method} ${req.url}`);
       });
     });
@@ -81,6 +82,9 @@ describeEachDatabase("HTTP execution", (provider) => {
     const run = await h.runOnce("HTTP", { url: `${base}/big`, method: "GET" });
     expect(run.results[0]).toMatchObject({ status: "SUCCEEDED", outputTruncated: true });
     expect(run.results[0]!.output).toHaveLength(65536);
+    // "é" is two bytes: the cap falls inside the last one kept, which is left out rather than garbled.
+    const cut = await h.runOnce("HTTP", { url: `${base}/accents`, method: "GET" });
+    expect(cut.results[0]).toMatchObject({ outputTruncated: true, output: "z" + "é".repeat(32767) });
   });
 
   it("records a refused connection and a DNS failure as failures with clear messages", async () => {
