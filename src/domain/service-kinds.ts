@@ -61,7 +61,9 @@ const httpConfigSchema = z.strictObject({
   headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid header name"), templateString(parseTemplate)).optional(),
   /** Default: the run's payload as JSON (for methods with a body). */
   body: templateString(parseTemplate).optional(),
-  timeoutSeconds: positiveSeconds.optional(),
+  // fetch (undici) gives up on its own after 300 s without headers or body data: a longer
+  // timeout would end as a failure ("Headers Timeout Error") instead of TIMED_OUT.
+  timeoutSeconds: positiveSeconds.max(300).optional(),
   expectedStatusCodes: z.array(z.number().int().min(100).max(599)).min(1).optional(),
 });
 

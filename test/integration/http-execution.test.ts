@@ -106,7 +106,7 @@ describeEachDatabase("HTTP execution", (provider) => {
   });
 
   it("cancelRun aborts the request in flight and ends the run CANCELLED", async () => {
-    const serviceId = await h.createService("HTTP", { url: `${base}/slow/cancelled`, method: "GET", timeoutSeconds: 600 });
+    const serviceId = await h.createService("HTTP", { url: `${base}/slow/cancelled`, method: "GET", timeoutSeconds: 300 });
     const runId = await h.runTask(await h.createTask(serviceId));
     for (let i = 0; i < 400 && !received.some((r) => r.url === "/slow/cancelled"); i++) await sleep(50);
     const { cancelRun } = await h.server.client.data(CancelRun, { input: { id: runId } });
@@ -128,6 +128,10 @@ describeEachDatabase("HTTP execution", (provider) => {
     expect(await save({ url: `${base}/{{payload.x}}`, body: "{{device.ip}}" })).toMatchObject({
       __typename: "ValidationError",
       fieldErrors: [{ field: "input.config.body", message: expect.stringContaining("unknown placeholder {{device.ip}}") }],
+    });
+    expect(await save({ url: base, timeoutSeconds: 301 })).toMatchObject({
+      __typename: "ValidationError",
+      fieldErrors: [{ field: "input.config.timeoutSeconds", message: expect.stringContaining("300") }],
     });
   });
 });
