@@ -100,9 +100,11 @@ export async function runCommand(request: CommandRequest): Promise<AttemptOutcom
   killGroup(pid, "SIGKILL");
   clearTimeout(killTimer);
   // One that escaped the group (setsid, a daemon) survives the SIGKILL: its output is given
-  // up after the grace period rather than waited for without end.
+  // up after the grace period (a second at least, so a grace of 0 still lets the pipes
+  // deliver what the command wrote before exiting) rather than waited for without end.
   const lingering = new AbortController();
-  const pipesClosed = await Promise.race([closed, sleep(request.killGraceMs, false, { signal: lingering.signal }).catch(() => false)]);
+  const drainMs = Math.max(request.killGraceMs, 1_000);
+  const pipesClosed = await Promise.race([closed, sleep(drainMs, false, { signal: lingering.signal }).catch(() => false)]);
   lingering.abort();
   if (!pipesClosed) {
     child.stdout.destroy();
