@@ -245,6 +245,70 @@ describe("DST transitions", () => {
         "2026-10-25T02:30:00.000Z",
       ]);
     });
+    it("2025 and 2026: a list of fixed hours (0 0,2) runs each once on both transition days", () => {
+      const atMidnightAndTwo = cron("0 0,2 * * *");
+      expect(around(atMidnightAndTwo, "Europe/Berlin", "2025-03-29T20:00:00Z")).toEqual([
+        "2025-03-29T23:00:00.000Z", // 00:00 CET
+        "2025-03-30T01:00:00.000Z", // 02:00 does not exist: 03:00 CEST
+        "2025-03-30T22:00:00.000Z", // 00:00 CEST the next day
+      ]);
+      expect(around(atMidnightAndTwo, "Europe/Berlin", "2025-10-25T20:00:00Z")).toEqual([
+        "2025-10-25T22:00:00.000Z", // 00:00 CEST
+        "2025-10-26T00:00:00.000Z", // the first 02:00 (CEST) only
+        "2025-10-26T23:00:00.000Z", // 00:00 CET the next day
+      ]);
+      expect(around(atMidnightAndTwo, "Europe/Berlin", "2026-03-28T20:00:00Z")).toEqual([
+        "2026-03-28T23:00:00.000Z",
+        "2026-03-29T01:00:00.000Z",
+        "2026-03-29T22:00:00.000Z",
+      ]);
+      expect(around(atMidnightAndTwo, "Europe/Berlin", "2026-10-24T20:00:00Z")).toEqual([
+        "2026-10-24T22:00:00.000Z",
+        "2026-10-25T00:00:00.000Z",
+        "2026-10-25T23:00:00.000Z",
+      ]);
+    });
+
+    it("2025 and 2026: an hour step (0 */2) follows real time: a 3 h gap in March, 02:00 twice in October", () => {
+      const everyTwoHours = cron("0 */2 * * *");
+      for (const year of ["2025-03-30", "2026-03-29"]) {
+        const [y, m, d] = year.split("-");
+        const dayBefore = `${y}-${m}-${String(Number(d) - 1).padStart(2, "0")}`;
+        expect(around(everyTwoHours, "Europe/Berlin", `${dayBefore}T22:00:00Z`), year).toEqual([
+          `${dayBefore}T23:00:00.000Z`, // 00:00 CET
+          `${year}T02:00:00.000Z`, // 04:00 CEST: 02:00 does not exist
+          `${year}T04:00:00.000Z`, // 06:00 CEST
+        ]);
+      }
+      expect(around(everyTwoHours, "Europe/Berlin", "2025-10-25T21:00:00Z", 4)).toEqual([
+        "2025-10-25T22:00:00.000Z", // 00:00 CEST
+        "2025-10-26T00:00:00.000Z", // 02:00 CEST
+        "2025-10-26T01:00:00.000Z", // 02:00 CET, the repeated hour
+        "2025-10-26T03:00:00.000Z", // 04:00 CET
+      ]);
+      expect(around(everyTwoHours, "Europe/Berlin", "2026-10-24T21:00:00Z", 4)).toEqual([
+        "2026-10-24T22:00:00.000Z",
+        "2026-10-25T00:00:00.000Z",
+        "2026-10-25T01:00:00.000Z",
+        "2026-10-25T03:00:00.000Z",
+      ]);
+    });
+
+    it("2025: an every-30-minutes cron job follows real time through both transitions", () => {
+      expect(around(cron("*/30 * * * *"), "Europe/Berlin", "2025-03-30T00:00:00Z")).toEqual([
+        "2025-03-30T00:30:00.000Z", // 01:30 CET
+        "2025-03-30T01:00:00.000Z", // 03:00 CEST
+        "2025-03-30T01:30:00.000Z",
+      ]);
+      expect(around(cron("*/30 * * * *"), "Europe/Berlin", "2025-10-25T23:59:59Z", 6)).toEqual([
+        "2025-10-26T00:00:00.000Z", // 02:00 CEST
+        "2025-10-26T00:30:00.000Z",
+        "2025-10-26T01:00:00.000Z", // 02:00 CET, the repeated hour
+        "2025-10-26T01:30:00.000Z",
+        "2025-10-26T02:00:00.000Z", // 03:00 CET
+        "2025-10-26T02:30:00.000Z",
+      ]);
+    });
   });
 
   describe("America/New_York (clocks go 02:00 → 03:00 in March, 02:00 → 01:00 in November)", () => {
@@ -276,6 +340,64 @@ describe("DST transitions", () => {
       expect(around(calendar({ kind: "MONTHLY_WEEKDAY", ordinal: 1, weekday: "SUNDAY" }, "01:30"), "America/New_York", "2026-10-01T00:00:00Z", 2)).toEqual([
         "2026-10-04T05:30:00.000Z",
         "2026-11-01T05:30:00.000Z",
+      ]);
+    });
+
+    it("2025 and 2026: a list of fixed hours (0 0,2) runs each once on both transition days", () => {
+      const atMidnightAndTwo = cron("0 0,2 * * *");
+      expect(around(atMidnightAndTwo, "America/New_York", "2025-03-08T20:00:00Z")).toEqual([
+        "2025-03-09T05:00:00.000Z", // 00:00 EST
+        "2025-03-09T07:00:00.000Z", // 02:00 does not exist: 03:00 EDT
+        "2025-03-10T04:00:00.000Z", // 00:00 EDT the next day
+      ]);
+      expect(around(atMidnightAndTwo, "America/New_York", "2025-11-01T20:00:00Z")).toEqual([
+        "2025-11-02T04:00:00.000Z", // 00:00 EDT
+        "2025-11-02T07:00:00.000Z", // 02:00 EST (01:00-02:00 is the repeated hour)
+        "2025-11-03T05:00:00.000Z", // 00:00 EST the next day
+      ]);
+      expect(around(atMidnightAndTwo, "America/New_York", "2026-03-07T20:00:00Z")).toEqual([
+        "2026-03-08T05:00:00.000Z",
+        "2026-03-08T07:00:00.000Z",
+        "2026-03-09T04:00:00.000Z",
+      ]);
+      expect(around(atMidnightAndTwo, "America/New_York", "2026-10-31T20:00:00Z")).toEqual([
+        "2026-11-01T04:00:00.000Z",
+        "2026-11-01T07:00:00.000Z",
+        "2026-11-02T05:00:00.000Z",
+      ]);
+    });
+
+    it("2025 and 2026: an hour step (0 */2) leaves a 3 h gap on both transition days", () => {
+      const everyTwoHours = cron("0 */2 * * *");
+      for (const [spring, autumn] of [
+        ["2025-03-09", "2025-11-02"],
+        ["2026-03-08", "2026-11-01"],
+      ] as const) {
+        expect(around(everyTwoHours, "America/New_York", `${spring}T04:00:00Z`), spring).toEqual([
+          `${spring}T05:00:00.000Z`, // 00:00 EST
+          `${spring}T08:00:00.000Z`, // 04:00 EDT: 02:00 does not exist
+          `${spring}T10:00:00.000Z`, // 06:00 EDT
+        ]);
+        expect(around(everyTwoHours, "America/New_York", `${autumn}T03:00:00Z`), autumn).toEqual([
+          `${autumn}T04:00:00.000Z`, // 00:00 EDT
+          `${autumn}T07:00:00.000Z`, // 02:00 EST: three hours later in real time
+          `${autumn}T09:00:00.000Z`, // 04:00 EST
+        ]);
+      }
+    });
+
+    it("2025: an every-30-minutes cron job skips the gap and runs through the repeated hour", () => {
+      expect(around(cron("*/30 * * * *"), "America/New_York", "2025-03-09T06:00:00Z")).toEqual([
+        "2025-03-09T06:30:00.000Z", // 01:30 EST
+        "2025-03-09T07:00:00.000Z", // 03:00 EDT
+        "2025-03-09T07:30:00.000Z",
+      ]);
+      expect(around(cron("*/30 * * * *"), "America/New_York", "2025-11-02T05:00:00Z", 5)).toEqual([
+        "2025-11-02T05:30:00.000Z", // 01:30 EDT
+        "2025-11-02T06:00:00.000Z", // 01:00 EST, the repeated hour
+        "2025-11-02T06:30:00.000Z", // 01:30 EST
+        "2025-11-02T07:00:00.000Z", // 02:00 EST
+        "2025-11-02T07:30:00.000Z",
       ]);
     });
 
