@@ -240,6 +240,15 @@ describeEachDatabase("tasks", (provider) => {
     it("names the field at fault", async () => {
       const result = await server.client.data(PreviewSchedule, { schedule: { cron: { expression: "0 0 * * MOO" } } });
       expect(result.previewSchedule).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "schedule.cron.expression" }] });
+      const tooLong = { cron: { expression: "@every 100000000d" } };
+      expect((await server.client.data(PreviewSchedule, { schedule: tooLong })).previewSchedule).toMatchObject({
+        __typename: "ValidationError",
+        fieldErrors: [{ field: "schedule.cron.expression", message: expect.stringContaining("at most") }],
+      });
+      expect((await server.client.data(CreateTask, { input: { name: "too-long", serviceId, schedule: tooLong }, schedule: true })).createTask).toMatchObject({
+        __typename: "ValidationError",
+        fieldErrors: [{ field: "input.schedule.cron.expression" }],
+      });
       const count = await server.client.data(PreviewSchedule, { schedule: { cron: { expression: "@daily" } }, count: 5000 });
       expect(count.previewSchedule).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "count" }] });
     });

@@ -116,9 +116,12 @@ describe("CRON schedules", () => {
   it("name what is wrong in an expression", () => {
     const problem = (expression: string) => validateSchedule(cron(expression), "UTC");
     expect(problem("0 9 * * MON")).toEqual([]);
-    for (const bad of ["61 * * * *", "* * *", "0 0 32 * *", "@every 0s", "@every 10x", "@reboot", "  "]) {
+    for (const bad of ["61 * * * *", "* * *", "0 0 32 * *", "@every 0s", "@every 10x", "@every 3661d", "@every 100000000d", "@reboot", "  "]) {
       expect(problem(bad), bad).toEqual([{ field: "cron.expression", message: expect.any(String) }]);
     }
+    // Ten years is the longest interval, as for a STANDARD frequency.
+    expect(problem("@every 3660d")).toEqual([]);
+    expect(problem("@every 3661d")).toEqual([{ field: "cron.expression", message: "the interval must be at most 316224000s (ten years)" }]);
     expect(validateSchedule(cron("* * * * *"), "Mars/Olympus")).toEqual([{ field: "timezone", message: '"Mars/Olympus" is not an IANA time zone' }]);
     expect(validateSchedule(cron("* * * * *", { startAt: "2026-02-01T00:00:00Z", endAt: "2026-01-01T00:00:00Z" }), "UTC")).toEqual([
       { field: "cron.endAt", message: "must be after startAt" },

@@ -1,10 +1,9 @@
 import { cronJob } from "./cron-patterns.js";
-import { isEveryExpression, parseEvery } from "./durations.js";
+import { isEveryExpression, maxIntervalSeconds, parseEvery } from "./durations.js";
 import type { CalendarRule, Schedule, ScheduleIssue } from "./schedule.js";
 import { isIsoDate, isValidTimeZone } from "./time-zones.js";
 
 const timeOfDayPattern = /^([01]\d|2[0-3]):([0-5]\d)(:([0-5]\d))?$/;
-const maxFrequencySeconds = 10 * 366 * 86_400;
 
 function windowIssues(prefix: string, startAt: Date | null, endAt: Date | null): ScheduleIssue[] {
   return startAt && endAt && endAt.getTime() <= startAt.getTime() ? [{ field: `${prefix}.endAt`, message: "must be after startAt" }] : [];
@@ -50,8 +49,8 @@ export function validateSchedule(schedule: Schedule, timezone: string): Schedule
     case "STANDARD": {
       const { frequencySeconds } = schedule;
       const frequency =
-        frequencySeconds !== null && (!Number.isInteger(frequencySeconds) || frequencySeconds < 1 || frequencySeconds > maxFrequencySeconds)
-          ? [{ field: "standard.frequencySeconds", message: `must be a whole number of seconds from 1 to ${maxFrequencySeconds}` }]
+        frequencySeconds !== null && (!Number.isInteger(frequencySeconds) || frequencySeconds < 1 || frequencySeconds > maxIntervalSeconds)
+          ? [{ field: "standard.frequencySeconds", message: `must be a whole number of seconds from 1 to ${maxIntervalSeconds}` }]
           : [];
       return [...frequency, ...windowIssues("standard", schedule.startAt, schedule.endAt)];
     }
