@@ -60,11 +60,13 @@ function calendarRule(input: NonNullable<z.output<typeof scheduleInputSchema>["c
   }
 }
 
-/** The schedule an API input describes; `now` fills a STANDARD schedule's missing start. */
+/**
+ * The schedule an API input describes. A STANDARD schedule without startAt keeps it null:
+ * it starts when the task is scheduled (see scheduleFrom).
+ */
 export function scheduleFromInput(
   input: unknown,
   timezone: string,
-  now: Date,
   field = "input.schedule",
   timezoneField = "input.timezone",
 ): Schedule {
@@ -72,7 +74,7 @@ export function scheduleFromInput(
   let schedule: Schedule;
   if (parsed.standard) {
     const { startAt, endAt, frequencySeconds } = parsed.standard;
-    schedule = { kind: "STANDARD", startAt: startAt ?? now, frequencySeconds: frequencySeconds ?? null, endAt: endAt ?? null };
+    schedule = { kind: "STANDARD", startAt: startAt ?? null, frequencySeconds: frequencySeconds ?? null, endAt: endAt ?? null };
   } else if (parsed.cron) {
     schedule = { kind: "CRON", expression: parsed.cron.expression.trim(), startAt: parsed.cron.startAt ?? null, endAt: parsed.cron.endAt ?? null };
   } else if (parsed.once) {
@@ -112,10 +114,9 @@ export function scheduleToJson(schedule: Schedule): Prisma.InputJsonObject {
 
 function storedSchedule(schedule: Schedule): Record<string, unknown> {
   switch (schedule.kind) {
-    case "STANDARD":
-      return { ...schedule, startAt: schedule.startAt.toISOString(), endAt: isoOrNull(schedule.endAt) };
     case "ONCE":
       return { ...schedule, at: schedule.at.toISOString() };
+    case "STANDARD":
     case "CRON":
     case "CALENDAR":
       return { ...schedule, startAt: isoOrNull(schedule.startAt), endAt: isoOrNull(schedule.endAt) };
@@ -127,7 +128,7 @@ export function scheduleFromJson(json: unknown): Schedule {
   const stored = json as Record<string, unknown> & { kind: ScheduleKind };
   switch (stored.kind) {
     case "STANDARD":
-      return { kind: "STANDARD", startAt: new Date(stored.startAt as string), frequencySeconds: (stored.frequencySeconds as number | null) ?? null, endAt: dateOrNull(stored.endAt) };
+      return { kind: "STANDARD", startAt: dateOrNull(stored.startAt), frequencySeconds: (stored.frequencySeconds as number | null) ?? null, endAt: dateOrNull(stored.endAt) };
     case "ONCE":
       return { kind: "ONCE", at: new Date(stored.at as string) };
     case "CRON":

@@ -237,6 +237,17 @@ describeEachDatabase("tasks", (provider) => {
       });
     });
 
+    it("starts at `from` itself, where a task scheduled then fires first", async () => {
+      const from = "2026-06-01T08:00:00.000Z";
+      const preview = async (schedule: Record<string, unknown>) => (await server.client.data(PreviewSchedule, { schedule: schedule as never, from, count: 3 })).previewSchedule;
+      expect(await preview({ standard: {} })).toEqual({ __typename: "PreviewScheduleSuccess", instants: [from] });
+      expect(await preview({ standard: { frequencySeconds: 60 } })).toEqual({
+        __typename: "PreviewScheduleSuccess",
+        instants: [from, "2026-06-01T08:01:00.000Z", "2026-06-01T08:02:00.000Z"],
+      });
+      expect(await preview({ cron: { expression: "0 8 * * *" } })).toMatchObject({ instants: [from, "2026-06-02T08:00:00.000Z", "2026-06-03T08:00:00.000Z"] });
+    });
+
     it("names the field at fault", async () => {
       const result = await server.client.data(PreviewSchedule, { schedule: { cron: { expression: "0 0 * * MOO" } } });
       expect(result.previewSchedule).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "schedule.cron.expression" }] });

@@ -22,7 +22,7 @@ const calendar = (rule: CalendarRule, timeOfDay: string, extra: { excludedDates?
   endAt: extra.endAt ? at(extra.endAt) : null,
 });
 
-/** The next `count` instants strictly after `from`. */
+/** The first `count` instants at or after `from`, as a task scheduled at `from` fires them. */
 const preview = (schedule: Schedule, from: string, count: number, timezone = "UTC") => isos(previewSchedule(schedule, timezone, at(from), count));
 
 describe("STANDARD schedules", () => {
@@ -54,13 +54,14 @@ describe("ONCE schedules", () => {
   it("fire at their instant and never after", () => {
     const once: Schedule = { kind: "ONCE", at: at("2026-07-04T12:00:00Z") };
     expect(preview(once, "2026-07-04T11:59:59.999Z", 2)).toEqual(["2026-07-04T12:00:00.000Z"]);
-    expect(preview(once, "2026-07-04T12:00:00Z", 2)).toEqual([]);
+    expect(preview(once, "2026-07-04T12:00:00Z", 2)).toEqual(["2026-07-04T12:00:00.000Z"]);
+    expect(preview(once, "2026-07-04T12:00:00.001Z", 2)).toEqual([]);
   });
 });
 
 describe("CRON schedules", () => {
   it("read five fields as minutes, six with seconds first, seven with a year", () => {
-    expect(preview(cron("*/20 * * * *"), "2026-01-01T00:00:00Z", 3)).toEqual(["2026-01-01T00:20:00.000Z", "2026-01-01T00:40:00.000Z", "2026-01-01T01:00:00.000Z"]);
+    expect(preview(cron("*/20 * * * *"), "2026-01-01T00:00:00Z", 3)).toEqual(["2026-01-01T00:00:00.000Z", "2026-01-01T00:20:00.000Z", "2026-01-01T00:40:00.000Z"]);
     expect(preview(cron("15 */5 * * * *"), "2026-01-01T00:00:00Z", 2)).toEqual(["2026-01-01T00:00:15.000Z", "2026-01-01T00:05:15.000Z"]);
     expect(preview(cron("0 0 12 1 1 * 2028"), "2026-01-01T00:00:00Z", 3)).toEqual(["2028-01-01T12:00:00.000Z"]);
   });
@@ -105,7 +106,7 @@ describe("CRON schedules", () => {
     const everyNinety = cron("@every 1h30m", { startAt: "2026-01-01T00:10:00Z" });
     expect(preview(everyNinety, "2026-01-01T00:00:00Z", 3)).toEqual(["2026-01-01T00:10:00.000Z", "2026-01-01T01:40:00.000Z", "2026-01-01T03:10:00.000Z"]);
     expect(preview(cron("@every 10m", { startAt: "2026-01-01T00:00:00Z" }), "2026-01-01T00:25:00Z", 2)).toEqual(["2026-01-01T00:30:00.000Z", "2026-01-01T00:40:00.000Z"]);
-    expect(preview(cron("@every 1d 2s", { startAt: "2026-01-01T00:00:00Z" }), "2026-01-01T00:00:00Z", 1)).toEqual(["2026-01-02T00:00:02.000Z"]);
+    expect(preview(cron("@every 1d 2s", { startAt: "2026-01-01T00:00:00Z" }), "2026-01-01T00:00:01Z", 1)).toEqual(["2026-01-02T00:00:02.000Z"]);
   });
 
   it("keep to the start/end window", () => {
@@ -234,7 +235,7 @@ describe("DST transitions", () => {
     });
 
     it("2026: an every-30-minutes cron job follows real time through both transitions", () => {
-      expect(around(cron("*/30 * * * *"), "Europe/Berlin", "2026-03-29T00:00:00Z", 3)).toEqual([
+      expect(around(cron("*/30 * * * *"), "Europe/Berlin", "2026-03-29T00:00:01Z", 3)).toEqual([
         "2026-03-29T00:30:00.000Z", // 01:30 CET
         "2026-03-29T01:00:00.000Z", // 03:00 CEST: 02:00 and 02:30 do not exist
         "2026-03-29T01:30:00.000Z",
@@ -298,7 +299,7 @@ describe("DST transitions", () => {
     });
 
     it("2025: an every-30-minutes cron job follows real time through both transitions", () => {
-      expect(around(cron("*/30 * * * *"), "Europe/Berlin", "2025-03-30T00:00:00Z")).toEqual([
+      expect(around(cron("*/30 * * * *"), "Europe/Berlin", "2025-03-30T00:00:01Z")).toEqual([
         "2025-03-30T00:30:00.000Z", // 01:30 CET
         "2025-03-30T01:00:00.000Z", // 03:00 CEST
         "2025-03-30T01:30:00.000Z",
@@ -390,12 +391,12 @@ describe("DST transitions", () => {
     });
 
     it("2025: an every-30-minutes cron job skips the gap and runs through the repeated hour", () => {
-      expect(around(cron("*/30 * * * *"), "America/New_York", "2025-03-09T06:00:00Z")).toEqual([
+      expect(around(cron("*/30 * * * *"), "America/New_York", "2025-03-09T06:00:01Z")).toEqual([
         "2025-03-09T06:30:00.000Z", // 01:30 EST
         "2025-03-09T07:00:00.000Z", // 03:00 EDT
         "2025-03-09T07:30:00.000Z",
       ]);
-      expect(around(cron("*/30 * * * *"), "America/New_York", "2025-11-02T05:00:00Z", 5)).toEqual([
+      expect(around(cron("*/30 * * * *"), "America/New_York", "2025-11-02T05:00:01Z", 5)).toEqual([
         "2025-11-02T05:30:00.000Z", // 01:30 EDT
         "2025-11-02T06:00:00.000Z", // 01:00 EST, the repeated hour
         "2025-11-02T06:30:00.000Z", // 01:30 EST
@@ -407,10 +408,10 @@ describe("DST transitions", () => {
     it("interval schedules neither double nor vanish: STANDARD and @every count absolute time", () => {
       const hourly: Schedule = { kind: "STANDARD", startAt: at("2026-11-01T04:00:00Z"), frequencySeconds: 3600, endAt: null };
       const expected = ["2026-11-01T05:00:00.000Z", "2026-11-01T06:00:00.000Z", "2026-11-01T07:00:00.000Z"];
-      expect(around(hourly, "America/New_York", "2026-11-01T04:00:00Z")).toEqual(expected);
-      expect(around(cron("@every 1h", { startAt: "2026-11-01T04:00:00Z" }), "America/New_York", "2026-11-01T04:00:00Z")).toEqual(expected);
+      expect(around(hourly, "America/New_York", "2026-11-01T04:00:01Z")).toEqual(expected);
+      expect(around(cron("@every 1h", { startAt: "2026-11-01T04:00:00Z" }), "America/New_York", "2026-11-01T04:00:01Z")).toEqual(expected);
       const spring: Schedule = { kind: "STANDARD", startAt: at("2026-03-08T05:00:00Z"), frequencySeconds: 3600, endAt: null };
-      expect(around(spring, "America/New_York", "2026-03-08T05:00:00Z")).toEqual(["2026-03-08T06:00:00.000Z", "2026-03-08T07:00:00.000Z", "2026-03-08T08:00:00.000Z"]);
+      expect(around(spring, "America/New_York", "2026-03-08T05:00:01Z")).toEqual(["2026-03-08T06:00:00.000Z", "2026-03-08T07:00:00.000Z", "2026-03-08T08:00:00.000Z"]);
     });
   });
 });
