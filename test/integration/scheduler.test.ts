@@ -117,6 +117,25 @@ describeEachDatabase("the scheduler", (provider) => {
     });
   });
 
+  it("records missed occurrences beyond the 1,000 listed one by one in a single SKIPPED run", async () => {
+    h.clock.set("2026-01-01T00:00:00.000Z");
+    const id = await h.createTask({ name: "long-gap", schedule: everySecond, overlapPolicy: "ALLOW" });
+    const scheduler = await h.startScheduler();
+    h.clock.set("2026-01-01T00:30:00.000Z");
+    await scheduler.checkNow();
+    // 1,800 due after the first: 61 within the grace (00:29:00 to 00:30:00) run, 1,739 are skipped.
+    const runs = (await h.runsOf(id)).slice(1);
+    expect(runs.filter((r) => r.status === "QUEUED")).toHaveLength(61);
+    const skipped = runs.filter((r) => r.status === "SKIPPED");
+    expect(skipped).toHaveLength(1_001);
+    expect(skipped[0]).toMatchObject({
+      scheduledFor: new Date("2026-01-01T00:00:01.000Z"),
+      trigger: "CATCHUP",
+      reason: expect.stringMatching(/^739 missed occurrences from 2026-01-01T00:00:01\.000Z to 2026-01-01T00:12:19\.000Z skipped/),
+    });
+    expect(iso(skipped[1]!.scheduledFor)).toBe("2026-01-01T00:12:20.000Z");
+  });
+
   it("handles occurrences missed while the server was down when it starts again", async () => {
     h.clock.set("2026-01-01T00:00:00.000Z");
     const id = await h.createTask({ name: "downtime", schedule: { standard: { frequencySeconds: 3600 } }, misfirePolicy: "RUN_ONCE", overlapPolicy: "ALLOW" });
@@ -337,7 +356,7 @@ describeEachDatabase("the scheduler", (provider) => {
 
   it("delays each occurrence by its jitter and records it", async () => {
     h.clock.set("2026-01-01T00:00:00.000Z");
-    const id = await h.createTask({ name: "jittered", schedule: { standard: { startAt: new Date("2026-01-01T00:01:00.000Z"), frequencySeconds: 60 } }, jitterSeconds: 10 }, true);
+    const id = await h.createTask({ name: "jittered", schedule: { standard: { startAt: new Date("2026-01-01T00:01:00.000Z"), frequencySeconds: 60 } }, jitterSeconds: 10, overlapPolicy: "ALLOW" }, true);
     const scheduler = await h.startScheduler({ random: () => 0.5 });
     h.clock.set("2026-01-01T00:01:04.999Z");
     await scheduler.checkNow();
@@ -345,6 +364,15 @@ describeEachDatabase("the scheduler", (provider) => {
     h.clock.set("2026-01-01T00:01:05.000Z");
     await scheduler.checkNow();
     expect((await h.runsOf(id)).map((r) => [iso(r.scheduledFor), r.jitterMs])).toEqual([["2026-01-01T00:01:00.000Z", 5000]]);
+    // After a jump the first due occurrences are skipped: the jitter goes with the run queued.
+    h.clock.set("2026-01-01T00:05:05.000Z");
+    await scheduler.checkNow();
+    expect((await h.runsOf(id)).slice(1).map((r) => [iso(r.scheduledFor), r.status, r.jitterMs])).toEqual([
+      ["2026-01-01T00:02:00.000Z", "SKIPPED", 0],
+      ["2026-01-01T00:03:00.000Z", "SKIPPED", 0],
+      ["2026-01-01T00:04:00.000Z", "QUEUED", 5000],
+      ["2026-01-01T00:05:00.000Z", "QUEUED", 0],
+    ]);
   });
 
   it("lets only one of two schedulers sharing the database claim an occurrence", async () => {
