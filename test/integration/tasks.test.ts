@@ -21,6 +21,7 @@ import {
   UpdateTask,
 } from "../support/task-operations.js";
 import { useTestServer } from "../support/test-server.js";
+import type { OrderDirection, TaskFilter } from "../generated/graphql/graphql.js";
 
 const hourly = { standard: { frequencySeconds: 3600 } };
 const databaseId = (globalId: string) => decodeGlobalID(globalId).id;
@@ -191,16 +192,23 @@ describeEachDatabase("tasks", (provider) => {
   });
 
   it("pauses, resumes and runs every task carrying a tag", async () => {
-    await createTask({ name: "tag-1", tags: ["nightly"] }, true);
-    await createTask({ name: "tag-2", tags: ["nightly"], requiresConfirmation: true }, true);
+    const tag1 = await createTask({ name: "tag-1", tags: ["nightly"] }, true);
+    const tag2 = await createTask({ name: "tag-2", tags: ["nightly"], requiresConfirmation: true }, true);
     await createTask({ name: "untagged" }, true);
     const paused = (await server.client.data(PauseTasks, { input: { tag: "nightly", note: "freeze" } })).pauseTasks;
     expect(paused).toMatchObject({ tasks: [{ name: "tag-1", state: "PAUSED", pauseNote: "freeze" }, { name: "tag-2", state: "PAUSED" }] });
     const resumed = (await server.client.data(ResumeTasks, { input: { tag: "nightly" } })).resumeTasks;
     expect(resumed).toMatchObject({ tasks: [{ name: "tag-1", state: "ACTIVE" }, { name: "tag-2", state: "ACTIVE" }] });
     expect((await server.client.data(RunTasks, { input: { tag: "nightly" } })).runTasks).toMatchObject({ __typename: "ConfirmationRequiredError", taskNames: ["tag-2"] });
+    // Refused as a whole: not even the task needing no confirmation has a manual run.
+    const manualRuns = async (id: string) => {
+      const { node } = await server.client.data(TaskRuns, { id });
+      return node && "runs" in node ? node.runs.edges.filter((e) => e.node.trigger === "MANUAL").length : null;
+    };
+    for (const task of [tag1, tag2]) expect(await manualRuns(task.id)).toBe(0);
     const ran = (await server.client.data(RunTasks, { input: { tag: "nightly", confirm: true } })).runTasks;
     expect(ran.__typename === "RunTasksSuccess" && ran.runs.map((r) => r.task.name).sort()).toEqual(["tag-1", "tag-2"]);
+    for (const task of [tag1, tag2]) expect(await manualRuns(task.id)).toBe(1);
   });
 
   it("answers mutations whose result selects only __typename", async () => {
@@ -221,6 +229,17 @@ describeEachDatabase("tasks", (provider) => {
     expect(byNextRun.tasks.edges.map((e) => e.node.name)).toEqual(["list-soon", "list-later", "list-paused"]);
     const active = await server.client.data(TasksPage, { filter: { tag: "listing", states: ["ACTIVE"] } });
     expect(active.tasks.edges.map((e) => e.node.id).sort()).toEqual([soon.id, later.id].sort());
+    const names = async (filter: TaskFilter, direction: OrderDirection = "ASC") =>
+      (await server.client.data(TasksPage, { filter, orderBy: { field: "NAME", direction } })).tasks.edges.map((e) => e.node.name);
+    expect(await names({ tag: "listing" })).toEqual(["list-later", "list-paused", "list-soon"]);
+    expect(await names({ tag: "listing" }, "DESC")).toEqual(["list-soon", "list-paused", "list-later"]);
+    // A case-insensitive substring, anywhere in the name.
+    expect(await names({ nameContains: "IST-P" })).toEqual(["list-paused"]);
+    expect(await names({ nameContains: "list-", states: ["PAUSED"] })).toEqual(["list-paused"]);
+    const otherService = await createService(server.client, { name: "listing-service" });
+    await createTask({ name: "list-other-service", tags: ["listing"], serviceId: otherService.id });
+    expect(await names({ serviceId: otherService.id })).toEqual(["list-other-service"]);
+    expect(await names({ tag: "listing", serviceId })).toEqual(["list-later", "list-paused", "list-soon"]);
   });
 
   describe("previewSchedule", () => {

@@ -109,6 +109,14 @@ describe("CRON schedules", () => {
     expect(preview(cron("@every 1d 2s", { startAt: "2026-01-01T00:00:00Z" }), "2026-01-01T00:00:01Z", 1)).toEqual(["2026-01-02T00:00:02.000Z"]);
   });
 
+  it("align @every to the Unix epoch without a startAt", () => {
+    expect(preview(cron("@every 10m"), "2026-01-01T00:03:00Z", 2)).toEqual(["2026-01-01T00:10:00.000Z", "2026-01-01T00:20:00.000Z"]);
+    // 7 minutes does not divide a day: the grid is counted from 1970-01-01T00:00:00Z, not midnight.
+    const sevens = previewSchedule(cron("@every 7m"), "Europe/Berlin", at("2026-01-02T00:00:00Z"), 3);
+    expect(sevens.map((d) => d.getTime() % 420_000)).toEqual([0, 0, 0]);
+    expect(isos(sevens)).toEqual(["2026-01-02T00:02:00.000Z", "2026-01-02T00:09:00.000Z", "2026-01-02T00:16:00.000Z"]);
+  });
+
   it("keep to the start/end window", () => {
     const windowed = cron("0 12 * * *", { startAt: "2026-02-10T00:00:00Z", endAt: "2026-02-12T12:00:00Z" });
     expect(preview(windowed, "2026-01-01T00:00:00Z", 5)).toEqual(["2026-02-10T12:00:00.000Z", "2026-02-11T12:00:00.000Z", "2026-02-12T12:00:00.000Z"]);
