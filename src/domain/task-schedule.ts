@@ -67,6 +67,7 @@ function calendarRule(input: NonNullable<z.output<typeof scheduleInputSchema>["c
 export function scheduleFromInput(
   input: unknown,
   timezone: string,
+  now: Date,
   field = "input.schedule",
   timezoneField = "input.timezone",
 ): Schedule {
@@ -90,13 +91,13 @@ export function scheduleFromInput(
       endAt: calendar.endAt ?? null,
     };
   }
-  assertValidSchedule(schedule, timezone, field, timezoneField);
+  assertValidSchedule(schedule, timezone, now, field, timezoneField);
   return schedule;
 }
 
 /** Throws a ValidationError for what the scheduler's own checks find wrong. */
-export function assertValidSchedule(schedule: Schedule, timezone: string, field = "input.schedule", timezoneField = "input.timezone"): void {
-  const issues = validateSchedule(schedule, timezone);
+export function assertValidSchedule(schedule: Schedule, timezone: string, now: Date, field = "input.schedule", timezoneField = "input.timezone"): void {
+  const issues = validateSchedule(schedule, timezone, now);
   if (issues.length > 0) {
     throw new ValidationError(
       issues.map((issue) => ({ field: issue.field === "timezone" ? timezoneField : `${field}.${issue.field}`, message: issue.message })),

@@ -93,7 +93,7 @@ async function assertReferencesExist(db: DbClient, refs: { serviceId?: string; t
 /** Creates a task, PAUSED unless `activate`; an active task must have an occurrence to come. */
 export async function createTask({ db, now, actor = null }: TaskDeps, input: unknown, activate: boolean): Promise<string> {
   const { schedule: scheduleInput, targetDeviceIds, targetPoolIds, tags, payload, ...fields } = parseInput(createTaskSchema, input);
-  const parsedSchedule = scheduleFromInput(scheduleInput, fields.timezone);
+  const parsedSchedule = scheduleFromInput(scheduleInput, fields.timezone, now);
   const { schedule, nextRunAt } = activate ? scheduledAt(parsedSchedule, fields.timezone, now) : { schedule: parsedSchedule, nextRunAt: null };
   if (activate && !nextRunAt) throw ValidationError.of("input.schedule", "has no occurrence after now, so the task could never run");
   await assertReferencesExist(db, { serviceId: fields.serviceId, targetDeviceIds, targetPoolIds });
@@ -171,8 +171,8 @@ export async function updateTask({ db, now, actor = null }: TaskDeps, id: string
       const timezone = fields.timezone ?? current.timezone;
       let timing: { schedule?: Prisma.InputJsonObject; nextRunAt?: Date | null; state?: TaskState } = {};
       if (timingChanged) {
-        const schedule = scheduleInput !== undefined ? scheduleFromInput(scheduleInput, timezone) : scheduleFromJson(current.schedule);
-        if (scheduleInput === undefined) assertValidSchedule(schedule, timezone);
+        const schedule = scheduleInput !== undefined ? scheduleFromInput(scheduleInput, timezone, now) : scheduleFromJson(current.schedule);
+        if (scheduleInput === undefined) assertValidSchedule(schedule, timezone, now);
         if (current.state === "PAUSED") {
           timing = { schedule: scheduleToJson(schedule) };
         } else {

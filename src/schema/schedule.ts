@@ -130,7 +130,7 @@ builder.queryField("previewSchedule", (t) =>
     errors: { types: [ValidationError], dataField: { name: "instants" } },
     resolve: (_parent, args, ctx) => {
       const count = parseInput(previewCount, args.count, "count");
-      const schedule = scheduleFromInput(args.schedule, args.timezone, "schedule", "timezone");
+      const schedule = scheduleFromInput(args.schedule, args.timezone, ctx.now, "schedule", "timezone");
       return previewSchedule(schedule, args.timezone, args.from ?? ctx.now, count);
     },
   }),

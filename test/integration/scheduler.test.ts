@@ -344,7 +344,7 @@ describeEachDatabase("the scheduler", (provider) => {
     const schedules = [{ standard: {} }, { standard: { frequencySeconds: 60 } }, { cron: { expression: "* * * * *" } }];
     const ids: string[] = [];
     for (const [i, schedule] of schedules.entries()) ids.push(await h.createTask({ name: `as-previewed-${i}`, schedule, overlapPolicy: "ALLOW" }));
-    const previews = schedules.map((schedule) => previewSchedule(scheduleFromInput(schedule, "UTC"), "UTC", h.clock.date, 3).map(iso));
+    const previews = schedules.map((schedule) => previewSchedule(scheduleFromInput(schedule, "UTC", h.clock.date), "UTC", h.clock.date, 3).map(iso));
     expect(previews[0]).toEqual(["2026-01-01T00:00:00.000Z"]);
     const scheduler = await h.startScheduler();
     for (let minute = 1; minute <= 2; minute++) {

@@ -93,6 +93,10 @@ describeEachDatabase("tasks", (provider) => {
         (await server.client.data(CreateTask, { input: { name: "bad", serviceId, schedule: hourly, ...input } as never, schedule })).createTask;
       expect(await attempt({ schedule: { cron: { expression: "61 * * * *" } } })).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.schedule.cron.expression" }] });
       expect(await attempt({ schedule: { cron: { expression: "* * * * *" }, once: { at: inAnHour() } } })).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.schedule" }] });
+      expect(await attempt({ schedule: { cron: { expression: "0 0 30 2 *" } } })).toMatchObject({
+        __typename: "ValidationError",
+        fieldErrors: [{ field: "input.schedule.cron.expression", message: expect.stringMatching(/^never fires after /) }],
+      });
       expect(await attempt({ timezone: "Mars/Olympus" })).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.timezone" }] });
       expect(await attempt({ schedule: { calendar: { frequency: "WEEKLY", timeOfDay: "09:00" } } })).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.schedule.calendar.weekdays" }] });
       expect(await attempt({ schedule: { once: { at: "2020-01-01T00:00:00.000Z" } } }, true)).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.schedule" }] });

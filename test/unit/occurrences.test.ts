@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { nextOccurrence, occurrencesBetween, previewSchedule, secondsUntil, validateSchedule, type CalendarRule, type Schedule } from "../../src/scheduler/time/index.js";
 
 const at = (iso: string) => new Date(iso);
+/** The clock for validation, which rejects what never fires after it. */
+const validatedAt = at("2026-01-01T00:00:00Z");
 const isos = (dates: Date[]) => dates.map((d) => d.toISOString());
 
 const cron = (expression: string, window: { startAt?: string; endAt?: string } = {}): Schedule => ({
@@ -123,16 +125,20 @@ describe("CRON schedules", () => {
   });
 
   it("name what is wrong in an expression", () => {
-    const problem = (expression: string) => validateSchedule(cron(expression), "UTC");
+    const problem = (expression: string) => validateSchedule(cron(expression), "UTC", validatedAt);
     expect(problem("0 9 * * MON")).toEqual([]);
     for (const bad of ["61 * * * *", "* * *", "0 0 32 * *", "@every 0s", "@every 10x", "@every 3661d", "@every 100000000d", "@reboot", "  "]) {
       expect(problem(bad), bad).toEqual([{ field: "cron.expression", message: expect.any(String) }]);
     }
+    // Fields that are each valid but match no instant to come.
+    expect(problem("0 0 30 2 *")).toEqual([{ field: "cron.expression", message: "never fires after 2026-01-01T00:00:00.000Z" }]);
+    expect(problem("0 0 0 1 1 * 2025")).toEqual([{ field: "cron.expression", message: "never fires after 2026-01-01T00:00:00.000Z" }]);
+    expect(problem("0 0 0 1 1 * 2027")).toEqual([]);
     // Ten years is the longest interval, as for a STANDARD frequency.
     expect(problem("@every 3660d")).toEqual([]);
     expect(problem("@every 3661d")).toEqual([{ field: "cron.expression", message: "the interval must be at most 316224000s (ten years)" }]);
-    expect(validateSchedule(cron("* * * * *"), "Mars/Olympus")).toEqual([{ field: "timezone", message: '"Mars/Olympus" is not an IANA time zone' }]);
-    expect(validateSchedule(cron("* * * * *", { startAt: "2026-02-01T00:00:00Z", endAt: "2026-01-01T00:00:00Z" }), "UTC")).toEqual([
+    expect(validateSchedule(cron("* * * * *"), "Mars/Olympus", validatedAt)).toEqual([{ field: "timezone", message: '"Mars/Olympus" is not an IANA time zone' }]);
+    expect(validateSchedule(cron("* * * * *", { startAt: "2026-02-01T00:00:00Z", endAt: "2026-01-01T00:00:00Z" }), "UTC", validatedAt)).toEqual([
       { field: "cron.endAt", message: "must be after startAt" },
     ]);
   });
@@ -205,10 +211,11 @@ describe("CALENDAR schedules", () => {
     const issues = validateSchedule(
       calendar({ kind: "MONTHLY_DAY", day: 0 }, "25:00", { excludedDates: ["2026-02-30"], startAt: "2026-02-01T00:00:00Z", endAt: "2026-01-01T00:00:00Z" }),
       "UTC",
+      validatedAt,
     ).map((issue) => issue.field);
     expect(issues).toEqual(["calendar.timeOfDay", "calendar.day", "calendar.excludedDates.0", "calendar.endAt"]);
-    expect(validateSchedule(calendar({ kind: "WEEKLY", weekdays: [] }, "10:00"), "UTC").map((i) => i.field)).toEqual(["calendar.weekdays"]);
-    expect(validateSchedule(calendar({ kind: "MONTHLY_WEEKDAY", ordinal: 6 as never, weekday: "MONDAY" }, "10:00"), "UTC").map((i) => i.field)).toEqual(["calendar.ordinal"]);
+    expect(validateSchedule(calendar({ kind: "WEEKLY", weekdays: [] }, "10:00"), "UTC", validatedAt).map((i) => i.field)).toEqual(["calendar.weekdays"]);
+    expect(validateSchedule(calendar({ kind: "MONTHLY_WEEKDAY", ordinal: 6 as never, weekday: "MONDAY" }, "10:00"), "UTC", validatedAt).map((i) => i.field)).toEqual(["calendar.ordinal"]);
   });
 });
 
