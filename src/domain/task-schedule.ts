@@ -39,11 +39,26 @@ const scheduleInputSchema = z
 
 export type ScheduleInput = z.input<typeof scheduleInputSchema>;
 
+/** The frequencies each rule field of a CALENDAR schedule belongs to. */
+const ruleFieldsOf = {
+  weekdays: ["WEEKLY"],
+  day: ["MONTHLY_DAY"],
+  ordinal: ["MONTHLY_WEEKDAY"],
+  weekday: ["MONTHLY_WEEKDAY"],
+} as const satisfies Record<string, readonly (typeof calendarFrequencies)[number][]>;
+
 function calendarRule(input: NonNullable<z.output<typeof scheduleInputSchema>["calendar"]>, field: string): CalendarRule {
   const required = <T>(value: T | null | undefined, name: string): T => {
     if (value == null) throw ValidationError.of(`${field}.${name}`, `is required when frequency is ${input.frequency}`);
     return value;
   };
+  // A field of another frequency would be dropped without a word: refuse it instead.
+  const stray = (Object.keys(ruleFieldsOf) as (keyof typeof ruleFieldsOf)[]).filter(
+    (name) => input[name] != null && !(ruleFieldsOf[name] as readonly string[]).includes(input.frequency),
+  );
+  if (stray.length > 0) {
+    throw new ValidationError(stray.map((name) => ({ field: `${field}.${name}`, message: `does not apply when frequency is ${input.frequency}` })));
+  }
   switch (input.frequency) {
     case "DAILY":
       return { kind: "DAILY" };

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { Prisma, type DbClient } from "../db/database.js";
 import { isRecordMissing } from "../db/prisma-errors.js";
-import { scheduleFrom } from "../scheduler/time/index.js";
+import { canonicalTimeZone, scheduleFrom } from "../scheduler/time/index.js";
 import type { Schedule } from "../scheduler/time/schedule.js";
 import { assertDevicesExist } from "./devices.js";
 import { ConfirmationRequiredError, ConflictError, NotFoundError, StateError, ValidationError } from "./errors.js";
@@ -101,6 +101,8 @@ export async function createTask({ db, now, actor = null }: TaskDeps, input: unk
     db.task.create({
       data: {
         ...fields,
+        // Validated with the schedule above; stored as Intl spells it.
+        timezone: canonicalTimeZone(fields.timezone),
         schedule: scheduleToJson(schedule),
         payload: payload as Prisma.InputJsonObject,
         state: activate ? "ACTIVE" : "PAUSED",
@@ -169,7 +171,7 @@ export async function updateTask({ db, now, actor = null }: TaskDeps, id: string
     id,
     (current) => {
       const timezone = fields.timezone ?? current.timezone;
-      let timing: { schedule?: Prisma.InputJsonObject; nextRunAt?: Date | null; state?: TaskState } = {};
+      let timing: { timezone?: string; schedule?: Prisma.InputJsonObject; nextRunAt?: Date | null; state?: TaskState } = {};
       if (timingChanged) {
         const schedule = scheduleInput !== undefined ? scheduleFromInput(scheduleInput, timezone, now) : scheduleFromJson(current.schedule);
         if (scheduleInput === undefined) assertValidSchedule(schedule, timezone, now);
@@ -179,6 +181,7 @@ export async function updateTask({ db, now, actor = null }: TaskDeps, id: string
           const scheduled = scheduledAt(schedule, timezone, now, isExhausted({ scheduledRunCount: current.scheduledRunCount, maxRuns: fields.maxRuns !== undefined ? fields.maxRuns : current.maxRuns }));
           timing = { schedule: scheduleToJson(scheduled.schedule), nextRunAt: scheduled.nextRunAt, state: scheduled.state };
         }
+        timing.timezone = canonicalTimeZone(timezone);
       }
       return {
         data: {
@@ -204,7 +207,8 @@ export async function duplicateTask({ db, actor = null }: TaskDeps, id: string, 
     include: { tags: true, targetDevices: true, targetPools: true },
   });
   if (!source) throw new NotFoundError("input.id", id, "Task");
-  const copyName = name != null ? parseInput(nameRule, name, "input.name") : await freeCopyName(db, source.name);
+  // A generated "<name> (copy)" obeys the name rules too: past the length limit, ask for a name.
+  const copyName = parseInput(nameRule, name ?? (await freeCopyName(db, source.name)), "input.name");
   const { id: _id, tags, targetDevices, targetPools, createdAt: _c, updatedAt: _u, ...settings } = source;
   const copy = await withUniqueName("task", copyName, () =>
     db.task.create({
@@ -336,9 +340,10 @@ export async function pauseTasksByTag({ db, now, actor = null }: TaskDeps, tag: 
   });
 }
 
-/** Resumes the paused tasks carrying the tag; returns their ids. */
-export async function resumeTasksByTag(deps: TaskDeps, tag: string): Promise<string[]> {
+/** Resumes the paused tasks carrying the tag; returns their ids and the state each is now in. */
+export async function resumeTasksByTag(deps: TaskDeps, tag: string): Promise<{ id: string; state: TaskState }[]> {
   const paused = await deps.db.task.findMany({ where: { ...taggedWith(parseInput(tagRule, tag, "input.tag")), state: "PAUSED" }, select: { id: true } });
-  for (const { id } of paused) await resumeTask(deps, id);
-  return paused.map((t) => t.id);
+  const resumed: { id: string; state: TaskState }[] = [];
+  for (const { id } of paused) resumed.push({ id, state: await resumeTask(deps, id) });
+  return resumed;
 }

@@ -106,6 +106,26 @@ describeEachDatabase("tasks", (provider) => {
       expect(page.tasks.totalCount).toBe(0);
     });
 
+    it("refuses calendar fields of another frequency instead of dropping them", async () => {
+      const { createTask: result } = await server.client.data(CreateTask, {
+        input: { name: "stray-fields", serviceId, schedule: { calendar: { frequency: "DAILY", timeOfDay: "09:00", day: 5, weekdays: ["MONDAY"] } } },
+      });
+      expect(result).toMatchObject({
+        __typename: "ValidationError",
+        fieldErrors: [
+          { field: "input.schedule.calendar.weekdays", message: "does not apply when frequency is DAILY" },
+          { field: "input.schedule.calendar.day", message: "does not apply when frequency is DAILY" },
+        ],
+      });
+    });
+
+    it("stores the time zone as Intl spells it", async () => {
+      const task = await createTask({ name: "lower-case-zone", timezone: "europe/berlin" });
+      expect(task.timezone).toBe("Europe/Berlin");
+      const { updateTask } = await server.client.data(UpdateTask, { input: { id: task.id, timezone: "america/new_york" } });
+      expect(updateTask).toMatchObject({ task: { timezone: "America/New_York" } });
+    });
+
     it("rejects a duplicate name", async () => {
       await createTask({ name: "unique-name" });
       const { createTask: result } = await server.client.data(CreateTask, { input: { name: "unique-name", serviceId, schedule: hourly } });
@@ -136,6 +156,13 @@ describeEachDatabase("tasks", (provider) => {
       ["chosen", "PAUSED", null],
     ]);
     expect(first).toMatchObject({ task: { tags: ["t"], payload: { a: 1 }, targetDevices: [{ name: "dup-target" }] } });
+  });
+
+  it("asks for a name when the generated copy name would be too long", async () => {
+    const task = await createTask({ name: "n".repeat(200) });
+    const { duplicateTask } = await server.client.data(DuplicateTask, { input: { id: task.id } });
+    expect(duplicateTask).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.name", message: "must be at most 200 characters" }] });
+    expect((await server.client.data(DuplicateTask, { input: { id: task.id, name: "short copy" } })).duplicateTask).toMatchObject({ task: { name: "short copy" } });
   });
 
   it("pauses with a note, resumes, and deletes", async () => {
@@ -213,6 +240,24 @@ describeEachDatabase("tasks", (provider) => {
     const ran = (await server.client.data(RunTasks, { input: { tag: "nightly", confirm: true } })).runTasks;
     expect(ran.__typename === "RunTasksSuccess" && ran.runs.map((r) => r.task.name).sort()).toEqual(["tag-1", "tag-2"]);
     for (const task of [tag1, tag2]) expect(await manualRuns(task.id)).toBe(1);
+  });
+
+  it("announces a task resumed by tag that has nothing left to run as COMPLETED", async () => {
+    const changes: { taskId: string; change: string }[] = [];
+    const stop = server.app.events.on("taskChanged", (event) => changes.push(event));
+    try {
+      const done = await createTask({ name: "resume-done", tags: ["resume-by-tag"], schedule: { once: { at: "2020-01-01T00:00:00.000Z" } } });
+      const due = await createTask({ name: "resume-due", tags: ["resume-by-tag"] });
+      const { resumeTasks } = await server.client.data(ResumeTasks, { input: { tag: "resume-by-tag" } });
+      expect(resumeTasks).toMatchObject({ tasks: [{ name: "resume-done", state: "COMPLETED" }, { name: "resume-due", state: "ACTIVE" }] });
+      const ours = new Set([done.id, due.id].map(databaseId));
+      expect(changes.filter((c) => ours.has(c.taskId) && c.change !== "CREATED")).toEqual([
+        { taskId: databaseId(done.id), change: "COMPLETED" },
+        { taskId: databaseId(due.id), change: "RESUMED" },
+      ]);
+    } finally {
+      stop();
+    }
   });
 
   it("answers mutations whose result selects only __typename", async () => {

@@ -5,3 +5,4 @@ export { validateSchedule } from "./validation.js";
 export { applyJitter } from "./jitter.js";
 export { planMissedOccurrences, type MisfirePolicy } from "./misfire.js";
 export { secondsUntil } from "./countdown.js";
+export { canonicalTimeZone } from "./time-zones.js";
