@@ -98,7 +98,7 @@ const intervalWindow = (schedule: Schedule): Window =>
  * A STANDARD schedule without startAt starts when its task is scheduled: anchored at `at`,
  * its series is fixed from then on.
  */
-export function anchorSchedule(schedule: Schedule, at: Date): Schedule {
+function anchorSchedule(schedule: Schedule, at: Date): Schedule {
   return schedule.kind === "STANDARD" && schedule.startAt === null ? { ...schedule, startAt: at } : schedule;
 }
 
