@@ -39,11 +39,26 @@ const scheduleInputSchema = z
 
 export type ScheduleInput = z.input<typeof scheduleInputSchema>;
 
+/** The frequencies each rule field of a CALENDAR schedule belongs to. */
+const ruleFieldsOf = {
+  weekdays: ["WEEKLY"],
+  day: ["MONTHLY_DAY"],
+  ordinal: ["MONTHLY_WEEKDAY"],
+  weekday: ["MONTHLY_WEEKDAY"],
+} as const satisfies Record<string, readonly (typeof calendarFrequencies)[number][]>;
+
 function calendarRule(input: NonNullable<z.output<typeof scheduleInputSchema>["calendar"]>, field: string): CalendarRule {
   const required = <T>(value: T | null | undefined, name: string): T => {
     if (value == null) throw ValidationError.of(`${field}.${name}`, `is required when frequency is ${input.frequency}`);
     return value;
   };
+  // A field of another frequency would be dropped without a word: refuse it instead.
+  const stray = (Object.keys(ruleFieldsOf) as (keyof typeof ruleFieldsOf)[]).filter(
+    (name) => input[name] != null && !(ruleFieldsOf[name] as readonly string[]).includes(input.frequency),
+  );
+  if (stray.length > 0) {
+    throw new ValidationError(stray.map((name) => ({ field: `${field}.${name}`, message: `does not apply when frequency is ${input.frequency}` })));
+  }
   switch (input.frequency) {
     case "DAILY":
       return { kind: "DAILY" };
@@ -60,7 +75,10 @@ function calendarRule(input: NonNullable<z.output<typeof scheduleInputSchema>["c
   }
 }
 
-/** The schedule an API input describes; `now` fills a STANDARD schedule's missing start. */
+/**
+ * The schedule an API input describes. A STANDARD schedule without startAt keeps it null:
+ * it starts when the task is scheduled (see scheduleFrom).
+ */
 export function scheduleFromInput(
   input: unknown,
   timezone: string,
@@ -72,7 +90,7 @@ export function scheduleFromInput(
   let schedule: Schedule;
   if (parsed.standard) {
     const { startAt, endAt, frequencySeconds } = parsed.standard;
-    schedule = { kind: "STANDARD", startAt: startAt ?? now, frequencySeconds: frequencySeconds ?? null, endAt: endAt ?? null };
+    schedule = { kind: "STANDARD", startAt: startAt ?? null, frequencySeconds: frequencySeconds ?? null, endAt: endAt ?? null };
   } else if (parsed.cron) {
     schedule = { kind: "CRON", expression: parsed.cron.expression.trim(), startAt: parsed.cron.startAt ?? null, endAt: parsed.cron.endAt ?? null };
   } else if (parsed.once) {
@@ -88,13 +106,13 @@ export function scheduleFromInput(
       endAt: calendar.endAt ?? null,
     };
   }
-  assertValidSchedule(schedule, timezone, field, timezoneField);
+  assertValidSchedule(schedule, timezone, now, field, timezoneField);
   return schedule;
 }
 
 /** Throws a ValidationError for what the scheduler's own checks find wrong. */
-export function assertValidSchedule(schedule: Schedule, timezone: string, field = "input.schedule", timezoneField = "input.timezone"): void {
-  const issues = validateSchedule(schedule, timezone);
+export function assertValidSchedule(schedule: Schedule, timezone: string, now: Date, field = "input.schedule", timezoneField = "input.timezone"): void {
+  const issues = validateSchedule(schedule, timezone, now);
   if (issues.length > 0) {
     throw new ValidationError(
       issues.map((issue) => ({ field: issue.field === "timezone" ? timezoneField : `${field}.${issue.field}`, message: issue.message })),
@@ -112,10 +130,9 @@ export function scheduleToJson(schedule: Schedule): Prisma.InputJsonObject {
 
 function storedSchedule(schedule: Schedule): Record<string, unknown> {
   switch (schedule.kind) {
-    case "STANDARD":
-      return { ...schedule, startAt: schedule.startAt.toISOString(), endAt: isoOrNull(schedule.endAt) };
     case "ONCE":
       return { ...schedule, at: schedule.at.toISOString() };
+    case "STANDARD":
     case "CRON":
     case "CALENDAR":
       return { ...schedule, startAt: isoOrNull(schedule.startAt), endAt: isoOrNull(schedule.endAt) };
@@ -127,7 +144,7 @@ export function scheduleFromJson(json: unknown): Schedule {
   const stored = json as Record<string, unknown> & { kind: ScheduleKind };
   switch (stored.kind) {
     case "STANDARD":
-      return { kind: "STANDARD", startAt: new Date(stored.startAt as string), frequencySeconds: (stored.frequencySeconds as number | null) ?? null, endAt: dateOrNull(stored.endAt) };
+      return { kind: "STANDARD", startAt: dateOrNull(stored.startAt), frequencySeconds: (stored.frequencySeconds as number | null) ?? null, endAt: dateOrNull(stored.endAt) };
     case "ONCE":
       return { kind: "ONCE", at: new Date(stored.at as string) };
     case "CRON":

@@ -4,10 +4,10 @@
 import { z } from "zod";
 import { Prisma, type DbClient } from "../db/database.js";
 import { isRecordMissing } from "../db/prisma-errors.js";
-import { nextOccurrence } from "../scheduler/time/index.js";
+import { canonicalTimeZone, scheduleFrom } from "../scheduler/time/index.js";
 import type { Schedule } from "../scheduler/time/schedule.js";
 import { assertDevicesExist } from "./devices.js";
-import { ConfirmationRequiredError, NotFoundError, StateError, ValidationError } from "./errors.js";
+import { ConfirmationRequiredError, ConflictError, NotFoundError, StateError, ValidationError } from "./errors.js";
 import { descriptionRule, idListRule, jsonObjectRule, nameRule, parseInput, tagRule, tagsRule } from "./input-rules.js";
 import { withUniqueName } from "./names.js";
 import { assertPoolsExist } from "./pools.js";
@@ -68,10 +68,19 @@ const createTaskSchema = z.object({
 
 const updateTaskSchema = z.object(taskFields).partial();
 
-/** The first occurrence at or after `now`, or null when the series is over. */
-export function firstRunAt(schedule: Schedule, timezone: string, now: Date): Date | null {
-  return nextOccurrence(schedule, timezone, new Date(now.getTime() - 1));
+/**
+ * What scheduling a task at `now` writes: its schedule anchored at now (a STANDARD schedule
+ * without startAt starts then), the first occurrence at or after now, and the state that
+ * follows. With maxRuns already reached, or no occurrence left, the task is COMPLETED.
+ */
+function scheduledAt(schedule: Schedule, timezone: string, now: Date, exhausted = false) {
+  const scheduled = scheduleFrom(schedule, timezone, now);
+  const nextRunAt = exhausted ? null : scheduled.first;
+  const state: TaskState = nextRunAt ? "ACTIVE" : "COMPLETED";
+  return { schedule: scheduled.schedule, nextRunAt, state };
 }
+
+const isExhausted = (task: { maxRuns: number | null; scheduledRunCount: number }) => task.maxRuns !== null && task.scheduledRunCount >= task.maxRuns;
 
 async function assertReferencesExist(db: DbClient, refs: { serviceId?: string; targetDeviceIds?: string[]; targetPoolIds?: string[] }) {
   if (refs.serviceId !== undefined && !(await db.service.findUnique({ where: { id: refs.serviceId }, select: { id: true } }))) {
@@ -84,14 +93,16 @@ async function assertReferencesExist(db: DbClient, refs: { serviceId?: string; t
 /** Creates a task, PAUSED unless `activate`; an active task must have an occurrence to come. */
 export async function createTask({ db, now, actor = null }: TaskDeps, input: unknown, activate: boolean): Promise<string> {
   const { schedule: scheduleInput, targetDeviceIds, targetPoolIds, tags, payload, ...fields } = parseInput(createTaskSchema, input);
-  const schedule = scheduleFromInput(scheduleInput, fields.timezone, now);
-  const nextRunAt = activate ? firstRunAt(schedule, fields.timezone, now) : null;
+  const parsedSchedule = scheduleFromInput(scheduleInput, fields.timezone, now);
+  const { schedule, nextRunAt } = activate ? scheduledAt(parsedSchedule, fields.timezone, now) : { schedule: parsedSchedule, nextRunAt: null };
   if (activate && !nextRunAt) throw ValidationError.of("input.schedule", "has no occurrence after now, so the task could never run");
   await assertReferencesExist(db, { serviceId: fields.serviceId, targetDeviceIds, targetPoolIds });
   const task = await withUniqueName("task", fields.name, () =>
     db.task.create({
       data: {
         ...fields,
+        // Validated with the schedule above; stored as Intl spells it.
+        timezone: canonicalTimeZone(fields.timezone),
         schedule: scheduleToJson(schedule),
         payload: payload as Prisma.InputJsonObject,
         state: activate ? "ACTIVE" : "PAUSED",
@@ -114,44 +125,79 @@ async function findTask(db: DbClient, id: string) {
   return task;
 }
 
-/** Applies any subset of fields at once; a new schedule or timezone reschedules an active task from now. */
+type TaskRow = Awaited<ReturnType<typeof findTask>>;
+
+/** A write that keeps losing to the scheduler's claims is given up after this many tries. */
+const maxWriteAttempts = 5;
+
+/**
+ * Writes a change planned from the task as read, only if nothing (a scheduler claim, another
+ * request) wrote the task meanwhile; otherwise reads it again and plans anew. Without this, a
+ * change planned before a claim would put back the nextRunAt and state the claim moved on from.
+ */
+async function changeTask<T>(
+  db: DbClient,
+  id: string,
+  plan: (task: TaskRow) => { data?: Prisma.TaskUpdateInput; result: T },
+  name?: string,
+): Promise<T> {
+  for (let attempt = 1; attempt <= maxWriteAttempts; attempt++) {
+    const task = await findTask(db, id);
+    const { data, result } = plan(task);
+    if (!data) return result;
+    try {
+      await withUniqueName("task", name, () =>
+        db.task.update({ where: { id, version: task.version }, data: { ...data, version: { increment: 1 } }, select: { id: true } }),
+      );
+      return result;
+    } catch (error) {
+      // No row at that version: changed or deleted since the read; the next read tells which.
+      if (!isRecordMissing(error)) throw error;
+    }
+  }
+  throw new ConflictError("input.id", "the task kept changing while this change was being written; try again");
+}
+
+/**
+ * Applies any subset of fields at once. A new schedule or timezone reschedules an active (or
+ * completed) task from now; other changes leave nextRunAt and state to the scheduler.
+ */
 export async function updateTask({ db, now, actor = null }: TaskDeps, id: string, input: unknown): Promise<void> {
   const { schedule: scheduleInput, targetDeviceIds, targetPoolIds, tags, payload, ...fields } = parseInput(updateTaskSchema, input);
-  const current = await findTask(db, id);
-  const timezone = fields.timezone ?? current.timezone;
-  const timingChanged = scheduleInput !== undefined || fields.timezone !== undefined;
-  const schedule = scheduleInput !== undefined ? scheduleFromInput(scheduleInput, timezone, now) : scheduleFromJson(current.schedule);
-  if (scheduleInput === undefined && fields.timezone !== undefined) assertValidSchedule(schedule, timezone);
-  let nextRunAt = current.nextRunAt;
-  let state = current.state as TaskState;
-  if (timingChanged && state !== "PAUSED") {
-    nextRunAt = firstRunAt(schedule, timezone, now);
-    state = nextRunAt ? "ACTIVE" : "COMPLETED";
-  }
   await assertReferencesExist(db, { serviceId: fields.serviceId, targetDeviceIds, targetPoolIds });
-  try {
-    await withUniqueName("task", fields.name, () =>
-      db.task.update({
-        where: { id },
+  const timingChanged = scheduleInput !== undefined || fields.timezone !== undefined;
+  await changeTask(
+    db,
+    id,
+    (current) => {
+      const timezone = fields.timezone ?? current.timezone;
+      let timing: { timezone?: string; schedule?: Prisma.InputJsonObject; nextRunAt?: Date | null; state?: TaskState } = {};
+      if (timingChanged) {
+        const schedule = scheduleInput !== undefined ? scheduleFromInput(scheduleInput, timezone, now) : scheduleFromJson(current.schedule);
+        if (scheduleInput === undefined) assertValidSchedule(schedule, timezone, now);
+        if (current.state === "PAUSED") {
+          timing = { schedule: scheduleToJson(schedule) };
+        } else {
+          const scheduled = scheduledAt(schedule, timezone, now, isExhausted({ scheduledRunCount: current.scheduledRunCount, maxRuns: fields.maxRuns !== undefined ? fields.maxRuns : current.maxRuns }));
+          timing = { schedule: scheduleToJson(scheduled.schedule), nextRunAt: scheduled.nextRunAt, state: scheduled.state };
+        }
+        timing.timezone = canonicalTimeZone(timezone);
+      }
+      return {
         data: {
           ...fields,
-          ...(scheduleInput !== undefined && { schedule: scheduleToJson(schedule) }),
+          ...timing,
           ...(payload && { payload: payload as Prisma.InputJsonObject }),
           ...(tags && { tags: replaceTags(tags) }),
           ...(targetDeviceIds && { targetDevices: { deleteMany: {}, create: targetDeviceIds.map((deviceId) => ({ deviceId })) } }),
           ...(targetPoolIds && { targetPools: { deleteMany: {}, create: targetPoolIds.map((poolId) => ({ poolId })) } }),
-          nextRunAt,
-          state,
           updatedBy: actor,
-          version: { increment: 1 },
         },
-        select: { id: true },
-      }),
-    );
-  } catch (error) {
-    if (isRecordMissing(error)) throw new NotFoundError("input.id", id, "Task");
-    throw error;
-  }
+        result: undefined,
+      };
+    },
+    fields.name,
+  );
 }
 
 /** A PAUSED copy with the same settings, targets and tags, named "<name> (copy)" unless a name is given. */
@@ -161,7 +207,8 @@ export async function duplicateTask({ db, actor = null }: TaskDeps, id: string, 
     include: { tags: true, targetDevices: true, targetPools: true },
   });
   if (!source) throw new NotFoundError("input.id", id, "Task");
-  const copyName = name != null ? parseInput(nameRule, name, "input.name") : await freeCopyName(db, source.name);
+  // A generated "<name> (copy)" obeys the name rules too: past the length limit, ask for a name.
+  const copyName = parseInput(nameRule, name ?? (await freeCopyName(db, source.name)), "input.name");
   const { id: _id, tags, targetDevices, targetPools, createdAt: _c, updatedAt: _u, ...settings } = source;
   const copy = await withUniqueName("task", copyName, () =>
     db.task.create({
@@ -215,7 +262,6 @@ const pauseData = (note: string | null | undefined, now: Date, actor: string | n
   pausedAt: now,
   pausedBy: actor,
   nextRunAt: null,
-  version: { increment: 1 },
 });
 
 const pauseNoteRule = descriptionRule.nullish();
@@ -223,9 +269,10 @@ const pauseNoteRule = descriptionRule.nullish();
 /** Stops an active task from firing; pausing a paused task only replaces its note. */
 export async function pauseTask({ db, now, actor = null }: TaskDeps, id: string, note: string | null | undefined): Promise<void> {
   const validNote = parseInput(pauseNoteRule, note, "input.note");
-  const task = await findTask(db, id);
-  if (task.state === "COMPLETED") throw new StateError("input.id", "the task has completed; edit its schedule or resume it instead");
-  await db.task.update({ where: { id }, data: pauseData(validNote, now, actor) });
+  await changeTask(db, id, (task) => {
+    if (task.state === "COMPLETED") throw new StateError("input.id", "the task has completed; edit its schedule or resume it instead");
+    return { data: pauseData(validNote, now, actor), result: undefined };
+  });
 }
 
 /**
@@ -233,16 +280,14 @@ export async function pauseTask({ db, now, actor = null }: TaskDeps, id: string,
  * are not misfires. With nothing left to run (past end, maxRuns reached) it is COMPLETED.
  */
 export async function resumeTask({ db, now }: TaskDeps, id: string): Promise<TaskState> {
-  const task = await findTask(db, id);
-  if (task.state === "ACTIVE") return "ACTIVE";
-  const exhausted = task.maxRuns !== null && task.scheduledRunCount >= task.maxRuns;
-  const nextRunAt = exhausted ? null : firstRunAt(scheduleFromJson(task.schedule), task.timezone, now);
-  const state: TaskState = nextRunAt ? "ACTIVE" : "COMPLETED";
-  await db.task.update({
-    where: { id },
-    data: { state, nextRunAt, pauseNote: null, pausedAt: null, pausedBy: null, version: { increment: 1 } },
+  return changeTask(db, id, (task) => {
+    if (task.state === "ACTIVE") return { result: "ACTIVE" };
+    const { schedule, nextRunAt, state } = scheduledAt(scheduleFromJson(task.schedule), task.timezone, now, isExhausted(task));
+    return {
+      data: { schedule: scheduleToJson(schedule), state, nextRunAt, pauseNote: null, pausedAt: null, pausedBy: null },
+      result: state,
+    };
   });
-  return state;
 }
 
 const runnableTask = { id: true, name: true, payload: true, requiresConfirmation: true, service: { select: { requiresConfirmation: true, defaultPayload: true } } } as const;
@@ -290,14 +335,15 @@ export async function pauseTasksByTag({ db, now, actor = null }: TaskDeps, tag: 
   const validNote = parseInput(pauseNoteRule, note, "input.note");
   return db.$transaction(async (tx) => {
     const ids = (await tx.task.findMany({ where: { ...taggedWith(parseInput(tagRule, tag, "input.tag")), state: "ACTIVE" }, select: { id: true } })).map((t) => t.id);
-    await tx.task.updateMany({ where: { id: { in: ids } }, data: pauseData(validNote, now, actor) });
+    await tx.task.updateMany({ where: { id: { in: ids } }, data: { ...pauseData(validNote, now, actor), version: { increment: 1 } } });
     return ids;
   });
 }
 
-/** Resumes the paused tasks carrying the tag; returns their ids. */
-export async function resumeTasksByTag(deps: TaskDeps, tag: string): Promise<string[]> {
+/** Resumes the paused tasks carrying the tag; returns their ids and the state each is now in. */
+export async function resumeTasksByTag(deps: TaskDeps, tag: string): Promise<{ id: string; state: TaskState }[]> {
   const paused = await deps.db.task.findMany({ where: { ...taggedWith(parseInput(tagRule, tag, "input.tag")), state: "PAUSED" }, select: { id: true } });
-  for (const { id } of paused) await resumeTask(deps, id);
-  return paused.map((t) => t.id);
+  const resumed: { id: string; state: TaskState }[] = [];
+  for (const { id } of paused) resumed.push({ id, state: await resumeTask(deps, id) });
+  return resumed;
 }

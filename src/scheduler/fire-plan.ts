@@ -39,8 +39,6 @@ export interface FirePlan {
   queued: number;
   /** Active runs of the task must be cancelled (CANCEL_PREVIOUS). */
   supersedeActiveRuns: boolean;
-  /** Skipped occurrences beyond skippedRecordCap, counted but not recorded one by one. */
-  unrecordedSkips: number;
 }
 
 /** Enough to find every due occurrence of a schedule that fires each second for a day. */
@@ -95,8 +93,17 @@ export function planFire(task: SchedulableTask, now: Date, active: ActiveRuns, j
   const runs: PlannedRun[] = [];
   let queued = 0;
   let seriesEnded = false;
-  const skippedRecords = due.filter((d) => !toRun.has(d.getTime())).slice(-skippedRecordCap);
-  const recordedSkips = new Set(skippedRecords.map((d) => d.getTime()));
+  const skipped = due.filter((d) => !toRun.has(d.getTime()));
+  const recordedSkips = new Set(skipped.slice(-skippedRecordCap).map((d) => d.getTime()));
+  // Beyond the cap, the oldest skipped occurrences (and, after a gap too long to list, those
+  // never listed) are recorded together: one SKIPPED run at the first of them, an occurrence
+  // no other run of the task has.
+  const unrecorded = skipped.slice(0, Math.max(0, skipped.length - skippedRecordCap));
+  const firstUnlisted = more ? nextOccurrence(task.schedule, task.timezone, due.at(-1)!) : null;
+  const summaryAt = unrecorded[0] ?? firstUnlisted;
+  if (summaryAt) {
+    runs.push({ occurrence: summaryAt, trigger: "CATCHUP", status: "SKIPPED", reason: unrecordedReason(task, unrecorded, firstUnlisted, now) });
+  }
 
   for (const occurrence of due) {
     const late = judgedAt.getTime() - occurrence.getTime() > graceMs;
@@ -130,8 +137,15 @@ export function planFire(task: SchedulableTask, now: Date, active: ActiveRuns, j
     state: nextRunAt ? "ACTIVE" : "COMPLETED",
     queued,
     supersedeActiveRuns: task.overlapPolicy === "CANCEL_PREVIOUS" && queued > 0 && active.queued + active.running > 0,
-    unrecordedSkips: due.length - plan.run.length - skippedRecords.length,
   };
+}
+
+function unrecordedReason(task: SchedulableTask, unrecorded: Date[], firstUnlisted: Date | null, now: Date): string {
+  const parts = [
+    ...(unrecorded.length > 0 ? [`${unrecorded.length} missed occurrences from ${unrecorded[0]!.toISOString()} to ${unrecorded.at(-1)!.toISOString()}`] : []),
+    ...(firstUnlisted ? [`every occurrence from ${firstUnlisted.toISOString()} until ${now.toISOString()}`] : []),
+  ];
+  return `${parts.join(" and ")} skipped (misfire policy ${task.misfirePolicy}), beyond the ${skippedRecordCap} recorded one by one`;
 }
 
 function missedReason(task: SchedulableTask, now: Date, occurrence: Date): string {

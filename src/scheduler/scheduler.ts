@@ -224,23 +224,22 @@ export class Scheduler {
     return tasks.map((task) => {
       const jitterMs = this.#jitter.get(task.id) ?? 0;
       const plan = planFire(task, claimedAt, active.get(task.id) ?? { queued: 0, running: 0 }, jitterMs);
+      // The jitter delayed this fire: it belongs to the run queued by it, not to a skipped record.
+      const firedRun = plan.runs.find((run) => run.status === "QUEUED");
       const runs = plan.runs.map(
-        (run, index): NewRun => ({
+        (run): NewRun => ({
           id: uuidv7(),
           taskId: task.id,
           trigger: run.trigger,
           status: run.status,
           scheduledFor: run.occurrence,
           occurrence: run.occurrence,
-          jitterMs: index === 0 ? jitterMs : 0,
+          jitterMs: run === firedRun ? jitterMs : 0,
           reason: run.reason,
           payload: task.payload,
           claimedAt,
         }),
       );
-      if (plan.unrecordedSkips > 0) {
-        this.#logger.warn({ taskId: task.id, unrecorded: plan.unrecordedSkips }, "too many missed occurrences to record each one");
-      }
       return { task, plan, runs };
     });
   }

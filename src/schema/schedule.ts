@@ -18,7 +18,8 @@ export const CalendarFrequency = builder.enumType("CalendarFrequency", {
 });
 
 const StandardScheduleInput = builder.inputType("StandardScheduleInput", {
-  description: "Every `frequencySeconds` from `startAt` (default: now) until `endAt`; without a frequency, once at `startAt`.",
+  description:
+    "Every `frequencySeconds` from `startAt` until `endAt`; without a frequency, once at `startAt`. Without `startAt` the series starts when the task is scheduled (created with `schedule: true`, resumed, or its schedule changed while active).",
   fields: (t) => ({
     startAt: t.field({ type: "DateTime" }),
     frequencySeconds: t.int(),
@@ -66,7 +67,7 @@ export const ScheduleInput = builder.inputType("ScheduleInput", {
 
 const StandardSchedule = builder.objectRef<Extract<Schedule, { kind: "STANDARD" }>>("StandardSchedule").implement({
   fields: (t) => ({
-    startAt: t.expose("startAt", { type: "DateTime" }),
+    startAt: t.expose("startAt", { type: "DateTime", nullable: true, description: "Null until the task is first scheduled, when no startAt was given." }),
     frequencySeconds: t.exposeInt("frequencySeconds", { nullable: true }),
     endAt: t.expose("endAt", { type: "DateTime", nullable: true }),
   }),
@@ -118,7 +119,8 @@ const previewCount = z.number().int().min(1, "must be at least 1").max(1_000, "m
 builder.queryField("previewSchedule", (t) =>
   t.field({
     type: ["DateTime"],
-    description: "The next `count` fire instants after `from` (default: now), computed by the scheduler's own code.",
+    description:
+      "The first `count` fire instants at or after `from` (default: now) of a task scheduled at `from`, computed by the scheduler's own code.",
     args: {
       schedule: t.arg({ type: ScheduleInput, required: true }),
       timezone: t.arg.string({ defaultValue: "UTC", required: true }),

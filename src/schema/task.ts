@@ -347,9 +347,9 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: ResumeTasksInput, required: true }) },
     errors: { types: [...writeErrors], dataField: { name: "tasks" } },
     resolve: async (query, _parent, { input }, ctx) => {
-      const ids = await resumeTasksByTag(deps(ctx), input.tag);
-      for (const id of ids) ctx.events.emit("taskChanged", { taskId: id, change: "RESUMED" });
-      return ctx.db.task.findMany({ ...withSelection(query), where: { id: { in: ids } }, orderBy: { name: "asc" } });
+      const resumed = await resumeTasksByTag(deps(ctx), input.tag);
+      for (const { id, state } of resumed) ctx.events.emit("taskChanged", { taskId: id, change: state === "ACTIVE" ? "RESUMED" : "COMPLETED" });
+      return ctx.db.task.findMany({ ...withSelection(query), where: { id: { in: resumed.map((t) => t.id) } }, orderBy: { name: "asc" } });
     },
   }),
   runTasks: t.prismaField({

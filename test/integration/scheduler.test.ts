@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { pauseTask, resumeTask, updateTask } from "../../src/domain/tasks.js";
-import { openDatabase } from "../../src/db/database.js";
+import { openDatabase, type DbClient } from "../../src/db/database.js";
+import { scheduleFromInput } from "../../src/domain/task-schedule.js";
+import { previewSchedule } from "../../src/scheduler/time/index.js";
+import type { Scheduler } from "../../src/scheduler/scheduler.js";
 import { TaskStore, type Claim } from "../../src/scheduler/task-store.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { useSchedulerHarness } from "../support/scheduler-harness.js";
@@ -112,6 +115,25 @@ describeEachDatabase("the scheduler", (provider) => {
         ["2026-01-01T00:10:00.000Z", "QUEUED", "SCHEDULE"],
       ]);
     });
+  });
+
+  it("records missed occurrences beyond the 1,000 listed one by one in a single SKIPPED run", async () => {
+    h.clock.set("2026-01-01T00:00:00.000Z");
+    const id = await h.createTask({ name: "long-gap", schedule: everySecond, overlapPolicy: "ALLOW" });
+    const scheduler = await h.startScheduler();
+    h.clock.set("2026-01-01T00:30:00.000Z");
+    await scheduler.checkNow();
+    // 1,800 due after the first: 61 within the grace (00:29:00 to 00:30:00) run, 1,739 are skipped.
+    const runs = (await h.runsOf(id)).slice(1);
+    expect(runs.filter((r) => r.status === "QUEUED")).toHaveLength(61);
+    const skipped = runs.filter((r) => r.status === "SKIPPED");
+    expect(skipped).toHaveLength(1_001);
+    expect(skipped[0]).toMatchObject({
+      scheduledFor: new Date("2026-01-01T00:00:01.000Z"),
+      trigger: "CATCHUP",
+      reason: expect.stringMatching(/^739 missed occurrences from 2026-01-01T00:00:01\.000Z to 2026-01-01T00:12:19\.000Z skipped/),
+    });
+    expect(iso(skipped[1]!.scheduledFor)).toBe("2026-01-01T00:12:20.000Z");
   });
 
   it("handles occurrences missed while the server was down when it starts again", async () => {
@@ -238,9 +260,103 @@ describeEachDatabase("the scheduler", (provider) => {
     ]);
   });
 
+  describe("a claim that lands between an API change's read and its write", () => {
+    /** A client whose first task update lets the one-shot fire (its claim commits) first. */
+    function claimingBeforeFirstWrite(scheduler: Scheduler, fireAt: string) {
+      const state = { claimed: false };
+      const db = h.database.client.$extends({
+        query: {
+          task: {
+            async update({ args, query }) {
+              if (!state.claimed) {
+                state.claimed = true;
+                h.clock.set(fireAt);
+                await scheduler.checkNow();
+              }
+              return query(args);
+            },
+          },
+        },
+      }) as unknown as DbClient;
+      return { db, state };
+    }
+    const oneShot = { once: { at: new Date("2026-01-01T00:01:00.000Z") } };
+
+    it("is kept by an update that does not touch the schedule", async () => {
+      h.clock.set("2026-01-01T00:00:00.000Z");
+      const id = await h.createTask({ name: "raced-update", schedule: oneShot });
+      const scheduler = await h.startScheduler();
+      const racing = claimingBeforeFirstWrite(scheduler, "2026-01-01T00:01:00.000Z");
+      await updateTask({ db: racing.db, now: new Date("2026-01-01T00:00:59.000Z") }, id, { description: "edited while firing" });
+      expect(racing.state.claimed).toBe(true);
+      expect(await taskRow(id)).toMatchObject({ state: "COMPLETED", nextRunAt: null, scheduledRunCount: 1, description: "edited while firing" });
+      scheduler.reload([id]);
+      h.clock.advance(60 * second);
+      await scheduler.checkNow();
+      expect(await h.runsOf(id)).toHaveLength(1);
+      expect(await taskRow(id)).toMatchObject({ state: "COMPLETED", scheduledRunCount: 1 });
+    });
+
+    it("makes the change be planned again from what the claim wrote", async () => {
+      h.clock.set("2026-01-01T00:00:00.000Z");
+      const id = await h.createTask({ name: "raced-pause", schedule: oneShot });
+      const scheduler = await h.startScheduler();
+      const racing = claimingBeforeFirstWrite(scheduler, "2026-01-01T00:01:00.000Z");
+      // Read ACTIVE, but by the write the task has completed: pausing it no longer applies.
+      await expect(pauseTask({ db: racing.db, now: new Date("2026-01-01T00:00:59.000Z") }, id, "too late")).rejects.toMatchObject({ name: "StateError" });
+      expect(racing.state.claimed).toBe(true);
+      expect(await taskRow(id)).toMatchObject({ state: "COMPLETED", pauseNote: null, scheduledRunCount: 1 });
+    });
+  });
+
+  it("keeps a task whose maxRuns is reached COMPLETED when its schedule is edited", async () => {
+    h.clock.set("2026-01-01T00:00:00.000Z");
+    const id = await h.createTask({ name: "used-up", schedule: everySecond, maxRuns: 1 });
+    await h.startScheduler();
+    expect(await taskRow(id)).toMatchObject({ state: "COMPLETED", scheduledRunCount: 1 });
+    await updateTask({ db: h.database.client, now: h.clock.date }, id, { schedule: { standard: { frequencySeconds: 60 } } });
+    expect(await taskRow(id)).toMatchObject({ state: "COMPLETED", nextRunAt: null });
+    await updateTask({ db: h.database.client, now: h.clock.date }, id, { maxRuns: 2, schedule: { standard: { frequencySeconds: 60 } } });
+    expect(await taskRow(id)).toMatchObject({ state: "ACTIVE", nextRunAt: new Date("2026-01-01T00:00:00.000Z") });
+  });
+
+  it("starts a STANDARD schedule without startAt when the task is scheduled, not when it was created", async () => {
+    h.clock.set("2026-01-01T00:00:00.000Z");
+    const deps = () => ({ db: h.database.client, now: h.clock.date });
+    const once = await h.createTask({ name: "start-on-resume", schedule: { standard: {} } }, false);
+    const repeating = await h.createTask({ name: "repeat-on-resume", schedule: { standard: { frequencySeconds: 60 } } }, false);
+    expect((await taskRow(once)).schedule).toMatchObject({ startAt: null });
+    const scheduler = await h.startScheduler();
+    h.clock.set("2026-01-01T00:05:30.000Z");
+    for (const id of [once, repeating]) expect(await resumeTask(deps(), id)).toBe("ACTIVE");
+    expect((await taskRow(once)).schedule).toMatchObject({ startAt: "2026-01-01T00:05:30.000Z" });
+    scheduler.reload([once, repeating]);
+    await scheduler.checkNow();
+    h.clock.set("2026-01-01T00:06:30.000Z");
+    await scheduler.checkNow();
+    expect((await h.runsOf(once)).map((r) => [iso(r.scheduledFor), r.status])).toEqual([["2026-01-01T00:05:30.000Z", "QUEUED"]]);
+    expect(await taskRow(once)).toMatchObject({ state: "COMPLETED" });
+    expect((await h.runsOf(repeating)).map((r) => iso(r.scheduledFor))).toEqual(["2026-01-01T00:05:30.000Z", "2026-01-01T00:06:30.000Z"]);
+  });
+
+  it("fires exactly what previewSchedule lists from the moment the task is scheduled", async () => {
+    h.clock.set("2026-01-01T00:00:00.000Z");
+    const schedules = [{ standard: {} }, { standard: { frequencySeconds: 60 } }, { cron: { expression: "* * * * *" } }];
+    const ids: string[] = [];
+    for (const [i, schedule] of schedules.entries()) ids.push(await h.createTask({ name: `as-previewed-${i}`, schedule, overlapPolicy: "ALLOW" }));
+    const previews = schedules.map((schedule) => previewSchedule(scheduleFromInput(schedule, "UTC", h.clock.date), "UTC", h.clock.date, 3).map(iso));
+    expect(previews[0]).toEqual(["2026-01-01T00:00:00.000Z"]);
+    const scheduler = await h.startScheduler();
+    for (let minute = 1; minute <= 2; minute++) {
+      h.clock.set(`2026-01-01T00:0${minute}:00.000Z`);
+      await scheduler.checkNow();
+    }
+    for (const [i, id] of ids.entries()) expect((await h.runsOf(id)).map((r) => iso(r.scheduledFor)), JSON.stringify(schedules[i])).toEqual(previews[i]);
+  });
+
   it("delays each occurrence by its jitter and records it", async () => {
     h.clock.set("2026-01-01T00:00:00.000Z");
-    const id = await h.createTask({ name: "jittered", schedule: { standard: { startAt: new Date("2026-01-01T00:01:00.000Z"), frequencySeconds: 60 } }, jitterSeconds: 10 }, true);
+    const id = await h.createTask({ name: "jittered", schedule: { standard: { startAt: new Date("2026-01-01T00:01:00.000Z"), frequencySeconds: 60 } }, jitterSeconds: 10, overlapPolicy: "ALLOW" }, true);
     const scheduler = await h.startScheduler({ random: () => 0.5 });
     h.clock.set("2026-01-01T00:01:04.999Z");
     await scheduler.checkNow();
@@ -248,6 +364,15 @@ describeEachDatabase("the scheduler", (provider) => {
     h.clock.set("2026-01-01T00:01:05.000Z");
     await scheduler.checkNow();
     expect((await h.runsOf(id)).map((r) => [iso(r.scheduledFor), r.jitterMs])).toEqual([["2026-01-01T00:01:00.000Z", 5000]]);
+    // After a jump the first due occurrences are skipped: the jitter goes with the run queued.
+    h.clock.set("2026-01-01T00:05:05.000Z");
+    await scheduler.checkNow();
+    expect((await h.runsOf(id)).slice(1).map((r) => [iso(r.scheduledFor), r.status, r.jitterMs])).toEqual([
+      ["2026-01-01T00:02:00.000Z", "SKIPPED", 0],
+      ["2026-01-01T00:03:00.000Z", "SKIPPED", 0],
+      ["2026-01-01T00:04:00.000Z", "QUEUED", 5000],
+      ["2026-01-01T00:05:00.000Z", "QUEUED", 0],
+    ]);
   });
 
   it("lets only one of two schedulers sharing the database claim an occurrence", async () => {

@@ -21,6 +21,7 @@ import {
   UpdateTask,
 } from "../support/task-operations.js";
 import { useTestServer } from "../support/test-server.js";
+import type { OrderDirection, TaskFilter } from "../generated/graphql/graphql.js";
 
 const hourly = { standard: { frequencySeconds: 3600 } };
 const databaseId = (globalId: string) => decodeGlobalID(globalId).id;
@@ -92,6 +93,10 @@ describeEachDatabase("tasks", (provider) => {
         (await server.client.data(CreateTask, { input: { name: "bad", serviceId, schedule: hourly, ...input } as never, schedule })).createTask;
       expect(await attempt({ schedule: { cron: { expression: "61 * * * *" } } })).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.schedule.cron.expression" }] });
       expect(await attempt({ schedule: { cron: { expression: "* * * * *" }, once: { at: inAnHour() } } })).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.schedule" }] });
+      expect(await attempt({ schedule: { cron: { expression: "0 0 30 2 *" } } })).toMatchObject({
+        __typename: "ValidationError",
+        fieldErrors: [{ field: "input.schedule.cron.expression", message: expect.stringMatching(/^never fires after /) }],
+      });
       expect(await attempt({ timezone: "Mars/Olympus" })).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.timezone" }] });
       expect(await attempt({ schedule: { calendar: { frequency: "WEEKLY", timeOfDay: "09:00" } } })).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.schedule.calendar.weekdays" }] });
       expect(await attempt({ schedule: { once: { at: "2020-01-01T00:00:00.000Z" } } }, true)).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.schedule" }] });
@@ -99,6 +104,26 @@ describeEachDatabase("tasks", (provider) => {
       expect(await attempt({ maxRuns: 0, jitterSeconds: -1 })).toMatchObject({ __typename: "ValidationError" });
       const page = await server.client.data(TasksPage, { filter: { nameContains: "bad" } });
       expect(page.tasks.totalCount).toBe(0);
+    });
+
+    it("refuses calendar fields of another frequency instead of dropping them", async () => {
+      const { createTask: result } = await server.client.data(CreateTask, {
+        input: { name: "stray-fields", serviceId, schedule: { calendar: { frequency: "DAILY", timeOfDay: "09:00", day: 5, weekdays: ["MONDAY"] } } },
+      });
+      expect(result).toMatchObject({
+        __typename: "ValidationError",
+        fieldErrors: [
+          { field: "input.schedule.calendar.weekdays", message: "does not apply when frequency is DAILY" },
+          { field: "input.schedule.calendar.day", message: "does not apply when frequency is DAILY" },
+        ],
+      });
+    });
+
+    it("stores the time zone as Intl spells it", async () => {
+      const task = await createTask({ name: "lower-case-zone", timezone: "europe/berlin" });
+      expect(task.timezone).toBe("Europe/Berlin");
+      const { updateTask } = await server.client.data(UpdateTask, { input: { id: task.id, timezone: "america/new_york" } });
+      expect(updateTask).toMatchObject({ task: { timezone: "America/New_York" } });
     });
 
     it("rejects a duplicate name", async () => {
@@ -131,6 +156,13 @@ describeEachDatabase("tasks", (provider) => {
       ["chosen", "PAUSED", null],
     ]);
     expect(first).toMatchObject({ task: { tags: ["t"], payload: { a: 1 }, targetDevices: [{ name: "dup-target" }] } });
+  });
+
+  it("asks for a name when the generated copy name would be too long", async () => {
+    const task = await createTask({ name: "n".repeat(200) });
+    const { duplicateTask } = await server.client.data(DuplicateTask, { input: { id: task.id } });
+    expect(duplicateTask).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.name", message: "must be at most 200 characters" }] });
+    expect((await server.client.data(DuplicateTask, { input: { id: task.id, name: "short copy" } })).duplicateTask).toMatchObject({ task: { name: "short copy" } });
   });
 
   it("pauses with a note, resumes, and deletes", async () => {
@@ -191,16 +223,41 @@ describeEachDatabase("tasks", (provider) => {
   });
 
   it("pauses, resumes and runs every task carrying a tag", async () => {
-    await createTask({ name: "tag-1", tags: ["nightly"] }, true);
-    await createTask({ name: "tag-2", tags: ["nightly"], requiresConfirmation: true }, true);
+    const tag1 = await createTask({ name: "tag-1", tags: ["nightly"] }, true);
+    const tag2 = await createTask({ name: "tag-2", tags: ["nightly"], requiresConfirmation: true }, true);
     await createTask({ name: "untagged" }, true);
     const paused = (await server.client.data(PauseTasks, { input: { tag: "nightly", note: "freeze" } })).pauseTasks;
     expect(paused).toMatchObject({ tasks: [{ name: "tag-1", state: "PAUSED", pauseNote: "freeze" }, { name: "tag-2", state: "PAUSED" }] });
     const resumed = (await server.client.data(ResumeTasks, { input: { tag: "nightly" } })).resumeTasks;
     expect(resumed).toMatchObject({ tasks: [{ name: "tag-1", state: "ACTIVE" }, { name: "tag-2", state: "ACTIVE" }] });
     expect((await server.client.data(RunTasks, { input: { tag: "nightly" } })).runTasks).toMatchObject({ __typename: "ConfirmationRequiredError", taskNames: ["tag-2"] });
+    // Refused as a whole: not even the task needing no confirmation has a manual run.
+    const manualRuns = async (id: string) => {
+      const { node } = await server.client.data(TaskRuns, { id });
+      return node && "runs" in node ? node.runs.edges.filter((e) => e.node.trigger === "MANUAL").length : null;
+    };
+    for (const task of [tag1, tag2]) expect(await manualRuns(task.id)).toBe(0);
     const ran = (await server.client.data(RunTasks, { input: { tag: "nightly", confirm: true } })).runTasks;
     expect(ran.__typename === "RunTasksSuccess" && ran.runs.map((r) => r.task.name).sort()).toEqual(["tag-1", "tag-2"]);
+    for (const task of [tag1, tag2]) expect(await manualRuns(task.id)).toBe(1);
+  });
+
+  it("announces a task resumed by tag that has nothing left to run as COMPLETED", async () => {
+    const changes: { taskId: string; change: string }[] = [];
+    const stop = server.app.events.on("taskChanged", (event) => changes.push(event));
+    try {
+      const done = await createTask({ name: "resume-done", tags: ["resume-by-tag"], schedule: { once: { at: "2020-01-01T00:00:00.000Z" } } });
+      const due = await createTask({ name: "resume-due", tags: ["resume-by-tag"] });
+      const { resumeTasks } = await server.client.data(ResumeTasks, { input: { tag: "resume-by-tag" } });
+      expect(resumeTasks).toMatchObject({ tasks: [{ name: "resume-done", state: "COMPLETED" }, { name: "resume-due", state: "ACTIVE" }] });
+      const ours = new Set([done.id, due.id].map(databaseId));
+      expect(changes.filter((c) => ours.has(c.taskId) && c.change !== "CREATED")).toEqual([
+        { taskId: databaseId(done.id), change: "COMPLETED" },
+        { taskId: databaseId(due.id), change: "RESUMED" },
+      ]);
+    } finally {
+      stop();
+    }
   });
 
   it("answers mutations whose result selects only __typename", async () => {
@@ -221,6 +278,17 @@ describeEachDatabase("tasks", (provider) => {
     expect(byNextRun.tasks.edges.map((e) => e.node.name)).toEqual(["list-soon", "list-later", "list-paused"]);
     const active = await server.client.data(TasksPage, { filter: { tag: "listing", states: ["ACTIVE"] } });
     expect(active.tasks.edges.map((e) => e.node.id).sort()).toEqual([soon.id, later.id].sort());
+    const names = async (filter: TaskFilter, direction: OrderDirection = "ASC") =>
+      (await server.client.data(TasksPage, { filter, orderBy: { field: "NAME", direction } })).tasks.edges.map((e) => e.node.name);
+    expect(await names({ tag: "listing" })).toEqual(["list-later", "list-paused", "list-soon"]);
+    expect(await names({ tag: "listing" }, "DESC")).toEqual(["list-soon", "list-paused", "list-later"]);
+    // A case-insensitive substring, anywhere in the name.
+    expect(await names({ nameContains: "IST-P" })).toEqual(["list-paused"]);
+    expect(await names({ nameContains: "list-", states: ["PAUSED"] })).toEqual(["list-paused"]);
+    const otherService = await createService(server.client, { name: "listing-service" });
+    await createTask({ name: "list-other-service", tags: ["listing"], serviceId: otherService.id });
+    expect(await names({ serviceId: otherService.id })).toEqual(["list-other-service"]);
+    expect(await names({ tag: "listing", serviceId })).toEqual(["list-later", "list-paused", "list-soon"]);
   });
 
   describe("previewSchedule", () => {
@@ -237,9 +305,29 @@ describeEachDatabase("tasks", (provider) => {
       });
     });
 
+    it("starts at `from` itself, where a task scheduled then fires first", async () => {
+      const from = "2026-06-01T08:00:00.000Z";
+      const preview = async (schedule: Record<string, unknown>) => (await server.client.data(PreviewSchedule, { schedule: schedule as never, from, count: 3 })).previewSchedule;
+      expect(await preview({ standard: {} })).toEqual({ __typename: "PreviewScheduleSuccess", instants: [from] });
+      expect(await preview({ standard: { frequencySeconds: 60 } })).toEqual({
+        __typename: "PreviewScheduleSuccess",
+        instants: [from, "2026-06-01T08:01:00.000Z", "2026-06-01T08:02:00.000Z"],
+      });
+      expect(await preview({ cron: { expression: "0 8 * * *" } })).toMatchObject({ instants: [from, "2026-06-02T08:00:00.000Z", "2026-06-03T08:00:00.000Z"] });
+    });
+
     it("names the field at fault", async () => {
       const result = await server.client.data(PreviewSchedule, { schedule: { cron: { expression: "0 0 * * MOO" } } });
       expect(result.previewSchedule).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "schedule.cron.expression" }] });
+      const tooLong = { cron: { expression: "@every 100000000d" } };
+      expect((await server.client.data(PreviewSchedule, { schedule: tooLong })).previewSchedule).toMatchObject({
+        __typename: "ValidationError",
+        fieldErrors: [{ field: "schedule.cron.expression", message: expect.stringContaining("at most") }],
+      });
+      expect((await server.client.data(CreateTask, { input: { name: "too-long", serviceId, schedule: tooLong }, schedule: true })).createTask).toMatchObject({
+        __typename: "ValidationError",
+        fieldErrors: [{ field: "input.schedule.cron.expression" }],
+      });
       const count = await server.client.data(PreviewSchedule, { schedule: { cron: { expression: "@daily" } }, count: 5000 });
       expect(count.previewSchedule).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "count" }] });
     });

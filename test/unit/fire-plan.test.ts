@@ -27,7 +27,7 @@ describe("planFire", () => {
     const plan = planFire(everyMinute(), at("2026-03-01T00:00:00.120Z"), idle);
     expect(plan.runs).toEqual([{ occurrence: at("2026-03-01T00:00:00Z"), trigger: "SCHEDULE", status: "QUEUED", reason: null }]);
     expect(iso(plan.nextRunAt)).toBe("2026-03-01T00:01:00.000Z");
-    expect(plan).toMatchObject({ state: "ACTIVE", queued: 1, supersedeActiveRuns: false, unrecordedSkips: 0 });
+    expect(plan).toMatchObject({ state: "ACTIVE", queued: 1, supersedeActiveRuns: false });
   });
 
   it("counts a late occurrence within the grace as on time", () => {
@@ -88,13 +88,33 @@ describe("planFire", () => {
     expect(plan.runs.map((r) => r.status)).toEqual(["SKIPPED", "SKIPPED", "SKIPPED", "QUEUED"]);
   });
 
-  it("copes with a day of missed every-second occurrences without recording each one", () => {
+  it("copes with a day of missed every-second occurrences, recording the oldest together", () => {
     const task = everyMinute({ schedule: { kind: "STANDARD", startAt: at("2026-03-01T00:00:00Z"), frequencySeconds: 1, endAt: null } });
     const plan = planFire(task, at("2026-03-02T00:00:00.500Z"), idle);
-    // The last 60 are within the grace and run; of the 86,341 missed, the latest 1,000 are recorded.
+    // The last 60 are within the grace and run; of the 86,341 missed, the latest 1,000 are
+    // recorded one by one and the 85,341 before them by one run at the first of them.
     expect(plan.runs.filter((r) => r.status === "QUEUED")).toHaveLength(60);
-    expect(plan.runs.filter((r) => r.status === "SKIPPED")).toHaveLength(1_000);
-    expect(plan.unrecordedSkips).toBe(86_401 - 60 - 1_000);
+    const skipped = plan.runs.filter((r) => r.status === "SKIPPED");
+    expect(skipped).toHaveLength(1_001);
+    expect(skipped[0]).toEqual({
+      occurrence: at("2026-03-01T00:00:00Z"),
+      trigger: "CATCHUP",
+      status: "SKIPPED",
+      reason: "85341 missed occurrences from 2026-03-01T00:00:00.000Z to 2026-03-01T23:42:20.000Z skipped (misfire policy SKIP), beyond the 1000 recorded one by one",
+    });
+    expect(iso(skipped[1]!.occurrence)).toBe("2026-03-01T23:42:21.000Z");
+    expect(new Set(plan.runs.map((r) => r.occurrence.getTime())).size).toBe(plan.runs.length);
     expect(iso(plan.nextRunAt)).toBe("2026-03-02T00:00:01.000Z");
+  });
+
+  it("says so when a gap was too long even to list", () => {
+    const task = everyMinute({ schedule: { kind: "STANDARD", startAt: at("2026-03-01T00:00:00Z"), frequencySeconds: 1, endAt: null } });
+    const plan = planFire(task, at("2026-03-03T00:00:00Z"), idle);
+    expect(plan.runs[0]).toMatchObject({
+      occurrence: at("2026-03-01T00:00:00Z"),
+      reason:
+        "99001 missed occurrences from 2026-03-01T00:00:00.000Z to 2026-03-02T03:30:00.000Z and every occurrence from 2026-03-02T03:46:41.000Z until 2026-03-03T00:00:00.000Z skipped (misfire policy SKIP), beyond the 1000 recorded one by one",
+    });
+    expect(iso(plan.nextRunAt)).toBe("2026-03-03T00:00:01.000Z");
   });
 });

@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { nextOccurrence, occurrencesBetween, previewSchedule, secondsUntil, validateSchedule, type CalendarRule, type Schedule } from "../../src/scheduler/time/index.js";
 
 const at = (iso: string) => new Date(iso);
+/** The clock for validation, which rejects what never fires after it. */
+const validatedAt = at("2026-01-01T00:00:00Z");
 const isos = (dates: Date[]) => dates.map((d) => d.toISOString());
 
 const cron = (expression: string, window: { startAt?: string; endAt?: string } = {}): Schedule => ({
@@ -22,7 +24,7 @@ const calendar = (rule: CalendarRule, timeOfDay: string, extra: { excludedDates?
   endAt: extra.endAt ? at(extra.endAt) : null,
 });
 
-/** The next `count` instants strictly after `from`. */
+/** The first `count` instants at or after `from`, as a task scheduled at `from` fires them. */
 const preview = (schedule: Schedule, from: string, count: number, timezone = "UTC") => isos(previewSchedule(schedule, timezone, at(from), count));
 
 describe("STANDARD schedules", () => {
@@ -54,13 +56,14 @@ describe("ONCE schedules", () => {
   it("fire at their instant and never after", () => {
     const once: Schedule = { kind: "ONCE", at: at("2026-07-04T12:00:00Z") };
     expect(preview(once, "2026-07-04T11:59:59.999Z", 2)).toEqual(["2026-07-04T12:00:00.000Z"]);
-    expect(preview(once, "2026-07-04T12:00:00Z", 2)).toEqual([]);
+    expect(preview(once, "2026-07-04T12:00:00Z", 2)).toEqual(["2026-07-04T12:00:00.000Z"]);
+    expect(preview(once, "2026-07-04T12:00:00.001Z", 2)).toEqual([]);
   });
 });
 
 describe("CRON schedules", () => {
   it("read five fields as minutes, six with seconds first, seven with a year", () => {
-    expect(preview(cron("*/20 * * * *"), "2026-01-01T00:00:00Z", 3)).toEqual(["2026-01-01T00:20:00.000Z", "2026-01-01T00:40:00.000Z", "2026-01-01T01:00:00.000Z"]);
+    expect(preview(cron("*/20 * * * *"), "2026-01-01T00:00:00Z", 3)).toEqual(["2026-01-01T00:00:00.000Z", "2026-01-01T00:20:00.000Z", "2026-01-01T00:40:00.000Z"]);
     expect(preview(cron("15 */5 * * * *"), "2026-01-01T00:00:00Z", 2)).toEqual(["2026-01-01T00:00:15.000Z", "2026-01-01T00:05:15.000Z"]);
     expect(preview(cron("0 0 12 1 1 * 2028"), "2026-01-01T00:00:00Z", 3)).toEqual(["2028-01-01T12:00:00.000Z"]);
   });
@@ -105,7 +108,15 @@ describe("CRON schedules", () => {
     const everyNinety = cron("@every 1h30m", { startAt: "2026-01-01T00:10:00Z" });
     expect(preview(everyNinety, "2026-01-01T00:00:00Z", 3)).toEqual(["2026-01-01T00:10:00.000Z", "2026-01-01T01:40:00.000Z", "2026-01-01T03:10:00.000Z"]);
     expect(preview(cron("@every 10m", { startAt: "2026-01-01T00:00:00Z" }), "2026-01-01T00:25:00Z", 2)).toEqual(["2026-01-01T00:30:00.000Z", "2026-01-01T00:40:00.000Z"]);
-    expect(preview(cron("@every 1d 2s", { startAt: "2026-01-01T00:00:00Z" }), "2026-01-01T00:00:00Z", 1)).toEqual(["2026-01-02T00:00:02.000Z"]);
+    expect(preview(cron("@every 1d 2s", { startAt: "2026-01-01T00:00:00Z" }), "2026-01-01T00:00:01Z", 1)).toEqual(["2026-01-02T00:00:02.000Z"]);
+  });
+
+  it("align @every to the Unix epoch without a startAt", () => {
+    expect(preview(cron("@every 10m"), "2026-01-01T00:03:00Z", 2)).toEqual(["2026-01-01T00:10:00.000Z", "2026-01-01T00:20:00.000Z"]);
+    // 7 minutes does not divide a day: the grid is counted from 1970-01-01T00:00:00Z, not midnight.
+    const sevens = previewSchedule(cron("@every 7m"), "Europe/Berlin", at("2026-01-02T00:00:00Z"), 3);
+    expect(sevens.map((d) => d.getTime() % 420_000)).toEqual([0, 0, 0]);
+    expect(isos(sevens)).toEqual(["2026-01-02T00:02:00.000Z", "2026-01-02T00:09:00.000Z", "2026-01-02T00:16:00.000Z"]);
   });
 
   it("keep to the start/end window", () => {
@@ -114,13 +125,20 @@ describe("CRON schedules", () => {
   });
 
   it("name what is wrong in an expression", () => {
-    const problem = (expression: string) => validateSchedule(cron(expression), "UTC");
+    const problem = (expression: string) => validateSchedule(cron(expression), "UTC", validatedAt);
     expect(problem("0 9 * * MON")).toEqual([]);
-    for (const bad of ["61 * * * *", "* * *", "0 0 32 * *", "@every 0s", "@every 10x", "@reboot", "  "]) {
+    for (const bad of ["61 * * * *", "* * *", "0 0 32 * *", "@every 0s", "@every 10x", "@every 3661d", "@every 100000000d", "@reboot", "  "]) {
       expect(problem(bad), bad).toEqual([{ field: "cron.expression", message: expect.any(String) }]);
     }
-    expect(validateSchedule(cron("* * * * *"), "Mars/Olympus")).toEqual([{ field: "timezone", message: '"Mars/Olympus" is not an IANA time zone' }]);
-    expect(validateSchedule(cron("* * * * *", { startAt: "2026-02-01T00:00:00Z", endAt: "2026-01-01T00:00:00Z" }), "UTC")).toEqual([
+    // Fields that are each valid but match no instant to come.
+    expect(problem("0 0 30 2 *")).toEqual([{ field: "cron.expression", message: "never fires after 2026-01-01T00:00:00.000Z" }]);
+    expect(problem("0 0 0 1 1 * 2025")).toEqual([{ field: "cron.expression", message: "never fires after 2026-01-01T00:00:00.000Z" }]);
+    expect(problem("0 0 0 1 1 * 2027")).toEqual([]);
+    // Ten years is the longest interval, as for a STANDARD frequency.
+    expect(problem("@every 3660d")).toEqual([]);
+    expect(problem("@every 3661d")).toEqual([{ field: "cron.expression", message: "the interval must be at most 316224000s (ten years)" }]);
+    expect(validateSchedule(cron("* * * * *"), "Mars/Olympus", validatedAt)).toEqual([{ field: "timezone", message: '"Mars/Olympus" is not an IANA time zone' }]);
+    expect(validateSchedule(cron("* * * * *", { startAt: "2026-02-01T00:00:00Z", endAt: "2026-01-01T00:00:00Z" }), "UTC", validatedAt)).toEqual([
       { field: "cron.endAt", message: "must be after startAt" },
     ]);
   });
@@ -193,10 +211,11 @@ describe("CALENDAR schedules", () => {
     const issues = validateSchedule(
       calendar({ kind: "MONTHLY_DAY", day: 0 }, "25:00", { excludedDates: ["2026-02-30"], startAt: "2026-02-01T00:00:00Z", endAt: "2026-01-01T00:00:00Z" }),
       "UTC",
+      validatedAt,
     ).map((issue) => issue.field);
     expect(issues).toEqual(["calendar.timeOfDay", "calendar.day", "calendar.excludedDates.0", "calendar.endAt"]);
-    expect(validateSchedule(calendar({ kind: "WEEKLY", weekdays: [] }, "10:00"), "UTC").map((i) => i.field)).toEqual(["calendar.weekdays"]);
-    expect(validateSchedule(calendar({ kind: "MONTHLY_WEEKDAY", ordinal: 6 as never, weekday: "MONDAY" }, "10:00"), "UTC").map((i) => i.field)).toEqual(["calendar.ordinal"]);
+    expect(validateSchedule(calendar({ kind: "WEEKLY", weekdays: [] }, "10:00"), "UTC", validatedAt).map((i) => i.field)).toEqual(["calendar.weekdays"]);
+    expect(validateSchedule(calendar({ kind: "MONTHLY_WEEKDAY", ordinal: 6 as never, weekday: "MONDAY" }, "10:00"), "UTC", validatedAt).map((i) => i.field)).toEqual(["calendar.ordinal"]);
   });
 });
 
@@ -231,7 +250,7 @@ describe("DST transitions", () => {
     });
 
     it("2026: an every-30-minutes cron job follows real time through both transitions", () => {
-      expect(around(cron("*/30 * * * *"), "Europe/Berlin", "2026-03-29T00:00:00Z", 3)).toEqual([
+      expect(around(cron("*/30 * * * *"), "Europe/Berlin", "2026-03-29T00:00:01Z", 3)).toEqual([
         "2026-03-29T00:30:00.000Z", // 01:30 CET
         "2026-03-29T01:00:00.000Z", // 03:00 CEST: 02:00 and 02:30 do not exist
         "2026-03-29T01:30:00.000Z",
@@ -243,6 +262,70 @@ describe("DST transitions", () => {
         "2026-10-25T01:30:00.000Z", // 02:30 CET
         "2026-10-25T02:00:00.000Z", // 03:00 CET
         "2026-10-25T02:30:00.000Z",
+      ]);
+    });
+    it("2025 and 2026: a list of fixed hours (0 0,2) runs each once on both transition days", () => {
+      const atMidnightAndTwo = cron("0 0,2 * * *");
+      expect(around(atMidnightAndTwo, "Europe/Berlin", "2025-03-29T20:00:00Z")).toEqual([
+        "2025-03-29T23:00:00.000Z", // 00:00 CET
+        "2025-03-30T01:00:00.000Z", // 02:00 does not exist: 03:00 CEST
+        "2025-03-30T22:00:00.000Z", // 00:00 CEST the next day
+      ]);
+      expect(around(atMidnightAndTwo, "Europe/Berlin", "2025-10-25T20:00:00Z")).toEqual([
+        "2025-10-25T22:00:00.000Z", // 00:00 CEST
+        "2025-10-26T00:00:00.000Z", // the first 02:00 (CEST) only
+        "2025-10-26T23:00:00.000Z", // 00:00 CET the next day
+      ]);
+      expect(around(atMidnightAndTwo, "Europe/Berlin", "2026-03-28T20:00:00Z")).toEqual([
+        "2026-03-28T23:00:00.000Z",
+        "2026-03-29T01:00:00.000Z",
+        "2026-03-29T22:00:00.000Z",
+      ]);
+      expect(around(atMidnightAndTwo, "Europe/Berlin", "2026-10-24T20:00:00Z")).toEqual([
+        "2026-10-24T22:00:00.000Z",
+        "2026-10-25T00:00:00.000Z",
+        "2026-10-25T23:00:00.000Z",
+      ]);
+    });
+
+    it("2025 and 2026: an hour step (0 */2) follows real time: a 3 h gap in March, 02:00 twice in October", () => {
+      const everyTwoHours = cron("0 */2 * * *");
+      for (const year of ["2025-03-30", "2026-03-29"]) {
+        const [y, m, d] = year.split("-");
+        const dayBefore = `${y}-${m}-${String(Number(d) - 1).padStart(2, "0")}`;
+        expect(around(everyTwoHours, "Europe/Berlin", `${dayBefore}T22:00:00Z`), year).toEqual([
+          `${dayBefore}T23:00:00.000Z`, // 00:00 CET
+          `${year}T02:00:00.000Z`, // 04:00 CEST: 02:00 does not exist
+          `${year}T04:00:00.000Z`, // 06:00 CEST
+        ]);
+      }
+      expect(around(everyTwoHours, "Europe/Berlin", "2025-10-25T21:00:00Z", 4)).toEqual([
+        "2025-10-25T22:00:00.000Z", // 00:00 CEST
+        "2025-10-26T00:00:00.000Z", // 02:00 CEST
+        "2025-10-26T01:00:00.000Z", // 02:00 CET, the repeated hour
+        "2025-10-26T03:00:00.000Z", // 04:00 CET
+      ]);
+      expect(around(everyTwoHours, "Europe/Berlin", "2026-10-24T21:00:00Z", 4)).toEqual([
+        "2026-10-24T22:00:00.000Z",
+        "2026-10-25T00:00:00.000Z",
+        "2026-10-25T01:00:00.000Z",
+        "2026-10-25T03:00:00.000Z",
+      ]);
+    });
+
+    it("2025: an every-30-minutes cron job follows real time through both transitions", () => {
+      expect(around(cron("*/30 * * * *"), "Europe/Berlin", "2025-03-30T00:00:01Z")).toEqual([
+        "2025-03-30T00:30:00.000Z", // 01:30 CET
+        "2025-03-30T01:00:00.000Z", // 03:00 CEST
+        "2025-03-30T01:30:00.000Z",
+      ]);
+      expect(around(cron("*/30 * * * *"), "Europe/Berlin", "2025-10-25T23:59:59Z", 6)).toEqual([
+        "2025-10-26T00:00:00.000Z", // 02:00 CEST
+        "2025-10-26T00:30:00.000Z",
+        "2025-10-26T01:00:00.000Z", // 02:00 CET, the repeated hour
+        "2025-10-26T01:30:00.000Z",
+        "2025-10-26T02:00:00.000Z", // 03:00 CET
+        "2025-10-26T02:30:00.000Z",
       ]);
     });
   });
@@ -279,13 +362,71 @@ describe("DST transitions", () => {
       ]);
     });
 
+    it("2025 and 2026: a list of fixed hours (0 0,2) runs each once on both transition days", () => {
+      const atMidnightAndTwo = cron("0 0,2 * * *");
+      expect(around(atMidnightAndTwo, "America/New_York", "2025-03-08T20:00:00Z")).toEqual([
+        "2025-03-09T05:00:00.000Z", // 00:00 EST
+        "2025-03-09T07:00:00.000Z", // 02:00 does not exist: 03:00 EDT
+        "2025-03-10T04:00:00.000Z", // 00:00 EDT the next day
+      ]);
+      expect(around(atMidnightAndTwo, "America/New_York", "2025-11-01T20:00:00Z")).toEqual([
+        "2025-11-02T04:00:00.000Z", // 00:00 EDT
+        "2025-11-02T07:00:00.000Z", // 02:00 EST (01:00-02:00 is the repeated hour)
+        "2025-11-03T05:00:00.000Z", // 00:00 EST the next day
+      ]);
+      expect(around(atMidnightAndTwo, "America/New_York", "2026-03-07T20:00:00Z")).toEqual([
+        "2026-03-08T05:00:00.000Z",
+        "2026-03-08T07:00:00.000Z",
+        "2026-03-09T04:00:00.000Z",
+      ]);
+      expect(around(atMidnightAndTwo, "America/New_York", "2026-10-31T20:00:00Z")).toEqual([
+        "2026-11-01T04:00:00.000Z",
+        "2026-11-01T07:00:00.000Z",
+        "2026-11-02T05:00:00.000Z",
+      ]);
+    });
+
+    it("2025 and 2026: an hour step (0 */2) leaves a 3 h gap on both transition days", () => {
+      const everyTwoHours = cron("0 */2 * * *");
+      for (const [spring, autumn] of [
+        ["2025-03-09", "2025-11-02"],
+        ["2026-03-08", "2026-11-01"],
+      ] as const) {
+        expect(around(everyTwoHours, "America/New_York", `${spring}T04:00:00Z`), spring).toEqual([
+          `${spring}T05:00:00.000Z`, // 00:00 EST
+          `${spring}T08:00:00.000Z`, // 04:00 EDT: 02:00 does not exist
+          `${spring}T10:00:00.000Z`, // 06:00 EDT
+        ]);
+        expect(around(everyTwoHours, "America/New_York", `${autumn}T03:00:00Z`), autumn).toEqual([
+          `${autumn}T04:00:00.000Z`, // 00:00 EDT
+          `${autumn}T07:00:00.000Z`, // 02:00 EST: three hours later in real time
+          `${autumn}T09:00:00.000Z`, // 04:00 EST
+        ]);
+      }
+    });
+
+    it("2025: an every-30-minutes cron job skips the gap and runs through the repeated hour", () => {
+      expect(around(cron("*/30 * * * *"), "America/New_York", "2025-03-09T06:00:01Z")).toEqual([
+        "2025-03-09T06:30:00.000Z", // 01:30 EST
+        "2025-03-09T07:00:00.000Z", // 03:00 EDT
+        "2025-03-09T07:30:00.000Z",
+      ]);
+      expect(around(cron("*/30 * * * *"), "America/New_York", "2025-11-02T05:00:01Z", 5)).toEqual([
+        "2025-11-02T05:30:00.000Z", // 01:30 EDT
+        "2025-11-02T06:00:00.000Z", // 01:00 EST, the repeated hour
+        "2025-11-02T06:30:00.000Z", // 01:30 EST
+        "2025-11-02T07:00:00.000Z", // 02:00 EST
+        "2025-11-02T07:30:00.000Z",
+      ]);
+    });
+
     it("interval schedules neither double nor vanish: STANDARD and @every count absolute time", () => {
       const hourly: Schedule = { kind: "STANDARD", startAt: at("2026-11-01T04:00:00Z"), frequencySeconds: 3600, endAt: null };
       const expected = ["2026-11-01T05:00:00.000Z", "2026-11-01T06:00:00.000Z", "2026-11-01T07:00:00.000Z"];
-      expect(around(hourly, "America/New_York", "2026-11-01T04:00:00Z")).toEqual(expected);
-      expect(around(cron("@every 1h", { startAt: "2026-11-01T04:00:00Z" }), "America/New_York", "2026-11-01T04:00:00Z")).toEqual(expected);
+      expect(around(hourly, "America/New_York", "2026-11-01T04:00:01Z")).toEqual(expected);
+      expect(around(cron("@every 1h", { startAt: "2026-11-01T04:00:00Z" }), "America/New_York", "2026-11-01T04:00:01Z")).toEqual(expected);
       const spring: Schedule = { kind: "STANDARD", startAt: at("2026-03-08T05:00:00Z"), frequencySeconds: 3600, endAt: null };
-      expect(around(spring, "America/New_York", "2026-03-08T05:00:00Z")).toEqual(["2026-03-08T06:00:00.000Z", "2026-03-08T07:00:00.000Z", "2026-03-08T08:00:00.000Z"]);
+      expect(around(spring, "America/New_York", "2026-03-08T05:00:01Z")).toEqual(["2026-03-08T06:00:00.000Z", "2026-03-08T07:00:00.000Z", "2026-03-08T08:00:00.000Z"]);
     });
   });
 });

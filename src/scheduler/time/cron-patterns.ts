@@ -24,8 +24,10 @@ export function cronJob(pattern: string, timezone: string): Cron {
   const key = `${timezone}\u0000${pattern}`;
   let job = parsed.get(key);
   if (!job) {
-    // Vixie cron semantics: a restricted day-of-month and day-of-week match on either.
-    job = new Cron(pattern, { timezone, paused: true, domAndDow: false });
+    // Vixie cron semantics: a restricted day-of-month and day-of-week match on either, and a
+    // list or range of fixed times (`0 0,2 * * *`) is a fixed-time job, run once on both DST
+    // transition days like `0 2 * * *`; only wildcards and steps make an interval job.
+    job = new Cron(pattern, { timezone, paused: true, domAndDow: false, fixedTimeRule: "no-wildcard" });
     if (parsed.size >= parsedCap) parsed.clear();
     parsed.set(key, job);
   }

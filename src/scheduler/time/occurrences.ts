@@ -45,7 +45,9 @@ export function nextOccurrence(schedule: Schedule, timezone: string, after: Date
     case "ONCE":
       return schedule.at.getTime() > after.getTime() ? schedule.at : null;
     case "STANDARD": {
-      const { startAt, frequencySeconds } = schedule;
+      const { frequencySeconds } = schedule;
+      // Unanchored, it is asked as if scheduled right after `after` (see anchorSchedule).
+      const startAt = schedule.startAt ?? new Date(after.getTime() + 1);
       if (frequencySeconds === null) return withinEnd(schedule, startAt.getTime() > after.getTime() ? startAt : null);
       return withinEnd(schedule, nextInterval(startAt.getTime(), frequencySeconds * 1000, after));
     }
@@ -92,10 +94,29 @@ function intervalOf(schedule: Schedule): number | null {
 const intervalWindow = (schedule: Schedule): Window =>
   schedule.kind === "STANDARD" || schedule.kind === "CRON" ? schedule : { startAt: null, endAt: null };
 
-/** The next `count` fire instants strictly after `from`. */
+/**
+ * A STANDARD schedule without startAt starts when its task is scheduled: anchored at `at`,
+ * its series is fixed from then on.
+ */
+function anchorSchedule(schedule: Schedule, at: Date): Schedule {
+  return schedule.kind === "STANDARD" && schedule.startAt === null ? { ...schedule, startAt: at } : schedule;
+}
+
+/**
+ * The schedule as a task scheduled at `from` keeps it, and its first fire instant at or
+ * after `from` (null when the series is already over). Scheduling a task and previewing a
+ * schedule both start here, so a preview lists exactly what would fire.
+ */
+export function scheduleFrom(schedule: Schedule, timezone: string, from: Date): { schedule: Schedule; first: Date | null } {
+  const anchored = anchorSchedule(schedule, from);
+  return { schedule: anchored, first: nextOccurrence(anchored, timezone, new Date(from.getTime() - 1)) };
+}
+
+/** The first `count` fire instants at or after `from`, for a task scheduled at `from`. */
 export function previewSchedule(schedule: Schedule, timezone: string, from: Date, count: number): Date[] {
+  const { schedule: anchored, first } = scheduleFrom(schedule, timezone, from);
   const result: Date[] = [];
-  for (let next = nextOccurrence(schedule, timezone, from); next && result.length < count; next = nextOccurrence(schedule, timezone, next)) {
+  for (let next = first; next && result.length < count; next = nextOccurrence(anchored, timezone, next)) {
     result.push(next);
   }
   return result;

@@ -12,8 +12,11 @@ export type CalendarRule =
   | { kind: "MONTHLY_WEEKDAY"; ordinal: 1 | 2 | 3 | 4 | 5 | -1; weekday: Weekday };
 
 export type Schedule =
-  /** Every frequencySeconds from startAt in absolute time; without a frequency, once at startAt. */
-  | { kind: "STANDARD"; startAt: Date; frequencySeconds: number | null; endAt: Date | null }
+  /**
+   * Every frequencySeconds from startAt in absolute time; without a frequency, once at startAt.
+   * A null startAt means "when the task is scheduled" and is fixed then (anchorSchedule).
+   */
+  | { kind: "STANDARD"; startAt: Date | null; frequencySeconds: number | null; endAt: Date | null }
   | { kind: "CRON"; expression: string; startAt: Date | null; endAt: Date | null }
   | { kind: "ONCE"; at: Date }
   | {

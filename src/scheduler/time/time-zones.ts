@@ -18,6 +18,9 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
+/** The zone's IANA name as Intl spells it ("europe/berlin" is "Europe/Berlin"); the zone must be valid. */
+export const canonicalTimeZone = (timeZone: string): string => dateFormatter(timeZone).resolvedOptions().timeZone;
+
 /** The local calendar date of an instant in a time zone, as "YYYY-MM-DD". */
 export const localDate = (instant: Date, timeZone: string): string => dateFormatter(timeZone).format(instant);
 

@@ -1,28 +1,29 @@
 import { cronJob } from "./cron-patterns.js";
-import { isEveryExpression, parseEvery } from "./durations.js";
+import { isEveryExpression, maxIntervalSeconds, parseEvery } from "./durations.js";
 import type { CalendarRule, Schedule, ScheduleIssue } from "./schedule.js";
 import { isIsoDate, isValidTimeZone } from "./time-zones.js";
 
 const timeOfDayPattern = /^([01]\d|2[0-3]):([0-5]\d)(:([0-5]\d))?$/;
-const maxFrequencySeconds = 10 * 366 * 86_400;
 
 function windowIssues(prefix: string, startAt: Date | null, endAt: Date | null): ScheduleIssue[] {
   return startAt && endAt && endAt.getTime() <= startAt.getTime() ? [{ field: `${prefix}.endAt`, message: "must be after startAt" }] : [];
 }
 
-function cronIssues(expression: string, timezone: string): ScheduleIssue[] {
+function cronIssues(expression: string, timezone: string, now: Date): ScheduleIssue[] {
   const field = "cron.expression";
   if (expression.trim() === "") return [{ field, message: "must not be empty" }];
   if (isEveryExpression(expression)) {
     const every = parseEvery(expression);
     return "error" in every ? [{ field, message: every.error }] : [];
   }
+  let job;
   try {
-    cronJob(expression, timezone);
-    return [];
+    job = cronJob(expression, timezone);
   } catch (error) {
     return [{ field, message: (error as Error).message.replace(/^CronPattern: /, "") }];
   }
+  // Valid fields that no instant to come matches (30 February, a past year).
+  return job.nextRun(now) ? [] : [{ field, message: `never fires after ${now.toISOString()}` }];
 }
 
 function calendarRuleIssues(rule: CalendarRule): ScheduleIssue[] {
@@ -41,8 +42,8 @@ function calendarRuleIssues(rule: CalendarRule): ScheduleIssue[] {
   }
 }
 
-/** Everything wrong with a schedule in a time zone; empty when it is valid. */
-export function validateSchedule(schedule: Schedule, timezone: string): ScheduleIssue[] {
+/** Everything wrong with a schedule in a time zone, as of `now`; empty when it is valid. */
+export function validateSchedule(schedule: Schedule, timezone: string, now: Date): ScheduleIssue[] {
   if (!isValidTimeZone(timezone)) return [{ field: "timezone", message: `${JSON.stringify(timezone)} is not an IANA time zone` }];
   switch (schedule.kind) {
     case "ONCE":
@@ -50,13 +51,13 @@ export function validateSchedule(schedule: Schedule, timezone: string): Schedule
     case "STANDARD": {
       const { frequencySeconds } = schedule;
       const frequency =
-        frequencySeconds !== null && (!Number.isInteger(frequencySeconds) || frequencySeconds < 1 || frequencySeconds > maxFrequencySeconds)
-          ? [{ field: "standard.frequencySeconds", message: `must be a whole number of seconds from 1 to ${maxFrequencySeconds}` }]
+        frequencySeconds !== null && (!Number.isInteger(frequencySeconds) || frequencySeconds < 1 || frequencySeconds > maxIntervalSeconds)
+          ? [{ field: "standard.frequencySeconds", message: `must be a whole number of seconds from 1 to ${maxIntervalSeconds}` }]
           : [];
       return [...frequency, ...windowIssues("standard", schedule.startAt, schedule.endAt)];
     }
     case "CRON":
-      return [...cronIssues(schedule.expression, timezone), ...windowIssues("cron", schedule.startAt, schedule.endAt)];
+      return [...cronIssues(schedule.expression, timezone, now), ...windowIssues("cron", schedule.startAt, schedule.endAt)];
     case "CALENDAR":
       return [
         ...(timeOfDayPattern.test(schedule.timeOfDay) ? [] : [{ field: "calendar.timeOfDay", message: "must be HH:MM or HH:MM:SS (24-hour)" }]),
