@@ -1,5 +1,7 @@
 // The live schedule as an external UI sees it: the graphql-ws client over a real socket
 // against the real server, with the scheduler and executor running.
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp } from "../../src/app.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
@@ -8,9 +10,9 @@ import { createLogger } from "../../src/logger.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { createService } from "../support/fixtures.js";
 import { RunEvents, ScheduleView, TaskEvents } from "../support/live-operations.js";
-import { subscribe, subscriptionClient } from "../support/subscriptions.js";
+import { rawSocket, subscribe, subscriptionClient, type Subscription } from "../support/subscriptions.js";
 import { createTestToken } from "../support/tokens.js";
-import { CreateTask, DeleteTask, PauseTask, RunTask, UpdateTask } from "../support/task-operations.js";
+import { CreateTask, DeleteTask, PauseTask, ResumeTask, RunTask, UpdateTask } from "../support/task-operations.js";
 import { testConfig, useTestServer } from "../support/test-server.js";
 
 const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
@@ -20,9 +22,11 @@ describeEachDatabase("the live schedule", (provider) => {
   const server = useTestServer(provider);
   let client: ReturnType<typeof subscriptionClient>;
   let serviceId: string;
+  let viewerToken: string;
 
   beforeAll(async () => {
     client = subscriptionClient(server.app.url, server.adminToken);
+    viewerToken = await createTestToken(server.app, "VIEWER", "live-viewer");
     serviceId = (await createService(server.client, { name: "live-echo", kind: "COMMAND", config: { command: "echo live" } })).id;
   });
   afterAll(async () => {
@@ -56,10 +60,12 @@ describeEachDatabase("the live schedule", (provider) => {
 
       const tickA = await view.waitFor((e) => e.scheduleView.kind === "TICK", { from: 1 });
       const tickB = await view.waitFor((e) => e.scheduleView.kind === "TICK", { from: view.events.indexOf(tickA) + 1 });
-      const countdown = (event: typeof tickA) => event.scheduleView.tasks.find((t) => t.id === due.id)!.secondsUntilNextRun!;
       expect(Date.parse(tickB.scheduleView.at) - Date.parse(tickA.scheduleView.at)).toBeGreaterThanOrEqual(900);
-      expect(countdown(tickA) - countdown(tickB)).toBeGreaterThanOrEqual(0);
-      expect(countdown(tickA) - countdown(tickB)).toBeLessThanOrEqual(2);
+      // Each tick's countdown is the whole seconds, rounded up, from its `at` to nextRunAt.
+      for (const tick of [snapshot, tickA, tickB]) {
+        const row = tick.scheduleView.tasks.find((t) => t.id === due.id)!;
+        expect(row.secondsUntilNextRun).toBe(Math.ceil((Date.parse(due.nextRunAt!) - Date.parse(tick.scheduleView.at)) / 1000));
+      }
       expect(tickB.scheduleView.tasks).toHaveLength(2);
     } finally {
       view.unsubscribe();
@@ -139,6 +145,145 @@ describeEachDatabase("the live schedule", (provider) => {
     }
   });
 
+  it("reports resumes, completions and edits that keep a task in view, in scheduleView and taskEvents", async () => {
+    const view = subscribe(client, ScheduleView, { filter: { tags: ["lifecycle"] }, tickSeconds: 3600 });
+    const events = subscribe(client, TaskEvents, { filter: { tags: ["lifecycle"] } });
+    try {
+      await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
+      await sleep(500); // time for the server to open the taskEvents subscription, which sends nothing first
+      const paused = await createTask("lifecycle-paused", { tags: ["lifecycle"] }, false);
+      await server.client.data(UpdateTask, { input: { id: paused.id, name: "lifecycle-renamed", tags: ["lifecycle", "extra"] } });
+      await server.client.data(ResumeTask, { input: { id: paused.id } });
+      // A one-off due in a second: the scheduler fires it and completes the task.
+      const { createTask: once } = await server.client.data(CreateTask, {
+        input: { name: "lifecycle-once", serviceId, tags: ["lifecycle"], schedule: { once: { at: new Date(Date.now() + 1_000).toISOString() } } } as never,
+        schedule: true,
+      });
+      if (once.__typename !== "CreateTaskSuccess") throw new Error(once.__typename);
+      await events.waitFor((e) => e.taskEvents.change === "COMPLETED", { from: 0 });
+      await view.waitFor((e) => e.scheduleView.change === "COMPLETED", { from: 0 });
+
+      const changesOf = (id: string) => events.events.filter((e) => e.taskEvents.taskId === id).map((e) => [e.taskEvents.change, e.taskEvents.task?.state, e.taskEvents.task?.name]);
+      expect(changesOf(paused.id)).toEqual([
+        ["CREATED", "PAUSED", "lifecycle-paused"],
+        ["UPDATED", "PAUSED", "lifecycle-renamed"],
+        ["RESUMED", "ACTIVE", "lifecycle-renamed"],
+      ]);
+      expect(changesOf(once.task.id)).toEqual([
+        ["CREATED", "ACTIVE", "lifecycle-once"],
+        ["COMPLETED", "COMPLETED", "lifecycle-once"],
+      ]);
+      const viewChanges = view.events
+        .filter((e) => e.scheduleView.kind === "TASK_CHANGED" && e.scheduleView.tasks[0]!.id === paused.id)
+        .map((e) => [e.scheduleView.change, e.scheduleView.tasks[0]!.state, e.scheduleView.tasks[0]!.name, e.scheduleView.tasks[0]!.tags]);
+      expect(viewChanges).toEqual([
+        ["CREATED", "PAUSED", "lifecycle-paused", ["lifecycle"]],
+        ["UPDATED", "PAUSED", "lifecycle-renamed", ["extra", "lifecycle"]],
+        ["RESUMED", "ACTIVE", "lifecycle-renamed", ["extra", "lifecycle"]],
+      ]);
+      const completed = view.events.find((e) => e.scheduleView.change === "COMPLETED")!.scheduleView;
+      expect(completed).toMatchObject({ kind: "TASK_CHANGED", tasks: [{ id: once.task.id, state: "COMPLETED", nextRunAt: null }] });
+    } finally {
+      view.unsubscribe();
+      events.unsubscribe();
+    }
+  });
+
+  it("narrows scheduleView by states and serviceIds", async () => {
+    const otherService = (await createService(server.client, { name: "live-other" })).id;
+    const active = await createTask("narrow-active", { tags: ["narrow"] });
+    await createTask("narrow-paused", { tags: ["narrow"] }, false);
+    const elsewhere = await createTask("narrow-elsewhere", { tags: ["narrow"], serviceId: otherService });
+    const byState = subscribe(client, ScheduleView, { filter: { tags: ["narrow"], states: ["ACTIVE"] }, tickSeconds: 3600 });
+    const byService = subscribe(client, ScheduleView, { filter: { tags: ["narrow"], serviceIds: [otherService] }, tickSeconds: 3600 });
+    try {
+      const names = async (view: typeof byState) => (await view.waitFor(() => true, { from: 0 })).scheduleView.tasks.map((t) => t.name).sort();
+      expect(await names(byState)).toEqual(["narrow-active", "narrow-elsewhere"]);
+      expect(await names(byService)).toEqual(["narrow-elsewhere"]);
+      // Pausing takes a task out of the ACTIVE view and leaves the service view untouched.
+      await server.client.data(PauseTask, { input: { id: active.id } });
+      expect((await byState.waitFor((e) => e.scheduleView.kind === "TASK_REMOVED", { from: 1 })).scheduleView.removedTaskIds).toEqual([active.id]);
+      await server.client.data(PauseTask, { input: { id: elsewhere.id } });
+      expect((await byService.waitFor((e) => e.scheduleView.kind === "TASK_CHANGED", { from: 1 })).scheduleView.tasks).toMatchObject([{ id: elsewhere.id, state: "PAUSED" }]);
+      expect(byService.events.some((e) => JSON.stringify(e).includes(active.id))).toBe(false);
+    } finally {
+      byState.unsubscribe();
+      byService.unsubscribe();
+    }
+  });
+
+  it("narrows runEvents by runId and by statuses", async () => {
+    const task = await createTask("run-narrow", { tags: ["run-narrow"] }, false);
+    const finishedOnly = subscribe(client, RunEvents, { taskId: task.id, statuses: ["SUCCEEDED", "FAILED"] });
+    await sleep(500); // time for the server to open the subscription, which sends nothing first
+    const { runTask: first } = await server.client.data(RunTask, { input: { id: task.id } });
+    if (first.__typename !== "RunTaskSuccess") throw new Error(first.__typename);
+    await finishedOnly.waitFor((e) => e.runEvents.run.id === first.run.id, { from: 0 });
+    const byRun = subscribe(client, RunEvents, { runId: first.run.id });
+    try {
+      await sleep(500);
+      const { runTask: second } = await server.client.data(RunTask, { input: { id: task.id } });
+      if (second.__typename !== "RunTaskSuccess") throw new Error(second.__typename);
+      await finishedOnly.waitFor((e) => e.runEvents.run.id === second.run.id, { from: 0 });
+      // Only what ended in SUCCEEDED: RUN_FINISHED, and TARGET_FINISHED, which reports the run as it is (RUNNING), is left out.
+      expect(finishedOnly.events.map((e) => [e.runEvents.type, e.runEvents.run.id, e.runEvents.run.status])).toEqual([
+        ["RUN_FINISHED", first.run.id, "SUCCEEDED"],
+        ["RUN_FINISHED", second.run.id, "SUCCEEDED"],
+      ]);
+      // The first run was over before byRun opened, and the second is another run.
+      expect(byRun.events).toEqual([]);
+    } finally {
+      finishedOnly.unsubscribe();
+      byRun.unsubscribe();
+    }
+  });
+
+  it("executes and serializes each event once for all the subscribers of one operation", async () => {
+    const clients = [client, ...Array.from({ length: 3 }, () => subscriptionClient(server.app.url, server.adminToken))];
+    const viewer = subscriptionClient(server.app.url, viewerToken);
+    const brief = parse("subscription Brief($filter: LiveTaskFilter) { scheduleView(filter: $filter, tickSeconds: 3600) { kind tasks { name } } }") as TypedDocumentNode<
+      { scheduleView: { kind: string; tasks: { name: string }[] } },
+      Record<string, unknown>
+    >;
+    const filter = { tags: ["shared"] };
+    // Five sockets with four subscriptions each of one operation, one with another selection, one with another role.
+    const same = clients.flatMap((c) => Array.from({ length: 5 }, () => subscribe(c, ScheduleView, { filter, tickSeconds: 3600 })));
+    const otherSelection = subscribe(client, brief, { filter });
+    const otherRole = subscribe(viewer, ScheduleView, { filter, tickSeconds: 3600 });
+    const all = [...same, otherSelection, otherRole] as Subscription<unknown>[];
+    try {
+      await Promise.all(all.map((s) => s.waitFor(() => true, { from: 0 })));
+      const before = { executions: server.app.subscriptionResults.executions, serializations: server.app.subscriptionResults.serializations };
+      await createTask("shared-1", { tags: ["shared"] });
+      await Promise.all(all.map((s) => s.waitFor(() => true, { from: 1 })));
+      expect(same.map((s) => s.events[1])).toEqual(same.map(() => same[0]!.events[1]));
+      expect(same[0]!.events[1]).toMatchObject({ scheduleView: { kind: "TASK_CHANGED", tasks: [{ name: "shared-1", tags: ["shared"] }] } });
+      expect(otherSelection.events[1]).toEqual({ scheduleView: { kind: "TASK_CHANGED", tasks: [{ name: "shared-1" }] } });
+      // 22 subscribers, 3 distinct operations: 3 executions and 3 serializations.
+      expect(server.app.subscriptionResults.executions - before.executions).toBe(3);
+      expect(server.app.subscriptionResults.serializations - before.serializations).toBe(3);
+    } finally {
+      for (const subscription of all) subscription.unsubscribe();
+      await Promise.all(clients.slice(1).map((c) => c.dispose()));
+      await viewer.dispose();
+    }
+  });
+
+  it("answers an invalid runEvents or taskEvents argument with a GraphQL error and keeps the socket", async () => {
+    const badRun = subscribe(client, RunEvents, { runId: "not-a-run-id" });
+    await badRun.ended;
+    expect(JSON.stringify(badRun.errors)).toMatch(/runId/);
+    const badTask = subscribe(client, TaskEvents, { filter: { tags: ["not a tag!"] } });
+    await badTask.ended;
+    expect(JSON.stringify(badTask.errors)).toMatch(/filter\.tags/);
+    const good = subscribe(client, ScheduleView, { tickSeconds: 1 });
+    try {
+      expect((await good.waitFor(() => true, { from: 0 })).scheduleView.kind).toBe("SNAPSHOT");
+    } finally {
+      good.unsubscribe();
+    }
+  });
+
   it("answers an invalid filter with a GraphQL error and keeps the socket for other subscriptions", async () => {
     const bad = subscribe(client, ScheduleView, { filter: { taskIds: ["not-a-task-id"] }, tickSeconds: 1 });
     await bad.ended;
@@ -182,7 +327,7 @@ describe("a live view that falls behind", () => {
   it("skips to a fresh snapshot instead of queueing old events", async () => {
     const scratch = await createScratchDatabase("sqlite");
     const app = await startApp(testConfig(scratch.location.url), createLogger("silent"));
-    const live = new LiveSchedule({ db: app.database.client, events: app.events, clock: Date.now, logger: createLogger("silent") });
+    const live = new LiveSchedule({ db: app.database.client, provider: "sqlite", events: app.events, clock: Date.now, logger: createLogger("silent"), resyncIntervalMs: 60_000 });
     const stream = live.scheduleView({ tags: [], states: [], taskIds: [], serviceIds: [] }, 1);
     try {
       expect((await stream.next()).value).toMatchObject({ kind: "SNAPSHOT", tasks: [] });
