@@ -246,8 +246,9 @@ export class LiveSchedule {
     return boundedStream<T>(this.#readerLimits, async (push, stop) => {
       this.#stops.add(stop);
       if (this.#closed) stop();
-      await this.#attach();
+      // Listening before the table is loaded loses nothing: events reach listeners only once they are applied, after the load.
       const unlisten = listen(push);
+      await this.#attach();
       return () => {
         this.#stops.delete(stop);
         unlisten();

@@ -3,14 +3,17 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startApp } from "../../src/app.js";
+import { startApp, type AppOptions, type RunningApp } from "../../src/app.js";
+import { generateTokenSecret } from "../../src/auth/tokens.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { LiveSchedule, type ScheduleViewEvent } from "../../src/live/live-schedule.js";
 import { createLogger } from "../../src/logger.js";
 import { describeEachDatabase } from "../support/databases.js";
+import { graphqlClient } from "../support/graphql-client.js";
 import { createService } from "../support/fixtures.js";
 import { RunEvents, ScheduleView, TaskEvents } from "../support/live-operations.js";
 import { rawSocket, subscribe, subscriptionClient, type Subscription } from "../support/subscriptions.js";
+import { spawnServer } from "../support/server-process.js";
 import { createTestToken } from "../support/tokens.js";
 import { CreateTask, DeleteTask, PauseTask, ResumeTask, RunTask, UpdateTask } from "../support/task-operations.js";
 import { testConfig, useTestServer } from "../support/test-server.js";
@@ -370,6 +373,277 @@ describe("server shutdown", () => {
       await view.ended;
     } finally {
       await client.dispose();
+      await scratch.drop();
+    }
+  });
+
+  it("ends an open server-sent-events subscription, so stopping does not wait for its client", async () => {
+    const scratch = await createScratchDatabase("sqlite");
+    // A grace far beyond the test's timeout: stop() must not need it.
+    const app = await startApp(testConfig(scratch.location.url, { SHUTDOWN_GRACE_SECONDS: "600" }), createLogger("silent"));
+    const reader = await openServerSentView(app.url, await createTestToken(app, "VIEWER"));
+    await app.stop();
+    // The response ended as a response does, not cut off.
+    while (!(await reader.read()).done);
+    await scratch.drop();
+  });
+
+  it("exits with 0 on SIGTERM while a server-sent-events subscription is open", async () => {
+    const scratch = await createScratchDatabase("sqlite");
+    const token = generateTokenSecret();
+    const server = spawnServer({ DATABASE_URL: scratch.location.url, CRONLINE_BOOTSTRAP_ADMIN_TOKEN: token, SHUTDOWN_GRACE_SECONDS: "600" });
+    try {
+      const reader = await openServerSentView(await server.listening, token);
+      server.child.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
+      await reader.cancel().catch(() => {});
+    } finally {
+      server.child.kill("SIGKILL");
+      await scratch.drop();
+    }
+  }, 30_000);
+});
+
+/** A scheduleView subscription over server-sent events, read up to its first event. */
+async function openServerSentView(url: string, token: string) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: "subscription { scheduleView(tickSeconds: 1) { kind } }" }),
+  });
+  const reader = response.body!.getReader();
+  let text = "";
+  while (!text.includes("SNAPSHOT")) text += new TextDecoder().decode((await reader.read()).value);
+  return reader;
+}
+
+describeEachDatabase("the live schedule of two Cronline processes on one database", (provider) => {
+  it("shows in one process the tasks another creates, pauses and deletes", async () => {
+    const scratch = await createScratchDatabase(provider);
+    // A looks at the database every 0.2 s while it has subscribers; B never needs to.
+    const appA = await startApp(testConfig(scratch.location.url, { LIVE_RESYNC_SECONDS: "0.2" }), createLogger("silent"), { executorOwnerId: "live-a" });
+    const appB = await startApp(testConfig(scratch.location.url), createLogger("silent"), { executorOwnerId: "live-b" });
+    const token = await createTestToken(appA, "ADMIN");
+    const clientA = subscriptionClient(appA.url, token);
+    const httpB = graphqlClient(appB.url, token);
+    const view = subscribe(clientA, ScheduleView, { filter: { tags: ["remote"] }, tickSeconds: 3600 });
+    const events = subscribe(clientA, TaskEvents, { filter: { tags: ["remote"] } });
+    try {
+      await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
+      const service = await createService(httpB, { name: "remote-service" });
+      const { createTask } = await httpB.data(CreateTask, {
+        input: { name: "remote-1", serviceId: service.id, tags: ["remote"], schedule: { standard: { startAt: inMinutes(10), frequencySeconds: 3600 } } },
+        schedule: true,
+      });
+      if (createTask.__typename !== "CreateTaskSuccess") throw new Error(createTask.__typename);
+      const id = createTask.task.id;
+      const created = await view.waitFor((e) => e.scheduleView.change === "CREATED", { from: 0 });
+      expect(created.scheduleView).toMatchObject({ kind: "TASK_CHANGED", tasks: [{ id, name: "remote-1", serviceName: "remote-service", state: "ACTIVE" }] });
+
+      await httpB.data(PauseTask, { input: { id } });
+      expect((await view.waitFor((e) => e.scheduleView.change === "PAUSED", { from: 0 })).scheduleView.tasks).toMatchObject([{ id, state: "PAUSED" }]);
+      await httpB.data(DeleteTask, { input: { id } });
+      expect((await view.waitFor((e) => e.scheduleView.change === "DELETED", { from: 0 })).scheduleView).toMatchObject({ kind: "TASK_REMOVED", removedTaskIds: [id] });
+      await events.waitFor((e) => e.taskEvents.change === "DELETED", { from: 0 });
+      expect(events.events.map((e) => [e.taskEvents.change, e.taskEvents.taskId])).toEqual([
+        ["CREATED", id],
+        ["PAUSED", id],
+        ["DELETED", id],
+      ]);
+    } finally {
+      view.unsubscribe();
+      events.unsubscribe();
+      await clientA.dispose();
+      await appA.stop();
+      await appB.stop();
+      await scratch.drop();
+    }
+  });
+});
+
+/** A run event as the executor emits it; `reason` pads it to a size. */
+const fakeRunEvent = (taskId: string, reason: string | null = null) => ({
+  type: "RUN_STARTED" as const,
+  run: {
+    id: crypto.randomUUID(),
+    taskId,
+    trigger: "MANUAL" as const,
+    status: "RUNNING" as const,
+    scheduledFor: new Date(),
+    reason,
+    startedAt: new Date(),
+    finishedAt: null,
+    targetCount: 1,
+    succeededCount: 0,
+    failedCount: 0,
+  },
+  result: null,
+});
+
+const liveListeners = (app: RunningApp) =>
+  (["taskChanged", "tasksAdvanced", "runsCreated", "runProgress"] as const).reduce((sum, event) => sum + app.events.listenerCount(event), 0);
+
+/** Resolves once `condition` holds, looking every 20 ms. */
+async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(20);
+  }
+}
+
+describe("subscribers that read slowly or not at all", () => {
+  async function appWith(options: AppOptions) {
+    const scratch = await createScratchDatabase("sqlite");
+    const app = await startApp(testConfig(scratch.location.url), createLogger("silent"), options);
+    const token = await createTestToken(app, "ADMIN");
+    return { app, token, stop: async () => (await app.stop(), await scratch.drop()) };
+  }
+
+  it("buffers only the events a runEvents filter selects, survives a burst, and cuts off a reader that stops", async () => {
+    const { app, stop } = await appWith({});
+    const live = new LiveSchedule({
+      db: app.database.client,
+      provider: "sqlite",
+      events: app.events,
+      clock: Date.now,
+      logger: createLogger("silent"),
+      resyncIntervalMs: 60_000,
+      readerLimits: { stalledReaderMs: 300, maxUnreadEvents: 100 },
+    });
+    const baseline = liveListeners(app);
+    const stream = live.runEvents({ taskId: "watched", runId: null, statuses: [] });
+    try {
+      const first = stream.next();
+      await eventually(() => liveListeners(app) === baseline + 4);
+      // Far more unrelated events than the limit: none is buffered for this subscriber.
+      for (let i = 0; i < 1_000; i += 1) app.events.emit("runProgress", fakeRunEvent("unrelated"));
+      app.events.emit("runProgress", fakeRunEvent("watched"));
+      expect((await first).value).toMatchObject({ type: "RUN_STARTED", run: { taskId: "watched" } });
+      // A burst within the bound, read at once: all of it arrives.
+      for (let i = 0; i < 100; i += 1) app.events.emit("runProgress", fakeRunEvent("watched"));
+      for (let i = 0; i < 100; i += 1) expect((await stream.next()).done).toBe(false);
+      // Unread events and no reading for longer than stalledReaderMs: cut off, without the backlog.
+      app.events.emit("runProgress", fakeRunEvent("watched"));
+      await sleep(1_000);
+      await expect(stream.next()).rejects.toMatchObject({ extensions: { code: "SUBSCRIBER_TOO_SLOW" } });
+      expect(liveListeners(app)).toBe(baseline);
+    } finally {
+      await stream.return?.();
+      await stop();
+    }
+  });
+
+  it("keeps a reader that takes a burst larger than the default bound as fast as it can", async () => {
+    const { app, stop } = await appWith({});
+    const live = new LiveSchedule({ db: app.database.client, provider: "sqlite", events: app.events, clock: Date.now, logger: createLogger("silent"), resyncIntervalMs: 60_000 });
+    const baseline = liveListeners(app);
+    const stream = live.runEvents({ taskId: null, runId: null, statuses: [] });
+    try {
+      const first = stream.next();
+      await eventually(() => liveListeners(app) === baseline + 4);
+      for (let i = 0; i < 5_000; i += 1) app.events.emit("runProgress", fakeRunEvent("burst"));
+      await first;
+      for (let i = 1; i < 5_000; i += 1) expect((await stream.next()).done).toBe(false);
+    } finally {
+      await stream.return?.();
+      await stop();
+    }
+  });
+
+  it("sends a subscriber cut off over its socket a SUBSCRIBER_TOO_SLOW error", async () => {
+    const { app, token, stop } = await appWith({ readerLimits: { stalledReaderMs: 60_000, maxUnreadEvents: 5 } });
+    const client = subscriptionClient(app.url, token);
+    const baseline = liveListeners(app);
+    const runs = subscribe(client, RunEvents, {});
+    try {
+      await eventually(() => liveListeners(app) === baseline + 4);
+      for (let i = 0; i < 50; i += 1) app.events.emit("runProgress", fakeRunEvent("overflow"));
+      await runs.ended;
+      expect(runs.errors.flat()).toMatchObject([{ message: expect.stringMatching(/cut off: more than 5 events were left unread/), extensions: { code: "SUBSCRIBER_TOO_SLOW" } }]);
+      expect(runs.events.length).toBeLessThan(50);
+    } finally {
+      await client.dispose();
+      await stop();
+    }
+  });
+
+  it("lets go of the event bus when a runEvents subscriber leaves, whatever events pass meanwhile", async () => {
+    const { app, token, stop } = await appWith({});
+    const client = subscriptionClient(app.url, token);
+    const baseline = liveListeners(app);
+    try {
+      const runs = subscribe(client, RunEvents, { taskId: "VGFzazpub25l" /* Task:none */ });
+      await eventually(() => liveListeners(app) === baseline + 4);
+      app.events.emit("runProgress", fakeRunEvent("other"));
+      runs.unsubscribe();
+      app.events.emit("runProgress", fakeRunEvent("other"));
+      await eventually(() => liveListeners(app) === baseline);
+      expect(runs.events).toEqual([]);
+    } finally {
+      await client.dispose();
+      await stop();
+    }
+  });
+
+  it("keeps delivering to a reading client while another client's socket has stopped reading", async () => {
+    const { app, token, stop } = await appWith({});
+    const query = "subscription { runEvents { type run { id reason } } }";
+    const stalled = rawSocket(app.url);
+    const client = subscriptionClient(app.url, token);
+    const reading = subscribe(client, parse(query) as TypedDocumentNode<{ runEvents: { run: { reason: string | null } } }, Record<string, never>>, {});
+    try {
+      stalled.socket.on("open", () => stalled.socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } })));
+      await stalled.waitFor((m) => m.type === "connection_ack");
+      stalled.socket.send(JSON.stringify({ type: "subscribe", id: "stalled", payload: { query } }));
+      // Both are subscribed once each has received an event.
+      while (!stalled.messages.some((m) => m.type === "next") || reading.events.length === 0) {
+        app.events.emit("runProgress", fakeRunEvent("probe", "probe"));
+        await sleep(100);
+      }
+      stalled.socket.pause();
+      const before = reading.events.length;
+      // 200 events of 64 KB, more than the stalled client's socket takes without reading.
+      const padding = "x".repeat(64 * 1024);
+      for (let i = 0; i < 200; i += 1) app.events.emit("runProgress", fakeRunEvent("big", padding));
+      await eventually(() => reading.events.length - before >= 200, 30_000);
+      expect(reading.errors).toEqual([]);
+      // The stalled client gets what its socket already held, then the cut-off.
+      // What the stalled client had not taken is still to come, in order, once it reads again.
+      stalled.socket.resume();
+      await stalled.waitFor((m) => m.type === "next" && (m.payload as { data: { runEvents: { run: { reason: string } } } }).data.runEvents.run.reason === padding);
+    } finally {
+      stalled.socket.terminate();
+      await client.dispose();
+      await stop();
+    }
+  }, 60_000);
+});
+
+describe("websocket keep-alive and connection_init timeout", () => {
+  it("drops a client that answers no ping and one that never sends connection_init; keeps one that answers", async () => {
+    const scratch = await createScratchDatabase("sqlite");
+    const app = await startApp(testConfig(scratch.location.url), createLogger("silent"), { webSocketTimings: { keepAliveMs: 200, connectionInitTimeoutMs: 300 } });
+    const token = await createTestToken(app, "VIEWER");
+    const init = (raw: ReturnType<typeof rawSocket>) =>
+      raw.socket.on("open", () => raw.socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } })));
+    const silent = rawSocket(app.url);
+    const deaf = rawSocket(app.url, { autoPong: false });
+    const healthy = rawSocket(app.url);
+    init(deaf);
+    init(healthy);
+    try {
+      expect(await silent.closed).toMatchObject({ code: 4408 });
+      await deaf.waitFor((m) => m.type === "connection_ack");
+      // Terminated, not closed: a client that does not answer pings would not answer a close either.
+      expect(await deaf.closed).toMatchObject({ code: 1006 });
+      expect(deaf.pings).toBeGreaterThanOrEqual(1);
+      await healthy.waitFor((m) => m.type === "connection_ack");
+      await eventually(() => healthy.pings >= 5);
+      expect(healthy.socket.readyState).toBe(healthy.socket.OPEN);
+    } finally {
+      for (const raw of [silent, deaf, healthy]) raw.socket.terminate();
+      await app.stop();
       await scratch.drop();
     }
   });
