@@ -11,7 +11,7 @@ import type { TaskState } from "../domain/task-policies.js";
 import type { CronlineEvents, EventBus, TaskChange } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
 import { boundedStream, defaultReaderLimits, type ReaderLimits } from "./bounded-stream.js";
-import { loadTaskFingerprints, loadTaskSummaries, summaryAt, type TaskFingerprint, type TaskSummary, type TaskSummaryAt } from "./task-summaries.js";
+import { loadServiceNames, loadTaskFingerprints, loadTaskSummaries, summaryAt, type TaskFingerprint, type TaskSummary, type TaskSummaryAt } from "./task-summaries.js";
 
 /** Which tasks a view shows; an empty list does not restrict. Tags match when the task has any of them. */
 export interface TaskFilter {
@@ -45,7 +45,7 @@ export interface ScheduleViewEvent {
   at: Date;
   /** SNAPSHOT and TICK: every task in view; otherwise the tasks the event is about. */
   tasks: TaskSummaryAt[];
-  /** TASK_CHANGED and TASK_REMOVED: what happened; null when another process only moved the task's schedule or last run. */
+  /** TASK_CHANGED and TASK_REMOVED: what happened; null when another process only moved the task's next or last run, or its service was renamed. */
   change: TaskChange | null;
   removedTaskIds: string[];
   runs: RunReport[];
@@ -319,7 +319,7 @@ export class LiveSchedule {
     this.#applyTaskChange(table, taskId, change, after?.summary);
   }
 
-  /** Finds the tasks other processes created, changed or deleted since the last look, and tells the subscribers. */
+  /** Finds the tasks other processes created, changed or deleted, and the services renamed, since the last look, and tells the subscribers. */
   async #resyncWithDatabase(table: LiveTable): Promise<void> {
     const current = await loadTaskFingerprints(this.#db);
     const changedIds = [...current].filter(([id, fingerprint]) => table.fingerprints.get(id)?.key !== fingerprint.key).map(([id]) => id);
@@ -334,6 +334,12 @@ export class LiveSchedule {
     for (const id of [...table.summaries.keys()].filter((id) => !current.has(id))) {
       table.fingerprints.delete(id);
       this.#applyTaskChange(table, id, "DELETED", undefined);
+    }
+    // Renamed services (by this process or another): the rows show their names.
+    const serviceNames = await loadServiceNames(this.#db);
+    for (const summary of [...table.summaries.values()]) {
+      const serviceName = serviceNames.get(summary.serviceId);
+      if (serviceName !== undefined && serviceName !== summary.serviceName) this.#applyTaskChange(table, summary.id, null, { ...summary, serviceName });
     }
   }
 

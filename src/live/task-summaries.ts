@@ -68,6 +68,12 @@ export async function loadTaskFingerprints(db: DbClient): Promise<Map<string, Ta
   return new Map(rows.map((row) => [row.id, fingerprintOf(row)]));
 }
 
+/** Every service's name, by id: a rename changes no task, so it is looked for apart. */
+export async function loadServiceNames(db: DbClient): Promise<Map<string, string>> {
+  const rows = await db.service.findMany({ select: { id: true, name: true } });
+  return new Map(rows.map((row) => [row.id, row.name]));
+}
+
 /**
  * Summaries of the given tasks, or of every task, with their fingerprints; a task that is gone
  * is simply absent. Prisma reads the tags with a second statement: on PostgreSQL both run in

@@ -10,6 +10,7 @@ import { LiveSchedule, type ScheduleViewEvent } from "../../src/live/live-schedu
 import { createLogger } from "../../src/logger.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { graphqlClient } from "../support/graphql-client.js";
+import { UpdateService } from "../support/operations.js";
 import { createService } from "../support/fixtures.js";
 import { RunEvents, ScheduleView, TaskEvents } from "../support/live-operations.js";
 import { rawSocket, subscribe, subscriptionClient, type Subscription } from "../support/subscriptions.js";
@@ -418,7 +419,7 @@ async function openServerSentView(url: string, token: string) {
 }
 
 describeEachDatabase("the live schedule of two Cronline processes on one database", (provider) => {
-  it("shows in one process the tasks another creates, pauses and deletes", async () => {
+  it("shows in one process the tasks another creates, pauses and deletes, and the services it renames", async () => {
     const scratch = await createScratchDatabase(provider);
     // A looks at the database every 0.2 s while it has subscribers; B never needs to.
     const appA = await startApp(testConfig(scratch.location.url, { LIVE_RESYNC_SECONDS: "0.2" }), createLogger("silent"), { executorOwnerId: "live-a" });
@@ -439,6 +440,10 @@ describeEachDatabase("the live schedule of two Cronline processes on one databas
       const id = createTask.task.id;
       const created = await view.waitFor((e) => e.scheduleView.change === "CREATED", { from: 0 });
       expect(created.scheduleView).toMatchObject({ kind: "TASK_CHANGED", tasks: [{ id, name: "remote-1", serviceName: "remote-service", state: "ACTIVE" }] });
+
+      await httpB.data(UpdateService, { input: { id: service.id, name: "remote-renamed" } });
+      const renamed = await view.waitFor((e) => e.scheduleView.tasks.some((t) => t.serviceName === "remote-renamed"), { from: 0 });
+      expect(renamed.scheduleView).toMatchObject({ kind: "TASK_CHANGED", change: null, tasks: [{ id }] });
 
       await httpB.data(PauseTask, { input: { id } });
       expect((await view.waitFor((e) => e.scheduleView.change === "PAUSED", { from: 0 })).scheduleView.tasks).toMatchObject([{ id, state: "PAUSED" }]);
