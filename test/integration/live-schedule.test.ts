@@ -193,6 +193,41 @@ describeEachDatabase("the live schedule", (provider) => {
     }
   });
 
+  it("reports to taskEvents the edit that takes a task out of its filter", async () => {
+    const events = subscribe(client, TaskEvents, { filter: { tags: ["leaving"] } });
+    try {
+      await sleep(500); // time for the server to open the subscription, which sends nothing first
+      const task = await createTask("leaving-1", { tags: ["leaving"] });
+      await server.client.data(UpdateTask, { input: { id: task.id, tags: ["arrived"] } });
+      await server.client.data(PauseTask, { input: { id: task.id } });
+      await events.waitFor((e) => e.taskEvents.change === "UPDATED", { from: 0 });
+      // The pause that follows is about a task no longer in the filter.
+      await sleep(500);
+      expect(events.events.map((e) => [e.taskEvents.change, e.taskEvents.task?.tags])).toEqual([
+        ["CREATED", ["leaving"]],
+        ["UPDATED", ["arrived"]],
+      ]);
+    } finally {
+      events.unsubscribe();
+    }
+  });
+
+  it("serves equal filters, whatever the order of their lists, from one view with one tick", async () => {
+    const first = subscribe(client, ScheduleView, { filter: { tags: ["order-a", "order-b"] }, tickSeconds: 2 });
+    let second: typeof first | undefined;
+    try {
+      await first.waitFor((e) => e.scheduleView.kind === "TICK", { from: 0 });
+      // Half-way between two beats one second later: a view of its own would tick on the other beats.
+      await sleep(1_500);
+      second = subscribe(client, ScheduleView, { filter: { tags: ["order-b", "order-a"] }, tickSeconds: 2 });
+      const tick = await second.waitFor((e) => e.scheduleView.kind === "TICK", { from: 0 });
+      await first.waitFor((e) => e.scheduleView.at === tick.scheduleView.at, { from: 0, timeoutMs: 3_000 });
+    } finally {
+      first.unsubscribe();
+      second?.unsubscribe();
+    }
+  });
+
   it("narrows scheduleView by states and serviceIds", async () => {
     const otherService = (await createService(server.client, { name: "live-other" })).id;
     const active = await createTask("narrow-active", { tags: ["narrow"] });
