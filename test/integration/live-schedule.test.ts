@@ -129,6 +129,24 @@ describeEachDatabase("the live schedule", (provider) => {
     }
   });
 
+  it("reports the runs of a task created a moment before, after its creation", async () => {
+    const view = subscribe(client, ScheduleView, { filter: { tags: ["fresh-runs"] }, tickSeconds: 3600 });
+    try {
+      await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
+      // No waiting between the two: the run is queued while the creation may still be being read.
+      const task = await createTask("fresh-run", { tags: ["fresh-runs"] }, false);
+      const { runTask } = await server.client.data(RunTask, { input: { id: task.id } });
+      if (runTask.__typename !== "RunTaskSuccess") throw new Error(runTask.__typename);
+      await view.waitFor((e) => e.scheduleView.runs.some((r) => r.status === "SUCCEEDED"), { from: 0 });
+      expect(view.events.slice(1, 3).map((e) => [e.scheduleView.kind, e.scheduleView.change, e.scheduleView.runs.map((r) => r.status)])).toEqual([
+        ["TASK_CHANGED", "CREATED", []],
+        ["RUNS", null, ["QUEUED"]],
+      ]);
+    } finally {
+      view.unsubscribe();
+    }
+  });
+
   it("streams task events of matching tasks only", async () => {
     const events = subscribe(client, TaskEvents, { filter: { tags: ["audited"] } });
     try {
