@@ -21,7 +21,9 @@ import { EventBus } from "./events/event-bus.js";
 import { Executor } from "./execution/executor.js";
 import { RunPruner } from "./execution/retention.js";
 import { RunStore } from "./execution/run-store.js";
-import { attachGraphqlWs } from "./http/graphql-ws.js";
+import { attachGraphqlWs, defaultWebSocketTimings, type WebSocketTimings } from "./http/graphql-ws.js";
+import { SharedSubscriptionResults } from "./http/shared-subscription-results.js";
+import type { ReaderLimits } from "./live/bounded-stream.js";
 import { LiveSchedule } from "./live/live-schedule.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { TaskStore } from "./scheduler/task-store.js";
@@ -36,6 +38,8 @@ export interface RunningApp {
   scheduler: Scheduler;
   executor: Executor;
   pruner: RunPruner;
+  /** How often subscription events were executed and serialized (shared between subscribers). */
+  subscriptionResults: SharedSubscriptionResults;
   stop(): Promise<void>;
 }
 
@@ -45,6 +49,10 @@ export interface AppOptions {
   clock?: () => number;
   /** Identifies this process on the runs it executes (tests run several in one process). */
   executorOwnerId?: string;
+  /** Websocket keep-alive and connection_init timeout (tests shorten them). */
+  webSocketTimings?: WebSocketTimings;
+  /** When a taskEvents or runEvents subscriber that stopped reading is cut off. */
+  readerLimits?: ReaderLimits;
 }
 
 /** Migrates the database, then serves GraphQL and the health endpoints until stop(). */
@@ -101,10 +109,19 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const authenticate = (secret: string | null): Promise<Authentication> =>
     config.auth.disabled ? Promise.resolve({ ok: true, principal: localDeveloper }) : verifier.verify(secret);
 
-  const live = new LiveSchedule({ db: database.client, events, clock, logger });
+  const live = new LiveSchedule({
+    db: database.client,
+    provider: location.provider,
+    events,
+    clock,
+    logger,
+    resyncIntervalMs: config.liveResyncSeconds * 1000,
+    readerLimits: options.readerLimits,
+  });
+  const subscriptionResults = new SharedSubscriptionResults();
   const yoga = createYoga({
     schema,
-    plugins: graphqlLimits(config),
+    plugins: [...graphqlLimits(config), subscriptionResults.plugin()],
     graphqlEndpoint: "/graphql",
     graphiql: { title: "Cronline" },
     landingPage: false,
@@ -135,7 +152,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     await yoga.handle(req, res);
   });
 
-  const webSockets = attachGraphqlWs(server, yoga, logger, authenticate);
+  const webSockets = attachGraphqlWs(server, yoga, logger, authenticate, subscriptionResults, options.webSocketTimings ?? defaultWebSocketTimings);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -154,17 +171,23 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       await scheduler.stop();
       await executor.stop(config.shutdownGraceSeconds * 1000);
       await pruner.stop();
+      // Ends every subscription stream, so server-sent-event responses finish and their connections can close.
       live.close();
       await webSockets.close();
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // A response still open after the grace (a client not reading what is left of it) is cut.
+        const cut = setTimeout(() => server.closeAllConnections(), config.shutdownGraceSeconds * 1000);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
         server.closeIdleConnections();
       });
       await database.close();
       logger.info("stopped");
     })());
 
-  return { url, database, events, scheduler, executor, pruner, stop };
+  return { url, database, events, scheduler, executor, pruner, subscriptionResults, stop };
 }
 
 /** What a websocket connection hands each of its operations' context. */

@@ -23,6 +23,7 @@ const environmentSchema = z.object({
   LOG_LEVEL: optional(z.enum(logLevels).default("info")),
   SHUTDOWN_GRACE_SECONDS: optional(z.coerce.number().int().min(0).max(3600).default(30)),
   SCHEDULER_RESYNC_SECONDS: optional(z.coerce.number().min(0.1).max(3600).default(10)),
+  LIVE_RESYNC_SECONDS: optional(z.coerce.number().min(0.1).max(3600).default(5)),
   EXECUTOR_MAX_CONCURRENT_RUNS: optional(z.coerce.number().int().min(1).max(10_000).default(50)),
   EXECUTOR_POLL_SECONDS: optional(z.coerce.number().min(0.05).max(3600).default(2)),
   EXECUTOR_LEASE_SECONDS: optional(z.coerce.number().min(1).max(3600).default(30)),
@@ -77,6 +78,8 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** How often the scheduler looks for tasks changed by other Cronline processes. */
   schedulerResyncSeconds: number;
+  /** How often the live subscriptions look for tasks changed by other Cronline processes (while anyone subscribes). */
+  liveResyncSeconds: number;
   executor: {
     maxConcurrentRuns: number;
     pollSeconds: number;
@@ -142,6 +145,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     logLevel: env.LOG_LEVEL,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
     schedulerResyncSeconds: env.SCHEDULER_RESYNC_SECONDS,
+    liveResyncSeconds: env.LIVE_RESYNC_SECONDS,
     executor: {
       maxConcurrentRuns: env.EXECUTOR_MAX_CONCURRENT_RUNS,
       pollSeconds: env.EXECUTOR_POLL_SECONDS,

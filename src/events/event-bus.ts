@@ -28,6 +28,11 @@ export class EventBus {
     this.#emitter.emit(event, payload);
   }
 
+  /** How many listen to the event: whoever subscribes must also let go (the live subscriptions are checked for it). */
+  listenerCount(event: keyof CronlineEvents): number {
+    return this.#emitter.listenerCount(event);
+  }
+
   /** Subscribes; returns the function that unsubscribes. */
   on<K extends keyof CronlineEvents>(event: K, listener: (payload: CronlineEvents[K]) => void): () => void {
     this.#emitter.on(event, listener);

@@ -1,35 +1,56 @@
 // GraphQL over WebSocket (the graphql-ws protocol) on the HTTP server's own port and path.
 // Every operation goes through Yoga's envelop pipeline, so websocket and HTTP requests share
 // plugins, context and error masking.
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import { GraphQLError, type ExecutionArgs } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
+import { CloseCode, handleProtocols, makeServer } from "graphql-ws";
 import type { YogaServerInstance } from "graphql-yoga";
-import { WebSocketServer } from "ws";
+import { WebSocketServer, type WebSocket } from "ws";
 import type { Authentication } from "../auth/tokens.js";
 import { bearerToken } from "../auth/tokens.js";
 import type { Logger } from "../logger.js";
+import type { SharedSubscriptionResults } from "./shared-subscription-results.js";
 
-/** Ping every this often; a client that does not answer is dropped. */
-const keepAliveMs = 12_000;
-/** A client must send connection_init within this time. */
-const connectionInitWaitTimeoutMs = 3_000;
+export interface WebSocketTimings {
+  /** Ping every this often; a client that has not answered by the next ping is dropped. */
+  keepAliveMs: number;
+  /** A client must send connection_init within this time. */
+  connectionInitTimeoutMs: number;
+}
+
+export const defaultWebSocketTimings: WebSocketTimings = { keepAliveMs: 12_000, connectionInitTimeoutMs: 3_000 };
 
 /** The arguments onSubscribe returns, carrying this operation's enveloped execute and subscribe. */
 type EnvelopedArgs = ExecutionArgs & { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
+
+/**
+ * A `next` payload serialized once for all its subscribers (see SharedSubscriptionResults).
+ * graphql-ws stringifies each message itself, so the payload goes through as a short stand-in
+ * that the socket's send swaps for the JSON.
+ */
+class SerializedPayload {
+  constructor(readonly json: string) {}
+}
+const payloadStandIn = "\u0000serialized-payload";
+// Messages are stringified as { id, type, payload }: the payload is last.
+const standInEnding = `"payload":${JSON.stringify(payloadStandIn)}}`;
 
 export function attachGraphqlWs<ServerContext extends object, UserContext extends object>(
   server: Server,
   yoga: YogaServerInstance<ServerContext, UserContext>,
   logger: Logger,
   authenticate: (secret: string | null) => Promise<Authentication>,
+  sharedResults: SharedSubscriptionResults,
+  timings: WebSocketTimings = defaultWebSocketTimings,
 ): { close(): Promise<void> } {
-  const webSocketServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const webSocketServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, handleProtocols });
   // The token each connection authenticated with, checked again for every new subscription.
   const secrets = new WeakMap<object, string | null>();
-  const disposable = useServer(
+  // The payload the last stringified message stood in for; send() runs right after the stringify.
+  let pendingPayload: SerializedPayload | undefined;
+  const graphqlWs = makeServer<Record<string, unknown> | undefined, { socket: WebSocket; request: IncomingMessage }>(
     {
-      connectionInitWaitTimeout: connectionInitWaitTimeoutMs,
+      connectionInitWaitTimeout: timings.connectionInitTimeoutMs,
       // At connection_init: no token closes with 4401 Unauthorized; a bad, revoked or expired one with 4403 Forbidden.
       onConnect: async (context) => {
         const secret = tokenOf(context.connectionParams);
@@ -78,17 +99,72 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
         };
         return args;
       },
+      onNext: (_context, _id, _payload, _args, result) => new SerializedPayload(sharedResults.payloadJson(result)) as never,
+      jsonMessageReplacer: (_key, value: unknown) => {
+        if (!(value instanceof SerializedPayload)) return value;
+        pendingPayload = value;
+        return payloadStandIn;
+      },
       onError: (_context, _id, _payload, errors) => {
         logger.debug({ errors: errors.map((error) => error.message) }, "websocket operation failed");
       },
     },
-    webSocketServer,
-    keepAliveMs,
   );
+  const withPayload = (data: string): string => {
+    const payload = pendingPayload;
+    pendingPayload = undefined;
+    if (!payload || !data.endsWith(standInEnding)) return data;
+    return `${data.slice(0, -standInEnding.length)}"payload":${payload.json}}`;
+  };
+
+  // graphql-ws's own ws adapter (graphql-ws/use/ws) sends the messages as graphql-ws makes
+  // them; this one is the same but for the shared payloads.
+  webSocketServer.on("connection", (socket, request) => {
+    socket.once("error", (error) => {
+      logger.warn({ err: error }, "websocket error");
+      socket.close(CloseCode.InternalServerError, "Internal server error");
+    });
+    // A client that has not answered one ping by the next is gone.
+    let awaitingPong = false;
+    const keepAlive = setInterval(() => {
+      if (awaitingPong) return socket.terminate();
+      awaitingPong = true;
+      socket.ping();
+    }, timings.keepAliveMs);
+    socket.on("pong", () => (awaitingPong = false));
+    const closed = graphqlWs.opened(
+      {
+        protocol: socket.protocol,
+        send: (message) =>
+          new Promise<void>((resolve, reject) => {
+            const data = withPayload(message);
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, (error) => (error ? reject(error) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on("message", async (data) => {
+            try {
+              await handle(String(data));
+            } catch (error) {
+              logger.error({ err: error }, "websocket message handling failed");
+              socket.close(CloseCode.InternalServerError, "Internal server error");
+            }
+          }),
+      },
+      { socket, request },
+    );
+    socket.once("close", (code, reason) => {
+      clearInterval(keepAlive);
+      void closed(code, String(reason));
+    });
+  });
+
   return {
     // Closes every socket with 1001 (going away) and stops accepting new ones.
     close: async () => {
-      await disposable.dispose();
+      for (const socket of webSocketServer.clients) socket.close(1001, "Going away");
+      await new Promise<void>((resolve, reject) => webSocketServer.close((error) => (error ? reject(error) : resolve())));
     },
   };
 }

@@ -1,14 +1,17 @@
 // The live schedule behind the subscriptions. One in-memory table of task summaries, loaded
-// when the first subscriber arrives and kept current from the event bus; one ticker for all
-// views; each distinct view (filter and tick) computes its countdowns once per tick and
-// hands the same event to all of its subscribers.
-import { Repeater, FixedBuffer, type RepeaterBuffer } from "@repeaterjs/repeater";
+// when the first subscriber arrives and kept current from the event bus (and, for what other
+// Cronline processes change, from a periodic look at the database); one ticker for all views;
+// each distinct view (filter and tick) computes its countdowns once per tick and hands the
+// same event to all of its subscribers.
+import { Repeater, type RepeaterBuffer } from "@repeaterjs/repeater";
 import type { DbClient } from "../db/database.js";
-import { reportOfNewRun, type NewRun, type NewRunResult, type RunReport } from "../domain/runs.js";
+import type { DatabaseProvider } from "../db/prisma-schema.js";
+import { reportOfNewRun, type NewRun, type NewRunResult, type RunReport, type RunStatus } from "../domain/runs.js";
 import type { TaskState } from "../domain/task-policies.js";
 import type { CronlineEvents, EventBus, TaskChange } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
-import { loadTaskSummaries, summaryAt, type TaskSummary, type TaskSummaryAt } from "./task-summaries.js";
+import { boundedStream, defaultReaderLimits, type ReaderLimits } from "./bounded-stream.js";
+import { loadServiceNames, loadTaskFingerprints, loadTaskSummaries, summaryAt, type TaskFingerprint, type TaskSummary, type TaskSummaryAt } from "./task-summaries.js";
 
 /** Which tasks a view shows; an empty list does not restrict. Tags match when the task has any of them. */
 export interface TaskFilter {
@@ -16,6 +19,14 @@ export interface TaskFilter {
   states: TaskState[];
   taskIds: string[];
   serviceIds: string[];
+}
+
+/** Which run events a runEvents subscriber gets; null and empty lists do not restrict. */
+export interface RunEventFilter {
+  taskId: string | null;
+  runId: string | null;
+  /** The run's status after the event. */
+  statuses: RunStatus[];
 }
 
 /** What happened to a run; `result` is the attempt a TARGET_FINISHED is about. */
@@ -34,6 +45,7 @@ export interface ScheduleViewEvent {
   at: Date;
   /** SNAPSHOT and TICK: every task in view; otherwise the tasks the event is about. */
   tasks: TaskSummaryAt[];
+  /** TASK_CHANGED and TASK_REMOVED: what happened; null when another process only moved the task's next or last run, or its service was renamed. */
   change: TaskChange | null;
   removedTaskIds: string[];
   runs: RunReport[];
@@ -48,11 +60,14 @@ export interface TaskEvent {
 
 export interface LiveScheduleOptions {
   db: DbClient;
+  provider: DatabaseProvider;
   events: EventBus;
   clock: () => number;
   logger: Logger;
-  /** Events a taskEvents or runEvents subscriber may leave unread before it is cut off. */
-  bufferLimit?: number;
+  /** How often, while anyone subscribes, to look for tasks other Cronline processes changed. */
+  resyncIntervalMs: number;
+  /** When a taskEvents or runEvents subscriber that stopped reading is cut off. */
+  readerLimits?: ReaderLimits;
 }
 
 const matches = (filter: TaskFilter, task: TaskSummary | undefined): task is TaskSummary =>
@@ -62,13 +77,45 @@ const matches = (filter: TaskFilter, task: TaskSummary | undefined): task is Tas
   (filter.serviceIds.length === 0 || filter.serviceIds.includes(task.serviceId)) &&
   (filter.tags.length === 0 || filter.tags.some((tag) => task.tags.includes(tag)));
 
+const runMatches = (filter: RunEventFilter, run: RunReport): boolean =>
+  (filter.taskId === null || run.taskId === filter.taskId) &&
+  (filter.runId === null || run.id === filter.runId) &&
+  (filter.statuses.length === 0 || filter.statuses.includes(run.status));
+
+/** The same filter however its lists are ordered, so equal filters share one view. */
+const viewKey = (filter: TaskFilter, tickSeconds: number): string =>
+  JSON.stringify([[...filter.tags].sort(), [...filter.states].sort(), [...filter.taskIds].sort(), [...filter.serviceIds].sort(), tickSeconds]);
+
+const sameStrings = (a: string[], b: string[]) => a.length === b.length && a.every((value, index) => value === b[index]);
+const sameInstant = (a: Date | null, b: Date | null) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
+
+/**
+ * What another process did to a task, told from its summary before and after: undefined when
+ * nothing shown changed; null when only its schedule position or last run moved.
+ */
+function changeBetween(before: TaskSummary | undefined, after: TaskSummary, written: boolean): TaskChange | null | undefined {
+  if (!before) return "CREATED";
+  if (before.state !== after.state) {
+    if (after.state === "PAUSED") return "PAUSED";
+    if (after.state === "COMPLETED") return "COMPLETED";
+    return before.state === "PAUSED" ? "RESUMED" : "UPDATED";
+  }
+  const edited =
+    before.name !== after.name || before.serviceId !== after.serviceId || before.serviceName !== after.serviceName ||
+    before.pauseNote !== after.pauseNote || !sameStrings(before.tags, after.tags);
+  if (written || edited) return "UPDATED";
+  const moved =
+    !sameInstant(before.nextRunAt, after.nextRunAt) || !sameInstant(before.lastRunAt, after.lastRunAt) || before.lastRunStatus !== after.lastRunStatus;
+  return moved ? null : undefined;
+}
+
 /**
  * Keeps at most one event for a reader that has not taken the last one: ticks replace ticks,
- * and anything else collapses into a fresh snapshot, so a lagging client skips to the
- * present instead of working through old countdowns.
+ * and anything else collapses into a fresh snapshot, made when the reader takes it, so a
+ * lagging client skips to the present instead of working through old countdowns.
  */
 class LatestViewBuffer implements RepeaterBuffer<ScheduleViewEvent> {
-  #pending: ScheduleViewEvent | undefined;
+  #pending: ScheduleViewEvent | "SNAPSHOT" | undefined;
   constructor(private readonly snapshot: () => ScheduleViewEvent) {}
   get empty(): boolean {
     return this.#pending === undefined;
@@ -77,13 +124,13 @@ class LatestViewBuffer implements RepeaterBuffer<ScheduleViewEvent> {
     return false;
   }
   add(event: ScheduleViewEvent): void {
-    const bothTicks = this.#pending?.kind === "TICK" && event.kind === "TICK";
-    this.#pending = this.#pending === undefined || bothTicks ? event : this.snapshot();
+    const bothTicks = this.#pending !== "SNAPSHOT" && this.#pending?.kind === "TICK" && event.kind === "TICK";
+    this.#pending = this.#pending === undefined || bothTicks ? event : "SNAPSHOT";
   }
   remove(): ScheduleViewEvent {
-    const event = this.#pending!;
+    const pending = this.#pending!;
     this.#pending = undefined;
-    return event;
+    return pending === "SNAPSHOT" ? this.snapshot() : pending;
   }
 }
 
@@ -105,128 +152,155 @@ class ScheduleView {
 
 const emptyEvent = (kind: ScheduleViewEventKind, at: Date): ScheduleViewEvent => ({ kind, at, tasks: [], change: null, removedTaskIds: [], runs: [] });
 
+/** The tasks as the live views know them, for as long as anyone subscribes. */
+interface LiveTable {
+  summaries: Map<string, TaskSummary>;
+  /** As of the last read of each task, to tell what other processes changed since. */
+  fingerprints: Map<string, TaskFingerprint>;
+}
+
 export class LiveSchedule {
   readonly #db: DbClient;
+  readonly #provider: DatabaseProvider;
   readonly #events: EventBus;
   readonly #clock: () => number;
   readonly #logger: Logger;
-  readonly #bufferLimit: number;
-  readonly #summaries = new Map<string, TaskSummary>();
+  readonly #resyncIntervalMs: number;
+  readonly #readerLimits: ReaderLimits;
+  #table: LiveTable = { summaries: new Map(), fingerprints: new Map() };
   readonly #views = new Map<string, ScheduleView>();
   readonly #taskListeners = new Set<{ filter: TaskFilter; push: (event: TaskEvent) => void }>();
-  readonly #runListeners = new Set<(events: RunEvent[]) => void>();
-  /** Database reads, one after the other, so a later read never loses to an earlier one. */
-  #reads: Promise<void> | undefined;
+  readonly #runListeners = new Set<(event: RunEvent) => void>();
+  /** Ends each open stream (server shutdown). */
+  readonly #stops = new Set<() => void>();
+  /**
+   * Every change to the table, one after the other: events wait for an earlier database read,
+   * so a read that resolves late never overwrites what a later event applied.
+   */
+  #changes: Promise<void> = Promise.resolve();
   #unsubscribe: (() => void)[] = [];
   #ticker: NodeJS.Timeout | undefined;
+  #resync: NodeJS.Timeout | undefined;
   #beat = 0;
   #openStreams = 0;
+  #closed = false;
 
   constructor(options: LiveScheduleOptions) {
     this.#db = options.db;
+    this.#provider = options.provider;
     this.#events = options.events;
     this.#clock = options.clock;
     this.#logger = options.logger.child({ component: "live-schedule" });
-    this.#bufferLimit = options.bufferLimit ?? 1_000;
+    this.#resyncIntervalMs = options.resyncIntervalMs;
+    this.#readerLimits = options.readerLimits ?? defaultReaderLimits;
   }
 
   /** A snapshot of the tasks in view, then a tick every tickSeconds and every change at once. */
   scheduleView(filter: TaskFilter, tickSeconds: number): AsyncIterableIterator<ScheduleViewEvent> {
-    const key = JSON.stringify([filter, tickSeconds]);
+    const key = viewKey(filter, tickSeconds);
     let view: ScheduleView | undefined;
     return new Repeater<ScheduleViewEvent>(async (push, stop) => {
+      const end = () => stop();
+      this.#stops.add(end);
+      if (this.#closed) stop();
       await this.#attach();
       view = this.#views.get(key) ?? new ScheduleView(filter, tickSeconds, this.#beat);
       this.#views.set(key, view);
       view.subscribers.add(push);
       void push(this.#viewEvent(view, "SNAPSHOT"));
       await stop;
+      this.#stops.delete(end);
       view.subscribers.delete(push);
-      if (view.subscribers.size === 0) this.#views.delete(key);
+      if (view.subscribers.size === 0 && this.#views.get(key) === view) this.#views.delete(key);
       this.#release();
     }, new LatestViewBuffer(() => this.#viewEvent(view!, "SNAPSHOT")));
   }
 
-  /** Every change of a matching task, with its summary. */
+  /** Every change of a task that matches the filter before or after it. */
   taskEvents(filter: TaskFilter): AsyncIterableIterator<TaskEvent> {
-    return this.#boundedStream<TaskEvent>(async (push) => {
+    return this.#boundedStream<TaskEvent>((push) => {
       const listener = { filter, push };
       this.#taskListeners.add(listener);
       return () => this.#taskListeners.delete(listener);
     });
   }
 
-  /** What happens to runs, in batches as it happens. */
-  runEvents(): AsyncIterableIterator<RunEvent[]> {
-    return this.#boundedStream<RunEvent[]>(async (push) => {
-      this.#runListeners.add(push);
-      return () => this.#runListeners.delete(push);
+  /** What happens to the runs the filter selects, as it happens. */
+  runEvents(filter: RunEventFilter): AsyncIterableIterator<RunEvent> {
+    return this.#boundedStream<RunEvent>((push) => {
+      const listener = (event: RunEvent) => {
+        if (runMatches(filter, event.run)) push(event);
+      };
+      this.#runListeners.add(listener);
+      return () => this.#runListeners.delete(listener);
     });
   }
 
-  /** Stops feeding every stream (server shutdown; the sockets close next). */
+  /** Ends every stream (server shutdown: SSE responses finish, websocket subscriptions complete); none open after this. */
   close(): void {
-    for (const view of this.#views.values()) view.subscribers.clear();
-    this.#views.clear();
-    this.#taskListeners.clear();
-    this.#runListeners.clear();
-    this.#detach();
+    this.#closed = true;
+    for (const stop of [...this.#stops]) stop();
   }
 
-  /** A stream that ends with an error when its reader falls more than bufferLimit events behind. */
-  #boundedStream<T>(listen: (push: (value: T) => void) => Promise<() => void>): AsyncIterableIterator<T> {
-    const buffer = new FixedBuffer(this.#bufferLimit);
-    return new Repeater<T>(async (push, stop) => {
+  #boundedStream<T>(listen: (push: (event: T) => void) => () => void): AsyncIterableIterator<T> {
+    return boundedStream<T>(this.#readerLimits, async (push, stop) => {
+      this.#stops.add(stop);
+      if (this.#closed) stop();
+      // Listening before the table is loaded loses nothing: events reach listeners only once they are applied, after the load.
+      const unlisten = listen(push);
       await this.#attach();
-      const unlisten = await listen((value) => {
-        if (buffer.full) stop(new Error(`the subscriber fell more than ${this.#bufferLimit} events behind and was cut off`));
-        else void push(value);
-      });
-      await stop;
-      unlisten();
-      this.#release();
-    }, buffer);
+      return () => {
+        this.#stops.delete(stop);
+        unlisten();
+        this.#release();
+      };
+    });
   }
 
   #viewEvent(view: ScheduleView, kind: "SNAPSHOT" | "TICK"): ScheduleViewEvent {
     const at = new Date(this.#clock());
     const tasks: TaskSummaryAt[] = [];
-    for (const task of this.#summaries.values()) if (matches(view.filter, task)) tasks.push(summaryAt(task, at));
+    for (const task of this.#table.summaries.values()) if (matches(view.filter, task)) tasks.push(summaryAt(task, at));
     return { ...emptyEvent(kind, at), tasks };
   }
 
-  /** Loads the summaries and starts listening when the first stream opens; every stream calls #release when it ends. */
+  /** Loads the table and starts listening when the first stream opens; every stream calls #release when it ends. */
   async #attach(): Promise<void> {
     this.#openStreams += 1;
-    if (this.#unsubscribe.length === 0) {
+    if (this.#openStreams === 1) {
+      const table: LiveTable = { summaries: new Map(), fingerprints: new Map() };
+      this.#table = table;
       this.#unsubscribe = [
-        this.#events.on("taskChanged", ({ taskId, change }) => this.#read(() => this.#taskChanged(taskId, change))),
-        this.#events.on("tasksAdvanced", ({ tasks }) => this.#tasksAdvanced(tasks)),
-        this.#events.on("runsCreated", ({ runs }) => this.#runsCreated(runs)),
-        this.#events.on("runProgress", (event) => this.#runProgress(event)),
+        this.#events.on("taskChanged", ({ taskId, change }) => this.#change(() => this.#taskChanged(table, taskId, change))),
+        this.#events.on("tasksAdvanced", ({ tasks }) => this.#change(() => this.#tasksAdvanced(table, tasks))),
+        this.#events.on("runsCreated", ({ runs }) => this.#change(() => this.#runsCreated(table, runs))),
+        this.#events.on("runProgress", (event) => this.#change(() => this.#runProgress(table, event))),
       ];
-      this.#read(async () => {
-        for (const summary of await loadTaskSummaries(this.#db)) this.#summaries.set(summary.id, summary);
+      this.#change(async () => {
+        for (const { summary, fingerprint } of await loadTaskSummaries(this.#db, this.#provider)) {
+          table.summaries.set(summary.id, summary);
+          table.fingerprints.set(summary.id, fingerprint);
+        }
       });
       this.#ticker = setInterval(() => this.#tick(), 1_000);
+      this.#resync = setInterval(() => this.#change(() => this.#resyncWithDatabase(table)), this.#resyncIntervalMs);
     }
-    await this.#reads;
+    await this.#changes;
   }
 
   #release(): void {
     this.#openStreams -= 1;
-    if (this.#openStreams === 0) this.#detach();
-  }
-
-  #detach(): void {
+    if (this.#openStreams > 0) return;
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#unsubscribe = [];
     clearInterval(this.#ticker);
-    this.#summaries.clear();
+    clearInterval(this.#resync);
+    // Changes still queued apply to this table, which nothing reads any more.
+    this.#table = { summaries: new Map(), fingerprints: new Map() };
   }
 
-  #read(work: () => Promise<void>): void {
-    this.#reads = (this.#reads ?? Promise.resolve())
+  #change(work: () => void | Promise<void>): void {
+    this.#changes = this.#changes
       .then(work)
       .catch((error: unknown) => this.#logger.warn({ err: error }, "could not refresh the live schedule"));
   }
@@ -238,66 +312,108 @@ export class LiveSchedule {
     }
   }
 
-  async #taskChanged(taskId: string, change: TaskChange): Promise<void> {
-    const before = this.#summaries.get(taskId);
-    const [after] = change === "DELETED" ? [] : await loadTaskSummaries(this.#db, [taskId]);
-    if (after) this.#summaries.set(taskId, after);
-    else this.#summaries.delete(taskId);
+  async #taskChanged(table: LiveTable, taskId: string, change: TaskChange): Promise<void> {
+    const [after] = change === "DELETED" ? [] : await loadTaskSummaries(this.#db, this.#provider, [taskId]);
+    if (after) table.fingerprints.set(taskId, after.fingerprint);
+    else table.fingerprints.delete(taskId);
+    this.#applyTaskChange(table, taskId, change, after?.summary);
+  }
+
+  /** Finds the tasks other processes created, changed or deleted, and the services renamed, since the last look, and tells the subscribers. */
+  async #resyncWithDatabase(table: LiveTable): Promise<void> {
+    const current = await loadTaskFingerprints(this.#db);
+    const changedIds = [...current].filter(([id, fingerprint]) => table.fingerprints.get(id)?.key !== fingerprint.key).map(([id]) => id);
+    const loaded = changedIds.length > 0 ? await loadTaskSummaries(this.#db, this.#provider, changedIds) : [];
+    for (const { summary, fingerprint } of loaded) {
+      const written = fingerprint.writtenAt !== table.fingerprints.get(summary.id)?.writtenAt;
+      table.fingerprints.set(summary.id, fingerprint);
+      const change = changeBetween(table.summaries.get(summary.id), summary, written);
+      if (change === undefined) table.summaries.set(summary.id, summary);
+      else this.#applyTaskChange(table, summary.id, change, summary);
+    }
+    for (const id of [...table.summaries.keys()].filter((id) => !current.has(id))) {
+      table.fingerprints.delete(id);
+      this.#applyTaskChange(table, id, "DELETED", undefined);
+    }
+    // Renamed services (by this process or another): the rows show their names.
+    const serviceNames = await loadServiceNames(this.#db);
+    for (const summary of [...table.summaries.values()]) {
+      const serviceName = serviceNames.get(summary.serviceId);
+      if (serviceName !== undefined && serviceName !== summary.serviceName) this.#applyTaskChange(table, summary.id, null, { ...summary, serviceName });
+    }
+  }
+
+  /** Puts the task's new summary (none: deleted) in the table and tells every view and listener it concerns. */
+  #applyTaskChange(table: LiveTable, taskId: string, change: TaskChange | null, after: TaskSummary | undefined): void {
+    const before = table.summaries.get(taskId);
+    if (after) table.summaries.set(taskId, after);
+    else table.summaries.delete(taskId);
+    if (table !== this.#table) return;
     const at = new Date(this.#clock());
     const summary = after ? summaryAt(after, at) : null;
     for (const view of this.#views.values()) {
       if (matches(view.filter, after)) view.broadcast({ ...emptyEvent("TASK_CHANGED", at), change, tasks: [summary!] });
       else if (matches(view.filter, before)) view.broadcast({ ...emptyEvent("TASK_REMOVED", at), change, removedTaskIds: [taskId] });
     }
+    if (change === null) return;
+    // One event object for every listener, so its result is executed and serialized once.
+    const event: TaskEvent = { change, taskId, task: summary };
     for (const listener of this.#taskListeners) {
-      if (matches(listener.filter, after ?? before)) listener.push({ change, taskId, task: summary });
+      // A task that leaves the filter is reported too: it is the last the subscriber hears of it.
+      if (matches(listener.filter, after) || matches(listener.filter, before)) listener.push(event);
     }
   }
 
-  #tasksAdvanced(tasks: CronlineEvents["tasksAdvanced"]["tasks"]): void {
+  #tasksAdvanced(table: LiveTable, tasks: CronlineEvents["tasksAdvanced"]["tasks"]): void {
     for (const { taskId, nextRunAt } of tasks) {
-      const summary = this.#summaries.get(taskId);
+      const summary = table.summaries.get(taskId);
       if (summary) summary.nextRunAt = nextRunAt;
     }
   }
 
-  #runsCreated(runs: NewRun[]): void {
+  #runsCreated(table: LiveTable, runs: NewRun[]): void {
     const events = runs.map((run): RunEvent => ({ type: run.status === "SKIPPED" ? "RUN_FINISHED" : "RUN_QUEUED", run: reportOfNewRun(run), result: null }));
-    this.#runsChanged(events.filter((event) => event.run.status !== "SKIPPED").map((event) => event.run), (summary, run) => {
+    this.#runsChanged(table, events.filter((event) => event.run.status !== "SKIPPED").map((event) => event.run), (summary, run) => {
       summary.lastRunAt = run.scheduledFor;
       summary.lastRunStatus = run.status;
     });
-    this.#broadcastRuns(events.map((event) => event.run));
-    for (const listener of this.#runListeners) listener(events);
+    this.#broadcastRuns(table, events.map((event) => event.run));
+    for (const event of events) this.#tellRunListeners(table, event);
   }
 
-  #runProgress(event: RunEvent): void {
+  #runProgress(table: LiveTable, event: RunEvent): void {
     if (event.type === "RUN_STARTED" || (event.type === "RUN_FINISHED" && event.run.status !== "SKIPPED")) {
-      this.#runsChanged([event.run], (summary, run) => {
+      this.#runsChanged(table, [event.run], (summary, run) => {
         if (run.startedAt) summary.lastRunAt = run.startedAt;
         summary.lastRunStatus = run.status;
       });
     }
     // Each attempt against each target is for runEvents only: a schedule table shows runs.
-    if (event.type !== "TARGET_FINISHED") this.#broadcastRuns([event.run]);
-    for (const listener of this.#runListeners) listener([event]);
+    if (event.type !== "TARGET_FINISHED") this.#broadcastRuns(table, [event.run]);
+    this.#tellRunListeners(table, event);
+  }
+
+  #tellRunListeners(table: LiveTable, event: RunEvent): void {
+    if (table !== this.#table) return;
+    for (const listener of this.#runListeners) listener(event);
   }
 
   /** Brings the summaries of these runs' tasks up to date, as the executor does in the database. */
-  #runsChanged(runs: RunReport[], apply: (summary: TaskSummary, run: RunReport) => void): void {
+  #runsChanged(table: LiveTable, runs: RunReport[], apply: (summary: TaskSummary, run: RunReport) => void): void {
     for (const run of runs) {
-      const summary = this.#summaries.get(run.taskId);
+      const summary = table.summaries.get(run.taskId);
       if (summary) apply(summary, run);
     }
   }
 
-  #broadcastRuns(runs: RunReport[]): void {
+  #broadcastRuns(table: LiveTable, runs: RunReport[]): void {
+    if (table !== this.#table) return;
     const at = new Date(this.#clock());
     for (const view of this.#views.values()) {
-      const inView = runs.filter((run) => matches(view.filter, this.#summaries.get(run.taskId)));
+      const inView = runs.filter((run) => matches(view.filter, table.summaries.get(run.taskId)));
       if (inView.length === 0) continue;
       const taskIds = [...new Set(inView.map((run) => run.taskId))];
-      view.broadcast({ ...emptyEvent("RUNS", at), runs: inView, tasks: taskIds.map((id) => summaryAt(this.#summaries.get(id)!, at)) });
+      view.broadcast({ ...emptyEvent("RUNS", at), runs: inView, tasks: taskIds.map((id) => summaryAt(table.summaries.get(id)!, at)) });
     }
   }
 }

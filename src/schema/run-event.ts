@@ -1,6 +1,6 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { builder } from "../builder.js";
-import type { NewRunResult, RunStatus as RunStatusName } from "../domain/runs.js";
+import type { NewRunResult } from "../domain/runs.js";
 import type { RunEvent as RunEventShape } from "../live/live-schedule.js";
 import { localId } from "./global-id.js";
 import { RunStatus } from "./run.js";
@@ -53,18 +53,13 @@ builder.subscriptionField("runEvents", (t) =>
       runId: t.arg.id(),
       statuses: t.arg({ type: [RunStatus] }),
     },
-    subscribe: async function* (_root, args, ctx) {
-      const taskId = args.taskId != null ? localId(String(args.taskId), "Task", "taskId") : null;
-      const runId = args.runId != null ? localId(String(args.runId), "Run", "runId") : null;
-      const statuses = args.statuses ? new Set<RunStatusName>(args.statuses) : null;
-      for await (const events of ctx.live.runEvents()) {
-        for (const event of events) {
-          const { run } = event;
-          if ((taskId && run.taskId !== taskId) || (runId && run.id !== runId) || (statuses && !statuses.has(run.status))) continue;
-          yield event;
-        }
-      }
-    },
+    // The filter is applied before events are buffered, so a narrow subscriber is never held up by other runs.
+    subscribe: (_root, args, ctx) =>
+      ctx.live.runEvents({
+        taskId: args.taskId != null ? localId(String(args.taskId), "Task", "taskId") : null,
+        runId: args.runId != null ? localId(String(args.runId), "Run", "runId") : null,
+        statuses: args.statuses ?? [],
+      }),
     resolve: (event) => event,
   }),
 );

@@ -9,7 +9,10 @@ const ScheduleViewEventKind = builder.enumType("ScheduleViewEventKind", {
   values: {
     SNAPSHOT: { description: "Every task in view; the first event, and what a client that fell behind gets instead of old events." },
     TICK: { description: "Every task in view with fresh countdowns, each tickSeconds." },
-    TASK_CHANGED: { description: "`tasks` holds the task that was created, edited, paused, resumed or completed (`change`)." },
+    TASK_CHANGED: {
+      description:
+        "`tasks` holds the task that was created, edited, paused, resumed or completed (`change`); `change` is null when another Cronline process only moved its next or last run, or its service was renamed.",
+    },
     TASK_REMOVED: { description: "`removedTaskIds` left the view: deleted, or no longer matching the filter." },
     RUNS: { description: "`runs` were queued, skipped, started or finished; `tasks` holds their tasks as they are now." },
   } satisfies Record<(typeof scheduleViewEventKinds)[number], unknown>,

@@ -1,16 +1,22 @@
 // The live schedule as an external UI sees it: the graphql-ws client over a real socket
 // against the real server, with the scheduler and executor running.
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startApp } from "../../src/app.js";
+import { startApp, type AppOptions, type RunningApp } from "../../src/app.js";
+import { generateTokenSecret } from "../../src/auth/tokens.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { LiveSchedule, type ScheduleViewEvent } from "../../src/live/live-schedule.js";
 import { createLogger } from "../../src/logger.js";
 import { describeEachDatabase } from "../support/databases.js";
+import { graphqlClient } from "../support/graphql-client.js";
+import { UpdateService } from "../support/operations.js";
 import { createService } from "../support/fixtures.js";
 import { RunEvents, ScheduleView, TaskEvents } from "../support/live-operations.js";
-import { subscribe, subscriptionClient } from "../support/subscriptions.js";
+import { rawSocket, subscribe, subscriptionClient, type Subscription } from "../support/subscriptions.js";
+import { spawnServer } from "../support/server-process.js";
 import { createTestToken } from "../support/tokens.js";
-import { CreateTask, DeleteTask, PauseTask, RunTask, UpdateTask } from "../support/task-operations.js";
+import { CreateTask, DeleteTask, PauseTask, ResumeTask, RunTask, UpdateTask } from "../support/task-operations.js";
 import { testConfig, useTestServer } from "../support/test-server.js";
 
 const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
@@ -20,9 +26,11 @@ describeEachDatabase("the live schedule", (provider) => {
   const server = useTestServer(provider);
   let client: ReturnType<typeof subscriptionClient>;
   let serviceId: string;
+  let viewerToken: string;
 
   beforeAll(async () => {
     client = subscriptionClient(server.app.url, server.adminToken);
+    viewerToken = await createTestToken(server.app, "VIEWER", "live-viewer");
     serviceId = (await createService(server.client, { name: "live-echo", kind: "COMMAND", config: { command: "echo live" } })).id;
   });
   afterAll(async () => {
@@ -56,10 +64,12 @@ describeEachDatabase("the live schedule", (provider) => {
 
       const tickA = await view.waitFor((e) => e.scheduleView.kind === "TICK", { from: 1 });
       const tickB = await view.waitFor((e) => e.scheduleView.kind === "TICK", { from: view.events.indexOf(tickA) + 1 });
-      const countdown = (event: typeof tickA) => event.scheduleView.tasks.find((t) => t.id === due.id)!.secondsUntilNextRun!;
       expect(Date.parse(tickB.scheduleView.at) - Date.parse(tickA.scheduleView.at)).toBeGreaterThanOrEqual(900);
-      expect(countdown(tickA) - countdown(tickB)).toBeGreaterThanOrEqual(0);
-      expect(countdown(tickA) - countdown(tickB)).toBeLessThanOrEqual(2);
+      // Each tick's countdown is the whole seconds, rounded up, from its `at` to nextRunAt.
+      for (const tick of [snapshot, tickA, tickB]) {
+        const row = tick.scheduleView.tasks.find((t) => t.id === due.id)!;
+        expect(row.secondsUntilNextRun).toBe(Math.ceil((Date.parse(due.nextRunAt!) - Date.parse(tick.scheduleView.at)) / 1000));
+      }
       expect(tickB.scheduleView.tasks).toHaveLength(2);
     } finally {
       view.unsubscribe();
@@ -119,6 +129,24 @@ describeEachDatabase("the live schedule", (provider) => {
     }
   });
 
+  it("reports the runs of a task created a moment before, after its creation", async () => {
+    const view = subscribe(client, ScheduleView, { filter: { tags: ["fresh-runs"] }, tickSeconds: 3600 });
+    try {
+      await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
+      // No waiting between the two: the run is queued while the creation may still be being read.
+      const task = await createTask("fresh-run", { tags: ["fresh-runs"] }, false);
+      const { runTask } = await server.client.data(RunTask, { input: { id: task.id } });
+      if (runTask.__typename !== "RunTaskSuccess") throw new Error(runTask.__typename);
+      await view.waitFor((e) => e.scheduleView.runs.some((r) => r.status === "SUCCEEDED"), { from: 0 });
+      expect(view.events.slice(1, 3).map((e) => [e.scheduleView.kind, e.scheduleView.change, e.scheduleView.runs.map((r) => r.status)])).toEqual([
+        ["TASK_CHANGED", "CREATED", []],
+        ["RUNS", null, ["QUEUED"]],
+      ]);
+    } finally {
+      view.unsubscribe();
+    }
+  });
+
   it("streams task events of matching tasks only", async () => {
     const events = subscribe(client, TaskEvents, { filter: { tags: ["audited"] } });
     try {
@@ -136,6 +164,180 @@ describeEachDatabase("the live schedule", (provider) => {
       expect(events.events[2]!.taskEvents.taskId).toBe(task.id);
     } finally {
       events.unsubscribe();
+    }
+  });
+
+  it("reports resumes, completions and edits that keep a task in view, in scheduleView and taskEvents", async () => {
+    const view = subscribe(client, ScheduleView, { filter: { tags: ["lifecycle"] }, tickSeconds: 3600 });
+    const events = subscribe(client, TaskEvents, { filter: { tags: ["lifecycle"] } });
+    try {
+      await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
+      await sleep(500); // time for the server to open the taskEvents subscription, which sends nothing first
+      const paused = await createTask("lifecycle-paused", { tags: ["lifecycle"] }, false);
+      await server.client.data(UpdateTask, { input: { id: paused.id, name: "lifecycle-renamed", tags: ["lifecycle", "extra"] } });
+      await server.client.data(ResumeTask, { input: { id: paused.id } });
+      // A one-off due in a second: the scheduler fires it and completes the task.
+      const { createTask: once } = await server.client.data(CreateTask, {
+        input: { name: "lifecycle-once", serviceId, tags: ["lifecycle"], schedule: { once: { at: new Date(Date.now() + 1_000).toISOString() } } } as never,
+        schedule: true,
+      });
+      if (once.__typename !== "CreateTaskSuccess") throw new Error(once.__typename);
+      await events.waitFor((e) => e.taskEvents.change === "COMPLETED", { from: 0 });
+      await view.waitFor((e) => e.scheduleView.change === "COMPLETED", { from: 0 });
+
+      const changesOf = (id: string) => events.events.filter((e) => e.taskEvents.taskId === id).map((e) => [e.taskEvents.change, e.taskEvents.task?.state, e.taskEvents.task?.name]);
+      expect(changesOf(paused.id)).toEqual([
+        ["CREATED", "PAUSED", "lifecycle-paused"],
+        ["UPDATED", "PAUSED", "lifecycle-renamed"],
+        ["RESUMED", "ACTIVE", "lifecycle-renamed"],
+      ]);
+      expect(changesOf(once.task.id)).toEqual([
+        ["CREATED", "ACTIVE", "lifecycle-once"],
+        ["COMPLETED", "COMPLETED", "lifecycle-once"],
+      ]);
+      const viewChanges = view.events
+        .filter((e) => e.scheduleView.kind === "TASK_CHANGED" && e.scheduleView.tasks[0]!.id === paused.id)
+        .map((e) => [e.scheduleView.change, e.scheduleView.tasks[0]!.state, e.scheduleView.tasks[0]!.name, e.scheduleView.tasks[0]!.tags]);
+      expect(viewChanges).toEqual([
+        ["CREATED", "PAUSED", "lifecycle-paused", ["lifecycle"]],
+        ["UPDATED", "PAUSED", "lifecycle-renamed", ["extra", "lifecycle"]],
+        ["RESUMED", "ACTIVE", "lifecycle-renamed", ["extra", "lifecycle"]],
+      ]);
+      const completed = view.events.find((e) => e.scheduleView.change === "COMPLETED")!.scheduleView;
+      expect(completed).toMatchObject({ kind: "TASK_CHANGED", tasks: [{ id: once.task.id, state: "COMPLETED", nextRunAt: null }] });
+    } finally {
+      view.unsubscribe();
+      events.unsubscribe();
+    }
+  });
+
+  it("reports to taskEvents the edit that takes a task out of its filter", async () => {
+    const events = subscribe(client, TaskEvents, { filter: { tags: ["leaving"] } });
+    try {
+      await sleep(500); // time for the server to open the subscription, which sends nothing first
+      const task = await createTask("leaving-1", { tags: ["leaving"] });
+      await server.client.data(UpdateTask, { input: { id: task.id, tags: ["arrived"] } });
+      await server.client.data(PauseTask, { input: { id: task.id } });
+      await events.waitFor((e) => e.taskEvents.change === "UPDATED", { from: 0 });
+      // The pause that follows is about a task no longer in the filter.
+      await sleep(500);
+      expect(events.events.map((e) => [e.taskEvents.change, e.taskEvents.task?.tags])).toEqual([
+        ["CREATED", ["leaving"]],
+        ["UPDATED", ["arrived"]],
+      ]);
+    } finally {
+      events.unsubscribe();
+    }
+  });
+
+  it("serves equal filters, whatever the order of their lists, from one view with one tick", async () => {
+    const first = subscribe(client, ScheduleView, { filter: { tags: ["order-a", "order-b"] }, tickSeconds: 2 });
+    let second: typeof first | undefined;
+    try {
+      await first.waitFor((e) => e.scheduleView.kind === "TICK", { from: 0 });
+      // Half-way between two beats one second later: a view of its own would tick on the other beats.
+      await sleep(1_500);
+      second = subscribe(client, ScheduleView, { filter: { tags: ["order-b", "order-a"] }, tickSeconds: 2 });
+      const tick = await second.waitFor((e) => e.scheduleView.kind === "TICK", { from: 0 });
+      await first.waitFor((e) => e.scheduleView.at === tick.scheduleView.at, { from: 0, timeoutMs: 3_000 });
+    } finally {
+      first.unsubscribe();
+      second?.unsubscribe();
+    }
+  });
+
+  it("narrows scheduleView by states and serviceIds", async () => {
+    const otherService = (await createService(server.client, { name: "live-other" })).id;
+    const active = await createTask("narrow-active", { tags: ["narrow"] });
+    await createTask("narrow-paused", { tags: ["narrow"] }, false);
+    const elsewhere = await createTask("narrow-elsewhere", { tags: ["narrow"], serviceId: otherService });
+    const byState = subscribe(client, ScheduleView, { filter: { tags: ["narrow"], states: ["ACTIVE"] }, tickSeconds: 3600 });
+    const byService = subscribe(client, ScheduleView, { filter: { tags: ["narrow"], serviceIds: [otherService] }, tickSeconds: 3600 });
+    try {
+      const names = async (view: typeof byState) => (await view.waitFor(() => true, { from: 0 })).scheduleView.tasks.map((t) => t.name).sort();
+      expect(await names(byState)).toEqual(["narrow-active", "narrow-elsewhere"]);
+      expect(await names(byService)).toEqual(["narrow-elsewhere"]);
+      // Pausing takes a task out of the ACTIVE view and leaves the service view untouched.
+      await server.client.data(PauseTask, { input: { id: active.id } });
+      expect((await byState.waitFor((e) => e.scheduleView.kind === "TASK_REMOVED", { from: 1 })).scheduleView.removedTaskIds).toEqual([active.id]);
+      await server.client.data(PauseTask, { input: { id: elsewhere.id } });
+      expect((await byService.waitFor((e) => e.scheduleView.kind === "TASK_CHANGED", { from: 1 })).scheduleView.tasks).toMatchObject([{ id: elsewhere.id, state: "PAUSED" }]);
+      expect(byService.events.some((e) => JSON.stringify(e).includes(active.id))).toBe(false);
+    } finally {
+      byState.unsubscribe();
+      byService.unsubscribe();
+    }
+  });
+
+  it("narrows runEvents by runId and by statuses", async () => {
+    const task = await createTask("run-narrow", { tags: ["run-narrow"] }, false);
+    const finishedOnly = subscribe(client, RunEvents, { taskId: task.id, statuses: ["SUCCEEDED", "FAILED"] });
+    await sleep(500); // time for the server to open the subscription, which sends nothing first
+    const { runTask: first } = await server.client.data(RunTask, { input: { id: task.id } });
+    if (first.__typename !== "RunTaskSuccess") throw new Error(first.__typename);
+    await finishedOnly.waitFor((e) => e.runEvents.run.id === first.run.id, { from: 0 });
+    const byRun = subscribe(client, RunEvents, { runId: first.run.id });
+    try {
+      await sleep(500);
+      const { runTask: second } = await server.client.data(RunTask, { input: { id: task.id } });
+      if (second.__typename !== "RunTaskSuccess") throw new Error(second.__typename);
+      await finishedOnly.waitFor((e) => e.runEvents.run.id === second.run.id, { from: 0 });
+      // Only what ended in SUCCEEDED: RUN_FINISHED, and TARGET_FINISHED, which reports the run as it is (RUNNING), is left out.
+      expect(finishedOnly.events.map((e) => [e.runEvents.type, e.runEvents.run.id, e.runEvents.run.status])).toEqual([
+        ["RUN_FINISHED", first.run.id, "SUCCEEDED"],
+        ["RUN_FINISHED", second.run.id, "SUCCEEDED"],
+      ]);
+      // The first run was over before byRun opened, and the second is another run.
+      expect(byRun.events).toEqual([]);
+    } finally {
+      finishedOnly.unsubscribe();
+      byRun.unsubscribe();
+    }
+  });
+
+  it("executes and serializes each event once for all the subscribers of one operation", async () => {
+    const clients = [client, ...Array.from({ length: 3 }, () => subscriptionClient(server.app.url, server.adminToken))];
+    const viewer = subscriptionClient(server.app.url, viewerToken);
+    const brief = parse("subscription Brief($filter: LiveTaskFilter) { scheduleView(filter: $filter, tickSeconds: 3600) { kind tasks { name } } }") as TypedDocumentNode<
+      { scheduleView: { kind: string; tasks: { name: string }[] } },
+      Record<string, unknown>
+    >;
+    const filter = { tags: ["shared"] };
+    // Five sockets with four subscriptions each of one operation, one with another selection, one with another role.
+    const same = clients.flatMap((c) => Array.from({ length: 5 }, () => subscribe(c, ScheduleView, { filter, tickSeconds: 3600 })));
+    const otherSelection = subscribe(client, brief, { filter });
+    const otherRole = subscribe(viewer, ScheduleView, { filter, tickSeconds: 3600 });
+    const all = [...same, otherSelection, otherRole] as Subscription<unknown>[];
+    try {
+      await Promise.all(all.map((s) => s.waitFor(() => true, { from: 0 })));
+      const before = { executions: server.app.subscriptionResults.executions, serializations: server.app.subscriptionResults.serializations };
+      await createTask("shared-1", { tags: ["shared"] });
+      await Promise.all(all.map((s) => s.waitFor(() => true, { from: 1 })));
+      expect(same.map((s) => s.events[1])).toEqual(same.map(() => same[0]!.events[1]));
+      expect(same[0]!.events[1]).toMatchObject({ scheduleView: { kind: "TASK_CHANGED", tasks: [{ name: "shared-1", tags: ["shared"] }] } });
+      expect(otherSelection.events[1]).toEqual({ scheduleView: { kind: "TASK_CHANGED", tasks: [{ name: "shared-1" }] } });
+      // 22 subscribers, 3 distinct operations: 3 executions and 3 serializations.
+      expect(server.app.subscriptionResults.executions - before.executions).toBe(3);
+      expect(server.app.subscriptionResults.serializations - before.serializations).toBe(3);
+    } finally {
+      for (const subscription of all) subscription.unsubscribe();
+      await Promise.all(clients.slice(1).map((c) => c.dispose()));
+      await viewer.dispose();
+    }
+  });
+
+  it("answers an invalid runEvents or taskEvents argument with a GraphQL error and keeps the socket", async () => {
+    const badRun = subscribe(client, RunEvents, { runId: "not-a-run-id" });
+    await badRun.ended;
+    expect(JSON.stringify(badRun.errors)).toMatch(/runId/);
+    const badTask = subscribe(client, TaskEvents, { filter: { tags: ["not a tag!"] } });
+    await badTask.ended;
+    expect(JSON.stringify(badTask.errors)).toMatch(/filter\.tags/);
+    const good = subscribe(client, ScheduleView, { tickSeconds: 1 });
+    try {
+      expect((await good.waitFor(() => true, { from: 0 })).scheduleView.kind).toBe("SNAPSHOT");
+    } finally {
+      good.unsubscribe();
     }
   });
 
@@ -182,7 +384,7 @@ describe("a live view that falls behind", () => {
   it("skips to a fresh snapshot instead of queueing old events", async () => {
     const scratch = await createScratchDatabase("sqlite");
     const app = await startApp(testConfig(scratch.location.url), createLogger("silent"));
-    const live = new LiveSchedule({ db: app.database.client, events: app.events, clock: Date.now, logger: createLogger("silent") });
+    const live = new LiveSchedule({ db: app.database.client, provider: "sqlite", events: app.events, clock: Date.now, logger: createLogger("silent"), resyncIntervalMs: 60_000 });
     const stream = live.scheduleView({ tags: [], states: [], taskIds: [], serviceIds: [] }, 1);
     try {
       expect((await stream.next()).value).toMatchObject({ kind: "SNAPSHOT", tasks: [] });
@@ -225,6 +427,281 @@ describe("server shutdown", () => {
       await view.ended;
     } finally {
       await client.dispose();
+      await scratch.drop();
+    }
+  });
+
+  it("ends an open server-sent-events subscription, so stopping does not wait for its client", async () => {
+    const scratch = await createScratchDatabase("sqlite");
+    // A grace far beyond the test's timeout: stop() must not need it.
+    const app = await startApp(testConfig(scratch.location.url, { SHUTDOWN_GRACE_SECONDS: "600" }), createLogger("silent"));
+    const reader = await openServerSentView(app.url, await createTestToken(app, "VIEWER"));
+    await app.stop();
+    // The response ended as a response does, not cut off.
+    while (!(await reader.read()).done);
+    await scratch.drop();
+  });
+
+  it("exits with 0 on SIGTERM while a server-sent-events subscription is open", async () => {
+    const scratch = await createScratchDatabase("sqlite");
+    const token = generateTokenSecret();
+    const server = spawnServer({ DATABASE_URL: scratch.location.url, CRONLINE_BOOTSTRAP_ADMIN_TOKEN: token, SHUTDOWN_GRACE_SECONDS: "600" });
+    try {
+      const reader = await openServerSentView(await server.listening, token);
+      server.child.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
+      await reader.cancel().catch(() => {});
+    } finally {
+      server.child.kill("SIGKILL");
+      await scratch.drop();
+    }
+  }, 30_000);
+});
+
+/** A scheduleView subscription over server-sent events, read up to its first event. */
+async function openServerSentView(url: string, token: string) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: "subscription { scheduleView(tickSeconds: 1) { kind } }" }),
+  });
+  const reader = response.body!.getReader();
+  let text = "";
+  while (!text.includes("SNAPSHOT")) text += new TextDecoder().decode((await reader.read()).value);
+  return reader;
+}
+
+describeEachDatabase("the live schedule of two Cronline processes on one database", (provider) => {
+  it("shows in one process the tasks another creates, pauses and deletes, and the services it renames", async () => {
+    const scratch = await createScratchDatabase(provider);
+    // A looks at the database every 0.2 s while it has subscribers; B never needs to.
+    const appA = await startApp(testConfig(scratch.location.url, { LIVE_RESYNC_SECONDS: "0.2" }), createLogger("silent"), { executorOwnerId: "live-a" });
+    const appB = await startApp(testConfig(scratch.location.url), createLogger("silent"), { executorOwnerId: "live-b" });
+    const token = await createTestToken(appA, "ADMIN");
+    const clientA = subscriptionClient(appA.url, token);
+    const httpB = graphqlClient(appB.url, token);
+    const view = subscribe(clientA, ScheduleView, { filter: { tags: ["remote"] }, tickSeconds: 3600 });
+    const events = subscribe(clientA, TaskEvents, { filter: { tags: ["remote"] } });
+    try {
+      await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
+      const service = await createService(httpB, { name: "remote-service" });
+      const { createTask } = await httpB.data(CreateTask, {
+        input: { name: "remote-1", serviceId: service.id, tags: ["remote"], schedule: { standard: { startAt: inMinutes(10), frequencySeconds: 3600 } } },
+        schedule: true,
+      });
+      if (createTask.__typename !== "CreateTaskSuccess") throw new Error(createTask.__typename);
+      const id = createTask.task.id;
+      const created = await view.waitFor((e) => e.scheduleView.change === "CREATED", { from: 0 });
+      expect(created.scheduleView).toMatchObject({ kind: "TASK_CHANGED", tasks: [{ id, name: "remote-1", serviceName: "remote-service", state: "ACTIVE" }] });
+
+      await httpB.data(UpdateService, { input: { id: service.id, name: "remote-renamed" } });
+      const renamed = await view.waitFor((e) => e.scheduleView.tasks.some((t) => t.serviceName === "remote-renamed"), { from: 0 });
+      expect(renamed.scheduleView).toMatchObject({ kind: "TASK_CHANGED", change: null, tasks: [{ id }] });
+
+      await httpB.data(PauseTask, { input: { id } });
+      expect((await view.waitFor((e) => e.scheduleView.change === "PAUSED", { from: 0 })).scheduleView.tasks).toMatchObject([{ id, state: "PAUSED" }]);
+      await httpB.data(DeleteTask, { input: { id } });
+      expect((await view.waitFor((e) => e.scheduleView.change === "DELETED", { from: 0 })).scheduleView).toMatchObject({ kind: "TASK_REMOVED", removedTaskIds: [id] });
+      await events.waitFor((e) => e.taskEvents.change === "DELETED", { from: 0 });
+      expect(events.events.map((e) => [e.taskEvents.change, e.taskEvents.taskId])).toEqual([
+        ["CREATED", id],
+        ["PAUSED", id],
+        ["DELETED", id],
+      ]);
+    } finally {
+      view.unsubscribe();
+      events.unsubscribe();
+      await clientA.dispose();
+      await appA.stop();
+      await appB.stop();
+      await scratch.drop();
+    }
+  });
+});
+
+/** A run event as the executor emits it; `reason` pads it to a size. */
+const fakeRunEvent = (taskId: string, reason: string | null = null) => ({
+  type: "RUN_STARTED" as const,
+  run: {
+    id: crypto.randomUUID(),
+    taskId,
+    trigger: "MANUAL" as const,
+    status: "RUNNING" as const,
+    scheduledFor: new Date(),
+    reason,
+    startedAt: new Date(),
+    finishedAt: null,
+    targetCount: 1,
+    succeededCount: 0,
+    failedCount: 0,
+  },
+  result: null,
+});
+
+const liveListeners = (app: RunningApp) =>
+  (["taskChanged", "tasksAdvanced", "runsCreated", "runProgress"] as const).reduce((sum, event) => sum + app.events.listenerCount(event), 0);
+
+/** Resolves once `condition` holds, looking every 20 ms. */
+async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(20);
+  }
+}
+
+describe("subscribers that read slowly or not at all", () => {
+  async function appWith(options: AppOptions) {
+    const scratch = await createScratchDatabase("sqlite");
+    const app = await startApp(testConfig(scratch.location.url), createLogger("silent"), options);
+    const token = await createTestToken(app, "ADMIN");
+    return { app, token, stop: async () => (await app.stop(), await scratch.drop()) };
+  }
+
+  it("buffers only the events a runEvents filter selects, survives a burst, and cuts off a reader that stops", async () => {
+    const { app, stop } = await appWith({});
+    const live = new LiveSchedule({
+      db: app.database.client,
+      provider: "sqlite",
+      events: app.events,
+      clock: Date.now,
+      logger: createLogger("silent"),
+      resyncIntervalMs: 60_000,
+      readerLimits: { stalledReaderMs: 300, maxUnreadEvents: 100 },
+    });
+    const baseline = liveListeners(app);
+    const stream = live.runEvents({ taskId: "watched", runId: null, statuses: [] });
+    try {
+      const first = stream.next();
+      await eventually(() => liveListeners(app) === baseline + 4);
+      // Far more unrelated events than the limit: none is buffered for this subscriber.
+      for (let i = 0; i < 1_000; i += 1) app.events.emit("runProgress", fakeRunEvent("unrelated"));
+      app.events.emit("runProgress", fakeRunEvent("watched"));
+      expect((await first).value).toMatchObject({ type: "RUN_STARTED", run: { taskId: "watched" } });
+      // A burst within the bound, read at once: all of it arrives.
+      for (let i = 0; i < 100; i += 1) app.events.emit("runProgress", fakeRunEvent("watched"));
+      for (let i = 0; i < 100; i += 1) expect((await stream.next()).done).toBe(false);
+      // Unread events and no reading for longer than stalledReaderMs: cut off, without the backlog.
+      app.events.emit("runProgress", fakeRunEvent("watched"));
+      await sleep(1_000);
+      await expect(stream.next()).rejects.toMatchObject({ extensions: { code: "SUBSCRIBER_TOO_SLOW" } });
+      expect(liveListeners(app)).toBe(baseline);
+    } finally {
+      await stream.return?.();
+      await stop();
+    }
+  });
+
+  it("keeps a reader that takes a burst larger than the default bound as fast as it can", async () => {
+    const { app, stop } = await appWith({});
+    const live = new LiveSchedule({ db: app.database.client, provider: "sqlite", events: app.events, clock: Date.now, logger: createLogger("silent"), resyncIntervalMs: 60_000 });
+    const baseline = liveListeners(app);
+    const stream = live.runEvents({ taskId: null, runId: null, statuses: [] });
+    try {
+      const first = stream.next();
+      await eventually(() => liveListeners(app) === baseline + 4);
+      for (let i = 0; i < 5_000; i += 1) app.events.emit("runProgress", fakeRunEvent("burst"));
+      await first;
+      for (let i = 1; i < 5_000; i += 1) expect((await stream.next()).done).toBe(false);
+    } finally {
+      await stream.return?.();
+      await stop();
+    }
+  });
+
+  it("sends a subscriber cut off over its socket a SUBSCRIBER_TOO_SLOW error", async () => {
+    const { app, token, stop } = await appWith({ readerLimits: { stalledReaderMs: 60_000, maxUnreadEvents: 5 } });
+    const client = subscriptionClient(app.url, token);
+    const baseline = liveListeners(app);
+    const runs = subscribe(client, RunEvents, {});
+    try {
+      await eventually(() => liveListeners(app) === baseline + 4);
+      for (let i = 0; i < 50; i += 1) app.events.emit("runProgress", fakeRunEvent("overflow"));
+      await runs.ended;
+      expect(runs.errors.flat()).toMatchObject([{ message: expect.stringMatching(/cut off: more than 5 events were left unread/), extensions: { code: "SUBSCRIBER_TOO_SLOW" } }]);
+      expect(runs.events.length).toBeLessThan(50);
+    } finally {
+      await client.dispose();
+      await stop();
+    }
+  });
+
+  it("lets go of the event bus when a runEvents subscriber leaves, whatever events pass meanwhile", async () => {
+    const { app, token, stop } = await appWith({});
+    const client = subscriptionClient(app.url, token);
+    const baseline = liveListeners(app);
+    try {
+      const runs = subscribe(client, RunEvents, { taskId: "VGFzazpub25l" /* Task:none */ });
+      await eventually(() => liveListeners(app) === baseline + 4);
+      app.events.emit("runProgress", fakeRunEvent("other"));
+      runs.unsubscribe();
+      app.events.emit("runProgress", fakeRunEvent("other"));
+      await eventually(() => liveListeners(app) === baseline);
+      expect(runs.events).toEqual([]);
+    } finally {
+      await client.dispose();
+      await stop();
+    }
+  });
+
+  it("keeps delivering to a reading client while another client's socket has stopped reading", async () => {
+    const { app, token, stop } = await appWith({});
+    const query = "subscription { runEvents { type run { id reason } } }";
+    const stalled = rawSocket(app.url);
+    const client = subscriptionClient(app.url, token);
+    const reading = subscribe(client, parse(query) as TypedDocumentNode<{ runEvents: { run: { reason: string | null } } }, Record<string, never>>, {});
+    try {
+      stalled.socket.on("open", () => stalled.socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } })));
+      await stalled.waitFor((m) => m.type === "connection_ack");
+      stalled.socket.send(JSON.stringify({ type: "subscribe", id: "stalled", payload: { query } }));
+      // Both are subscribed once each has received an event.
+      while (!stalled.messages.some((m) => m.type === "next") || reading.events.length === 0) {
+        app.events.emit("runProgress", fakeRunEvent("probe", "probe"));
+        await sleep(100);
+      }
+      stalled.socket.pause();
+      const before = reading.events.length;
+      // 200 events of 64 KB, more than the stalled client's socket takes without reading.
+      const padding = "x".repeat(64 * 1024);
+      for (let i = 0; i < 200; i += 1) app.events.emit("runProgress", fakeRunEvent("big", padding));
+      await eventually(() => reading.events.length - before >= 200, 30_000);
+      expect(reading.errors).toEqual([]);
+      // The stalled client gets what its socket already held, then the cut-off.
+      // What the stalled client had not taken is still to come, in order, once it reads again.
+      stalled.socket.resume();
+      await stalled.waitFor((m) => m.type === "next" && (m.payload as { data: { runEvents: { run: { reason: string } } } }).data.runEvents.run.reason === padding);
+    } finally {
+      stalled.socket.terminate();
+      await client.dispose();
+      await stop();
+    }
+  }, 60_000);
+});
+
+describe("websocket keep-alive and connection_init timeout", () => {
+  it("drops a client that answers no ping and one that never sends connection_init; keeps one that answers", async () => {
+    const scratch = await createScratchDatabase("sqlite");
+    const app = await startApp(testConfig(scratch.location.url), createLogger("silent"), { webSocketTimings: { keepAliveMs: 200, connectionInitTimeoutMs: 300 } });
+    const token = await createTestToken(app, "VIEWER");
+    const init = (raw: ReturnType<typeof rawSocket>) =>
+      raw.socket.on("open", () => raw.socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } })));
+    const silent = rawSocket(app.url);
+    const deaf = rawSocket(app.url, { autoPong: false });
+    const healthy = rawSocket(app.url);
+    init(deaf);
+    init(healthy);
+    try {
+      expect(await silent.closed).toMatchObject({ code: 4408 });
+      await deaf.waitFor((m) => m.type === "connection_ack");
+      // Terminated, not closed: a client that does not answer pings would not answer a close either.
+      expect(await deaf.closed).toMatchObject({ code: 1006 });
+      expect(deaf.pings).toBeGreaterThanOrEqual(1);
+      await healthy.waitFor((m) => m.type === "connection_ack");
+      await eventually(() => healthy.pings >= 5);
+      expect(healthy.socket.readyState).toBe(healthy.socket.OPEN);
+    } finally {
+      for (const raw of [silent, deaf, healthy]) raw.socket.terminate();
+      await app.stop();
       await scratch.drop();
     }
   });

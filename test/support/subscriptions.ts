@@ -91,3 +91,46 @@ export function subscribe<TResult, TVariables>(
     });
   return { events, errors, waitFor, ended, unsubscribe };
 }
+
+export interface RawSocket {
+  socket: WebSocket;
+  /** Every message received, parsed. */
+  messages: { type: string; id?: string; payload?: unknown }[];
+  /** Pings received from the server. */
+  pings: number;
+  closed: Promise<{ code: number; reason: string }>;
+  /** Resolves with the first message at index `from` or later that passes `test`. */
+  waitFor(test: (message: RawSocket["messages"][number]) => boolean, from?: number): Promise<RawSocket["messages"][number]>;
+}
+
+/**
+ * A websocket speaking graphql-transport-ws by hand, for what the graphql-ws client does for
+ * us: answering pings (autoPong: false does not), sending connection_init, reading promptly.
+ */
+export function rawSocket(httpUrl: string, options: { autoPong?: boolean } = {}): RawSocket {
+  const socket = new WebSocket(httpUrl.replace(/^http/, "ws"), "graphql-transport-ws", { autoPong: options.autoPong ?? true });
+  const messages: RawSocket["messages"] = [];
+  const raw: RawSocket = {
+    socket,
+    messages,
+    pings: 0,
+    closed: new Promise((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() }))),
+    waitFor: (test, from = 0) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const found = messages.slice(from).find(test);
+          if (!found) return false;
+          socket.off("message", onMessage);
+          resolve(found);
+          return true;
+        };
+        const onMessage = () => void check();
+        if (check()) return;
+        socket.on("message", onMessage);
+        void raw.closed.then(() => check() || reject(new Error(`closed before a matching message; received ${JSON.stringify(messages)}`)));
+      }),
+  };
+  socket.on("message", (data) => messages.push(JSON.parse(String(data)) as RawSocket["messages"][number]));
+  socket.on("ping", () => (raw.pings += 1));
+  return raw;
+}
