@@ -1,20 +1,13 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
-import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
-import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
-import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
-import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
-import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
-import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
-import { NoSchemaIntrospectionCustomRule } from "graphql";
-import { createYoga, type Plugin } from "graphql-yoga";
+import { createYoga } from "graphql-yoga";
 import { bearerToken, bootstrapAdminToken, hasUsableAdminToken, TokenVerifier, type Authentication, type Principal } from "./auth/tokens.js";
 import type { Config } from "./config.js";
 import { createContext } from "./context.js";
 import { isDatabaseReachable, openDatabase, type Database, type DatabaseOptions } from "./db/database.js";
 import { locateDatabase } from "./db/driver-adapter.js";
 import { applyMigrations } from "./db/migrations.js";
+import { graphqlLimits } from "./http/graphql-limits.js";
 import { handleHealth } from "./http/health.js";
 import type { Logger } from "./logger.js";
 import { EventBus } from "./events/event-bus.js";
@@ -104,7 +97,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const live = new LiveSchedule({ db: database.client, events, clock, logger });
   const yoga = createYoga({
     schema,
-    plugins: graphqlLimits(config),
+    plugins: graphqlLimits(config.graphql),
     graphqlEndpoint: "/graphql",
     graphiql: { title: "Cronline" },
     landingPage: false,
@@ -192,23 +185,4 @@ async function prepareAuthentication(config: Config, db: Database["client"], log
       "no ADMIN API token exists yet, so every request is refused: create one with `npm run token -- create --role admin --name <name>` (same DATABASE_URL), or set CRONLINE_BOOTSTRAP_ADMIN_TOKEN",
     );
   }
-}
-
-/** Limits against abusive queries; applied to HTTP and websocket operations alike. */
-function graphqlLimits(config: Config): Plugin[] {
-  const limits = config.graphql;
-  const plugins: Plugin[] = [
-    // Browsers send JSON POSTs only after a CORS preflight; anything a form or an <img> could send needs this header.
-    useCSRFPrevention({ requestHeaders: ["x-cronline-csrf", "x-graphql-yoga-csrf"] }),
-    maxTokensPlugin({ n: limits.maxTokens }),
-    maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true }),
-    maxAliasesPlugin({ n: limits.maxAliases }),
-    maxDirectivesPlugin({ n: 50 }),
-    costLimitPlugin({ maxCost: limits.maxCost }),
-    blockFieldSuggestionsPlugin(),
-  ];
-  if (!limits.introspection) {
-    plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
-  }
-  return plugins;
 }

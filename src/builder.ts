@@ -1,4 +1,5 @@
 import SchemaBuilder from "@pothos/core";
+import ComplexityPlugin from "@pothos/plugin-complexity";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
@@ -9,6 +10,7 @@ import { DateTimeResolver, JSONObjectResolver } from "graphql-scalars";
 import type { Context } from "./context.js";
 import type PrismaTypes from "./generated/pothos-types.js";
 import { getDatamodel } from "./generated/pothos-types.js";
+import { defaultPageSize, fieldCost, maxPageSize } from "./schema/query-cost.js";
 
 const capitalize = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
@@ -24,7 +26,7 @@ export const builder = new SchemaBuilder<{
 }>({
   // The errors plugin must come before the prisma plugin to wrap its fields.
   // Scope auth first, so no other plugin's wrapper runs before the request is authorized.
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, ComplexityPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
   scopeAuth: {
     // Subscriptions are checked when they are opened, not only when their events resolve.
     authorizeOnSubscribe: true,
@@ -35,8 +37,16 @@ export const builder = new SchemaBuilder<{
     unauthorizedError: (_parent, ctx, info) => unauthorized(ctx, info.fieldName),
   },
   defaultFieldNullability: false,
+  complexity: {
+    fieldComplexity: fieldCost,
+    // The limit is checked once before execution (queryCostLimit), where the selected operation
+    // and its variables are known, not again in every root field's resolver.
+    disabled: true,
+  },
   prisma: {
     client: (ctx) => ctx.db,
+    defaultConnectionSize: defaultPageSize,
+    maxConnectionSize: maxPageSize,
     dmmf: getDatamodel(),
     filterConnectionTotalCount: true,
   },
