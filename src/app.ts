@@ -9,6 +9,7 @@ import { locateDatabase } from "./db/driver-adapter.js";
 import { applyMigrations } from "./db/migrations.js";
 import { graphqlLimits } from "./http/graphql-limits.js";
 import { handleHealth } from "./http/health.js";
+import { originRefusal, type OriginPolicy } from "./http/origin-policy.js";
 import type { Logger } from "./logger.js";
 import { EventBus } from "./events/event-bus.js";
 import { Executor } from "./execution/executor.js";
@@ -94,11 +95,14 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const authenticate = (secret: string | null): Promise<Authentication> =>
     config.auth.disabled ? Promise.resolve({ ok: true, principal: localDeveloper }) : verifier.verify(secret);
 
+  const originPolicy: OriginPolicy = { corsOrigins: config.corsOrigins, loopbackHostOnly: config.auth.disabled };
   const live = new LiveSchedule({ db: database.client, events, clock, logger });
   const yoga = createYoga({
     schema,
     plugins: graphqlLimits(config.graphql),
     graphqlEndpoint: "/graphql",
+    // No CORS headers unless CORS_ORIGINS lists pages; Yoga's default would allow every origin.
+    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: false } : false,
     graphiql: { title: "Cronline" },
     landingPage: false,
     maskedErrors: { maskError: maskUnexpectedErrors },
@@ -125,10 +129,16 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) }, "request"),
     );
     if (await handleHealth(req, res, { isReady: () => isDatabaseReachable(database.client) })) return;
+    const refusal = originRefusal(req.headers, originPolicy);
+    if (refusal) {
+      logger.debug({ origin: req.headers.origin, host: req.headers.host }, "request refused by the origin policy");
+      res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: refusal, extensions: { code: "FORBIDDEN_ORIGIN" } }] }));
+      return;
+    }
     await yoga.handle(req, res);
   });
 
-  const webSockets = attachGraphqlWs(server, yoga, logger, authenticate);
+  const webSockets = attachGraphqlWs(server, yoga, logger, authenticate, (headers) => originRefusal(headers, originPolicy));
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

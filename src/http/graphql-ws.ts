@@ -1,7 +1,7 @@
 // GraphQL over WebSocket (the graphql-ws protocol) on the HTTP server's own port and path.
 // Every operation goes through Yoga's envelop pipeline, so websocket and HTTP requests share
 // plugins, context and error masking.
-import type { Server } from "node:http";
+import type { IncomingHttpHeaders, Server } from "node:http";
 import { GraphQLError, type ExecutionArgs } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import type { YogaServerInstance } from "graphql-yoga";
@@ -23,8 +23,19 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
   yoga: YogaServerInstance<ServerContext, UserContext>,
   logger: Logger,
   authenticate: (secret: string | null) => Promise<Authentication>,
+  /** Why an upgrade is refused (the HTTP requests' origin policy), or null. */
+  upgradeRefusal: (headers: IncomingHttpHeaders) => string | null,
 ): { close(): Promise<void> } {
-  const webSocketServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const webSocketServer = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    // Browsers let any page open a websocket anywhere; the Origin header says which page it is.
+    verifyClient: ({ req }, accept) => {
+      const refusal = upgradeRefusal(req.headers);
+      if (refusal) logger.debug({ origin: req.headers.origin, host: req.headers.host }, "websocket upgrade refused by the origin policy");
+      accept(refusal === null, 403, refusal ?? undefined);
+    },
+  });
   // The token each connection authenticated with, checked again for every new subscription.
   const secrets = new WeakMap<object, string | null>();
   const disposable = useServer(

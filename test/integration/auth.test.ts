@@ -1,4 +1,6 @@
+import { request } from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { revokeApiToken } from "../../src/auth/tokens.js";
 import { loadConfig, ConfigError } from "../../src/config.js";
 import { describeEachDatabase } from "../support/databases.js";
@@ -285,8 +287,73 @@ describe("AUTH_DISABLED", () => {
   });
 });
 
+/** A GraphQL POST with exactly these headers (Host included, which fetch cannot set). */
+function postWithHeaders(url: string, query: string, headers: Record<string, string>, method = "POST"): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { method, headers: { "content-type": "application/json", ...headers } }, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (body += chunk));
+      response.on("end", () => resolve({ status: response.statusCode!, headers: response.headers, body }));
+    });
+    outgoing.on("error", reject);
+    outgoing.end(method === "POST" ? JSON.stringify({ query }) : undefined);
+  });
+}
+
+/** Opens a graphql-ws socket with these headers: "ack" once connection_ack arrives, or the HTTP status of a refused upgrade. */
+function openSocket(url: string, options: { origin?: string; host?: string; token?: string }): Promise<"ack" | number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url.replace(/^http/, "ws"), "graphql-transport-ws", {
+      ...(options.origin !== undefined && { origin: options.origin }),
+      ...(options.host !== undefined && { headers: { host: options.host } }),
+    });
+    socket.on("unexpected-response", (_request, response) => {
+      resolve(response.statusCode!);
+      socket.terminate();
+    });
+    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: options.token ? { authorization: `Bearer ${options.token}` } : {} })));
+    socket.on("message", (data) => {
+      if (JSON.parse(String(data)).type === "connection_ack") resolve("ack");
+      socket.close();
+    });
+    socket.on("error", reject);
+  });
+}
+
 describe("with AUTH_DISABLED=true on loopback", () => {
   const server = useTestServer("sqlite", { AUTH_DISABLED: "true", HOST: "127.0.0.1" });
+  const createDevice = `mutation { createDevice(input: { name: "from-a-page", address: "10.0.0.1" }) { __typename } }`;
+
+  it("refuses other web pages and host names that are not loopback (DNS rebinding), over HTTP and websocket", async () => {
+    const { port } = new URL(server.app.url);
+    const foreignPage = await postWithHeaders(server.app.url, createDevice, { origin: "http://attacker.example" });
+    expect(foreignPage.status).toBe(403);
+    expect(JSON.parse(foreignPage.body).errors[0]).toMatchObject({ message: expect.stringMatching(/Origin "http:\/\/attacker\.example" may not use this API/), extensions: { code: "FORBIDDEN_ORIGIN" } });
+    const preflight = await postWithHeaders(server.app.url, "", { origin: "http://attacker.example", "access-control-request-method": "POST" }, "OPTIONS");
+    expect(preflight.status).toBe(403);
+    expect(preflight.headers["access-control-allow-origin"]).toBeUndefined();
+    // The attacker's name resolves to 127.0.0.1: the page is same-origin to itself, the Host is not loopback.
+    const rebound = await postWithHeaders(server.app.url, createDevice, { host: `attacker.example:${port}`, origin: `http://attacker.example:${port}` });
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body).errors[0].message).toMatch(/^Host "attacker\.example:\d+" is not a loopback name or address/);
+    expect(await server.app.database.client.device.count({ where: { name: "from-a-page" } })).toBe(0);
+
+    expect(await openSocket(server.app.url, { origin: "http://attacker.example" })).toBe(403);
+    expect(await openSocket(server.app.url, { host: `attacker.example:${port}` })).toBe(403);
+    expect(await openSocket(server.app.url, { origin: "null" })).toBe(403);
+  });
+
+  it("serves GraphiQL's own page (same origin) and programs that send no Origin, under every loopback name", async () => {
+    const { port } = new URL(server.app.url);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
+      const sameOrigin = await postWithHeaders(server.app.url, `{ devices { totalCount } }`, { host, origin: `http://${host}` });
+      expect({ host, status: sameOrigin.status }).toEqual({ host, status: 200 });
+      expect(await openSocket(server.app.url, { host, origin: `http://${host}` })).toBe("ack");
+    }
+    expect((await postWithHeaders(server.app.url, `{ devices { totalCount } }`, {})).status).toBe(200);
+    expect(await openSocket(server.app.url, {})).toBe("ack");
+  });
 
   it("lets a request without a token do everything, as ADMIN", async () => {
     const anonymous = graphqlClient(server.app.url);
@@ -298,5 +365,34 @@ describe("with AUTH_DISABLED=true on loopback", () => {
     } finally {
       await client.dispose();
     }
+  });
+});
+
+describe("CORS_ORIGINS", () => {
+  const server = useTestServer("sqlite", { CORS_ORIGINS: "https://dashboard.example.com, http://localhost:5173" });
+  const dashboard = "https://dashboard.example.com";
+
+  it("lets the listed pages call the API with a token, over HTTP and websocket, and refuses others", async () => {
+    const preflight = await postWithHeaders(server.app.url, "", { origin: dashboard, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" }, "OPTIONS");
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers["access-control-allow-origin"]).toBe(dashboard);
+    expect(preflight.headers["access-control-allow-credentials"]).toBeUndefined();
+    const listed = await postWithHeaders(server.app.url, `{ devices { totalCount } }`, { origin: dashboard, authorization: `Bearer ${server.adminToken}` });
+    expect(listed.status).toBe(200);
+    expect(listed.headers["access-control-allow-origin"]).toBe(dashboard);
+    expect(JSON.parse(listed.body)).toEqual({ data: { devices: { totalCount: 0 } } });
+    expect(await openSocket(server.app.url, { origin: dashboard, token: server.adminToken })).toBe("ack");
+
+    const other = await postWithHeaders(server.app.url, `{ devices { totalCount } }`, { origin: "https://dashboard.example.com.attacker.example", authorization: `Bearer ${server.adminToken}` });
+    expect(other.status).toBe(403);
+    expect(other.headers["access-control-allow-origin"]).toBeUndefined();
+    expect(await openSocket(server.app.url, { origin: "https://attacker.example", token: server.adminToken })).toBe(403);
+  });
+
+  it("is refused at startup unless every entry is an origin", () => {
+    expect(() => loadConfig({ CORS_ORIGINS: "https://dashboard.example.com/app" })).toThrow(/CORS_ORIGINS=.*must be a comma-separated list of origins/);
+    expect(() => loadConfig({ CORS_ORIGINS: "*" })).toThrow(/CORS_ORIGINS/);
+    expect(loadConfig({ CORS_ORIGINS: "https://a.example, http://localhost:5173" }).corsOrigins).toEqual(["https://a.example", "http://localhost:5173"]);
+    expect(loadConfig({}).corsOrigins).toEqual([]);
   });
 });
