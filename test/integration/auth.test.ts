@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { revokeApiToken } from "../../src/auth/tokens.js";
 import { loadConfig, ConfigError } from "../../src/config.js";
+import { schema } from "../../src/schema/index.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { graphqlClient } from "../support/graphql-client.js";
 import { RunEvents, ScheduleView, TaskEvents } from "../support/live-operations.js";
@@ -31,6 +32,13 @@ async function raw(url: string, query: string, token?: string, headers: Record<s
   return { status: response.status, body: (await response.json()) as RawResponse["body"] };
 }
 
+/** The root fields of the schema: the matrices below must cover exactly these. */
+const rootFields = {
+  query: Object.keys(schema.getQueryType()!.getFields()).sort(),
+  mutation: Object.keys(schema.getMutationType()!.getFields()).sort(),
+  subscription: Object.keys(schema.getSubscriptionType()!.getFields()).sort(),
+};
+
 /** Every mutation with an input that reaches its resolver and is refused there, so nothing is written. */
 const mutations: Record<string, { role: "OPERATOR" | "ADMIN"; call: string }> = {
   createDevice: { role: "ADMIN", call: `createDevice(input: { name: "", address: "" })` },
@@ -55,6 +63,27 @@ const mutations: Record<string, { role: "OPERATOR" | "ADMIN"; call: string }> = 
   resumeTasks: { role: "OPERATOR", call: `resumeTasks(input: { tag: "no-task-has-this-tag" }) { ... on ResumeTasksSuccess { tasks { id } } }` },
   runTasks: { role: "OPERATOR", call: `runTasks(input: { tag: "no-task-has-this-tag" }) { ... on RunTasksSuccess { runs { id } } }` },
   cancelRun: { role: "OPERATOR", call: `cancelRun(input: { id: "nope" })` },
+};
+
+/** Every query, with arguments it answers without error; `deviceId` is a device that exists. */
+const queries: Record<string, { role: "VIEWER" | "ADMIN"; call: (deviceId: string) => string }> = {
+  apiTokens: { role: "ADMIN", call: () => `apiTokens { name }` },
+  devices: { role: "VIEWER", call: () => `devices { totalCount }` },
+  node: { role: "VIEWER", call: (deviceId) => `node(id: "${deviceId}") { __typename }` },
+  nodes: { role: "VIEWER", call: (deviceId) => `nodes(ids: ["${deviceId}"]) { __typename }` },
+  pools: { role: "VIEWER", call: () => `pools { totalCount }` },
+  previewSchedule: { role: "VIEWER", call: () => `previewSchedule(schedule: { once: { at: "2030-01-01T00:00:00Z" } }) { __typename }` },
+  run: { role: "VIEWER", call: () => `run(id: "no-such-run") { id }` },
+  runs: { role: "VIEWER", call: () => `runs { pageInfo { hasNextPage } }` },
+  services: { role: "VIEWER", call: () => `services { totalCount }` },
+  tasks: { role: "VIEWER", call: () => `tasks { totalCount }` },
+};
+
+/** Every subscription; each is opened by the websocket test below. */
+const subscriptions: Record<string, { role: "VIEWER" }> = {
+  runEvents: { role: "VIEWER" },
+  scheduleView: { role: "VIEWER" },
+  taskEvents: { role: "VIEWER" },
 };
 
 const rank: Record<Caller, number> = { none: -1, revoked: -1, expired: -1, VIEWER: 0, OPERATOR: 1, ADMIN: 2 };
@@ -93,13 +122,23 @@ async function tokensOfEveryKind(server: TestServer): Promise<Record<Caller, str
 describeEachDatabase("who may do what", (provider) => {
   const server = useTestServer(provider);
   let tokens: Record<Caller, string | undefined>;
+  let deviceId: string;
 
   beforeAll(async () => {
     tokens = await tokensOfEveryKind(server);
+    const created = await raw(server.app.url, `mutation { createDevice(input: { name: "matrix", address: "10.0.0.1" }) { ... on CreateDeviceSuccess { device { id } } } }`, tokens.ADMIN);
+    deviceId = (created.body.data!.createDevice as unknown as { device: { id: string } }).device.id;
   });
 
-  for (const [field, { role, call }] of Object.entries(mutations)) {
-    it(`${field}: ${role} and above`, async () => {
+  it("covers every query, mutation and subscription of the schema", () => {
+    expect(Object.keys(queries).sort()).toEqual(rootFields.query);
+    expect(Object.keys(mutations).sort()).toEqual(rootFields.mutation);
+    expect(Object.keys(subscriptions).sort()).toEqual(rootFields.subscription);
+  });
+
+  for (const field of rootFields.mutation) {
+    it(`mutation ${field}: ${mutations[field]?.role ?? "(no expectation)"} and above`, async () => {
+      const { role, call } = mutations[field]!;
       const seen: Record<string, string> = {};
       const wanted: Record<string, string> = {};
       for (const caller of callers) {
@@ -111,19 +150,28 @@ describeEachDatabase("who may do what", (provider) => {
     });
   }
 
-  it("queries: VIEWER and above; apiTokens: ADMIN only", async () => {
-    const seen: Record<string, string> = {};
-    const wanted: Record<string, string> = {};
-    for (const caller of callers) {
-      seen[`devices/${caller}`] = outcome("devices", await raw(server.app.url, `{ devices { __typename } }`, tokens[caller]));
-      wanted[`devices/${caller}`] = expected(caller, "VIEWER");
-      seen[`apiTokens/${caller}`] = await raw(server.app.url, `{ apiTokens { name } }`, tokens[caller]).then((r) =>
-        r.body.errors ? r.body.errors[0]!.extensions!.code! : "ALLOWED",
-      );
-      wanted[`apiTokens/${caller}`] = expected(caller, "ADMIN");
-    }
-    expect(seen).toEqual(wanted);
-  });
+  for (const field of rootFields.query) {
+    it(`query ${field}: ${queries[field]?.role ?? "(no expectation)"} and above`, async () => {
+      const { role, call } = queries[field]!;
+      const seen: Record<string, string> = {};
+      const wanted: Record<string, string> = {};
+      for (const caller of callers) {
+        const response = await raw(server.app.url, `{ ${call(deviceId)} }`, tokens[caller]);
+        const code = response.body.errors?.[0]?.extensions?.code;
+        if (code === "FORBIDDEN" || code === "UNAUTHENTICATED") {
+          // A nullable field (node, run) answers null beside the error; a non-null one nulls data.
+          expect(response.body.data?.[field] ?? null).toBeNull();
+          seen[caller] = code;
+        } else {
+          expect(response.body.errors).toBeUndefined();
+          expect(response.body.data).toHaveProperty(field);
+          seen[caller] = "ALLOWED";
+        }
+        wanted[caller] = expected(caller, role);
+      }
+      expect(seen).toEqual(wanted);
+    });
+  }
 
   it("explains a refusal: what is missing, which role a field needs", async () => {
     const none = await raw(server.app.url, `mutation { deleteTask(input: { id: "nope" }) { __typename } }`);
@@ -149,6 +197,9 @@ describeEachDatabase("who may do what", (provider) => {
         const view = subscribe(client, ScheduleView, { tickSeconds: 1 });
         const tasks = subscribe(client, TaskEvents, {});
         const runs = subscribe(client, RunEvents, {});
+        // Every subscription of the schema is opened here, each needing the role the table says.
+        expect(Object.keys({ scheduleView: view, taskEvents: tasks, runEvents: runs }).sort()).toEqual(rootFields.subscription);
+        expect(new Set(Object.values(subscriptions).map(({ role }) => role))).toEqual(new Set(["VIEWER"]));
         if (expected(caller, "VIEWER") === "ALLOWED") {
           await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
           const { createTask } = await admin.data(CreateTask, {
