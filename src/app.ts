@@ -180,10 +180,10 @@ export interface SocketAuth {
  */
 async function prepareAuthentication(config: Config, db: Database["client"], logger: Logger, now: Date): Promise<void> {
   if (config.auth.disabled) {
-    logger.warn(
-      { host: config.host },
-      "AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): every local caller is ADMIN without a token. For local development only.",
-    );
+    const warning = "AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): every local caller is ADMIN without a token. For local development only.";
+    logger.warn({ host: config.host }, warning);
+    // Also on stderr whatever LOG_LEVEL says: error, fatal or silent must not hide it.
+    process.stderr.write(`WARNING: ${warning}\n`);
     return;
   }
   if (config.auth.bootstrapAdminToken && (await bootstrapAdminToken(db, config.auth.bootstrapAdminToken, now))) {

@@ -3,7 +3,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { revokeApiToken } from "../../src/auth/tokens.js";
 import { loadConfig, ConfigError } from "../../src/config.js";
+import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { schema } from "../../src/schema/index.js";
+import { spawnServer } from "../support/server-process.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { graphqlClient } from "../support/graphql-client.js";
 import { RunEvents, ScheduleView, TaskEvents } from "../support/live-operations.js";
@@ -330,6 +332,18 @@ describe("AUTH_DISABLED", () => {
       expect(loadConfig({ AUTH_DISABLED: "true", HOST: host }).auth.disabled).toBe(true);
     }
     expect(loadConfig({ HOST: "0.0.0.0" }).auth.disabled).toBe(false);
+  });
+
+  it("is announced on stderr at every start, even with LOG_LEVEL=silent", async () => {
+    const scratch = await createScratchDatabase("sqlite");
+    const server = spawnServer({ AUTH_DISABLED: "true", HOST: "127.0.0.1", LOG_LEVEL: "silent", DATABASE_URL: scratch.location.url });
+    try {
+      await expect.poll(() => server.stderr.join(""), { timeout: 30_000 }).toMatch(/^WARNING: AUTHENTICATION IS DISABLED \(AUTH_DISABLED=true\)/);
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.exited;
+      await scratch.drop();
+    }
   });
 
   it("never echoes the bootstrap token in a configuration error", () => {
