@@ -5,7 +5,7 @@ import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
-import { getOperationAST, getVariableValues, NoSchemaIntrospectionCustomRule, type ExecutionArgs, type GraphQLError } from "graphql";
+import { getOperationAST, getVariableValues, NoSchemaIntrospectionCustomRule, type ExecutionArgs, GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Config } from "../config.js";
 import { queryCostLimit } from "../schema/query-cost.js";
@@ -14,10 +14,10 @@ export function graphqlLimits(limits: Config["graphql"]): Plugin[] {
   const plugins: Plugin[] = [
     // Browsers send JSON POSTs only after a CORS preflight; anything a form or an <img> could send needs this header.
     useCSRFPrevention({ requestHeaders: ["x-cronline-csrf", "x-graphql-yoga-csrf"] }),
-    maxTokensPlugin({ n: limits.maxTokens }),
-    maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true }),
-    maxAliasesPlugin({ n: limits.maxAliases }),
-    maxDirectivesPlugin({ n: 50 }),
+    maxTokensPlugin({ n: limits.maxTokens, ...rejectWithCode("TOO_MANY_TOKENS") }),
+    maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true, ...rejectWithCode("QUERY_TOO_DEEP") }),
+    maxAliasesPlugin({ n: limits.maxAliases, ...rejectWithCode("TOO_MANY_ALIASES") }),
+    maxDirectivesPlugin({ n: 50, ...rejectWithCode("TOO_MANY_DIRECTIVES") }),
     queryCostLimit(limits.maxCost),
     hideSuggestions,
   ];
@@ -25,6 +25,20 @@ export function graphqlLimits(limits: Config["graphql"]): Plugin[] {
     plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
   }
   return plugins;
+}
+
+/**
+ * GraphQL Armor's refusals carry no code; its onReject hook runs before it throws its own
+ * error, so throwing there hands the client the same message with extensions.code.
+ */
+function rejectWithCode(code: string) {
+  return {
+    onReject: [
+      (_context: unknown, error: GraphQLError) => {
+        throw new GraphQLError(error.message, { extensions: { code } });
+      },
+    ],
+  };
 }
 
 /**
