@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { DbClient } from "../db/database.js";
 import { isRecordMissing } from "../db/prisma-errors.js";
-import { NotFoundError, ValidationError } from "../domain/errors.js";
+import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { withUniqueName } from "../domain/names.js";
 
 export const roles = ["VIEWER", "OPERATOR", "ADMIN"] as const;
@@ -138,7 +138,13 @@ export async function bootstrapAdminToken(db: DbClient, secret: string, now: Dat
   if (await db.apiToken.findUnique({ where: { tokenHash: hashToken(secret) }, select: { id: true } })) return false;
   const taken = await db.apiToken.findUnique({ where: { name: bootstrapTokenName }, select: { id: true } });
   const name = taken ? `${bootstrapTokenName}-${now.getTime()}` : bootstrapTokenName;
-  await createApiToken(db, { name, role: "ADMIN", secret }, now);
+  try {
+    await createApiToken(db, { name, role: "ADMIN", secret }, now);
+  } catch (error) {
+    // Another instance starting on the same database at the same moment stored it first.
+    if (error instanceof ConflictError && (await hasUsableAdminToken(db, now))) return false;
+    throw error;
+  }
   return true;
 }
 

@@ -6,7 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { startApp } from "../../src/app.js";
-import { generateTokenSecret } from "../../src/auth/tokens.js";
+import { bootstrapAdminToken, generateTokenSecret } from "../../src/auth/tokens.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { createLogger } from "../../src/logger.js";
 import { describeEachDatabase } from "../support/databases.js";
@@ -97,6 +97,25 @@ describeEachDatabase("the token command", (provider) => {
         expect(await devicesWith(again.url, first)).toBe("ValidationError");
       } finally {
         await again.stop();
+      }
+    } finally {
+      await scratch.drop();
+    }
+  });
+
+  it("stores the bootstrap token once when instances start at the same moment", async () => {
+    const scratch = await createScratchDatabase(provider);
+    try {
+      const app = await startApp(testConfig(scratch.location.url), createLogger("silent"));
+      try {
+        const secret = generateTokenSecret();
+        // All of them find no ADMIN token before any stores one; the others must then see it, not fail.
+        const stored = await Promise.all(Array.from({ length: 4 }, () => bootstrapAdminToken(app.database.client, secret, new Date())));
+        expect(stored.filter(Boolean)).toEqual([true]);
+        expect(await app.database.client.apiToken.findMany({ select: { name: true, role: true } })).toEqual([{ name: "bootstrap-admin", role: "ADMIN" }]);
+        expect(await devicesWith(app.url, secret)).toBe("ValidationError");
+      } finally {
+        await app.stop();
       }
     } finally {
       await scratch.drop();
