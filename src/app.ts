@@ -91,7 +91,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   await prepareAuthentication(config, database.client, logger, new Date(clock()));
   const verifier = new TokenVerifier(database.client, clock);
   /** AUTH_DISABLED=true: every caller is this ADMIN. */
-  const localDeveloper: Principal = { tokenId: null, name: "local-development", role: "ADMIN" };
+  const localDeveloper: Principal = { name: "local-development", role: "ADMIN" };
   const authenticate = (secret: string | null): Promise<Authentication> =>
     config.auth.disabled ? Promise.resolve({ ok: true, principal: localDeveloper }) : verifier.verify(secret);
 

@@ -14,7 +14,6 @@ export const tokenPrefix = "cl_";
 
 /** Who is calling: the token's identity, or the local developer when AUTH_DISABLED=true. */
 export interface Principal {
-  tokenId: string | null;
   /** The token's name, recorded as createdBy/updatedBy/pausedBy. */
   name: string;
   role: Role;
@@ -115,7 +114,7 @@ export class TokenVerifier {
       // Not awaited by the request: a failed bookkeeping write must not fail the request.
       this.db.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: new Date(now) } }).catch(() => this.lastWritten.delete(token.id));
     }
-    return { ok: true, principal: { tokenId: token.id, name: token.name, role: token.role } };
+    return { ok: true, principal: { name: token.name, role: token.role } };
   }
 }
 

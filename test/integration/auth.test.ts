@@ -185,6 +185,13 @@ describeEachDatabase("who may do what", (provider) => {
     const forbidden = await raw(server.app.url, `mutation { deleteTask(input: { id: "nope" }) { __typename } }`, tokens.OPERATOR);
     expect(forbidden.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/deleteTask needs the ADMIN role/), extensions: { code: "FORBIDDEN" } });
     expect(JSON.stringify(forbidden.body)).not.toMatch(/\s+at /);
+    const viewerPausing = await raw(server.app.url, `mutation { pauseTask(input: { id: "nope" }) { __typename } }`, tokens.VIEWER);
+    expect(viewerPausing.body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/^Forbidden: pauseTask needs the OPERATOR role; token ".+" is VIEWER$/),
+      extensions: { code: "FORBIDDEN", requiredRole: "OPERATOR" },
+    });
+    const operatorListing = await raw(server.app.url, `{ apiTokens { name } }`, tokens.OPERATOR);
+    expect(operatorListing.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/^Forbidden: apiTokens needs the ADMIN role/), extensions: { requiredRole: "ADMIN" } });
     const bogus = await raw(server.app.url, `{ devices { totalCount } }`, "cl_not-a-token");
     expect(bogus.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
   });
