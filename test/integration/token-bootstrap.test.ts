@@ -72,10 +72,24 @@ describeEachDatabase("the token command", (provider) => {
       const bad = await tokenCommand(scratch.location.url, "create", "--role", "root", "--name", "x");
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/--role must be viewer, operator or admin/);
+
     } finally {
       await scratch.drop();
     }
   });
+
+  it("takes --expires only as an ISO-8601 instant with a time zone", async () => {
+    const scratch = await createScratchDatabase(provider);
+    try {
+      const vague = await Promise.all(["March 7, 2030", "2030-01-01T00:00:00"].map((expires) => tokenCommand(scratch.location.url, "create", "--role", "viewer", "--name", "vague", "--expires", expires)));
+      for (const refused of vague) expect(refused).toMatchObject({ code: 2, stderr: expect.stringMatching(/^--expires must be an ISO-8601 instant with a time zone/) });
+      const dated = await tokenCommand(scratch.location.url, "create", "--role", "viewer", "--name", "dated", "--expires", "2030-01-01T01:00:00+01:00");
+      expect(dated.code).toBe(0);
+      expect((await tokenCommand(scratch.location.url, "list")).stdout).toMatch(/^dated\tVIEWER\tactive\t.*\texpires 2030-01-01T00:00:00\.000Z\t/m);
+    } finally {
+      await scratch.drop();
+    }
+  }, 120_000);
 
   it("stores CRONLINE_BOOTSTRAP_ADMIN_TOKEN as an ADMIN token on first start, and not once an ADMIN token exists", async () => {
     const scratch = await createScratchDatabase(provider);
