@@ -72,11 +72,11 @@ describeEachDatabase("the token command", (provider) => {
       const bad = await tokenCommand(scratch.location.url, "create", "--role", "root", "--name", "x");
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/--role must be viewer, operator or admin/);
-
     } finally {
       await scratch.drop();
     }
-  });
+    // Five command processes, each starting tsx and migrating: slow on a busy machine.
+  }, 120_000);
 
   it("takes --expires only as an ISO-8601 instant with a time zone", async () => {
     const scratch = await createScratchDatabase(provider);
