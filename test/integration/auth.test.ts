@@ -1,9 +1,11 @@
 import { request } from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { revokeApiToken } from "../../src/auth/tokens.js";
+import { startApp } from "../../src/app.js";
+import { createApiToken, revokeApiToken } from "../../src/auth/tokens.js";
 import { loadConfig, ConfigError } from "../../src/config.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
+import { createLogger } from "../../src/logger.js";
 import { schema } from "../../src/schema/index.js";
 import { spawnServer } from "../support/server-process.js";
 import { describeEachDatabase } from "../support/databases.js";
@@ -12,8 +14,8 @@ import { RunEvents, ScheduleView, TaskEvents } from "../support/live-operations.
 import { subscribe, subscriptionClient } from "../support/subscriptions.js";
 import { AuditedService, AuditedTask, CreateApiToken, ListApiTokens, RevokeApiToken, UpdateAuditedService } from "../support/auth-operations.js";
 import { CreateService } from "../support/operations.js";
-import { CreateTask, PauseTask, RunTask, UpdateTask } from "../support/task-operations.js";
-import { useTestServer, type TestServer } from "../support/test-server.js";
+import { CreateTask, DuplicateTask, PauseTask, PauseTasks, RunTask, UpdateTask } from "../support/task-operations.js";
+import { testConfig, useTestServer, type TestServer } from "../support/test-server.js";
 import { createTestToken } from "../support/tokens.js";
 
 type Caller = "none" | "revoked" | "expired" | "VIEWER" | "OPERATOR" | "ADMIN";
@@ -250,6 +252,31 @@ describeEachDatabase("who may do what", (provider) => {
     }
   });
 
+  it("a token that expires while its websocket is open can start no new subscription", async () => {
+    // A server of its own whose clock the test moves: the token expires without waiting for it.
+    const scratch = await createScratchDatabase(provider);
+    let now = Date.parse("2030-06-01T12:00:00Z");
+    const app = await startApp(testConfig(scratch.location.url), createLogger("silent"), { clock: () => now });
+    try {
+      const { secret } = await createApiToken(app.database.client, { name: "expiring", role: "VIEWER", expiresAt: new Date(now + 60_000) }, new Date(now));
+      const client = subscriptionClient(app.url, secret);
+      try {
+        const first = subscribe(client, ScheduleView, { tickSeconds: 1 });
+        await first.waitFor((event) => event.scheduleView.kind === "SNAPSHOT", { from: 0 });
+        now += 61_000;
+        const second = subscribe(client, ScheduleView, { tickSeconds: 1 });
+        await second.ended;
+        expect(second.events).toEqual([]);
+        expect(JSON.stringify(second.errors)).toMatch(/Not authenticated: the API token is expired/);
+      } finally {
+        await client.dispose();
+      }
+    } finally {
+      await app.stop();
+      await scratch.drop();
+    }
+  });
+
   it("subscriptions over server-sent events need a token too", async () => {
     const response = await fetch(server.app.url, {
       method: "POST",
@@ -321,6 +348,27 @@ describeEachDatabase("API tokens", (provider) => {
       updatedBy: `second-admin-${provider}`,
       pausedBy: `night-shift-${provider}`,
       pauseNote: "maintenance",
+    });
+
+    const { duplicateTask } = await otherAdmin.data(DuplicateTask, { input: { id: taskId } });
+    if (duplicateTask.__typename !== "DuplicateTaskSuccess") throw new Error(duplicateTask.__typename);
+    expect((await server.client.data(AuditedTask, { id: duplicateTask.task.id })).node).toMatchObject({
+      createdBy: `second-admin-${provider}`,
+      updatedBy: `second-admin-${provider}`,
+    });
+
+    const { createTask: tagged } = await server.client.data(CreateTask, {
+      input: { name: "audited-bulk", serviceId, tags: [`bulk-${provider}`], schedule: { once: { at: "2030-01-01T00:00:00Z" } } },
+      schedule: true,
+    });
+    if (tagged.__typename !== "CreateTaskSuccess") throw new Error(tagged.__typename);
+    const bulkOperator = graphqlClient(server.app.url, await createTestToken(server.app, "OPERATOR", `bulk-operator-${provider}`));
+    const { pauseTasks } = await bulkOperator.data(PauseTasks, { input: { tag: `bulk-${provider}`, note: "bulk maintenance" } });
+    expect(pauseTasks).toMatchObject({ __typename: "PauseTasksSuccess", tasks: [{ name: "audited-bulk", state: "PAUSED" }] });
+    expect((await server.client.data(AuditedTask, { id: tagged.task.id })).node).toMatchObject({
+      createdBy: "test-admin",
+      pausedBy: `bulk-operator-${provider}`,
+      pauseNote: "bulk maintenance",
     });
   });
 });
