@@ -69,7 +69,8 @@ function variableErrors(args: ExecutionArgs): readonly GraphQLError[] | undefine
   const operation = getOperationAST(args.document, args.operationName);
   if (!operation) return undefined;
   const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {}, { hideSuggestions: true });
-  return coerced.errors;
+  // A request error, answered with HTTP 400 as Yoga's executor answers it.
+  return coerced.errors?.map((error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, http: { status: 400 } } }));
 }
 
 /** Envelop's ExecutionArgs predates graphql 16.11's hideSuggestions; graphql's own type has it. */

@@ -87,6 +87,7 @@ describe("GraphQL limits", () => {
     ];
     for (const { query, operation, error } of cases) {
       const http = await post(server.app.url, query, auth(), operation);
+      expect(http.status).toBe(400);
       expect(http.body.data ?? null).toBeNull();
       expect(http.body.errors?.[0]?.message).toMatch(error);
       const websocket = await overWebsocket(server.app.url, server.adminToken, query, operation);
