@@ -56,7 +56,8 @@ export function queryCostLimit(maxCost: number): Plugin {
     }
     if (cost <= maxCost) return null;
     return {
-      errors: [new GraphQLError(`Query cost limit of ${maxCost} exceeded, found ${cost}.`, { extensions: { code: "QUERY_TOO_COMPLEX", cost, maxCost } })],
+      // A request error like the other limits' (refused before anything runs): HTTP 400.
+      errors: [new GraphQLError(`Query cost limit of ${maxCost} exceeded, found ${cost}.`, { extensions: { code: "QUERY_TOO_COMPLEX", cost, maxCost, http: { status: 400 } } })],
     };
   };
   return {

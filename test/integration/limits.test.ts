@@ -134,6 +134,7 @@ describe("GraphQL cost limit", () => {
   it("counts pages at the size the variables ask for, nested pages multiplying, over HTTP and websocket", async () => {
     // tasks: 1 + 100 × (edges 1 + node 1 + runs (1 + 100 × (1 + 1 + results (1 + 100 × 3)))) = 3,030,301
     const http = await post(server.app.url, nestedPages, auth(), { variables: { n: 100 } });
+    expect(http.status).toBe(400);
     expect(http.body).toEqual({ errors: [refusal(3_030_301)] });
     expect(await overWebsocket(server.app.url, server.adminToken, nestedPages, { variables: { n: 100 } })).toContain("Query cost limit of 1000 exceeded, found 3030301.");
     // 1 + 2 × (2 + 1 + 2 × (2 + 1 + 2 × 3)) = 43
