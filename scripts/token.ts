@@ -4,6 +4,7 @@
 //   npm run token -- revoke --name ops
 // `create` prints the secret once, on stdout; only its hash is stored.
 import { parseArgs } from "node:util";
+import { DateTimeResolver } from "graphql-scalars";
 import { createApiToken, isRole, revokeApiToken } from "../src/auth/tokens.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/database.js";
@@ -15,6 +16,15 @@ const usage = `usage:
   npm run token -- create --role viewer|operator|admin --name <name> [--expires <ISO-8601 instant>]
   npm run token -- list
   npm run token -- revoke --name <name>`;
+
+/** The instant, read as the API's DateTime reads `expiresAt` (RFC 3339: date, time and offset), or undefined. */
+function instant(text: string): Date | undefined {
+  try {
+    return DateTimeResolver.parseValue(text) as Date;
+  } catch {
+    return undefined;
+  }
+}
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -33,6 +43,8 @@ try {
 const { positionals, values } = parsed;
 const command = positionals[0];
 if (positionals.length !== 1 || !["create", "list", "revoke"].includes(command ?? "")) fail(usage);
+const expiresAt = values.expires === undefined ? null : instant(values.expires);
+if (expiresAt === undefined) fail(`--expires must be an ISO-8601 instant with a time zone, e.g. 2027-01-01T00:00:00Z\n${usage}`);
 
 let databaseUrl: string;
 try {
@@ -50,8 +62,6 @@ try {
     const role = values.role?.toUpperCase() ?? "";
     if (!isRole(role)) fail(`--role must be viewer, operator or admin\n${usage}`);
     if (!values.name) fail(`--name is required\n${usage}`);
-    const expiresAt = values.expires ? new Date(values.expires) : null;
-    if (expiresAt && Number.isNaN(expiresAt.getTime())) fail(`--expires must be an ISO-8601 instant, e.g. 2027-01-01T00:00:00Z`);
     const token = await createApiToken(database.client, { name: values.name, role, expiresAt }, now);
     process.stderr.write(`created ${role} token "${token.name}"; the secret below is shown only this once:\n`);
     process.stdout.write(`${token.secret}\n`);

@@ -1,21 +1,15 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
-import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
-import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
-import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
-import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
-import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
-import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
-import { NoSchemaIntrospectionCustomRule } from "graphql";
-import { createYoga, type Plugin } from "graphql-yoga";
+import { createYoga } from "graphql-yoga";
 import { bearerToken, bootstrapAdminToken, hasUsableAdminToken, TokenVerifier, type Authentication, type Principal } from "./auth/tokens.js";
 import type { Config } from "./config.js";
 import { createContext } from "./context.js";
 import { isDatabaseReachable, openDatabase, type Database, type DatabaseOptions } from "./db/database.js";
 import { locateDatabase } from "./db/driver-adapter.js";
 import { applyMigrations } from "./db/migrations.js";
+import { graphqlLimits } from "./http/graphql-limits.js";
 import { handleHealth } from "./http/health.js";
+import { originRefusal, type OriginPolicy } from "./http/origin-policy.js";
 import type { Logger } from "./logger.js";
 import { EventBus } from "./events/event-bus.js";
 import { Executor } from "./execution/executor.js";
@@ -105,10 +99,11 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   await prepareAuthentication(config, database.client, logger, new Date(clock()));
   const verifier = new TokenVerifier(database.client, clock);
   /** AUTH_DISABLED=true: every caller is this ADMIN. */
-  const localDeveloper: Principal = { tokenId: null, name: "local-development", role: "ADMIN" };
+  const localDeveloper: Principal = { name: "local-development", role: "ADMIN" };
   const authenticate = (secret: string | null): Promise<Authentication> =>
     config.auth.disabled ? Promise.resolve({ ok: true, principal: localDeveloper }) : verifier.verify(secret);
 
+  const originPolicy: OriginPolicy = { corsOrigins: config.corsOrigins, loopbackHostOnly: config.auth.disabled };
   const live = new LiveSchedule({
     db: database.client,
     provider: location.provider,
@@ -121,8 +116,10 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const subscriptionResults = new SharedSubscriptionResults();
   const yoga = createYoga({
     schema,
-    plugins: [...graphqlLimits(config), subscriptionResults.plugin()],
+    plugins: [...graphqlLimits(config.graphql), subscriptionResults.plugin()],
     graphqlEndpoint: "/graphql",
+    // No CORS headers unless CORS_ORIGINS lists pages; Yoga's default would allow every origin.
+    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: false } : false,
     graphiql: { title: "Cronline" },
     landingPage: false,
     maskedErrors: { maskError: maskUnexpectedErrors },
@@ -149,10 +146,24 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) }, "request"),
     );
     if (await handleHealth(req, res, { isReady: () => isDatabaseReachable(database.client) })) return;
+    const refusal = originRefusal(req.headers, originPolicy);
+    if (refusal) {
+      logger.debug({ origin: req.headers.origin, host: req.headers.host }, "request refused by the origin policy");
+      res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: refusal, extensions: { code: "FORBIDDEN_ORIGIN" } }] }));
+      return;
+    }
     await yoga.handle(req, res);
   });
 
-  const webSockets = attachGraphqlWs(server, yoga, logger, authenticate, subscriptionResults, options.webSocketTimings ?? defaultWebSocketTimings);
+  const webSockets = attachGraphqlWs(
+    server,
+    yoga,
+    logger,
+    authenticate,
+    subscriptionResults,
+    (headers) => originRefusal(headers, originPolicy),
+    options.webSocketTimings ?? defaultWebSocketTimings,
+  );
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -200,10 +211,10 @@ export interface SocketAuth {
  */
 async function prepareAuthentication(config: Config, db: Database["client"], logger: Logger, now: Date): Promise<void> {
   if (config.auth.disabled) {
-    logger.warn(
-      { host: config.host },
-      "AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): every local caller is ADMIN without a token. For local development only.",
-    );
+    const warning = "AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): every local caller is ADMIN without a token. For local development only.";
+    logger.warn({ host: config.host }, warning);
+    // Also on stderr whatever LOG_LEVEL says: error, fatal or silent must not hide it.
+    process.stderr.write(`WARNING: ${warning}\n`);
     return;
   }
   if (config.auth.bootstrapAdminToken && (await bootstrapAdminToken(db, config.auth.bootstrapAdminToken, now))) {
@@ -215,23 +226,4 @@ async function prepareAuthentication(config: Config, db: Database["client"], log
       "no ADMIN API token exists yet, so every request is refused: create one with `npm run token -- create --role admin --name <name>` (same DATABASE_URL), or set CRONLINE_BOOTSTRAP_ADMIN_TOKEN",
     );
   }
-}
-
-/** Limits against abusive queries; applied to HTTP and websocket operations alike. */
-function graphqlLimits(config: Config): Plugin[] {
-  const limits = config.graphql;
-  const plugins: Plugin[] = [
-    // Browsers send JSON POSTs only after a CORS preflight; anything a form or an <img> could send needs this header.
-    useCSRFPrevention({ requestHeaders: ["x-cronline-csrf", "x-graphql-yoga-csrf"] }),
-    maxTokensPlugin({ n: limits.maxTokens }),
-    maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true }),
-    maxAliasesPlugin({ n: limits.maxAliases }),
-    maxDirectivesPlugin({ n: 50 }),
-    costLimitPlugin({ maxCost: limits.maxCost }),
-    blockFieldSuggestionsPlugin(),
-  ];
-  if (!limits.introspection) {
-    plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
-  }
-  return plugins;
 }

@@ -1,14 +1,16 @@
 import SchemaBuilder from "@pothos/core";
+import ComplexityPlugin from "@pothos/plugin-complexity";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
-import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from "@pothos/plugin-scope-auth";
 import { GraphQLError } from "graphql";
-import { roleAllows, type Role } from "./auth/tokens.js";
+import { roleAllows, roles, type Role } from "./auth/tokens.js";
 import { DateTimeResolver, JSONObjectResolver } from "graphql-scalars";
 import type { Context } from "./context.js";
 import type PrismaTypes from "./generated/pothos-types.js";
 import { getDatamodel } from "./generated/pothos-types.js";
+import { defaultPageSize, fieldCost, maxPageSize } from "./schema/query-cost.js";
 
 const capitalize = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
@@ -24,7 +26,7 @@ export const builder = new SchemaBuilder<{
 }>({
   // The errors plugin must come before the prisma plugin to wrap its fields.
   // Scope auth first, so no other plugin's wrapper runs before the request is authorized.
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, ComplexityPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
   scopeAuth: {
     // Subscriptions are checked when they are opened, not only when their events resolve.
     authorizeOnSubscribe: true,
@@ -32,11 +34,19 @@ export const builder = new SchemaBuilder<{
       const has = (role: Role) => ctx.principal !== null && roleAllows(ctx.principal.role, role);
       return { viewer: has("VIEWER"), operator: has("OPERATOR"), admin: has("ADMIN") };
     },
-    unauthorizedError: (_parent, ctx, info) => unauthorized(ctx, info.fieldName),
+    unauthorizedError: (_parent, ctx, info, result) => unauthorized(ctx, info.fieldName, result.failure),
   },
   defaultFieldNullability: false,
+  complexity: {
+    fieldComplexity: fieldCost,
+    // The limit is checked once before execution (queryCostLimit), where the selected operation
+    // and its variables are known, not again in every root field's resolver.
+    disabled: true,
+  },
   prisma: {
     client: (ctx) => ctx.db,
+    defaultConnectionSize: defaultPageSize,
+    maxConnectionSize: maxPageSize,
     dmmf: getDatamodel(),
     filterConnectionTotalCount: true,
   },
@@ -50,28 +60,27 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-/** Who may do what: see "Authentication and limits" in the README. */
-const neededRole = (scopes: Record<string, unknown>): Role => (scopes.admin ? "ADMIN" : scopes.operator ? "OPERATOR" : "VIEWER");
-
-function unauthorized(ctx: Context, fieldName: string): GraphQLError {
+function unauthorized(ctx: Context, fieldName: string, failure: AuthFailure): GraphQLError {
   if (ctx.principal === null) {
     const why = ctx.authProblem === "missing" || ctx.authProblem === null ? "no API token was sent (Authorization: Bearer <token>)" : `the API token is ${ctx.authProblem}`;
     return new GraphQLError(`Not authenticated: ${why}`, { extensions: { code: "UNAUTHENTICATED" } });
   }
-  const needed = neededRole(requiredScopes.get(fieldName) ?? { admin: true });
+  // Any one of the scopes that failed would have done: the lowest role granting one is needed.
+  const failed = failedScopes(failure);
+  const needed = roles.find((role) => failed.includes(role.toLowerCase())) ?? "ADMIN";
   return new GraphQLError(`Forbidden: ${fieldName} needs the ${needed} role; token "${ctx.principal.name}" is ${ctx.principal.role}`, {
     extensions: { code: "FORBIDDEN", requiredRole: needed },
   });
 }
 
-/** Scopes of root fields that differ from their type's, for the error message. */
-const requiredScopes = new Map<string, Record<string, unknown>>();
+function failedScopes(failure: AuthFailure): string[] {
+  if (failure.kind === AuthScopeFailureType.AuthScope) return [failure.scope];
+  if (failure.kind === AuthScopeFailureType.AnyAuthScopes || failure.kind === AuthScopeFailureType.AllAuthScopes) return failure.failures.flatMap(failedScopes);
+  return [];
+}
 
 /** Options for a mutation an OPERATOR may call (pause, resume, run, cancel); other mutations need ADMIN. */
-export function operatorMutation(fieldName: string) {
-  requiredScopes.set(fieldName, { operator: true });
-  return { skipTypeScopes: true, authScopes: { operator: true } } as const;
-}
+export const operatorMutation = { skipTypeScopes: true, authScopes: { operator: true } } as const;
 
 // Every query and subscription needs at least VIEWER; every mutation ADMIN unless it says otherwise.
 builder.queryType({ authScopes: { viewer: true } });

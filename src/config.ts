@@ -47,6 +47,13 @@ const environmentSchema = z.object({
       .regex(/^cl_[A-Za-z0-9_-]{32,}$/, { message: "must be cl_ followed by at least 32 letters, digits, - or _" })
       .optional(),
   ),
+  CORS_ORIGINS: optional(
+    z
+      .string()
+      .default("")
+      .transform((list) => list.split(",").map((origin) => origin.trim()).filter(Boolean))
+      .refine((origins) => origins.every(isOrigin), { message: "must be a comma-separated list of origins such as https://dashboard.example.com (scheme, host and port only)" }),
+  ),
   GRAPHQL_INTROSPECTION: optional(booleanVariable.default(true)),
   GRAPHQL_MAX_DEPTH: optional(z.coerce.number().int().min(1).max(1000).default(15)),
   GRAPHQL_MAX_ALIASES: optional(z.coerce.number().int().min(0).max(1000).default(30)),
@@ -68,6 +75,16 @@ export function isLoopbackHost(host: string): boolean {
   if (address === "localhost" || address === "::1" || address === "0:0:0:0:0:0:0:1") return true;
   const ipv4 = address.replace(/^::ffff:/, "");
   return isIP(ipv4) === 4 && ipv4.startsWith("127.");
+}
+
+/** `https://host[:port]` exactly as a browser sends it in the Origin header. */
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === text;
+  } catch {
+    return false;
+  }
 }
 
 export interface Config {
@@ -96,6 +113,8 @@ export interface Config {
     maxAgeDays: number;
     intervalSeconds: number;
   };
+  /** Web pages of other origins allowed to call the API from a browser; none by default. */
+  corsOrigins: string[];
   auth: {
     /** Everyone is ADMIN, without a token; only allowed on a loopback HOST. */
     disabled: boolean;
@@ -159,6 +178,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       maxAgeDays: env.RUN_RETENTION_MAX_AGE_DAYS,
       intervalSeconds: env.RUN_RETENTION_INTERVAL_SECONDS,
     },
+    corsOrigins: env.CORS_ORIGINS,
     auth: { disabled: env.AUTH_DISABLED, bootstrapAdminToken: env.CRONLINE_BOOTSTRAP_ADMIN_TOKEN },
     graphql: {
       introspection: env.GRAPHQL_INTROSPECTION,

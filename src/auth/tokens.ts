@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { DbClient } from "../db/database.js";
 import { isRecordMissing } from "../db/prisma-errors.js";
-import { NotFoundError, ValidationError } from "../domain/errors.js";
+import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { withUniqueName } from "../domain/names.js";
 
 export const roles = ["VIEWER", "OPERATOR", "ADMIN"] as const;
@@ -14,7 +14,6 @@ export const tokenPrefix = "cl_";
 
 /** Who is calling: the token's identity, or the local developer when AUTH_DISABLED=true. */
 export interface Principal {
-  tokenId: string | null;
   /** The token's name, recorded as createdBy/updatedBy/pausedBy. */
   name: string;
   role: Role;
@@ -115,7 +114,7 @@ export class TokenVerifier {
       // Not awaited by the request: a failed bookkeeping write must not fail the request.
       this.db.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: new Date(now) } }).catch(() => this.lastWritten.delete(token.id));
     }
-    return { ok: true, principal: { tokenId: token.id, name: token.name, role: token.role } };
+    return { ok: true, principal: { name: token.name, role: token.role } };
   }
 }
 
@@ -138,7 +137,13 @@ export async function bootstrapAdminToken(db: DbClient, secret: string, now: Dat
   if (await db.apiToken.findUnique({ where: { tokenHash: hashToken(secret) }, select: { id: true } })) return false;
   const taken = await db.apiToken.findUnique({ where: { name: bootstrapTokenName }, select: { id: true } });
   const name = taken ? `${bootstrapTokenName}-${now.getTime()}` : bootstrapTokenName;
-  await createApiToken(db, { name, role: "ADMIN", secret }, now);
+  try {
+    await createApiToken(db, { name, role: "ADMIN", secret }, now);
+  } catch (error) {
+    // Another instance starting on the same database at the same moment stored it first.
+    if (error instanceof ConflictError && (await hasUsableAdminToken(db, now))) return false;
+    throw error;
+  }
   return true;
 }
 

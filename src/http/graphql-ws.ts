@@ -1,7 +1,7 @@
 // GraphQL over WebSocket (the graphql-ws protocol) on the HTTP server's own port and path.
 // Every operation goes through Yoga's envelop pipeline, so websocket and HTTP requests share
 // plugins, context and error masking.
-import type { IncomingMessage, Server } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
 import { GraphQLError, type ExecutionArgs } from "graphql";
 import { CloseCode, handleProtocols, makeServer } from "graphql-ws";
 import type { YogaServerInstance } from "graphql-yoga";
@@ -41,9 +41,21 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
   logger: Logger,
   authenticate: (secret: string | null) => Promise<Authentication>,
   sharedResults: SharedSubscriptionResults,
+  /** Why an upgrade is refused (the HTTP requests' origin policy), or null. */
+  upgradeRefusal: (headers: IncomingHttpHeaders) => string | null,
   timings: WebSocketTimings = defaultWebSocketTimings,
 ): { close(): Promise<void> } {
-  const webSocketServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, handleProtocols });
+  const webSocketServer = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    handleProtocols,
+    // Browsers let any page open a websocket anywhere; the Origin header says which page it is.
+    verifyClient: ({ req }, accept) => {
+      const refusal = upgradeRefusal(req.headers);
+      if (refusal) logger.debug({ origin: req.headers.origin, host: req.headers.host }, "websocket upgrade refused by the origin policy");
+      accept(refusal === null, 403, refusal ?? undefined);
+    },
+  });
   // The token each connection authenticated with, checked again for every new subscription.
   const secrets = new WeakMap<object, string | null>();
   // The payload the last stringified message stood in for; send() runs right after the stringify.

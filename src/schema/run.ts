@@ -133,7 +133,7 @@ const runReportColumns = {
 
 builder.mutationField("cancelRun", (t) =>
   t.prismaField({
-    ...operatorMutation("cancelRun"),
+    ...operatorMutation,
     type: "Run",
     description:
       "Stops a queued or running run now: its commands are killed (process groups), its requests aborted; it ends CANCELLED. A finished run gives a StateError.",

@@ -292,7 +292,7 @@ builder.mutationFields((t) => ({
     },
   }),
   pauseTask: t.prismaField({
-    ...operatorMutation("pauseTask"),
+    ...operatorMutation,
     type: "Task",
     args: { input: t.arg({ type: PauseTaskInput, required: true }) },
     errors: { types: taskErrors, dataField: { name: "task" } },
@@ -304,7 +304,7 @@ builder.mutationFields((t) => ({
     },
   }),
   resumeTask: t.prismaField({
-    ...operatorMutation("resumeTask"),
+    ...operatorMutation,
     type: "Task",
     description: "Schedules the task again from now; it is COMPLETED instead when nothing is left to run.",
     args: { input: t.arg({ type: TaskIdInput, required: true }) },
@@ -317,7 +317,7 @@ builder.mutationFields((t) => ({
     },
   }),
   runTask: t.prismaField({
-    ...operatorMutation("runTask"),
+    ...operatorMutation,
     type: "Run",
     description: "Queues a run now, also while paused. Needs confirm: true when the task or its service requires confirmation.",
     args: { input: t.arg({ type: RunTaskInput, required: true }) },
@@ -329,7 +329,7 @@ builder.mutationFields((t) => ({
     },
   }),
   pauseTasks: t.prismaField({
-    ...operatorMutation("pauseTasks"),
+    ...operatorMutation,
     type: ["Task"],
     description: "Pauses every active task carrying the tag; returns them.",
     args: { input: t.arg({ type: PauseTasksInput, required: true }) },
@@ -341,7 +341,7 @@ builder.mutationFields((t) => ({
     },
   }),
   resumeTasks: t.prismaField({
-    ...operatorMutation("resumeTasks"),
+    ...operatorMutation,
     type: ["Task"],
     description: "Resumes every paused task carrying the tag; returns them.",
     args: { input: t.arg({ type: ResumeTasksInput, required: true }) },
@@ -353,7 +353,7 @@ builder.mutationFields((t) => ({
     },
   }),
   runTasks: t.prismaField({
-    ...operatorMutation("runTasks"),
+    ...operatorMutation,
     type: ["Run"],
     description: "Queues a run of every task carrying the tag; with any needing confirmation and no confirm: true, none.",
     args: { input: t.arg({ type: RunTasksInput, required: true }) },

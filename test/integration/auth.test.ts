@@ -1,14 +1,21 @@
+import { request } from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
-import { revokeApiToken } from "../../src/auth/tokens.js";
+import WebSocket from "ws";
+import { startApp } from "../../src/app.js";
+import { createApiToken, revokeApiToken } from "../../src/auth/tokens.js";
 import { loadConfig, ConfigError } from "../../src/config.js";
+import { createScratchDatabase } from "../../src/db/scratch-database.js";
+import { createLogger } from "../../src/logger.js";
+import { schema } from "../../src/schema/index.js";
+import { spawnServer } from "../support/server-process.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { graphqlClient } from "../support/graphql-client.js";
 import { RunEvents, ScheduleView, TaskEvents } from "../support/live-operations.js";
 import { subscribe, subscriptionClient } from "../support/subscriptions.js";
 import { AuditedService, AuditedTask, CreateApiToken, ListApiTokens, RevokeApiToken, UpdateAuditedService } from "../support/auth-operations.js";
 import { CreateService } from "../support/operations.js";
-import { CreateTask, PauseTask, RunTask, UpdateTask } from "../support/task-operations.js";
-import { useTestServer, type TestServer } from "../support/test-server.js";
+import { CreateTask, DuplicateTask, PauseTask, PauseTasks, RunTask, UpdateTask } from "../support/task-operations.js";
+import { testConfig, useTestServer, type TestServer } from "../support/test-server.js";
 import { createTestToken } from "../support/tokens.js";
 
 type Caller = "none" | "revoked" | "expired" | "VIEWER" | "OPERATOR" | "ADMIN";
@@ -28,6 +35,13 @@ async function raw(url: string, query: string, token?: string, headers: Record<s
   });
   return { status: response.status, body: (await response.json()) as RawResponse["body"] };
 }
+
+/** The root fields of the schema: the matrices below must cover exactly these. */
+const rootFields = {
+  query: Object.keys(schema.getQueryType()!.getFields()).sort(),
+  mutation: Object.keys(schema.getMutationType()!.getFields()).sort(),
+  subscription: Object.keys(schema.getSubscriptionType()!.getFields()).sort(),
+};
 
 /** Every mutation with an input that reaches its resolver and is refused there, so nothing is written. */
 const mutations: Record<string, { role: "OPERATOR" | "ADMIN"; call: string }> = {
@@ -53,6 +67,27 @@ const mutations: Record<string, { role: "OPERATOR" | "ADMIN"; call: string }> = 
   resumeTasks: { role: "OPERATOR", call: `resumeTasks(input: { tag: "no-task-has-this-tag" }) { ... on ResumeTasksSuccess { tasks { id } } }` },
   runTasks: { role: "OPERATOR", call: `runTasks(input: { tag: "no-task-has-this-tag" }) { ... on RunTasksSuccess { runs { id } } }` },
   cancelRun: { role: "OPERATOR", call: `cancelRun(input: { id: "nope" })` },
+};
+
+/** Every query, with arguments it answers without error; `deviceId` is a device that exists. */
+const queries: Record<string, { role: "VIEWER" | "ADMIN"; call: (deviceId: string) => string }> = {
+  apiTokens: { role: "ADMIN", call: () => `apiTokens { name }` },
+  devices: { role: "VIEWER", call: () => `devices { totalCount }` },
+  node: { role: "VIEWER", call: (deviceId) => `node(id: "${deviceId}") { __typename }` },
+  nodes: { role: "VIEWER", call: (deviceId) => `nodes(ids: ["${deviceId}"]) { __typename }` },
+  pools: { role: "VIEWER", call: () => `pools { totalCount }` },
+  previewSchedule: { role: "VIEWER", call: () => `previewSchedule(schedule: { once: { at: "2030-01-01T00:00:00Z" } }) { __typename }` },
+  run: { role: "VIEWER", call: () => `run(id: "no-such-run") { id }` },
+  runs: { role: "VIEWER", call: () => `runs { pageInfo { hasNextPage } }` },
+  services: { role: "VIEWER", call: () => `services { totalCount }` },
+  tasks: { role: "VIEWER", call: () => `tasks { totalCount }` },
+};
+
+/** Every subscription; each is opened by the websocket test below. */
+const subscriptions: Record<string, { role: "VIEWER" }> = {
+  runEvents: { role: "VIEWER" },
+  scheduleView: { role: "VIEWER" },
+  taskEvents: { role: "VIEWER" },
 };
 
 const rank: Record<Caller, number> = { none: -1, revoked: -1, expired: -1, VIEWER: 0, OPERATOR: 1, ADMIN: 2 };
@@ -91,13 +126,23 @@ async function tokensOfEveryKind(server: TestServer): Promise<Record<Caller, str
 describeEachDatabase("who may do what", (provider) => {
   const server = useTestServer(provider);
   let tokens: Record<Caller, string | undefined>;
+  let deviceId: string;
 
   beforeAll(async () => {
     tokens = await tokensOfEveryKind(server);
+    const created = await raw(server.app.url, `mutation { createDevice(input: { name: "matrix", address: "10.0.0.1" }) { ... on CreateDeviceSuccess { device { id } } } }`, tokens.ADMIN);
+    deviceId = (created.body.data!.createDevice as unknown as { device: { id: string } }).device.id;
   });
 
-  for (const [field, { role, call }] of Object.entries(mutations)) {
-    it(`${field}: ${role} and above`, async () => {
+  it("covers every query, mutation and subscription of the schema", () => {
+    expect(Object.keys(queries).sort()).toEqual(rootFields.query);
+    expect(Object.keys(mutations).sort()).toEqual(rootFields.mutation);
+    expect(Object.keys(subscriptions).sort()).toEqual(rootFields.subscription);
+  });
+
+  for (const field of rootFields.mutation) {
+    it(`mutation ${field}: ${mutations[field]?.role ?? "(no expectation)"} and above`, async () => {
+      const { role, call } = mutations[field]!;
       const seen: Record<string, string> = {};
       const wanted: Record<string, string> = {};
       for (const caller of callers) {
@@ -109,19 +154,28 @@ describeEachDatabase("who may do what", (provider) => {
     });
   }
 
-  it("queries: VIEWER and above; apiTokens: ADMIN only", async () => {
-    const seen: Record<string, string> = {};
-    const wanted: Record<string, string> = {};
-    for (const caller of callers) {
-      seen[`devices/${caller}`] = outcome("devices", await raw(server.app.url, `{ devices { __typename } }`, tokens[caller]));
-      wanted[`devices/${caller}`] = expected(caller, "VIEWER");
-      seen[`apiTokens/${caller}`] = await raw(server.app.url, `{ apiTokens { name } }`, tokens[caller]).then((r) =>
-        r.body.errors ? r.body.errors[0]!.extensions!.code! : "ALLOWED",
-      );
-      wanted[`apiTokens/${caller}`] = expected(caller, "ADMIN");
-    }
-    expect(seen).toEqual(wanted);
-  });
+  for (const field of rootFields.query) {
+    it(`query ${field}: ${queries[field]?.role ?? "(no expectation)"} and above`, async () => {
+      const { role, call } = queries[field]!;
+      const seen: Record<string, string> = {};
+      const wanted: Record<string, string> = {};
+      for (const caller of callers) {
+        const response = await raw(server.app.url, `{ ${call(deviceId)} }`, tokens[caller]);
+        const code = response.body.errors?.[0]?.extensions?.code;
+        if (code === "FORBIDDEN" || code === "UNAUTHENTICATED") {
+          // A nullable field (node, run) answers null beside the error; a non-null one nulls data.
+          expect(response.body.data?.[field] ?? null).toBeNull();
+          seen[caller] = code;
+        } else {
+          expect(response.body.errors).toBeUndefined();
+          expect(response.body.data).toHaveProperty(field);
+          seen[caller] = "ALLOWED";
+        }
+        wanted[caller] = expected(caller, role);
+      }
+      expect(seen).toEqual(wanted);
+    });
+  }
 
   it("explains a refusal: what is missing, which role a field needs", async () => {
     const none = await raw(server.app.url, `mutation { deleteTask(input: { id: "nope" }) { __typename } }`);
@@ -133,6 +187,13 @@ describeEachDatabase("who may do what", (provider) => {
     const forbidden = await raw(server.app.url, `mutation { deleteTask(input: { id: "nope" }) { __typename } }`, tokens.OPERATOR);
     expect(forbidden.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/deleteTask needs the ADMIN role/), extensions: { code: "FORBIDDEN" } });
     expect(JSON.stringify(forbidden.body)).not.toMatch(/\s+at /);
+    const viewerPausing = await raw(server.app.url, `mutation { pauseTask(input: { id: "nope" }) { __typename } }`, tokens.VIEWER);
+    expect(viewerPausing.body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/^Forbidden: pauseTask needs the OPERATOR role; token ".+" is VIEWER$/),
+      extensions: { code: "FORBIDDEN", requiredRole: "OPERATOR" },
+    });
+    const operatorListing = await raw(server.app.url, `{ apiTokens { name } }`, tokens.OPERATOR);
+    expect(operatorListing.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/^Forbidden: apiTokens needs the ADMIN role/), extensions: { requiredRole: "ADMIN" } });
     const bogus = await raw(server.app.url, `{ devices { totalCount } }`, "cl_not-a-token");
     expect(bogus.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
   });
@@ -147,6 +208,9 @@ describeEachDatabase("who may do what", (provider) => {
         const view = subscribe(client, ScheduleView, { tickSeconds: 1 });
         const tasks = subscribe(client, TaskEvents, {});
         const runs = subscribe(client, RunEvents, {});
+        // Every subscription of the schema is opened here, each needing the role the table says.
+        expect(Object.keys({ scheduleView: view, taskEvents: tasks, runEvents: runs }).sort()).toEqual(rootFields.subscription);
+        expect(new Set(Object.values(subscriptions).map(({ role }) => role))).toEqual(new Set(["VIEWER"]));
         if (expected(caller, "VIEWER") === "ALLOWED") {
           await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
           const { createTask } = await admin.data(CreateTask, {
@@ -185,6 +249,31 @@ describeEachDatabase("who may do what", (provider) => {
       expect(JSON.stringify(second.errors)).toMatch(/Not authenticated: the API token is revoked/);
     } finally {
       await client.dispose();
+    }
+  });
+
+  it("a token that expires while its websocket is open can start no new subscription", async () => {
+    // A server of its own whose clock the test moves: the token expires without waiting for it.
+    const scratch = await createScratchDatabase(provider);
+    let now = Date.parse("2030-06-01T12:00:00Z");
+    const app = await startApp(testConfig(scratch.location.url), createLogger("silent"), { clock: () => now });
+    try {
+      const { secret } = await createApiToken(app.database.client, { name: "expiring", role: "VIEWER", expiresAt: new Date(now + 60_000) }, new Date(now));
+      const client = subscriptionClient(app.url, secret);
+      try {
+        const first = subscribe(client, ScheduleView, { tickSeconds: 1 });
+        await first.waitFor((event) => event.scheduleView.kind === "SNAPSHOT", { from: 0 });
+        now += 61_000;
+        const second = subscribe(client, ScheduleView, { tickSeconds: 1 });
+        await second.ended;
+        expect(second.events).toEqual([]);
+        expect(JSON.stringify(second.errors)).toMatch(/Not authenticated: the API token is expired/);
+      } finally {
+        await client.dispose();
+      }
+    } finally {
+      await app.stop();
+      await scratch.drop();
     }
   });
 
@@ -260,6 +349,27 @@ describeEachDatabase("API tokens", (provider) => {
       pausedBy: `night-shift-${provider}`,
       pauseNote: "maintenance",
     });
+
+    const { duplicateTask } = await otherAdmin.data(DuplicateTask, { input: { id: taskId } });
+    if (duplicateTask.__typename !== "DuplicateTaskSuccess") throw new Error(duplicateTask.__typename);
+    expect((await server.client.data(AuditedTask, { id: duplicateTask.task.id })).node).toMatchObject({
+      createdBy: `second-admin-${provider}`,
+      updatedBy: `second-admin-${provider}`,
+    });
+
+    const { createTask: tagged } = await server.client.data(CreateTask, {
+      input: { name: "audited-bulk", serviceId, tags: [`bulk-${provider}`], schedule: { once: { at: "2030-01-01T00:00:00Z" } } },
+      schedule: true,
+    });
+    if (tagged.__typename !== "CreateTaskSuccess") throw new Error(tagged.__typename);
+    const bulkOperator = graphqlClient(server.app.url, await createTestToken(server.app, "OPERATOR", `bulk-operator-${provider}`));
+    const { pauseTasks } = await bulkOperator.data(PauseTasks, { input: { tag: `bulk-${provider}`, note: "bulk maintenance" } });
+    expect(pauseTasks).toMatchObject({ __typename: "PauseTasksSuccess", tasks: [{ name: "audited-bulk", state: "PAUSED" }] });
+    expect((await server.client.data(AuditedTask, { id: tagged.task.id })).node).toMatchObject({
+      createdBy: "test-admin",
+      pausedBy: `bulk-operator-${provider}`,
+      pauseNote: "bulk maintenance",
+    });
   });
 });
 
@@ -279,14 +389,91 @@ describe("AUTH_DISABLED", () => {
     expect(loadConfig({ HOST: "0.0.0.0" }).auth.disabled).toBe(false);
   });
 
+  it("is announced on stderr at every start, even with LOG_LEVEL=silent", async () => {
+    const scratch = await createScratchDatabase("sqlite");
+    const server = spawnServer({ AUTH_DISABLED: "true", HOST: "127.0.0.1", LOG_LEVEL: "silent", DATABASE_URL: scratch.location.url });
+    try {
+      await expect.poll(() => server.stderr.join(""), { timeout: 30_000 }).toMatch(/^WARNING: AUTHENTICATION IS DISABLED \(AUTH_DISABLED=true\)/);
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.exited;
+      await scratch.drop();
+    }
+  });
+
   it("never echoes the bootstrap token in a configuration error", () => {
     expect(() => loadConfig({ CRONLINE_BOOTSTRAP_ADMIN_TOKEN: "short-secret" })).toThrow(/CRONLINE_BOOTSTRAP_ADMIN_TOKEN=\(hidden\)/);
     expect(() => loadConfig({ CRONLINE_BOOTSTRAP_ADMIN_TOKEN: "short-secret" })).not.toThrow(/short-secret/);
   });
 });
 
+/** A GraphQL POST with exactly these headers (Host included, which fetch cannot set). */
+function postWithHeaders(url: string, query: string, headers: Record<string, string>, method = "POST"): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { method, headers: { "content-type": "application/json", ...headers } }, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (body += chunk));
+      response.on("end", () => resolve({ status: response.statusCode!, headers: response.headers, body }));
+    });
+    outgoing.on("error", reject);
+    outgoing.end(method === "POST" ? JSON.stringify({ query }) : undefined);
+  });
+}
+
+/** Opens a graphql-ws socket with these headers: "ack" once connection_ack arrives, or the HTTP status of a refused upgrade. */
+function openSocket(url: string, options: { origin?: string; host?: string; token?: string }): Promise<"ack" | number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url.replace(/^http/, "ws"), "graphql-transport-ws", {
+      ...(options.origin !== undefined && { origin: options.origin }),
+      ...(options.host !== undefined && { headers: { host: options.host } }),
+    });
+    socket.on("unexpected-response", (_request, response) => {
+      resolve(response.statusCode!);
+      socket.terminate();
+    });
+    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: options.token ? { authorization: `Bearer ${options.token}` } : {} })));
+    socket.on("message", (data) => {
+      if (JSON.parse(String(data)).type === "connection_ack") resolve("ack");
+      socket.close();
+    });
+    socket.on("error", reject);
+  });
+}
+
 describe("with AUTH_DISABLED=true on loopback", () => {
   const server = useTestServer("sqlite", { AUTH_DISABLED: "true", HOST: "127.0.0.1" });
+  const createDevice = `mutation { createDevice(input: { name: "from-a-page", address: "10.0.0.1" }) { __typename } }`;
+
+  it("refuses other web pages and host names that are not loopback (DNS rebinding), over HTTP and websocket", async () => {
+    const { port } = new URL(server.app.url);
+    const foreignPage = await postWithHeaders(server.app.url, createDevice, { origin: "http://attacker.example" });
+    expect(foreignPage.status).toBe(403);
+    expect(JSON.parse(foreignPage.body).errors[0]).toMatchObject({ message: expect.stringMatching(/Origin "http:\/\/attacker\.example" may not use this API/), extensions: { code: "FORBIDDEN_ORIGIN" } });
+    const preflight = await postWithHeaders(server.app.url, "", { origin: "http://attacker.example", "access-control-request-method": "POST" }, "OPTIONS");
+    expect(preflight.status).toBe(403);
+    expect(preflight.headers["access-control-allow-origin"]).toBeUndefined();
+    // The attacker's name resolves to 127.0.0.1: the page is same-origin to itself, the Host is not loopback.
+    const rebound = await postWithHeaders(server.app.url, createDevice, { host: `attacker.example:${port}`, origin: `http://attacker.example:${port}` });
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body).errors[0].message).toMatch(/^Host "attacker\.example:\d+" is not a loopback name or address/);
+    expect(await server.app.database.client.device.count({ where: { name: "from-a-page" } })).toBe(0);
+
+    expect(await openSocket(server.app.url, { origin: "http://attacker.example" })).toBe(403);
+    expect(await openSocket(server.app.url, { host: `attacker.example:${port}` })).toBe(403);
+    expect(await openSocket(server.app.url, { origin: "null" })).toBe(403);
+  });
+
+  it("serves GraphiQL's own page (same origin) and programs that send no Origin, under every loopback name", async () => {
+    const { port } = new URL(server.app.url);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
+      const sameOrigin = await postWithHeaders(server.app.url, `{ devices { totalCount } }`, { host, origin: `http://${host}` });
+      expect({ host, status: sameOrigin.status }).toEqual({ host, status: 200 });
+      expect(await openSocket(server.app.url, { host, origin: `http://${host}` })).toBe("ack");
+    }
+    expect((await postWithHeaders(server.app.url, `{ devices { totalCount } }`, {})).status).toBe(200);
+    expect(await openSocket(server.app.url, {})).toBe("ack");
+  });
 
   it("lets a request without a token do everything, as ADMIN", async () => {
     const anonymous = graphqlClient(server.app.url);
@@ -298,5 +485,34 @@ describe("with AUTH_DISABLED=true on loopback", () => {
     } finally {
       await client.dispose();
     }
+  });
+});
+
+describe("CORS_ORIGINS", () => {
+  const server = useTestServer("sqlite", { CORS_ORIGINS: "https://dashboard.example.com, http://localhost:5173" });
+  const dashboard = "https://dashboard.example.com";
+
+  it("lets the listed pages call the API with a token, over HTTP and websocket, and refuses others", async () => {
+    const preflight = await postWithHeaders(server.app.url, "", { origin: dashboard, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" }, "OPTIONS");
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers["access-control-allow-origin"]).toBe(dashboard);
+    expect(preflight.headers["access-control-allow-credentials"]).toBeUndefined();
+    const listed = await postWithHeaders(server.app.url, `{ devices { totalCount } }`, { origin: dashboard, authorization: `Bearer ${server.adminToken}` });
+    expect(listed.status).toBe(200);
+    expect(listed.headers["access-control-allow-origin"]).toBe(dashboard);
+    expect(JSON.parse(listed.body)).toEqual({ data: { devices: { totalCount: 0 } } });
+    expect(await openSocket(server.app.url, { origin: dashboard, token: server.adminToken })).toBe("ack");
+
+    const other = await postWithHeaders(server.app.url, `{ devices { totalCount } }`, { origin: "https://dashboard.example.com.attacker.example", authorization: `Bearer ${server.adminToken}` });
+    expect(other.status).toBe(403);
+    expect(other.headers["access-control-allow-origin"]).toBeUndefined();
+    expect(await openSocket(server.app.url, { origin: "https://attacker.example", token: server.adminToken })).toBe(403);
+  });
+
+  it("is refused at startup unless every entry is an origin", () => {
+    expect(() => loadConfig({ CORS_ORIGINS: "https://dashboard.example.com/app" })).toThrow(/CORS_ORIGINS=.*must be a comma-separated list of origins/);
+    expect(() => loadConfig({ CORS_ORIGINS: "*" })).toThrow(/CORS_ORIGINS/);
+    expect(loadConfig({ CORS_ORIGINS: "https://a.example, http://localhost:5173" }).corsOrigins).toEqual(["https://a.example", "http://localhost:5173"]);
+    expect(loadConfig({}).corsOrigins).toEqual([]);
   });
 });

@@ -2,18 +2,27 @@ import { describe, expect, it } from "vitest";
 import { subscriptionClient } from "../support/subscriptions.js";
 import { useTestServer } from "../support/test-server.js";
 
-async function post(url: string, query: string, headers: Record<string, string>) {
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", accept: "application/graphql-response+json", ...headers }, body: JSON.stringify({ query }) });
-  return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: { message: string }[] } };
+interface Operation {
+  variables?: Record<string, unknown>;
+  operationName?: string;
+}
+
+async function post(url: string, query: string, headers: Record<string, string>, operation: Operation = {}) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/graphql-response+json", ...headers },
+    body: JSON.stringify({ query, ...operation }),
+  });
+  return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
 }
 
 /** The errors a websocket operation ends with. */
-async function overWebsocket(url: string, token: string, query: string): Promise<string> {
+async function overWebsocket(url: string, token: string, query: string, operation: Operation = {}): Promise<string> {
   const client = subscriptionClient(url, token);
   try {
     return await new Promise<string>((resolve) => {
       client.subscribe(
-        { query },
+        { query, ...operation },
         { next: (result) => result.errors && resolve(JSON.stringify(result.errors)), error: (error) => resolve(JSON.stringify(error)), complete: () => resolve("completed") },
       );
     });
@@ -23,50 +32,69 @@ async function overWebsocket(url: string, token: string, query: string): Promise
 }
 
 describe("GraphQL limits", () => {
-  const server = useTestServer("sqlite", { GRAPHQL_MAX_DEPTH: "8", GRAPHQL_MAX_ALIASES: "5", GRAPHQL_MAX_COST: "1000", GRAPHQL_MAX_TOKENS: "2000" });
+  const server = useTestServer("sqlite", { GRAPHQL_MAX_DEPTH: "8", GRAPHQL_MAX_ALIASES: "5", GRAPHQL_MAX_TOKENS: "2000" });
   const auth = () => ({ authorization: `Bearer ${server.adminToken}` });
 
   it("accepts queries within the limits", async () => {
     expect((await post(server.app.url, `{ a: devices { totalCount } b: pools { totalCount } }`, auth())).body.errors).toBeUndefined();
   });
 
-  it("refuses a query nested too deep, over HTTP and websocket", async () => {
+  it("accepts a query nested as deep as the limit", async () => {
     const query = `{ services { edges { node { targetPools { devices { name } members { name } } tasks: targetDevices { name } } } } pools { edges { node { devices { name } members { name } } } } }`;
     expect((await post(server.app.url, query, auth())).body.errors).toBeUndefined();
-    const deep = `{ tasks { edges { node { service { targetPools { members { name } } targetDevices { name } } runs { edges { node { results { edges { node { device { name } } } } } } } } } } }`;
-    const http = await post(server.app.url, deep, auth());
-    expect(http.body.data ?? null).toBeNull();
-    expect(http.body.errors?.[0]?.message).toMatch(/Query depth limit of 8 exceeded/);
-    expect(await overWebsocket(server.app.url, server.adminToken, deep)).toMatch(/Query depth limit of 8 exceeded/);
   });
 
-  it("refuses too many aliases, over HTTP and websocket", async () => {
-    const query = `{ ${Array.from({ length: 6 }, (_, i) => `a${i}: devices { totalCount }`).join(" ")} }`;
-    const http = await post(server.app.url, query, auth());
-    expect(http.body.data ?? null).toBeNull();
-    expect(http.body.errors?.[0]?.message).toMatch(/Aliases limit of 5 exceeded/);
-    expect(await overWebsocket(server.app.url, server.adminToken, query)).toMatch(/Aliases limit of 5 exceeded/);
-  });
+  const refused = [
+    {
+      limit: "depth",
+      query: `{ tasks { edges { node { service { targetPools { members { name } } targetDevices { name } } runs { edges { node { results { edges { node { device { name } } } } } } } } } } }`,
+      error: { message: "Syntax Error: Query depth limit of 8 exceeded, found 11.", extensions: { code: "QUERY_TOO_DEEP" } },
+    },
+    {
+      limit: "aliases",
+      query: `{ ${Array.from({ length: 6 }, (_, i) => `a${i}: devices { totalCount }`).join(" ")} }`,
+      error: { message: "Syntax Error: Aliases limit of 5 exceeded, found 6.", extensions: { code: "TOO_MANY_ALIASES" } },
+    },
+    {
+      limit: "directives",
+      query: `{ devices { totalCount ${"__typename @skip(if: false) ".repeat(51)} } }`,
+      error: { message: "Syntax Error: Directives limit of 50 exceeded, found 51.", extensions: { code: "TOO_MANY_DIRECTIVES" } },
+    },
+    {
+      limit: "tokens",
+      query: `{ devices { totalCount ${"__typename ".repeat(2100)} } }`,
+      error: { message: "Syntax Error: Token limit of 2000 exceeded.", extensions: { code: "TOO_MANY_TOKENS" } },
+    },
+  ];
+  for (const { limit, query, error } of refused) {
+    it(`refuses an operation over the ${limit} limit with a message and a code, over HTTP and websocket`, async () => {
+      const http = await post(server.app.url, query, auth());
+      expect(http.body.data ?? null).toBeNull();
+      expect(http.body.errors?.[0]).toMatchObject(error);
+      expect(JSON.parse(await overWebsocket(server.app.url, server.adminToken, query))[0]).toMatchObject(error);
+    });
+  }
 
-  it("refuses a query that would cost too much (pages multiply), over HTTP and websocket", async () => {
-    const query = `{ services(first: 100) { edges { node { name description kind tags targetDevices { name address tags description } } } } }`;
-    const http = await post(server.app.url, query, auth());
-    expect(http.body.data ?? null).toBeNull();
-    expect(http.body.errors?.[0]?.message).toMatch(/Query Cost limit of 1000 exceeded/);
-    expect(await overWebsocket(server.app.url, server.adminToken, query)).toMatch(/Query Cost limit of 1000 exceeded/);
-    expect((await post(server.app.url, query.replace("first: 100", "first: 2"), auth())).body.errors).toBeUndefined();
-  });
-
-  it("refuses a document of too many tokens", async () => {
-    const query = `{ devices { totalCount ${"__typename ".repeat(2100)} } }`;
-    const http = await post(server.app.url, query, auth());
-    expect(http.body.errors?.[0]?.message).toMatch(/Token limit of 2000 exceeded/);
-  });
-
-  it("suggests no field names", async () => {
-    const http = await post(server.app.url, `{ devicez { totalCount } }`, auth());
-    expect(http.body.errors?.[0]?.message).toMatch(/Cannot query field "devicez"/);
-    expect(JSON.stringify(http.body)).not.toMatch(/Did you mean/);
+  it("suggests no field, argument, enum value or input field, in the document or in variables, over HTTP and websocket", async () => {
+    const createToken = `mutation Create($input: CreateApiTokenInput!) { createApiToken(input: $input) { __typename } }`;
+    const cases: { query: string; operation?: Operation; error: RegExp }[] = [
+      { query: `{ devicez { totalCount } }`, error: /Cannot query field "devicez" on type "Query"\.$/ },
+      { query: `{ devices(frist: 2) { totalCount } }`, error: /Unknown argument "frist" on field "Query\.devices"\.$/ },
+      { query: `mutation { createApiToken(input: { name: "x", role: VIEWR }) { __typename } }`, error: /Value "VIEWR" does not exist in "ApiTokenRole" enum\.$/ },
+      { query: `mutation { createApiToken(input: { nam: "x", name: "x", role: VIEWER }) { __typename } }`, error: /Field "nam" is not defined by type "CreateApiTokenInput"\.$/ },
+      { query: createToken, operation: { variables: { input: { name: "x", role: "VIEWR" } } }, error: /Value "VIEWR" does not exist in "ApiTokenRole" enum\.$/ },
+      { query: createToken, operation: { variables: { input: { nam: "x", name: "x", role: "VIEWER" } } }, error: /Field "nam" is not defined by type "CreateApiTokenInput"\.$/ },
+    ];
+    for (const { query, operation, error } of cases) {
+      const http = await post(server.app.url, query, auth(), operation);
+      expect(http.status).toBe(400);
+      expect(http.body.data ?? null).toBeNull();
+      expect(http.body.errors?.[0]?.message).toMatch(error);
+      const websocket = await overWebsocket(server.app.url, server.adminToken, query, operation);
+      expect(JSON.parse(websocket)[0].message).toMatch(error);
+      expect(JSON.stringify(http.body) + websocket).not.toMatch(/Did you mean/);
+    }
+    expect(await server.app.database.client.apiToken.count({ where: { name: "x" } })).toBe(0);
   });
 
   it("refuses a browser-like request that a page could forge (no preflight, no CSRF header)", async () => {
@@ -92,6 +120,51 @@ describe("GraphQL limits", () => {
     expect((await post(server.app.url, `{ __schema { queryType { name } } }`, auth())).body).toEqual({ data: { __schema: { queryType: { name: "Query" } } } });
     // Without a token too: GraphiQL shows the documentation before a token is set.
     expect((await post(server.app.url, `{ __schema { queryType { name } } }`, {})).body).toEqual({ data: { __schema: { queryType: { name: "Query" } } } });
+  });
+});
+
+/** Each page asks for $n rows: tasks, each with runs, each with results. */
+const nestedPages = `query Nested($n: Int) { tasks(first: $n) { edges { node { runs(first: $n) { edges { node { results(first: $n) { edges { node { status } } } } } } } } } }`;
+
+describe("GraphQL cost limit", () => {
+  const server = useTestServer("sqlite", { GRAPHQL_MAX_COST: "1000" });
+  const auth = () => ({ authorization: `Bearer ${server.adminToken}` });
+  const refusal = (cost: number) => ({ message: `Query cost limit of 1000 exceeded, found ${cost}.`, extensions: { code: "QUERY_TOO_COMPLEX", cost, maxCost: 1000 } });
+
+  it("counts pages at the size the variables ask for, nested pages multiplying, over HTTP and websocket", async () => {
+    // tasks: 1 + 100 × (edges 1 + node 1 + runs (1 + 100 × (1 + 1 + results (1 + 100 × 3)))) = 3,030,301
+    const http = await post(server.app.url, nestedPages, auth(), { variables: { n: 100 } });
+    expect(http.status).toBe(400);
+    expect(http.body).toEqual({ errors: [refusal(3_030_301)] });
+    expect(await overWebsocket(server.app.url, server.adminToken, nestedPages, { variables: { n: 100 } })).toContain("Query cost limit of 1000 exceeded, found 3030301.");
+    // 1 + 2 × (2 + 1 + 2 × (2 + 1 + 2 × 3)) = 43
+    expect((await post(server.app.url, nestedPages, auth(), { variables: { n: 2 } })).body).toEqual({ data: { tasks: { edges: [] } } });
+  });
+
+  it("counts a literal page size, a variable's default, and the default page size of 20", async () => {
+    const literal = `{ services(first: 100) { edges { node { name description kind tags targetDevices { name address tags description } } } } }`;
+    expect((await post(server.app.url, literal, auth())).body.errors?.[0]?.extensions?.code).toBe("QUERY_TOO_COMPLEX");
+    expect((await post(server.app.url, literal.replace("first: 100", "first: 2"), auth())).body.errors).toBeUndefined();
+
+    const defaulted = nestedPages.replace("$n: Int", "$n: Int = 100");
+    expect((await post(server.app.url, defaulted, auth())).body).toEqual({ errors: [refusal(3_030_301)] });
+
+    // No first or last: pages of 20. 1 + 20 × (2 + 1 + 20 × (2 + 1 + 20 × 3)) = 25,261
+    const unpaged = nestedPages.replace(/\(first: \$n\)/g, "").replace("($n: Int)", "");
+    expect((await post(server.app.url, unpaged, auth())).body).toEqual({ errors: [refusal(25_261)] });
+  });
+
+  it("counts the operation that runs, not the first one in the document", async () => {
+    const document = `query Cheap { devices { totalCount } } ${nestedPages}`;
+    expect((await post(server.app.url, document, auth(), { operationName: "Cheap" })).body).toEqual({ data: { devices: { totalCount: 0 } } });
+    expect((await post(server.app.url, document, auth(), { operationName: "Nested", variables: { n: 100 } })).body).toEqual({ errors: [refusal(3_030_301)] });
+  });
+
+  it("refuses a subscription costing too much before it starts", async () => {
+    const fields = "id name state nextRunAt secondsUntilNextRun tags";
+    const subscription = `subscription { scheduleView { ${Array.from({ length: 20 }, (_, i) => `t${i}: tasks { ${fields} }`).join(" ")} } }`;
+    // 1 + 20 × (1 + 10 × 6) = 1,221
+    expect(await overWebsocket(server.app.url, server.adminToken, subscription)).toContain("Query cost limit of 1000 exceeded, found 1221.");
   });
 });
 

@@ -6,7 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { startApp } from "../../src/app.js";
-import { generateTokenSecret } from "../../src/auth/tokens.js";
+import { bootstrapAdminToken, generateTokenSecret } from "../../src/auth/tokens.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { createLogger } from "../../src/logger.js";
 import { describeEachDatabase } from "../support/databases.js";
@@ -75,7 +75,21 @@ describeEachDatabase("the token command", (provider) => {
     } finally {
       await scratch.drop();
     }
-  });
+    // Five command processes, each starting tsx and migrating: slow on a busy machine.
+  }, 120_000);
+
+  it("takes --expires only as an ISO-8601 instant with a time zone", async () => {
+    const scratch = await createScratchDatabase(provider);
+    try {
+      const vague = await Promise.all(["March 7, 2030", "2030-01-01T00:00:00"].map((expires) => tokenCommand(scratch.location.url, "create", "--role", "viewer", "--name", "vague", "--expires", expires)));
+      for (const refused of vague) expect(refused).toMatchObject({ code: 2, stderr: expect.stringMatching(/^--expires must be an ISO-8601 instant with a time zone/) });
+      const dated = await tokenCommand(scratch.location.url, "create", "--role", "viewer", "--name", "dated", "--expires", "2030-01-01T01:00:00+01:00");
+      expect(dated.code).toBe(0);
+      expect((await tokenCommand(scratch.location.url, "list")).stdout).toMatch(/^dated\tVIEWER\tactive\t.*\texpires 2030-01-01T00:00:00\.000Z\t/m);
+    } finally {
+      await scratch.drop();
+    }
+  }, 120_000);
 
   it("stores CRONLINE_BOOTSTRAP_ADMIN_TOKEN as an ADMIN token on first start, and not once an ADMIN token exists", async () => {
     const scratch = await createScratchDatabase(provider);
@@ -97,6 +111,25 @@ describeEachDatabase("the token command", (provider) => {
         expect(await devicesWith(again.url, first)).toBe("ValidationError");
       } finally {
         await again.stop();
+      }
+    } finally {
+      await scratch.drop();
+    }
+  });
+
+  it("stores the bootstrap token once when instances start at the same moment", async () => {
+    const scratch = await createScratchDatabase(provider);
+    try {
+      const app = await startApp(testConfig(scratch.location.url), createLogger("silent"));
+      try {
+        const secret = generateTokenSecret();
+        // All of them find no ADMIN token before any stores one; the others must then see it, not fail.
+        const stored = await Promise.all(Array.from({ length: 4 }, () => bootstrapAdminToken(app.database.client, secret, new Date())));
+        expect(stored.filter(Boolean)).toEqual([true]);
+        expect(await app.database.client.apiToken.findMany({ select: { name: true, role: true } })).toEqual([{ name: "bootstrap-admin", role: "ADMIN" }]);
+        expect(await devicesWith(app.url, secret)).toBe("ValidationError");
+      } finally {
+        await app.stop();
       }
     } finally {
       await scratch.drop();

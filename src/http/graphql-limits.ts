@@ -1,0 +1,79 @@
+// Limits against abusive queries, applied to HTTP and websocket operations alike (both go
+// through Yoga's envelop pipeline).
+import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
+import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
+import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { getOperationAST, getVariableValues, NoSchemaIntrospectionCustomRule, type ExecutionArgs, GraphQLError } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import type { Config } from "../config.js";
+import { queryCostLimit } from "../schema/query-cost.js";
+
+export function graphqlLimits(limits: Config["graphql"]): Plugin[] {
+  const plugins: Plugin[] = [
+    // Browsers send JSON POSTs only after a CORS preflight; anything a form or an <img> could send needs this header.
+    useCSRFPrevention({ requestHeaders: ["x-cronline-csrf", "x-graphql-yoga-csrf"] }),
+    maxTokensPlugin({ n: limits.maxTokens, ...rejectWithCode("TOO_MANY_TOKENS") }),
+    maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true, ...rejectWithCode("QUERY_TOO_DEEP") }),
+    maxAliasesPlugin({ n: limits.maxAliases, ...rejectWithCode("TOO_MANY_ALIASES") }),
+    maxDirectivesPlugin({ n: 50, ...rejectWithCode("TOO_MANY_DIRECTIVES") }),
+    queryCostLimit(limits.maxCost),
+    hideSuggestions,
+  ];
+  if (!limits.introspection) {
+    plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
+  }
+  return plugins;
+}
+
+/**
+ * GraphQL Armor's refusals carry no code; its onReject hook runs before it throws its own
+ * error, so throwing there hands the client the same message with extensions.code.
+ */
+function rejectWithCode(code: string) {
+  return {
+    onReject: [
+      (_context: unknown, error: GraphQLError) => {
+        throw new GraphQLError(error.message, { extensions: { code } });
+      },
+    ],
+  };
+}
+
+/**
+ * No "Did you mean ...?" in any error: graphql-js's own switch, for validation (fields, enum
+ * values, arguments, input fields in the document) and for execution (coercing variables).
+ */
+const hideSuggestions: Plugin = {
+  onValidate: ({ validateFn, setValidationFn }) => {
+    setValidationFn((schema, document, rules) => validateFn(schema, document, rules, { hideSuggestions: true }));
+  },
+  onExecute: ({ args, executeFn, setExecuteFn, setResultAndStopExecution }) => {
+    const errors = variableErrors(args);
+    if (errors) return setResultAndStopExecution({ errors });
+    setExecuteFn((args) => executeFn(withoutSuggestions(args)));
+  },
+  onSubscribe: ({ args, subscribeFn, setSubscribeFn, setResultAndStopExecution }) => {
+    const errors = variableErrors(args);
+    if (errors) return setResultAndStopExecution({ errors });
+    setSubscribeFn((args) => subscribeFn(withoutSuggestions(args)));
+  },
+};
+
+/**
+ * Yoga's executor (@graphql-tools/executor 2.1) does not hand hideSuggestions on to the
+ * coercion of variables, so variables are coerced first by graphql-js itself, which does.
+ */
+function variableErrors(args: ExecutionArgs): readonly GraphQLError[] | undefined {
+  const operation = getOperationAST(args.document, args.operationName);
+  if (!operation) return undefined;
+  const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {}, { hideSuggestions: true });
+  // A request error, answered with HTTP 400 as Yoga's executor answers it.
+  return coerced.errors?.map((error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, http: { status: 400 } } }));
+}
+
+/** Envelop's ExecutionArgs predates graphql 16.11's hideSuggestions; graphql's own type has it. */
+function withoutSuggestions(args: ExecutionArgs): ExecutionArgs {
+  return { ...args, hideSuggestions: true };
+}
