@@ -1,7 +1,9 @@
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { appendFile, cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { openDatabase } from "../../src/db/database.js";
 import { applyMigrations, loadMigrationList, modelsSnapshotPath, replayedMigrationsDrift } from "../../src/db/migrations.js";
@@ -76,6 +78,39 @@ describe("writing the next migration (npm run db:migration)", () => {
     ).rejects.toThrow(/ECONNREFUSED/);
     expect(await migrationFolders(prismaDir)).toEqual(before);
     expect(await readFile(modelsSnapshotPath(prismaDir), "utf8")).toBe(snapshotBefore);
+  });
+});
+
+/** `npm run db:migrate` in the project, as an operator runs it. */
+async function runDbMigrate(databaseUrl: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)("npm", ["run", "--silent", "db:migrate"], {
+      cwd: path.dirname(prismaDirectory),
+      env: { PATH: process.env.PATH ?? "", DATABASE_URL: databaseUrl },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+// Each run starts npm, tsx and the schema engine: slow on a loaded machine.
+describe("npm run db:migrate", { timeout: 120_000 }, () => {
+  it("applies every migration to a new SQLite file, then reports it up to date", async () => {
+    scratch = await createScratchDatabase("sqlite");
+    const names = (await loadMigrationList("sqlite")).migrationDirectories.map((m) => m.path);
+    const first = await runDbMigrate(scratch.location.url);
+    expect(first).toMatchObject({ code: 0, stdout: `applied: ${names.join(", ")}\n` });
+    const second = await runDbMigrate(scratch.location.url);
+    expect(second).toMatchObject({ code: 0, stdout: "sqlite: already up to date\n" });
+  });
+
+  it("refuses a bad DATABASE_URL with exit code 2 and a message naming it, not a stack trace", async () => {
+    const result = await runDbMigrate("mysql://localhost/cronline");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/DATABASE_URL="mysql:\/\/localhost\/cronline": must start with postgresql:\/\//);
+    expect(result.stderr).not.toMatch(/\s+at /);
   });
 });
 
