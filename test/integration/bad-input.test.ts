@@ -6,7 +6,7 @@ import { limits } from "../../src/domain/input-rules.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { createDevice, createPool, createService } from "../support/fixtures.js";
 import type { GraphQLResponse } from "../support/graphql-client.js";
-import { CreateDevice, CreatePool, CreateService, DevicesPage, fieldErrorPaths, PoolsPage, ServicesPage, UpdatePool, UpdateService } from "../support/operations.js";
+import { CreateDevice, CreatePool, CreateService, DevicesPage, fieldErrorPaths, NodeById, PoolsPage, ServicesPage, UpdatePool, UpdateService } from "../support/operations.js";
 import { useTestServer } from "../support/test-server.js";
 
 const tooLongName = "n".repeat(limits.name + 1);
@@ -106,6 +106,27 @@ describeEachDatabase("bad input", (provider) => {
       expect(await serviceCount("bi-json")).toBe(0);
       expect(await deviceCount("bi-json")).toBe(0);
       expect(await poolCount("bi-json")).toBe(0);
+    });
+  });
+
+  describe("malformed ids and cursors: BAD_USER_INPUT naming the argument", () => {
+    function expectBadArgument(response: GraphQLResponse<unknown>, argument: string) {
+      expect(response.status).toBe(200);
+      expect(response.errors).toHaveLength(1);
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: [{ field: argument }] });
+      expect(response.errors?.[0]?.message).toMatch(new RegExp(`^${argument}: `));
+      expectNoStackTrace(response);
+    }
+
+    it("node(id:) with text that is no global id, and with a global id of no type", async () => {
+      expectBadArgument(await server.client.request(NodeById, { id: "garbage" }), "id");
+      expectBadArgument(await server.client.request(NodeById, { id: Buffer.from("Nope:1").toString("base64") }), "id");
+    });
+
+    it("a connection's after: cursor that it never handed out, and a negative first:", async () => {
+      await createDevice(server.client, { name: "bi-cursor" });
+      expectBadArgument(await server.client.request(DevicesPage, { after: "zzz" }), "after");
+      expectBadArgument(await server.client.request(PoolsPage, { first: -1 }), "first");
     });
   });
 
