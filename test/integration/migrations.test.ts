@@ -4,13 +4,13 @@ import { appendFile, cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/database.js";
 import { applyMigrations, loadMigrationList, modelsSnapshotPath, replayedMigrationsDrift } from "../../src/db/migrations.js";
 import { writeNextMigrations } from "../../src/db/next-migration.js";
 import { databaseProviders, migrationsDirectory, prismaDirectory, readModels } from "../../src/db/prisma-schema.js";
 import { createScratchDatabase, type ScratchDatabase } from "../../src/db/scratch-database.js";
-import { describeEachDatabase } from "../support/databases.js";
+import { describeEachDatabase, withoutPostgres } from "../support/databases.js";
 
 let scratch: ScratchDatabase | undefined;
 afterEach(async () => {
@@ -49,8 +49,7 @@ describe("writing the next migration (npm run db:migration)", () => {
       await Promise.all(databaseProviders.map(async (provider) => [provider, (await readdir(migrationsDirectory(provider, prismaDir))).sort()])),
     );
 
-  const postgresProblem = inject("postgresProblem");
-  it.skipIf(postgresProblem !== null && process.env.CI !== "true")(
+  it.skipIf(withoutPostgres)(
     "writes one migration per provider and the new snapshot; a second run writes nothing",
     async () => {
       const prismaDir = await prismaCopyWithNewModel();

@@ -7,6 +7,9 @@ import { databaseProviders, type DatabaseProvider } from "../../src/db/prisma-sc
 
 const postgresProblem = inject("postgresProblem");
 
+/** For tests that need PostgreSQL alone: `it.skipIf(withoutPostgres)`. Under CI=true they run, and fail. */
+export const withoutPostgres = postgresProblem !== null && process.env.CI !== "true";
+
 export function describeEachDatabase(title: string, body: (provider: DatabaseProvider) => void): void {
   for (const provider of databaseProviders) {
     const problem = provider === "postgresql" ? postgresProblem : null;
