@@ -131,7 +131,9 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     res.on("finish", () =>
       logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) }, "request"),
     );
-    if (await handleHealth(req, res, { isReady: () => isDatabaseReachable(database.client) })) return;
+    // Not ready once shutdown has begun, so load balancers stop sending work first.
+    const isReady = async () => stopping === undefined && (await isDatabaseReachable(database.client));
+    if (await handleHealth(req, res, { isReady })) return;
     await yoga.handle(req, res);
   });
 
