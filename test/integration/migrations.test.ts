@@ -80,6 +80,21 @@ describe("writing the next migration (npm run db:migration)", () => {
   });
 });
 
+describe("scratch PostgreSQL databases", () => {
+  it.skipIf(withoutPostgres)("sort by code point (C collation) whatever the cluster's locale, as SQLite does", async () => {
+    scratch = await createScratchDatabase("postgresql");
+    const database = await openDatabase(scratch.location);
+    try {
+      const [settings] = await database.client.$queryRawUnsafe<{ datcollate: string; datctype: string }[]>(
+        "SELECT datcollate, datctype FROM pg_database WHERE datname = current_database()",
+      );
+      expect(settings).toEqual({ datcollate: "C", datctype: "C" });
+    } finally {
+      await database.close();
+    }
+  });
+});
+
 /** `npm run db:migrate` in the project, as an operator runs it. */
 async function runDbMigrate(databaseUrl: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
