@@ -15,7 +15,14 @@ const booleanVariable = z.enum(["true", "false", "1", "0"]).transform((value) =>
 
 const environmentSchema = z.object({
   PORT: optional(numberVariable.pipe(z.coerce.number<string>().int().min(0).max(65535)).default(4000)),
-  HOST: optional(z.string().refine(isHostnameOrIp, { message: "must be an IP address or a hostname" }).default("127.0.0.1")),
+  HOST: optional(
+    z
+      .string()
+      // "[::1]", as IPv6 addresses are written in URLs, is bound as ::1.
+      .transform((host) => (/^\[.*\]$/.test(host) && isIP(host.slice(1, -1)) === 6 ? host.slice(1, -1) : host))
+      .refine(isHostnameOrIp, { message: "must be an IP address or a hostname" })
+      .default("127.0.0.1"),
+  ),
   DATABASE_URL: optional(
     z
       .string()
