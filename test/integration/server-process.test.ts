@@ -38,9 +38,10 @@ describe("the server process on its defaults", () => {
   });
 
   it("refuses to start on bad configuration, saying which variable is wrong", async () => {
-    const server = spawnServer({ PORT: "eighty", LOG_LEVEL: "loud" }, workDir);
+    const server = spawnServer({ PORT: "eighty", LOG_LEVEL: "loud", HOST: "no such host!" }, workDir);
     expect(await server.exited).toBe(2);
     const message = server.stderr.join("");
+    expect(message).toMatch(/HOST="no such host!": must be an IP address or a hostname/);
     expect(message).toMatch(/PORT="eighty"/);
     expect(message).toMatch(/LOG_LEVEL="loud"/);
     expect(message).not.toMatch(/\s+at /);
