@@ -11,6 +11,7 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/support/postgres-availability.ts"],
     pool: "forks",
     // Each file starts real servers and databases; two at a time suits a 2-core machine.
     maxWorkers: 2,

@@ -1,11 +1,7 @@
-// Writes the next migration of every provider from the difference between the models of
-// the newest migration (prisma/migrations/models.snapshot.prisma) and prisma/models.prisma:
-// `npm run db:migration -- <name>`. The schema engine wants a live database of each
-// provider, so PostgreSQL must be reachable (POSTGRES_ADMIN_URL, default the local server):
-// both providers' migrations always move together.
-import { nextMigrationSql, writeMigration, writeModelsSnapshot } from "../src/db/migrations.js";
-import { databaseProviders } from "../src/db/prisma-schema.js";
-import { createScratchDatabase } from "../src/db/scratch-database.js";
+// `npm run db:migration -- <name>`: writes the next migration of every provider from the
+// model changes (see src/db/next-migration.ts). PostgreSQL must be reachable
+// (POSTGRES_ADMIN_URL, default the local server): both providers' migrations always move together.
+import { writeNextMigrations } from "../src/db/next-migration.js";
 
 const name = process.argv[2];
 if (!name || !/^[a-z0-9_]+$/.test(name)) {
@@ -13,21 +9,15 @@ if (!name || !/^[a-z0-9_]+$/.test(name)) {
   process.exit(2);
 }
 
-const now = new Date();
-let wrote = false;
-for (const provider of databaseProviders) {
-  const scratch = await createScratchDatabase(provider);
-  try {
-    const sql = await nextMigrationSql(scratch.location);
-    if (sql === "") {
-      console.log(`${provider}: migrations already match the models`);
-      continue;
-    }
-    const folder = await writeMigration(provider, name, sql, now);
-    wrote = true;
-    console.log(`${provider}: wrote prisma/migrations/${provider}/${folder}/migration.sql`);
-  } finally {
-    await scratch.drop();
+try {
+  for (const { provider, folder } of await writeNextMigrations(name, new Date())) {
+    console.log(
+      folder === null
+        ? `${provider}: migrations already match the models`
+        : `${provider}: wrote prisma/migrations/${provider}/${folder}/migration.sql`,
+    );
   }
+} catch (error) {
+  console.error(`no migration written: ${(error as Error).message}`);
+  process.exit(1);
 }
-if (wrote) await writeModelsSnapshot();

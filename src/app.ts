@@ -145,7 +145,9 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     res.on("finish", () =>
       logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) }, "request"),
     );
-    if (await handleHealth(req, res, { isReady: () => isDatabaseReachable(database.client) })) return;
+    // Not ready once shutdown has begun, so load balancers stop sending work first.
+    const isReady = async () => stopping === undefined && (await isDatabaseReachable(database.client));
+    if (await handleHealth(req, res, { isReady })) return;
     const refusal = originRefusal(req.headers, originPolicy);
     if (refusal) {
       logger.debug({ origin: req.headers.origin, host: req.headers.host }, "request refused by the origin policy");

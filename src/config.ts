@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { isHostnameOrIp } from "./domain/input-rules.js";
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -7,11 +8,27 @@ const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"]
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === "" ? undefined : value), schema);
 
+// z.coerce.number alone reads " " as 0 (PORT=" " would pick a random port) and "0x10" as 16.
+const numberVariable = z.string().trim().regex(/^-?\d+(\.\d+)?$/, { message: "must be a number" });
+
+/** A number setting within bounds; unset or empty gives the default. */
+const numberSetting = (bounds: { min: number; max?: number; integer?: boolean }, defaultValue: number) => {
+  const number = z.coerce.number<string>().min(bounds.min).max(bounds.max ?? Number.MAX_SAFE_INTEGER);
+  return optional(numberVariable.pipe(bounds.integer ? number.int() : number).default(defaultValue));
+};
+
 const booleanVariable = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
 const environmentSchema = z.object({
-  PORT: optional(z.coerce.number().int().min(0).max(65535).default(4000)),
-  HOST: optional(z.string().default("127.0.0.1")),
+  PORT: numberSetting({ min: 0, max: 65535, integer: true }, 4000),
+  HOST: optional(
+    z
+      .string()
+      // "[::1]", as IPv6 addresses are written in URLs, is bound as ::1.
+      .transform((host) => (/^\[.*\]$/.test(host) && isIP(host.slice(1, -1)) === 6 ? host.slice(1, -1) : host))
+      .refine(isHostnameOrIp, { message: "must be an IP address or a hostname" })
+      .default("127.0.0.1"),
+  ),
   DATABASE_URL: optional(
     z
       .string()
@@ -21,14 +38,14 @@ const environmentSchema = z.object({
       }),
   ),
   LOG_LEVEL: optional(z.enum(logLevels).default("info")),
-  SHUTDOWN_GRACE_SECONDS: optional(z.coerce.number().int().min(0).max(3600).default(30)),
-  SCHEDULER_RESYNC_SECONDS: optional(z.coerce.number().min(0.1).max(3600).default(10)),
-  LIVE_RESYNC_SECONDS: optional(z.coerce.number().min(0.1).max(3600).default(5)),
-  EXECUTOR_MAX_CONCURRENT_RUNS: optional(z.coerce.number().int().min(1).max(10_000).default(50)),
-  EXECUTOR_POLL_SECONDS: optional(z.coerce.number().min(0.05).max(3600).default(2)),
-  EXECUTOR_LEASE_SECONDS: optional(z.coerce.number().min(1).max(3600).default(30)),
-  RUN_OUTPUT_LIMIT_BYTES: optional(z.coerce.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024)),
-  COMMAND_KILL_GRACE_SECONDS: optional(z.coerce.number().min(0).max(600).default(5)),
+  SHUTDOWN_GRACE_SECONDS: numberSetting({ min: 0, max: 3600, integer: true }, 30),
+  SCHEDULER_RESYNC_SECONDS: numberSetting({ min: 0.1, max: 3600 }, 10),
+  LIVE_RESYNC_SECONDS: numberSetting({ min: 0.1, max: 3600 }, 5),
+  EXECUTOR_MAX_CONCURRENT_RUNS: numberSetting({ min: 1, max: 10_000, integer: true }, 50),
+  EXECUTOR_POLL_SECONDS: numberSetting({ min: 0.05, max: 3600 }, 2),
+  EXECUTOR_LEASE_SECONDS: numberSetting({ min: 1, max: 3600 }, 30),
+  RUN_OUTPUT_LIMIT_BYTES: numberSetting({ min: 0, max: 16 * 1024 * 1024, integer: true }, 64 * 1024),
+  COMMAND_KILL_GRACE_SECONDS: numberSetting({ min: 0, max: 600 }, 5),
   RUN_AS_ALLOWED_USERS: optional(
     z
       .string()
@@ -37,9 +54,9 @@ const environmentSchema = z.object({
       .refine((names) => names.every((name) => /^[a-z_][a-z0-9_-]*\$?$/i.test(name)), { message: "must be a comma-separated list of user names" })
       .refine((names) => !names.includes("root"), { message: "must not include root" }),
   ),
-  RUN_RETENTION_KEEP_PER_TASK: optional(z.coerce.number().int().min(0).default(1000)),
-  RUN_RETENTION_MAX_AGE_DAYS: optional(z.coerce.number().min(0).default(0)),
-  RUN_RETENTION_INTERVAL_SECONDS: optional(z.coerce.number().min(0.1).max(86_400).default(300)),
+  RUN_RETENTION_KEEP_PER_TASK: numberSetting({ min: 0, integer: true }, 1000),
+  RUN_RETENTION_MAX_AGE_DAYS: numberSetting({ min: 0 }, 0),
+  RUN_RETENTION_INTERVAL_SECONDS: numberSetting({ min: 0.1, max: 86_400 }, 300),
   AUTH_DISABLED: optional(booleanVariable.default(false)),
   CRONLINE_BOOTSTRAP_ADMIN_TOKEN: optional(
     z
@@ -55,10 +72,10 @@ const environmentSchema = z.object({
       .refine((origins) => origins.every(isOrigin), { message: "must be a comma-separated list of origins such as https://dashboard.example.com (scheme, host and port only)" }),
   ),
   GRAPHQL_INTROSPECTION: optional(booleanVariable.default(true)),
-  GRAPHQL_MAX_DEPTH: optional(z.coerce.number().int().min(1).max(1000).default(15)),
-  GRAPHQL_MAX_ALIASES: optional(z.coerce.number().int().min(0).max(1000).default(30)),
-  GRAPHQL_MAX_TOKENS: optional(z.coerce.number().int().min(10).max(1_000_000).default(5000)),
-  GRAPHQL_MAX_COST: optional(z.coerce.number().int().min(1).max(100_000_000).default(150_000)),
+  GRAPHQL_MAX_DEPTH: numberSetting({ min: 1, max: 1000, integer: true }, 15),
+  GRAPHQL_MAX_ALIASES: numberSetting({ min: 0, max: 1000, integer: true }, 30),
+  GRAPHQL_MAX_TOKENS: numberSetting({ min: 10, max: 1_000_000, integer: true }, 5000),
+  GRAPHQL_MAX_COST: numberSetting({ min: 1, max: 100_000_000, integer: true }, 150_000),
 }).superRefine((env, context) => {
   if (env.AUTH_DISABLED && !isLoopbackHost(env.HOST)) {
     context.addIssue({

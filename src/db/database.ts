@@ -41,13 +41,22 @@ export async function openDatabase(location: DatabaseLocation, options: Database
   return { location, client, close: () => client.$disconnect() };
 }
 
-/** True when the database answers a trivial query. */
-export async function isDatabaseReachable(client: DbClient): Promise<boolean> {
+/**
+ * True when the database answers a trivial query within `timeoutMs`. A database that stops
+ * answering without closing the connection (a dead host, a network partition) must make a
+ * readiness probe fail, not hang until the prober gives up.
+ */
+export async function isDatabaseReachable(client: DbClient, timeoutMs = 2_000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
   try {
-    await client.$queryRawUnsafe("SELECT 1");
-    return true;
+    return await Promise.race([client.$queryRawUnsafe("SELECT 1").then(() => true), timedOut]);
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

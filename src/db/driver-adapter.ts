@@ -10,7 +10,7 @@ export interface DatabaseLocation {
   url: string;
 }
 
-/** `postgres://` and `postgresql://` mean PostgreSQL; `file:` (or a bare path) means SQLite. */
+/** `postgres://` and `postgresql://` mean PostgreSQL; anything else is a `file:` URL (config accepts no other) and means SQLite. */
 export function locateDatabase(databaseUrl: string, cwd = process.cwd()): DatabaseLocation {
   if (/^postgres(ql)?:\/\//i.test(databaseUrl)) return { provider: "postgresql", url: databaseUrl };
   const filePath = databaseUrl.replace(/^file:/, "");

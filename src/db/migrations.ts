@@ -82,11 +82,11 @@ async function applyWith(engine: SchemaEngine, provider: DatabaseProvider): Prom
 }
 
 /** The models as of the newest migration, written with each migration (see writeMigration). */
-export const modelsSnapshotPath = path.join(prismaDirectory, "migrations", "models.snapshot.prisma");
+export const modelsSnapshotPath = (prismaDir = prismaDirectory): string => path.join(prismaDir, "migrations", "models.snapshot.prisma");
 
-function datamodel(provider: DatabaseProvider, models: string | null): DiffTarget {
+function datamodel(provider: DatabaseProvider, models: string | null, prismaDir: string): DiffTarget {
   if (models === null) return { tag: "empty" };
-  return { tag: "schemaDatamodel", files: [{ path: "schema.prisma", content: prismaSchemaText(provider, models) }] };
+  return { tag: "schemaDatamodel", files: [{ path: "schema.prisma", content: prismaSchemaText(provider, models, prismaDir) }] };
 }
 
 async function diffScript(location: DatabaseLocation, from: DiffTarget, to: DiffTarget): Promise<string> {
@@ -106,9 +106,13 @@ async function diffScript(location: DatabaseLocation, from: DiffTarget, to: Diff
  * replay through the SQLite adapter, nor introspection, which the pg adapter cannot serve.
  * The engine still wants a live connection of the provider: `location` gives it one.
  */
-export async function nextMigrationSql(location: DatabaseLocation): Promise<string> {
-  const snapshot = await readFile(modelsSnapshotPath, "utf8").catch(() => null);
-  return diffScript(location, datamodel(location.provider, snapshot), datamodel(location.provider, readModels()));
+export async function nextMigrationSql(location: DatabaseLocation, prismaDir = prismaDirectory): Promise<string> {
+  const snapshot = await readFile(modelsSnapshotPath(prismaDir), "utf8").catch(() => null);
+  return diffScript(
+    location,
+    datamodel(location.provider, snapshot, prismaDir),
+    datamodel(location.provider, readModels(prismaDir), prismaDir),
+  );
 }
 
 /**
@@ -121,13 +125,19 @@ export async function replayedMigrationsDrift(scratch: DatabaseLocation): Promis
   return diffScript(scratch, { tag: "schemaDatasource", files, configDir: prismaDirectory }, { tag: "schemaDatamodel", files });
 }
 
-export async function writeModelsSnapshot(): Promise<void> {
-  await writeFile(modelsSnapshotPath, readModels());
+export async function writeModelsSnapshot(prismaDir = prismaDirectory): Promise<void> {
+  await writeFile(modelsSnapshotPath(prismaDir), readModels(prismaDir));
 }
 
 /** Writes a new migration folder `<UTC timestamp>_<name>` (and the lock file on the first one). */
-export async function writeMigration(provider: DatabaseProvider, name: string, sql: string, now: Date): Promise<string> {
-  const baseDir = migrationsDirectory(provider);
+export async function writeMigration(
+  provider: DatabaseProvider,
+  name: string,
+  sql: string,
+  now: Date,
+  prismaDir = prismaDirectory,
+): Promise<string> {
+  const baseDir = migrationsDirectory(provider, prismaDir);
   const stamp = now.toISOString().replace(/[-:T]/g, "").slice(0, 14);
   const folder = `${stamp}_${name}`;
   await mkdir(path.join(baseDir, folder), { recursive: true });

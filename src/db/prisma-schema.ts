@@ -7,8 +7,8 @@ export type DatabaseProvider = (typeof databaseProviders)[number];
 
 export const prismaDirectory = fileURLToPath(new URL("../../prisma/", import.meta.url));
 
-export function migrationsDirectory(provider: DatabaseProvider): string {
-  return path.join(prismaDirectory, "migrations", provider);
+export function migrationsDirectory(provider: DatabaseProvider, prismaDir = prismaDirectory): string {
+  return path.join(prismaDir, "migrations", provider);
 }
 
 /** Where the joined schema of a provider is written for the Prisma CLI (git-ignored). */
@@ -16,10 +16,10 @@ export function joinedSchemaPath(provider: DatabaseProvider): string {
   return path.join(prismaDirectory, ".schema", provider, "schema.prisma");
 }
 
-export const readModels = (): string => readFileSync(path.join(prismaDirectory, "models.prisma"), "utf8");
+export const readModels = (prismaDir = prismaDirectory): string => readFileSync(path.join(prismaDir, "models.prisma"), "utf8");
 
 /** The full Prisma schema of one provider: its datasource/generator header and the models. */
-export function prismaSchemaText(provider: DatabaseProvider, models = readModels()): string {
-  const header = readFileSync(path.join(prismaDirectory, "providers", `${provider}.prisma`), "utf8");
+export function prismaSchemaText(provider: DatabaseProvider, models = readModels(), prismaDir = prismaDirectory): string {
+  const header = readFileSync(path.join(prismaDir, "providers", `${provider}.prisma`), "utf8");
   return `${header}\n${models}`;
 }

@@ -27,7 +27,11 @@ export async function createScratchDatabase(
     };
   }
   const name = `cronline_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  await withAdmin(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
+  // C collation whatever the cluster's locale: names then sort by code point, as on SQLite,
+  // so the same test expects the same order on both.
+  await withAdmin(adminUrl, (client) =>
+    client.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`),
+  );
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {

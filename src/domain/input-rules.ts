@@ -38,12 +38,22 @@ export const tagsRule = z
 
 const hostnamePattern = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 
+/**
+ * An IPv4 or IPv6 address, or a hostname. Digits and dots alone are meant as an IPv4
+ * address, so 256.1.1.1, 1.2.3 or 999 are refused rather than taken as hostnames (which
+ * resolvers would read as other addresses or fail on).
+ */
+export function isHostnameOrIp(text: string): boolean {
+  if (isIP(text) !== 0) return true;
+  return hostnamePattern.test(text) && !/^[\d.]+$/.test(text);
+}
+
 export const addressRule = z
   .string()
   .trim()
   .min(1, "must not be empty")
   .max(limits.address, `must be at most ${limits.address} characters`)
-  .refine((address) => isIP(address) !== 0 || hostnamePattern.test(address), "must be a hostname or an IP address");
+  .refine(isHostnameOrIp, "must be a hostname or an IP address");
 
 export const jsonObjectRule = z
   .record(z.string(), z.unknown())

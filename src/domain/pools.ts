@@ -29,6 +29,14 @@ const updatePoolSchema = z.object(poolFields).partial();
 const ruleColumn = (rule: z.output<typeof poolRuleSchema> | null) =>
   (rule ?? undefined) as Prisma.InputJsonObject | undefined;
 
+/**
+ * A device deleted between assertDevicesExist and the write breaks a foreign key: the check
+ * run again names it (`input.deviceIds.2`), as it would have a moment earlier.
+ */
+async function nameVanishedMember(db: DbClient, error: unknown, deviceIds: string[] | undefined) {
+  if (isForeignKeyViolation(error) && deviceIds) await assertDevicesExist(db, deviceIds, "input.deviceIds");
+}
+
 export async function createPool(db: DbClient, input: unknown): Promise<string> {
   const { deviceIds, rule, tags, ...fields } = parseInput(createPoolSchema, input);
   await assertDevicesExist(db, deviceIds, "input.deviceIds");
@@ -37,7 +45,10 @@ export async function createPool(db: DbClient, input: unknown): Promise<string> 
       data: { ...fields, rule: ruleColumn(rule), tags: createTags(tags), members: { create: deviceIds.map((deviceId) => ({ deviceId })) } },
       select: { id: true },
     }),
-  );
+  ).catch(async (error: unknown) => {
+    await nameVanishedMember(db, error, deviceIds);
+    throw error;
+  });
   return pool.id;
 }
 
@@ -59,7 +70,7 @@ export async function updatePool(db: DbClient, id: string, input: unknown): Prom
     );
   } catch (error) {
     if (isRecordMissing(error)) throw new NotFoundError("input.id", id, "Pool");
-    if (isForeignKeyViolation(error)) throw new NotFoundError("input.deviceIds", "(deleted meanwhile)", "Device");
+    await nameVanishedMember(db, error, deviceIds);
     throw error;
   }
 }

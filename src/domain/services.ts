@@ -57,6 +57,14 @@ async function assertTargetsExist(db: DbClient, deviceIds: string[] | undefined,
   if (poolIds) await assertPoolsExist(db, poolIds, "input.targetPoolIds");
 }
 
+/**
+ * A target deleted between assertTargetsExist and the write breaks a foreign key: the check
+ * run again names it (`input.targetPoolIds.1`), as it would have a moment earlier.
+ */
+async function nameVanishedTarget(db: DbClient, error: unknown, deviceIds: string[] | undefined, poolIds: string[] | undefined) {
+  if (isForeignKeyViolation(error)) await assertTargetsExist(db, deviceIds, poolIds);
+}
+
 /** `actor`: name of the API token making the change, recorded as createdBy/updatedBy. */
 export async function createService(db: DbClient, input: unknown, rules: ServiceRules, actor: string | null = null): Promise<string> {
   const { targetDeviceIds, targetPoolIds, tags, config, defaultPayload, ...fields } = parseInput(createServiceSchema, input);
@@ -76,7 +84,10 @@ export async function createService(db: DbClient, input: unknown, rules: Service
       },
       select: { id: true },
     }),
-  );
+  ).catch(async (error: unknown) => {
+    await nameVanishedTarget(db, error, targetDeviceIds, targetPoolIds);
+    throw error;
+  });
   return service.id;
 }
 
@@ -106,7 +117,7 @@ export async function updateService(db: DbClient, id: string, input: unknown, ru
     );
   } catch (error) {
     if (isRecordMissing(error)) throw new NotFoundError("input.id", id, "Service");
-    if (isForeignKeyViolation(error)) throw new NotFoundError("input.targetDeviceIds", "(deleted meanwhile)", "Device");
+    await nameVanishedTarget(db, error, targetDeviceIds, targetPoolIds);
     throw error;
   }
 }

@@ -27,9 +27,9 @@ builder.queryField("devices", (t) =>
     type: "Device",
     cursor: "id",
     args: { filter: t.arg({ type: NameTagFilter }), orderBy: t.arg({ type: OrderInput }) },
-    totalCount: (_parent, args, ctx) => ctx.db.device.count({ where: nameTagWhere(ctx.provider, args.filter) }),
-    resolve: (query, _parent, args, ctx) =>
-      ctx.db.device.findMany({ ...withSelection(query), where: nameTagWhere(ctx.provider, args.filter), orderBy: orderBy(args.orderBy) }),
+    totalCount: async (_parent, args, ctx) => ctx.db.device.count({ where: await nameTagWhere(ctx, "Device", args.filter) }),
+    resolve: async (query, _parent, args, ctx) =>
+      ctx.db.device.findMany({ ...withSelection(query), where: await nameTagWhere(ctx, "Device", args.filter), orderBy: orderBy(args.orderBy) }),
   }),
 );
 

@@ -67,9 +67,9 @@ builder.queryField("pools", (t) =>
     type: "Pool",
     cursor: "id",
     args: { filter: t.arg({ type: NameTagFilter }), orderBy: t.arg({ type: OrderInput }) },
-    totalCount: (_parent, args, ctx) => ctx.db.pool.count({ where: nameTagWhere(ctx.provider, args.filter) }),
-    resolve: (query, _parent, args, ctx) =>
-      ctx.db.pool.findMany({ ...withSelection(query), where: nameTagWhere(ctx.provider, args.filter), orderBy: orderBy(args.orderBy) }),
+    totalCount: async (_parent, args, ctx) => ctx.db.pool.count({ where: await nameTagWhere(ctx, "Pool", args.filter) }),
+    resolve: async (query, _parent, args, ctx) =>
+      ctx.db.pool.findMany({ ...withSelection(query), where: await nameTagWhere(ctx, "Pool", args.filter), orderBy: orderBy(args.orderBy) }),
   }),
 );
 

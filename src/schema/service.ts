@@ -65,12 +65,12 @@ builder.queryField("services", (t) =>
     type: "Service",
     cursor: "id",
     args: { filter: t.arg({ type: ServiceFilter }), orderBy: t.arg({ type: OrderInput }) },
-    totalCount: (_parent, { filter }, ctx) =>
-      ctx.db.service.count({ where: { ...nameTagWhere(ctx.provider, filter), ...(filter?.kind && { kind: filter.kind }) } }),
-    resolve: (query, _parent, { filter, orderBy: order }, ctx) =>
+    totalCount: async (_parent, { filter }, ctx) =>
+      ctx.db.service.count({ where: { ...(await nameTagWhere(ctx, "Service", filter)), ...(filter?.kind && { kind: filter.kind }) } }),
+    resolve: async (query, _parent, { filter, orderBy: order }, ctx) =>
       ctx.db.service.findMany({
         ...withSelection(query),
-        where: { ...nameTagWhere(ctx.provider, filter), ...(filter?.kind && { kind: filter.kind }) },
+        where: { ...(await nameTagWhere(ctx, "Service", filter)), ...(filter?.kind && { kind: filter.kind }) },
         orderBy: orderBy(order),
       }),
   }),

@@ -22,7 +22,7 @@ import type { Context } from "../context.js";
 import { Device } from "./device.js";
 import { deleteErrors, writeErrors } from "./errors.js";
 import { localId, localIds } from "./global-id.js";
-import { nameContains, OrderDirection } from "./listing.js";
+import { nameContainsWhere, OrderDirection } from "./listing.js";
 import { Pool } from "./pool.js";
 import { Run, RunStatus } from "./run.js";
 import { ScheduleInput, ScheduleRef } from "./schedule.js";
@@ -136,12 +136,12 @@ const TaskFilter = builder.inputType("TaskFilter", {
 
 type TaskFilterValue = typeof TaskFilter.$inferInput | null | undefined;
 
-function taskWhere(ctx: Context, filter: TaskFilterValue) {
+async function taskWhere(ctx: Context, filter: TaskFilterValue) {
   return {
     ...(filter?.states && { state: { in: filter.states } }),
     ...(filter?.tag && { tags: { some: { name: filter.tag } } }),
     ...(filter?.serviceId && { serviceId: localId(String(filter.serviceId), "Service", "filter.serviceId") }),
-    ...(filter?.nameContains && { name: nameContains(ctx.provider, filter.nameContains) }),
+    ...(filter?.nameContains && (await nameContainsWhere(ctx, "Task", filter.nameContains))),
   };
 }
 
@@ -161,8 +161,9 @@ builder.queryField("tasks", (t) =>
     type: "Task",
     cursor: "id",
     args: { filter: t.arg({ type: TaskFilter }), orderBy: t.arg({ type: TaskOrderInput }) },
-    totalCount: (_parent, args, ctx) => ctx.db.task.count({ where: taskWhere(ctx, args.filter) }),
-    resolve: (query, _parent, args, ctx) => ctx.db.task.findMany({ ...withSelection(query), where: taskWhere(ctx, args.filter), orderBy: taskOrder(args.orderBy) }),
+    totalCount: async (_parent, args, ctx) => ctx.db.task.count({ where: await taskWhere(ctx, args.filter) }),
+    resolve: async (query, _parent, args, ctx) =>
+      ctx.db.task.findMany({ ...withSelection(query), where: await taskWhere(ctx, args.filter), orderBy: taskOrder(args.orderBy) }),
   }),
 );
 

@@ -1,12 +1,14 @@
 // Mistakes in the input, across devices, pools and services: each comes back typed, with
 // the field or variable it concerns, never as an HTTP 500 or a stack trace, and nothing
 // of the request is written.
+import { decodeGlobalID } from "@pothos/plugin-relay";
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { limits } from "../../src/domain/input-rules.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { createDevice, createPool, createService } from "../support/fixtures.js";
 import type { GraphQLResponse } from "../support/graphql-client.js";
-import { CreateDevice, CreatePool, CreateService, DevicesPage, fieldErrorPaths, PoolsPage, ServicesPage, UpdatePool, UpdateService } from "../support/operations.js";
+import { CreateDevice, CreatePool, CreateService, DevicesPage, fieldErrorPaths, NodeById, PoolsPage, ServicesPage, UpdatePool, UpdateService } from "../support/operations.js";
 import { useTestServer } from "../support/test-server.js";
 
 const tooLongName = "n".repeat(limits.name + 1);
@@ -106,6 +108,89 @@ describeEachDatabase("bad input", (provider) => {
       expect(await serviceCount("bi-json")).toBe(0);
       expect(await deviceCount("bi-json")).toBe(0);
       expect(await poolCount("bi-json")).toBe(0);
+    });
+  });
+
+  describe("malformed ids and cursors: BAD_USER_INPUT naming the argument", () => {
+    function expectBadArgument(response: GraphQLResponse<unknown>, argument: string) {
+      expect(response.status).toBe(200);
+      expect(response.errors).toHaveLength(1);
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: [{ field: argument }] });
+      expect(response.errors?.[0]?.message).toMatch(new RegExp(`^${argument}: `));
+      expectNoStackTrace(response);
+    }
+
+    it("node(id:) with text that is no global id, and with a global id of no type", async () => {
+      expectBadArgument(await server.client.request(NodeById, { id: "garbage" }), "id");
+      expectBadArgument(await server.client.request(NodeById, { id: Buffer.from("Nope:1").toString("base64") }), "id");
+    });
+
+    it("a connection's after: cursor that it never handed out, and a negative first:", async () => {
+      await createDevice(server.client, { name: "bi-cursor" });
+      expectBadArgument(await server.client.request(DevicesPage, { after: "zzz" }), "after");
+      expectBadArgument(await server.client.request(PoolsPage, { first: -1 }), "first");
+    });
+  });
+
+  // Staged on PostgreSQL only: a SQLite write waiting for the lock blocks this very process
+  // (the server runs in it, and better-sqlite3 is synchronous), so the deleting side could not
+  // commit until the write gave up.
+  describe.runIf(provider === "postgresql")("a target deleted between the existence check and the write: NotFoundError naming it", () => {
+    /**
+     * Sends `mutation` while another connection holds back the server's writes to pools,
+     * services and their links (but not its reads), deletes `doomed` once the server has checked that it
+     * exists, then lets the write go on: the race of a concurrent delete, made certain.
+     */
+    async function deleteDuringWrite<T>(doomed: { table: "Device" | "Pool"; id: string }, mutation: () => Promise<T>): Promise<T> {
+      const client = new pg.Client({ connectionString: server.app.database.location.url });
+      await client.connect();
+      try {
+        await client.query('BEGIN; LOCK TABLE "Pool", "PoolMember", "Service", "ServiceDeviceTarget", "ServicePoolTarget" IN SHARE ROW EXCLUSIVE MODE');
+        const checked = server.statements.length;
+        const result = mutation();
+        const existenceChecked = () => server.statements.slice(checked).some((sql) => sql.includes(`"${doomed.table}"`) && sql.includes("IN ("));
+        await expect.poll(existenceChecked, { timeout: 20_000 }).toBe(true);
+        await client.query(`DELETE FROM "${doomed.table}" WHERE id = $1`, [doomed.id]);
+        await client.query("COMMIT");
+        return await result;
+      } finally {
+        // Without COMMIT (a failed step), ending the connection rolls back and frees the lock.
+        await client.end();
+      }
+    }
+
+    it("in a pool's devices, on create and on update", async () => {
+      const kept = await createDevice(server.client, { name: "bi-kept-member" });
+      const doomed = await createDevice(server.client, { name: "bi-doomed-member-1" });
+      const created = await deleteDuringWrite({ table: "Device", id: decodeGlobalID(doomed.id).id }, () =>
+        server.client.data(CreatePool, { input: { name: "bi-race-pool", deviceIds: [kept.id, doomed.id] } }),
+      );
+      expect(created.createPool).toMatchObject({ __typename: "NotFoundError", field: "input.deviceIds.1" });
+      expect(await poolCount("bi-race-pool")).toBe(0);
+
+      const pool = await createPool(server.client, { name: "bi-race-pool-2", deviceIds: [kept.id] });
+      const other = await createDevice(server.client, { name: "bi-doomed-member-2" });
+      const updated = await deleteDuringWrite({ table: "Device", id: decodeGlobalID(other.id).id }, () =>
+        server.client.data(UpdatePool, { input: { id: pool.id, deviceIds: [other.id, kept.id] } }),
+      );
+      expect(updated.updatePool).toMatchObject({ __typename: "NotFoundError", field: "input.deviceIds.0" });
+    });
+
+    it("in a service's target devices and pools, on create and on update", async () => {
+      const doomedDevice = await createDevice(server.client, { name: "bi-doomed-target-1" });
+      const created = await deleteDuringWrite({ table: "Device", id: decodeGlobalID(doomedDevice.id).id }, () =>
+        server.client.data(CreateService, { input: { name: "bi-race-svc", kind: "COMMAND", config: { command: "true" }, targetDeviceIds: [doomedDevice.id] } }),
+      );
+      expect(created.createService).toMatchObject({ __typename: "NotFoundError", field: "input.targetDeviceIds.0" });
+      expect(await serviceCount("bi-race-svc")).toBe(0);
+
+      const service = await createService(server.client, { name: "bi-race-svc-2" });
+      const kept = await createPool(server.client, { name: "bi-kept-target" });
+      const doomedPool = await createPool(server.client, { name: "bi-doomed-target-2" });
+      const updated = await deleteDuringWrite({ table: "Pool", id: decodeGlobalID(doomedPool.id).id }, () =>
+        server.client.data(UpdateService, { input: { id: service.id, targetPoolIds: [kept.id, doomedPool.id] } }),
+      );
+      expect(updated.updateService).toMatchObject({ __typename: "NotFoundError", field: "input.targetPoolIds.1" });
     });
   });
 

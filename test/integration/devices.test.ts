@@ -47,6 +47,17 @@ describeEachDatabase("devices", (provider) => {
     expect(page.devices.totalCount).toBe(0);
   });
 
+  it("accepts IP addresses and hostnames as address, and refuses digits and dots that are no IPv4 address", async () => {
+    for (const address of ["192.0.2.10", "2001:db8::1", "edge-2.example.net", "host1"]) {
+      expect((await createDevice(server.client, { name: `addr-${address}`, address })).address).toBe(address);
+    }
+    for (const address of ["256.1.1.1", "1.2.3", "999", "1.2.3.4.5"]) {
+      const { createDevice: result } = await server.client.data(CreateDevice, { input: { name: `bad-addr-${address}`, address } });
+      expect(result).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.address", message: "must be a hostname or an IP address" }] });
+    }
+    expect((await server.client.data(DevicesPage, { filter: { nameContains: "bad-addr-" } })).devices.totalCount).toBe(0);
+  });
+
   it("rejects an explicit null for a required field on update", async () => {
     const device = await createDevice(server.client, { name: "null-1" });
     const { updateDevice } = await server.client.data(UpdateDevice, { input: { id: device.id, address: null } });

@@ -6,10 +6,27 @@ import { useTestServer } from "../support/test-server.js";
 
 const rows = 12;
 
+/**
+ * A count that stays equal could still be broken logging (0 = 0). A page of 10 read row by
+ * row would need at least 10 statements per nested list; batched, the whole page takes a
+ * dozen or so.
+ */
+function expectFewButSome(statements: number) {
+  expect(statements).toBeGreaterThan(0);
+  expect(statements).toBeLessThanOrEqual(20);
+}
+
 describeEachDatabase("nested reads", (provider) => {
   // No task exists here, and resync is an hour away: the scheduler sends nothing while
-  // queries are counted, so every statement counted comes from the request.
-  const server = useTestServer(provider, { SCHEDULER_RESYNC_SECONDS: "3600", EXECUTOR_POLL_SECONDS: "3600", RUN_RETENTION_INTERVAL_SECONDS: "86400" });
+  // queries are counted, so every statement counted comes from the request. Authentication
+  // is off because a token's lastUsedAt write (at most once a minute, not awaited by the
+  // request) could otherwise land inside a counted window.
+  const server = useTestServer(provider, {
+    SCHEDULER_RESYNC_SECONDS: "3600",
+    EXECUTOR_POLL_SECONDS: "3600",
+    RUN_RETENTION_INTERVAL_SECONDS: "86400",
+    AUTH_DISABLED: "true",
+  });
 
   beforeAll(async () => {
     const devices = [];
@@ -45,7 +62,9 @@ describeEachDatabase("nested reads", (provider) => {
       expect(edges).toBe(first);
       return queries;
     };
-    expect(await read(10)).toBe(await read(2));
+    const [small, large] = [await read(2), await read(10)];
+    expect(large).toBe(small);
+    expectFewButSome(large);
   });
 
   it("reads services with their target devices and pools, and those pools' devices, in as many queries for 10 as for 2", async () => {
@@ -63,6 +82,8 @@ describeEachDatabase("nested reads", (provider) => {
       expect(edges).toBe(first);
       return queries;
     };
-    expect(await read(10)).toBe(await read(2));
+    const [small, large] = [await read(2), await read(10)];
+    expect(large).toBe(small);
+    expectFewButSome(large);
   });
 });

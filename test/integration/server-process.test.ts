@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateTokenSecret } from "../../src/auth/tokens.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
-import { describeEachDatabase } from "../support/databases.js";
+import { describeEachDatabase, withoutPostgres } from "../support/databases.js";
 import { spawnServer } from "../support/server-process.js";
 
 const workDir = mkdtempSync(path.join(tmpdir(), "cronline-process-"));
@@ -38,9 +38,10 @@ describe("the server process on its defaults", () => {
   });
 
   it("refuses to start on bad configuration, saying which variable is wrong", async () => {
-    const server = spawnServer({ PORT: "eighty", LOG_LEVEL: "loud" }, workDir);
+    const server = spawnServer({ PORT: "eighty", LOG_LEVEL: "loud", HOST: "no such host!" }, workDir);
     expect(await server.exited).toBe(2);
     const message = server.stderr.join("");
+    expect(message).toMatch(/HOST="no such host!": must be an IP address or a hostname/);
     expect(message).toMatch(/PORT="eighty"/);
     expect(message).toMatch(/LOG_LEVEL="loud"/);
     expect(message).not.toMatch(/\s+at /);
@@ -57,6 +58,27 @@ describeEachDatabase("the server process on DATABASE_URL", (provider) => {
       expect(await queryDeviceCount(url, token)).toEqual({ data: { devices: { totalCount: 0 } } });
       server.child.kill("SIGTERM");
       expect(await server.exited).toBe(0);
+    } finally {
+      await scratch.drop();
+    }
+  });
+});
+
+// Starting a server process is slow on a loaded machine.
+describe("readiness", { timeout: 90_000 }, () => {
+  it.skipIf(withoutPostgres)("answers /readyz with 503 once the PostgreSQL database is gone, while /healthz stays 200", async () => {
+    const scratch = await createScratchDatabase("postgresql");
+    try {
+      const server = spawnServer({ DATABASE_URL: scratch.location.url, CRONLINE_BOOTSTRAP_ADMIN_TOKEN: generateTokenSecret() }, workDir);
+      const url = await server.listening;
+      expect((await fetch(new URL("/readyz", url))).status).toBe(200);
+      await scratch.drop();
+      const readyz = await fetch(new URL("/readyz", url));
+      expect(readyz.status).toBe(503);
+      expect(await readyz.json()).toEqual({ status: "unavailable" });
+      expect((await fetch(new URL("/healthz", url))).status).toBe(200);
+      server.child.kill("SIGKILL");
+      await server.exited;
     } finally {
       await scratch.drop();
     }

@@ -18,3 +18,34 @@ describe("execution settings from the environment", () => {
     expect(() => loadConfig({ EXECUTOR_LEASE_SECONDS: "0", RUN_RETENTION_KEEP_PER_TASK: "-1" })).toThrow(/EXECUTOR_LEASE_SECONDS="0"[\s\S]*RUN_RETENTION_KEEP_PER_TASK="-1"/);
   });
 });
+
+describe("server settings from the environment", () => {
+  it("have defaults, also for empty variables", () => {
+    for (const environment of [{}, { PORT: "", HOST: "", DATABASE_URL: "", LOG_LEVEL: "" }]) {
+      expect(loadConfig(environment)).toMatchObject({ port: 4000, host: "127.0.0.1", databaseUrl: "file:./data/cronline.db", logLevel: "info" });
+    }
+  });
+
+  it("accept IP addresses and hostnames as HOST, and refuse anything else by name", () => {
+    for (const host of ["0.0.0.0", "::", "::1", "localhost", "cronline.internal"]) expect(loadConfig({ HOST: host }).host).toBe(host);
+    expect(loadConfig({ HOST: "[::1]" }).host).toBe("::1");
+    for (const host of ["no such host!", "256.1.1.1", "1.2.3", "[localhost]"]) {
+      expect(() => loadConfig({ HOST: host })).toThrow(`HOST=${JSON.stringify(host)}: must be an IP address or a hostname`);
+    }
+  });
+
+  it("refuse a PORT that is blank, not a decimal number or out of range", () => {
+    for (const port of [" ", "0x10", "4000abc", "1e3", "65536", "-1", "80.5"]) {
+      expect(() => loadConfig({ PORT: port })).toThrow(new RegExp(`PORT=${JSON.stringify(port).replace(/[.+]/g, "\\$&")}`));
+    }
+    expect(loadConfig({ PORT: "0" }).port).toBe(0);
+    expect(loadConfig({ PORT: " 8080 " }).port).toBe(8080);
+  });
+
+  it("refuse a DATABASE_URL of another database or a bare path", () => {
+    for (const url of ["mysql://localhost/cronline", "./data/cronline.db", "sqlite:cronline.db"]) {
+      expect(() => loadConfig({ DATABASE_URL: url })).toThrow(`DATABASE_URL=${JSON.stringify(url)}: must start with postgresql:// (PostgreSQL) or file: (SQLite)`);
+    }
+    expect(loadConfig({ DATABASE_URL: "postgres://db.internal/cronline" }).databaseUrl).toBe("postgres://db.internal/cronline");
+  });
+});
