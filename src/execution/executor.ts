@@ -229,9 +229,8 @@ export class Executor {
     const reason = `internal error: ${errorText(error)}`;
     const finishedAt = new Date(this.#now());
     try {
-      if (!(await this.#store.failRun(run.id, this.ownerId, reason, finishedAt))) return;
+      if (!(await this.#store.failRun(run, this.ownerId, reason, finishedAt))) return;
       this.#progress("RUN_FINISHED", { ...this.#report(run, startedAt), status: "FAILED", reason, finishedAt });
-      await this.#store.setTaskLastRun(run.taskId, "FAILED", null);
     } catch (closeError) {
       this.#logger.error({ err: closeError, runId: run.id }, "could not close a run after an internal error; recovery closes it when its lease expires");
     }
@@ -269,10 +268,9 @@ export class Executor {
         summary = { ...summary, status: "FAILED", reason: `${lost.count} result${lost.count === 1 ? "" : "s"} could not be stored: ${lost.error}` };
       }
     }
-    const finished = await this.#finish(run.id, summary);
+    const finished = await this.#finish(run, summary);
     if (finished) {
       const { status, cancelReason } = finished;
-      await this.#store.setTaskLastRun(run.taskId, status, null);
       const { targetCount, succeededCount, failedCount } = summary;
       // A run cancelled in the database (possibly through another process) ends with the reason stored there.
       const reason = cancelReason ?? summary.reason ?? run.reason;
@@ -282,13 +280,13 @@ export class Executor {
   }
 
   /** Writes the summary, trying again a few times: a run must not stay RUNNING because of one bad moment. */
-  async #finish(runId: string, summary: RunSummary): Promise<Awaited<ReturnType<RunStore["finishRun"]>>> {
+  async #finish(run: LoadedRun, summary: RunSummary): Promise<Awaited<ReturnType<RunStore["finishRun"]>>> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#store.finishRun(runId, this.ownerId, summary, new Date(this.#now()));
+        return await this.#store.finishRun(run, this.ownerId, summary, new Date(this.#now()));
       } catch (error) {
         if (attempt >= 5) throw error;
-        this.#logger.warn({ err: error, runId }, "could not record the end of a run; trying again");
+        this.#logger.warn({ err: error, runId: run.id }, "could not record the end of a run; trying again");
         await sleep(200 * attempt);
       }
     }

@@ -2,7 +2,7 @@
 // from the status it is expected to have, so several Cronline processes sharing a database
 // never execute one run twice, and a run closed by one (cancelled, recovered) is not
 // reopened by another.
-import type { DbClient } from "../db/database.js";
+import type { DbClient, Prisma } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, sqlDialects, type SqlColumn, type SqlDialect } from "../db/sql-dialect.js";
 import { interruptedReason, supersededReason, unscheduledRun, type NewRun, type NewRunResult, type RunReport, type RunStatus, type RunTrigger } from "../domain/runs.js";
@@ -89,12 +89,12 @@ export class RunStore {
    * Records the task's latest run status (and when it started). Hand-written so the task's
    * updatedAt and version stay as they are: they tell the scheduler about edits by people.
    */
-  async setTaskLastRun(taskId: string, status: RunStatus, startedAt: Date | null): Promise<void> {
+  async setTaskLastRun(taskId: string, status: RunStatus, startedAt: Date | null, db: DbClient | Prisma.TransactionClient = this.#db): Promise<void> {
     const p = (n: number) => this.#dialect.placeholder(n);
     if (startedAt) {
-      await this.#db.$executeRawUnsafe(`UPDATE "Task" SET "lastRunStatus" = ${p(1)}, "lastRunAt" = ${this.#dialect.typed(2, "timestamp")} WHERE "id" = ${p(3)}`, status, startedAt, taskId);
+      await db.$executeRawUnsafe(`UPDATE "Task" SET "lastRunStatus" = ${p(1)}, "lastRunAt" = ${this.#dialect.typed(2, "timestamp")} WHERE "id" = ${p(3)}`, status, startedAt, taskId);
     } else {
-      await this.#db.$executeRawUnsafe(`UPDATE "Task" SET "lastRunStatus" = ${p(1)} WHERE "id" = ${p(2)}`, status, taskId);
+      await db.$executeRawUnsafe(`UPDATE "Task" SET "lastRunStatus" = ${p(1)} WHERE "id" = ${p(2)}`, status, taskId);
     }
   }
 
@@ -111,32 +111,48 @@ export class RunStore {
   }
 
   /**
-   * Writes the summary of a run this owner executed. A run cancelled meanwhile (by an
-   * operator, possibly through another process) stays CANCELLED, with the reason it was
-   * cancelled for, and only gets its counts. Returns the status the run ends with and its
-   * reason when it is not the summary's, or null if the run is no longer this owner's.
+   * Writes the summary of a run this owner executed, and the task's last run status in the
+   * same transaction, so nobody reads a finished run whose task still says RUNNING. A run
+   * cancelled meanwhile (by an operator, possibly through another process) stays CANCELLED,
+   * with the reason it was cancelled for, and only gets its counts. Returns the status the
+   * run ends with and its reason when it is not the summary's, or null if the run is no
+   * longer this owner's.
    */
-  async finishRun(id: string, ownerId: string, summary: RunSummary, now: Date): Promise<{ status: RunStatus; cancelReason: string | null } | null> {
+  async finishRun(
+    run: { id: string; taskId: string },
+    ownerId: string,
+    summary: RunSummary,
+    now: Date,
+  ): Promise<{ status: RunStatus; cancelReason: string | null } | null> {
     const counts = { targetCount: summary.targetCount, succeededCount: summary.succeededCount, failedCount: summary.failedCount };
-    const finished = await this.#db.run.updateMany({
-      where: { id, ownerId, status: "RUNNING" },
-      // A run without a problem keeps the reason it was queued with (e.g. a re-run's origin).
-      data: { ...counts, status: summary.status, ...(summary.reason !== null && { reason: summary.reason }), finishedAt: now, leaseExpiresAt: null },
+    return this.#db.$transaction(async (tx) => {
+      const finished = await tx.run.updateMany({
+        where: { id: run.id, ownerId, status: "RUNNING" },
+        // A run without a problem keeps the reason it was queued with (e.g. a re-run's origin).
+        data: { ...counts, status: summary.status, ...(summary.reason !== null && { reason: summary.reason }), finishedAt: now, leaseExpiresAt: null },
+      });
+      if (finished.count === 1) {
+        await this.setTaskLastRun(run.taskId, summary.status, null, tx);
+        return { status: summary.status, cancelReason: null };
+      }
+      const cancelled = await tx.run.updateMany({ where: { id: run.id, ownerId, status: "CANCELLED" }, data: { ...counts, leaseExpiresAt: null } });
+      if (cancelled.count === 0) return null;
+      await this.setTaskLastRun(run.taskId, "CANCELLED", null, tx);
+      const { reason } = await tx.run.findUniqueOrThrow({ where: { id: run.id }, select: { reason: true } });
+      return { status: "CANCELLED", cancelReason: reason };
     });
-    if (finished.count === 1) return { status: summary.status, cancelReason: null };
-    const cancelled = await this.#db.run.updateMany({ where: { id, ownerId, status: "CANCELLED" }, data: { ...counts, leaseExpiresAt: null } });
-    if (cancelled.count === 0) return null;
-    const { reason } = await this.#db.run.findUniqueOrThrow({ where: { id }, select: { reason: true } });
-    return { status: "CANCELLED", cancelReason: reason };
   }
 
-  /** Closes as FAILED a run this owner could not carry out; false if it is no longer RUNNING for it. */
-  async failRun(id: string, ownerId: string, reason: string, now: Date): Promise<boolean> {
-    const { count } = await this.#db.run.updateMany({
-      where: { id, ownerId, status: "RUNNING" },
-      data: { status: "FAILED", reason, finishedAt: now, leaseExpiresAt: null },
+  /** Closes as FAILED a run this owner could not carry out, with its task's last run status; false if it is no longer RUNNING for it. */
+  async failRun(run: { id: string; taskId: string }, ownerId: string, reason: string, now: Date): Promise<boolean> {
+    return this.#db.$transaction(async (tx) => {
+      const { count } = await tx.run.updateMany({
+        where: { id: run.id, ownerId, status: "RUNNING" },
+        data: { status: "FAILED", reason, finishedAt: now, leaseExpiresAt: null },
+      });
+      if (count === 1) await this.setTaskLastRun(run.taskId, "FAILED", null, tx);
+      return count === 1;
     });
-    return count === 1;
   }
 
   /** Extends this owner's leases; returns the ids among `ids` that are no longer RUNNING for it. */
