@@ -121,9 +121,10 @@ describe("npm run db:migrate", { timeout: 120_000 }, () => {
   });
 
   it("refuses a bad DATABASE_URL with exit code 2 and a message naming it, not a stack trace", async () => {
-    const result = await runDbMigrate("mysql://localhost/cronline");
+    const result = await runDbMigrate("mysql://admin:secret@localhost/cronline");
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/DATABASE_URL="mysql:\/\/localhost\/cronline": must start with postgresql:\/\//);
+    expect(result.stderr).toMatch(/DATABASE_URL=\(hidden\): must start with postgresql:\/\//);
+    expect(result.stderr).not.toMatch(/secret/);
     expect(result.stderr).not.toMatch(/\s+at /);
   });
 });
