@@ -180,21 +180,26 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const stop = () =>
     (stopping ??= (async () => {
       logger.info("shutting down");
+      // One limit for the whole stop: runs get the grace period and their commands the kill grace;
+      // whatever is still open then (a client not reading its response, a websocket that never
+      // answers the close handshake) is cut, so the process exits within its own forced-exit time.
+      const deadline = AbortSignal.timeout((config.shutdownGraceSeconds + config.executor.killGraceSeconds) * 1000);
       // No new fires, then running runs get the grace period, then the rest are cancelled.
       await scheduler.stop();
       await executor.stop(config.shutdownGraceSeconds * 1000);
       await pruner.stop();
       // Ends every subscription stream, so server-sent-event responses finish and their connections can close.
       live.close();
-      await webSockets.close();
+      await webSockets.close(deadline);
       await new Promise<void>((resolve) => {
-        // A response still open after the grace (a client not reading what is left of it) is cut.
-        const cut = setTimeout(() => server.closeAllConnections(), config.shutdownGraceSeconds * 1000);
+        const cut = () => server.closeAllConnections();
         server.close(() => {
-          clearTimeout(cut);
+          deadline.removeEventListener("abort", cut);
           resolve();
         });
         server.closeIdleConnections();
+        if (deadline.aborted) cut();
+        else deadline.addEventListener("abort", cut, { once: true });
       });
       await database.close();
       logger.info("stopped");

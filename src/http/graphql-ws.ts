@@ -44,7 +44,7 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
   /** Why an upgrade is refused (the HTTP requests' origin policy), or null. */
   upgradeRefusal: (headers: IncomingHttpHeaders) => string | null,
   timings: WebSocketTimings = defaultWebSocketTimings,
-): { close(): Promise<void> } {
+): { close(deadline: AbortSignal): Promise<void> } {
   const webSocketServer = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
@@ -173,10 +173,21 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
   });
 
   return {
-    // Closes every socket with 1001 (going away) and stops accepting new ones.
-    close: async () => {
+    // Closes every socket with 1001 (going away) and stops accepting new ones. A client that has
+    // not finished the close handshake when `deadline` aborts is dropped (ws would wait 30 s for it).
+    close: async (deadline: AbortSignal) => {
+      const closed = new Promise<void>((resolve, reject) => webSocketServer.close((error) => (error ? reject(error) : resolve())));
       for (const socket of webSocketServer.clients) socket.close(1001, "Going away");
-      await new Promise<void>((resolve, reject) => webSocketServer.close((error) => (error ? reject(error) : resolve())));
+      const dropRemaining = () => {
+        for (const socket of webSocketServer.clients) socket.terminate();
+      };
+      if (deadline.aborted) dropRemaining();
+      else deadline.addEventListener("abort", dropRemaining, { once: true });
+      try {
+        await closed;
+      } finally {
+        deadline.removeEventListener("abort", dropRemaining);
+      }
     },
   };
 }

@@ -6,6 +6,7 @@ import { generateTokenSecret } from "../../src/auth/tokens.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { describeEachDatabase, withoutPostgres } from "../support/databases.js";
 import { spawnServer } from "../support/server-process.js";
+import { openUnresponsiveWebSocket } from "../support/unresponsive-websocket.js";
 
 const workDir = mkdtempSync(path.join(tmpdir(), "cronline-process-"));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -36,6 +37,16 @@ describe("the server process on its defaults", () => {
     expect(server.logs.map((entry) => entry.msg)).toEqual(expect.arrayContaining(["applied database migrations", "signal received", "stopped"]));
     expect(server.logs.every((entry) => typeof entry.level === "number" && typeof entry.time === "string")).toBe(true);
   });
+
+  it("exits 0 on SIGTERM while a websocket client never answers the close handshake", async () => {
+    const server = spawnServer({ SHUTDOWN_GRACE_SECONDS: "1", COMMAND_KILL_GRACE_SECONDS: "0" }, workDir);
+    const quiet = await openUnresponsiveWebSocket(await server.listening);
+    server.child.kill("SIGTERM");
+    // Without the shutdown deadline, ws waits 30 s for the client and the process is forced out with 1 after 11 s.
+    expect(await server.exited).toBe(0);
+    expect(server.logs.map((entry) => entry.msg)).toContain("stopped");
+    quiet.destroy();
+  }, 60_000);
 
   it("refuses to start on bad configuration, saying which variable is wrong", async () => {
     const server = spawnServer({ PORT: "eighty", LOG_LEVEL: "loud", HOST: "no such host!" }, workDir);
