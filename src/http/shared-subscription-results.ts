@@ -4,7 +4,7 @@
 // of a 1,000-task view, 1,000 executions and 1,000 JSON encodings of the same table per tick.
 // Here each distinct (event, document, operation name, variables, role) is executed once, and
 // each result is serialized once; every socket is sent the same string.
-import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from "graphql";
+import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.js";
 
@@ -27,7 +27,7 @@ export class SharedSubscriptionResults {
     let json = this.#json.get(result);
     if (json === undefined) {
       const { errors, ...withoutErrors } = result;
-      json = JSON.stringify({ ...withoutErrors, ...(errors && { errors: errors.map((error) => error.toJSON()) }) });
+      json = JSON.stringify({ ...withoutErrors, ...(errors && { errors: errors.map(publicError) }) });
       this.serializations += 1;
       this.#json.set(result, json);
     }
@@ -78,4 +78,16 @@ export class SharedSubscriptionResults {
     if (!result) results.set(key, (result = run()));
     return result;
   }
+}
+
+/**
+ * An error as a client sees it: without the extensions meant for the server, `http` (the status
+ * a refusal answers with over HTTP) and `unexpected` (set on masked errors), which Yoga leaves
+ * out of HTTP responses too.
+ */
+function publicError(error: GraphQLError): GraphQLFormattedError {
+  const { extensions, ...formatted } = error.toJSON();
+  if (!extensions) return formatted;
+  const { http: _http, unexpected: _unexpected, ...forClients } = extensions;
+  return Object.keys(forClients).length > 0 ? { ...formatted, extensions: forClients } : formatted;
 }
