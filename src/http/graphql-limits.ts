@@ -43,37 +43,30 @@ function rejectWithCode(code: string) {
 
 /**
  * No "Did you mean ...?" in any error: graphql-js's own switch, for validation (fields, enum
- * values, arguments, input fields in the document) and for execution (coercing variables).
+ * values, arguments, input fields in the document) and for the coercion of variables, the only
+ * place execution makes suggestions. Variables are coerced here, before any executor or
+ * subscribe function (Yoga's, or the shared subscription results') sees them, so none of those
+ * needs the switch: with variables that fit, their own coercion has nothing to suggest.
  */
 const hideSuggestions: Plugin = {
   onValidate: ({ validateFn, setValidationFn }) => {
     setValidationFn((schema, document, rules) => validateFn(schema, document, rules, { hideSuggestions: true }));
   },
-  onExecute: ({ args, executeFn, setExecuteFn, setResultAndStopExecution }) => {
+  onExecute: ({ args, setResultAndStopExecution }) => {
     const errors = variableErrors(args);
-    if (errors) return setResultAndStopExecution({ errors });
-    setExecuteFn((args) => executeFn(withoutSuggestions(args)));
+    if (errors) setResultAndStopExecution({ errors });
   },
-  onSubscribe: ({ args, subscribeFn, setSubscribeFn, setResultAndStopExecution }) => {
+  onSubscribe: ({ args, setResultAndStopExecution }) => {
     const errors = variableErrors(args);
-    if (errors) return setResultAndStopExecution({ errors });
-    setSubscribeFn((args) => subscribeFn(withoutSuggestions(args)));
+    if (errors) setResultAndStopExecution({ errors });
   },
 };
 
-/**
- * Yoga's executor (@graphql-tools/executor 2.1) does not hand hideSuggestions on to the
- * coercion of variables, so variables are coerced first by graphql-js itself, which does.
- */
+/** Variables coerced by graphql-js with its hideSuggestions switch; their errors, if any. */
 function variableErrors(args: ExecutionArgs): readonly GraphQLError[] | undefined {
   const operation = getOperationAST(args.document, args.operationName);
   if (!operation) return undefined;
   const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {}, { hideSuggestions: true });
   // A request error, answered with HTTP 400 as Yoga's executor answers it.
   return coerced.errors?.map((error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, http: { status: 400 } } }));
-}
-
-/** Envelop's ExecutionArgs predates graphql 16.11's hideSuggestions; graphql's own type has it. */
-function withoutSuggestions(args: ExecutionArgs): ExecutionArgs {
-  return { ...args, hideSuggestions: true };
 }

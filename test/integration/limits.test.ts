@@ -95,6 +95,12 @@ describe("GraphQL limits", () => {
       expect(JSON.stringify(http.body) + websocket).not.toMatch(/Did you mean/);
     }
     expect(await server.app.database.client.apiToken.count({ where: { name: "x" } })).toBe(0);
+
+    // A subscription's variables are coerced when it starts (the shared subscription results' subscribe).
+    const runEvents = `subscription Runs($statuses: [RunStatus!]) { runEvents(statuses: $statuses) { __typename } }`;
+    const websocket = await overWebsocket(server.app.url, server.adminToken, runEvents, { variables: { statuses: ["SUCCEDED"] } });
+    expect(JSON.parse(websocket)[0].message).toMatch(/Value "SUCCEDED" does not exist in "RunStatus" enum\.$/);
+    expect(websocket).not.toMatch(/Did you mean/);
   });
 
   it("refuses a browser-like request that a page could forge (no preflight, no CSRF header)", async () => {
