@@ -247,7 +247,7 @@ export class Executor {
   }
 
   async #carryOut(run: LoadedRun, active: ActiveRun, startedAt: Date): Promise<void> {
-    await this.#store.setTaskLastRun(run.taskId, "RUNNING", startedAt);
+    await this.#store.setTaskRunning(run.taskId, startedAt);
     const report = this.#report(run, startedAt);
     this.#progress("RUN_STARTED", report);
     const { service } = run.task;

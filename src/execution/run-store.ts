@@ -2,10 +2,11 @@
 // from the status it is expected to have, so several Cronline processes sharing a database
 // never execute one run twice, and a run closed by one (cancelled, recovered) is not
 // reopened by another.
-import type { DbClient, Prisma } from "../db/database.js";
+import type { DbClient } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, sqlDialects, type SqlColumn, type SqlDialect } from "../db/sql-dialect.js";
 import { interruptedReason, supersededReason, unscheduledRun, type NewRun, type NewRunResult, type RunReport, type RunStatus, type RunTrigger } from "../domain/runs.js";
+import { recordEndOfLatestRun } from "../domain/task-last-run.js";
 import type { RunSummary } from "./run-outcome.js";
 
 const queuedRunColumns = {
@@ -86,16 +87,12 @@ export class RunStore {
   }
 
   /**
-   * Records the task's latest run status (and when it started). Hand-written so the task's
+   * Records that the task's latest run is this one, started now. Hand-written so the task's
    * updatedAt and version stay as they are: they tell the scheduler about edits by people.
    */
-  async setTaskLastRun(taskId: string, status: RunStatus, startedAt: Date | null, db: DbClient | Prisma.TransactionClient = this.#db): Promise<void> {
+  async setTaskRunning(taskId: string, startedAt: Date): Promise<void> {
     const p = (n: number) => this.#dialect.placeholder(n);
-    if (startedAt) {
-      await db.$executeRawUnsafe(`UPDATE "Task" SET "lastRunStatus" = ${p(1)}, "lastRunAt" = ${this.#dialect.typed(2, "timestamp")} WHERE "id" = ${p(3)}`, status, startedAt, taskId);
-    } else {
-      await db.$executeRawUnsafe(`UPDATE "Task" SET "lastRunStatus" = ${p(1)} WHERE "id" = ${p(2)}`, status, taskId);
-    }
+    await this.#db.$executeRawUnsafe(`UPDATE "Task" SET "lastRunStatus" = ${p(1)}, "lastRunAt" = ${this.#dialect.typed(2, "timestamp")} WHERE "id" = ${p(3)}`, "RUNNING", startedAt, taskId);
   }
 
   /**
@@ -132,12 +129,12 @@ export class RunStore {
         data: { ...counts, status: summary.status, ...(summary.reason !== null && { reason: summary.reason }), finishedAt: now, leaseExpiresAt: null },
       });
       if (finished.count === 1) {
-        await this.setTaskLastRun(run.taskId, summary.status, null, tx);
+        await recordEndOfLatestRun(tx, run.id, summary.status);
         return { status: summary.status, cancelReason: null };
       }
       const cancelled = await tx.run.updateMany({ where: { id: run.id, ownerId, status: "CANCELLED" }, data: { ...counts, leaseExpiresAt: null } });
       if (cancelled.count === 0) return null;
-      await this.setTaskLastRun(run.taskId, "CANCELLED", null, tx);
+      await recordEndOfLatestRun(tx, run.id, "CANCELLED");
       const { reason } = await tx.run.findUniqueOrThrow({ where: { id: run.id }, select: { reason: true } });
       return { status: "CANCELLED", cancelReason: reason };
     });
@@ -150,7 +147,7 @@ export class RunStore {
         where: { id: run.id, ownerId, status: "RUNNING" },
         data: { status: "FAILED", reason, finishedAt: now, leaseExpiresAt: null },
       });
-      if (count === 1) await this.setTaskLastRun(run.taskId, "FAILED", null, tx);
+      if (count === 1) await recordEndOfLatestRun(tx, run.id, "FAILED");
       return count === 1;
     });
   }
@@ -213,7 +210,7 @@ export class RunStore {
       (run) => unscheduledRun(run.taskId, "RETRY", run.payload as Record<string, unknown>, now, `re-run of interrupted run ${run.id}`),
     );
     if (reruns.length > 0) await this.#db.run.createMany({ data: reruns.map((run) => ({ ...run, payload: run.payload as object })) });
-    for (const taskId of new Set(closed.map((run) => run.taskId))) await this.setTaskLastRun(taskId, "FAILED", null);
+    for (const run of closed) await recordEndOfLatestRun(this.#db, run.id, "FAILED");
     const reports = closed.map(({ payload: _payload, task: _task, ...run }): RunReport => ({
       ...run,
       trigger: run.trigger as RunTrigger,
@@ -242,7 +239,13 @@ export class RunStore {
       });
       // One by one from the status each had, as an executor may start a queued one meanwhile.
       for (const run of older) {
-        if ((await this.#db.run.updateMany({ where: { id: run.id, status: "QUEUED" }, data })).count === 1) {
+        const cancelledQueued = await this.#db.$transaction(async (tx) => {
+          if ((await tx.run.updateMany({ where: { id: run.id, status: "QUEUED" }, data })).count === 0) return false;
+          // Superseded runs are older than the run replacing them, so this changes the task only on a tie.
+          await recordEndOfLatestRun(tx, run.id, "CANCELLED");
+          return true;
+        });
+        if (cancelledQueued) {
           queued.push({ ...run, trigger: run.trigger as RunTrigger, status: "CANCELLED", reason: supersededReason, startedAt: null, finishedAt: now, targetCount: 0, succeededCount: 0, failedCount: 0 });
         } else if ((await this.#db.run.updateMany({ where: { id: run.id, status: "RUNNING" }, data })).count === 1) {
           running.push(run.id);

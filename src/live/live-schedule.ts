@@ -159,6 +159,11 @@ interface LiveTable {
   fingerprints: Map<string, TaskFingerprint>;
 }
 
+const emptyTable = (): LiveTable => ({ summaries: new Map(), fingerprints: new Map() });
+
+/** When a run became its task's latest, as the database records it in Task.lastRunAt: its start, or when it was due while queued. */
+const runTime = (run: RunReport): Date => run.startedAt ?? run.scheduledFor;
+
 export class LiveSchedule {
   readonly #db: DbClient;
   readonly #provider: DatabaseProvider;
@@ -167,7 +172,7 @@ export class LiveSchedule {
   readonly #logger: Logger;
   readonly #resyncIntervalMs: number;
   readonly #readerLimits: ReaderLimits;
-  #table: LiveTable = { summaries: new Map(), fingerprints: new Map() };
+  #table: LiveTable = emptyTable();
   readonly #views = new Map<string, ScheduleView>();
   readonly #taskListeners = new Set<{ filter: TaskFilter; push: (event: TaskEvent) => void }>();
   readonly #runListeners = new Set<(event: RunEvent) => void>();
@@ -268,7 +273,7 @@ export class LiveSchedule {
   async #attach(): Promise<void> {
     this.#openStreams += 1;
     if (this.#openStreams === 1) {
-      const table: LiveTable = { summaries: new Map(), fingerprints: new Map() };
+      const table = emptyTable();
       this.#table = table;
       this.#unsubscribe = [
         this.#events.on("taskChanged", ({ taskId, change }) => this.#change(() => this.#taskChanged(table, taskId, change))),
@@ -296,7 +301,7 @@ export class LiveSchedule {
     clearInterval(this.#ticker);
     clearInterval(this.#resync);
     // Changes still queued apply to this table, which nothing reads any more.
-    this.#table = { summaries: new Map(), fingerprints: new Map() };
+    this.#table = emptyTable();
   }
 
   #change(work: () => void | Promise<void>): void {
@@ -384,6 +389,8 @@ export class LiveSchedule {
   #runProgress(table: LiveTable, event: RunEvent): void {
     if (event.type === "RUN_STARTED" || (event.type === "RUN_FINISHED" && event.run.status !== "SKIPPED")) {
       this.#runsChanged(table, [event.run], (summary, run) => {
+        // A run that ends after a newer one was queued or started no longer decides what the task shows, as in the database.
+        if (summary.lastRunAt && runTime(run) < summary.lastRunAt) return;
         if (run.startedAt) summary.lastRunAt = run.startedAt;
         summary.lastRunStatus = run.status;
       });

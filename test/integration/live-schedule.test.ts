@@ -1,7 +1,9 @@
 // The live schedule as an external UI sees it: the graphql-ws client over a real socket
 // against the real server, with the scheduler and executor running.
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { decodeGlobalID } from "@pothos/plugin-relay";
 import { parse } from "graphql";
+import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type AppOptions, type RunningApp } from "../../src/app.js";
 import { generateTokenSecret } from "../../src/auth/tokens.js";
@@ -10,6 +12,7 @@ import { LiveSchedule, type ScheduleViewEvent } from "../../src/live/live-schedu
 import { createLogger } from "../../src/logger.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { graphqlClient } from "../support/graphql-client.js";
+import { CancelRun } from "../support/execution-operations.js";
 import { UpdateService } from "../support/operations.js";
 import { createService } from "../support/fixtures.js";
 import { RunEvents, ScheduleView, TaskEvents } from "../support/live-operations.js";
@@ -703,6 +706,110 @@ describe("websocket keep-alive and connection_init timeout", () => {
       for (const raw of [silent, deaf, healthy]) raw.socket.terminate();
       await app.stop();
       await scratch.drop();
+    }
+  });
+});
+
+describeEachDatabase("the live schedule looking at the database every 0.1 s", (provider) => {
+  const server = useTestServer(provider, { LIVE_RESYNC_SECONDS: "0.1" });
+  const db = () => server.app.database.client;
+  const databaseId = (globalId: string) => decodeGlobalID(globalId).id;
+  let client: ReturnType<typeof subscriptionClient>;
+  let serviceId: string;
+
+  beforeAll(async () => {
+    client = subscriptionClient(server.app.url, server.adminToken);
+    serviceId = (await createService(server.client, { name: "resync-echo", kind: "COMMAND", config: { command: "echo resync" } })).id;
+  });
+  afterAll(async () => {
+    await client.dispose();
+  });
+
+  async function createTask(name: string, extra: Record<string, unknown> = {}, schedule = true) {
+    const { createTask: result } = await server.client.data(CreateTask, {
+      input: { name, serviceId, schedule: { standard: { startAt: inMinutes(10), frequencySeconds: 3600 } }, ...extra } as never,
+      schedule,
+    });
+    if (result.__typename !== "CreateTaskSuccess") throw new Error(result.__typename);
+    return result.task;
+  }
+
+  /** A run of the task in another, live Cronline process: runs queued here wait behind it (overlap policies other than ALLOW). */
+  async function runElsewhere(taskGlobalId: string) {
+    const longAgo = new Date(Date.now() - 60_000);
+    await db().run.create({
+      data: {
+        id: uuidv7(),
+        taskId: databaseId(taskGlobalId),
+        trigger: "MANUAL",
+        status: "RUNNING",
+        scheduledFor: longAgo,
+        startedAt: longAgo,
+        claimedAt: longAgo,
+        payload: {},
+        ownerId: "elsewhere:1",
+        leaseExpiresAt: new Date(Date.now() + 3_600_000),
+      },
+    });
+  }
+
+  async function runTask(taskGlobalId: string) {
+    const { runTask: result } = await server.client.data(RunTask, { input: { id: taskGlobalId } });
+    if (result.__typename !== "RunTaskSuccess") throw new Error(result.__typename);
+    return result.run;
+  }
+
+  it("says CANCELLED for a task whose latest run is cancelled while queued, in the database and in live views, after a resync too", async () => {
+    const task = await createTask("cancel-latest", { tags: ["cancel-latest"], overlapPolicy: "BUFFER_ALL" }, false);
+    const marker = await createTask("cancel-marker", { tags: ["cancel-latest"] }, false);
+    await runElsewhere(task.id);
+    const view = subscribe(client, ScheduleView, { filter: { tags: ["cancel-latest"] }, tickSeconds: 3600 });
+    try {
+      await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
+      const run = await runTask(task.id);
+      await view.waitFor((e) => e.scheduleView.runs.some((r) => r.id === run.id && r.status === "QUEUED"), { from: 0 });
+      const from = view.events.length;
+      const { cancelRun } = await server.client.data(CancelRun, { input: { id: run.id } });
+      expect(cancelRun.__typename).toBe("CancelRunSuccess");
+      const cancelled = await view.waitFor((e) => e.scheduleView.runs.some((r) => r.id === run.id && r.status === "CANCELLED"), { from });
+      expect(cancelled.scheduleView.tasks).toMatchObject([{ id: task.id, lastRunStatus: "CANCELLED", lastRunAt: run.scheduledFor }]);
+      expect(await db().task.findUniqueOrThrow({ where: { id: databaseId(task.id) }, select: { lastRunStatus: true, lastRunAt: true } })).toEqual({
+        lastRunStatus: "CANCELLED",
+        lastRunAt: new Date(run.scheduledFor),
+      });
+      // Written to the database only, the rename reaches the view through a resync, which has then read the cancelled task too.
+      await db().task.update({ where: { id: databaseId(marker.id) }, data: { name: "cancel-marker-renamed" } });
+      await view.waitFor((e) => e.scheduleView.tasks.some((t) => t.name === "cancel-marker-renamed"), { from });
+      // A resync that read the task before the cancel may announce it QUEUED before the cancel reaches the view; none after.
+      const shownSinceCancel = view.events.slice(view.events.indexOf(cancelled)).flatMap((e) => e.scheduleView.tasks.filter((t) => t.id === task.id).map((t) => t.lastRunStatus));
+      expect(new Set(shownSinceCancel)).toEqual(new Set(["CANCELLED"]));
+    } finally {
+      view.unsubscribe();
+    }
+  });
+
+  it("shows the run that superseded a queued one (CANCEL_PREVIOUS), not the cancelled one", async () => {
+    const task = await createTask("superseded-view", { tags: ["superseded-view"], overlapPolicy: "CANCEL_PREVIOUS" }, false);
+    await runElsewhere(task.id);
+    const view = subscribe(client, ScheduleView, { filter: { tags: ["superseded-view"] }, tickSeconds: 3600 });
+    try {
+      await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
+      const older = await runTask(task.id);
+      await sleep(5); // the newer run is due a few milliseconds later
+      const newer = await runTask(task.id);
+      await view.waitFor((e) => e.scheduleView.runs.some((r) => r.id === newer.id && r.status === "QUEUED"), { from: 0 });
+      const from = view.events.length;
+      // As the scheduler does when it queues an occurrence under CANCEL_PREVIOUS.
+      server.app.events.emit("runsSuperseded", { runs: [{ taskId: databaseId(task.id), runId: databaseId(newer.id) }] });
+      const cancelled = await view.waitFor((e) => e.scheduleView.runs.some((r) => r.id === older.id && r.status === "CANCELLED"), { from });
+      expect(cancelled.scheduleView.tasks).toMatchObject([{ id: task.id, lastRunAt: newer.scheduledFor }]);
+      expect(["QUEUED", "RUNNING"]).toContain(cancelled.scheduleView.tasks[0]!.lastRunStatus);
+      await view.waitFor((e) => e.scheduleView.runs.some((r) => r.id === newer.id && r.status === "SUCCEEDED"), { from });
+      const shown = view.events.slice(from).flatMap((e) => e.scheduleView.tasks.filter((t) => t.id === task.id).map((t) => t.lastRunStatus));
+      expect(shown).not.toContain("CANCELLED");
+      expect(await db().task.findUniqueOrThrow({ where: { id: databaseId(task.id) }, select: { lastRunStatus: true } })).toEqual({ lastRunStatus: "SUCCEEDED" });
+    } finally {
+      view.unsubscribe();
     }
   });
 });

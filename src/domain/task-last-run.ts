@@ -1,0 +1,17 @@
+// Task.lastRunStatus follows the task's latest run: the one whose time (its start, or when it
+// was due while it waits in the queue) is the task's lastRunAt. A run that ends after a newer
+// one was queued or started must not overwrite what the task says about the newer one.
+import { Prisma, type DbClient } from "../db/database.js";
+import type { RunStatus } from "./runs.js";
+
+/**
+ * Sets the task's lastRunStatus to the status a run ended with, unless the task's lastRunAt
+ * already describes a later run. Hand-written so the task's updatedAt and version stay as
+ * they are: they tell the scheduler about edits by people.
+ */
+export async function recordEndOfLatestRun(db: DbClient | Prisma.TransactionClient, runId: string, status: RunStatus): Promise<void> {
+  await db.$executeRaw(Prisma.sql`
+    UPDATE "Task" SET "lastRunStatus" = ${status}
+    WHERE "id" = (SELECT "taskId" FROM "Run" WHERE "id" = ${runId})
+      AND ("lastRunAt" IS NULL OR "lastRunAt" <= (SELECT COALESCE("startedAt", "scheduledFor") FROM "Run" WHERE "id" = ${runId}))`);
+}
