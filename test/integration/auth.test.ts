@@ -509,6 +509,20 @@ describe("CORS_ORIGINS", () => {
     expect(await openSocket(server.app.url, { origin: "https://attacker.example", token: server.adminToken })).toBe(403);
   });
 
+  it("is what lets GraphiQL in behind a reverse proxy that rewrites Host", async () => {
+    const { host } = new URL(server.app.url);
+    const publicPage = "https://cronline.example.com";
+    const query = `{ devices { totalCount } }`;
+    // The proxy passes the public Host on: the page is same-origin.
+    expect((await postWithHeaders(server.app.url, query, { host: "cronline.example.com", origin: publicPage, authorization: `Bearer ${server.adminToken}` })).status).toBe(200);
+    // The proxy rewrites Host to the server's own address: the page's origin is foreign unless listed.
+    const rewritten = await postWithHeaders(server.app.url, query, { host, origin: publicPage, authorization: `Bearer ${server.adminToken}` });
+    expect(rewritten.status).toBe(403);
+    expect(JSON.parse(rewritten.body).errors[0].extensions.code).toBe("FORBIDDEN_ORIGIN");
+    expect(await openSocket(server.app.url, { host, origin: publicPage, token: server.adminToken })).toBe(403);
+    expect((await postWithHeaders(server.app.url, query, { host, origin: dashboard, authorization: `Bearer ${server.adminToken}` })).status).toBe(200);
+  });
+
   it("is refused at startup unless every entry is an origin", () => {
     expect(() => loadConfig({ CORS_ORIGINS: "https://dashboard.example.com/app" })).toThrow(/CORS_ORIGINS=.*must be a comma-separated list of origins/);
     expect(() => loadConfig({ CORS_ORIGINS: "*" })).toThrow(/CORS_ORIGINS/);
