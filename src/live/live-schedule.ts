@@ -157,9 +157,15 @@ interface LiveTable {
   summaries: Map<string, TaskSummary>;
   /** As of the last read of each task, to tell what other processes changed since. */
   fingerprints: Map<string, TaskFingerprint>;
+  /**
+   * The fingerprint at which a resync announced a change of a task: a resync can read a
+   * change this process made before the event about it is applied, which then has nothing
+   * more to announce.
+   */
+  announcedByResync: Map<string, string>;
 }
 
-const emptyTable = (): LiveTable => ({ summaries: new Map(), fingerprints: new Map() });
+const emptyTable = (): LiveTable => ({ summaries: new Map(), fingerprints: new Map(), announcedByResync: new Map() });
 
 /** When a run became its task's latest, as the database records it in Task.lastRunAt: its start, or when it was due while queued. */
 const runTime = (run: RunReport): Date => run.startedAt ?? run.scheduledFor;
@@ -319,6 +325,10 @@ export class LiveSchedule {
 
   async #taskChanged(table: LiveTable, taskId: string, change: TaskChange): Promise<void> {
     const [after] = change === "DELETED" ? [] : await loadTaskSummaries(this.#db, this.#provider, [taskId]);
+    const announced = table.announcedByResync.get(taskId);
+    table.announcedByResync.delete(taskId);
+    const alreadyAnnounced = change === "DELETED" ? !table.summaries.has(taskId) : after !== undefined && after.fingerprint.key === announced;
+    if (alreadyAnnounced) return;
     if (after) table.fingerprints.set(taskId, after.fingerprint);
     else table.fingerprints.delete(taskId);
     this.#applyTaskChange(table, taskId, change, after?.summary);
@@ -335,9 +345,11 @@ export class LiveSchedule {
       const change = changeBetween(table.summaries.get(summary.id), summary, written);
       if (change === undefined) table.summaries.set(summary.id, summary);
       else this.#applyTaskChange(table, summary.id, change, summary);
+      if (change) table.announcedByResync.set(summary.id, fingerprint.key);
     }
     for (const id of [...table.summaries.keys()].filter((id) => !current.has(id))) {
       table.fingerprints.delete(id);
+      table.announcedByResync.delete(id);
       this.#applyTaskChange(table, id, "DELETED", undefined);
     }
     // Renamed services (by this process or another): the rows show their names.

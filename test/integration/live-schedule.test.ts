@@ -812,4 +812,94 @@ describeEachDatabase("the live schedule looking at the database every 0.1 s", (p
       view.unsubscribe();
     }
   });
+
+  it("announces each change once, though a resync may read it before its event is applied", async () => {
+    const view = subscribe(client, ScheduleView, { filter: { tags: ["once"] }, tickSeconds: 3600 });
+    const events = subscribe(client, TaskEvents, { filter: { tags: ["once"] } });
+    try {
+      await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
+      await sleep(500); // time for the server to open the taskEvents subscription, which sends nothing first
+      const changes: [() => Promise<unknown>, string][] = [];
+      const task = await createTask("once-1", { tags: ["once"] }, false);
+      await events.waitFor((e) => e.taskEvents.change === "CREATED", { from: 0 });
+      changes.push(
+        [() => server.client.data(UpdateTask, { input: { id: task.id, name: "once-2" } }), "UPDATED"],
+        [() => server.client.data(ResumeTask, { input: { id: task.id } }), "RESUMED"],
+        [() => server.client.data(PauseTask, { input: { id: task.id } }), "PAUSED"],
+        [() => server.client.data(DeleteTask, { input: { id: task.id } }), "DELETED"],
+      );
+      for (const [mutation, change] of changes) {
+        const from = events.events.length;
+        await mutation();
+        await events.waitFor((e) => e.taskEvents.change === change, { from });
+        // Long enough for several resyncs, any of which may have read the change first.
+        await sleep(300);
+      }
+      expect(events.events.map((e) => e.taskEvents.change)).toEqual(["CREATED", "UPDATED", "RESUMED", "PAUSED", "DELETED"]);
+      expect(view.events.filter((e) => e.scheduleView.change !== null).map((e) => e.scheduleView.change)).toEqual(["CREATED", "UPDATED", "RESUMED", "PAUSED", "DELETED"]);
+    } finally {
+      view.unsubscribe();
+      events.unsubscribe();
+    }
+  });
+});
+
+describeEachDatabase("a change a resync has announced before its event is applied", (provider) => {
+  it("is not announced again by the event", async () => {
+    const scratch = await createScratchDatabase(provider);
+    const app = await startApp(testConfig(scratch.location.url), createLogger("silent"));
+    const db = app.database.client;
+    const live = new LiveSchedule({ db, provider, events: app.events, clock: Date.now, logger: createLogger("silent"), resyncIntervalMs: 100 });
+    const taskEvents = live.taskEvents({ tags: [], states: [], taskIds: [], serviceIds: [] });
+    const runEvents = live.runEvents({ taskId: null, runId: null, statuses: [] });
+    const announced: string[] = [];
+    const marks: string[] = [];
+    const reading = (async () => {
+      for await (const event of taskEvents) announced.push(event.change);
+    })();
+    const readingRuns = (async () => {
+      for await (const event of runEvents) marks.push(event.run.id);
+    })();
+    /** Events are applied in order: once a run event sent now reaches runEvents, everything sent before has been applied. */
+    const applied = async () => {
+      for (;;) {
+        const mark = fakeRunEvent("none");
+        app.events.emit("runProgress", { ...mark, type: "TARGET_FINISHED" });
+        try {
+          return await eventually(() => marks.includes(mark.run.id), 500);
+        } catch {
+          // The runEvents stream was not listening yet: send another.
+        }
+      }
+    };
+    try {
+      await applied(); // and so the table is loaded before the task below exists
+      const service = await db.service.create({ data: { name: "announced", kind: "COMMAND", config: { command: "true" }, defaultPayload: {} } });
+      const emitLate = async (taskId: string, change: "CREATED" | "UPDATED" | "COMPLETED" | "DELETED") => {
+        // The change is committed and a resync announces it before this process's event about it comes.
+        await eventually(() => announced.at(-1) === change);
+        app.events.emit("taskChanged", { taskId, change });
+        await applied();
+      };
+      const task = await db.task.create({
+        data: { name: "announced-1", serviceId: service.id, schedule: {}, payload: {}, state: "PAUSED", misfirePolicy: "SKIP", misfireGraceSeconds: 60, overlapPolicy: "SKIP" },
+      });
+      await emitLate(task.id, "CREATED");
+      await db.task.update({ where: { id: task.id }, data: { name: "announced-2", version: { increment: 1 } } });
+      await emitLate(task.id, "UPDATED");
+      // As the scheduler completes a task with its last claim: the version moves, updatedAt does not.
+      await db.$executeRawUnsafe(`UPDATE "Task" SET "state" = 'COMPLETED', "version" = "version" + 1 WHERE "id" = '${task.id}'`);
+      await emitLate(task.id, "COMPLETED");
+      await db.task.delete({ where: { id: task.id } });
+      await emitLate(task.id, "DELETED");
+      expect(announced).toEqual(["CREATED", "UPDATED", "COMPLETED", "DELETED"]);
+    } finally {
+      await taskEvents.return?.();
+      await runEvents.return?.();
+      await Promise.all([reading, readingRuns]);
+      live.close();
+      await app.stop();
+      await scratch.drop();
+    }
+  });
 });
