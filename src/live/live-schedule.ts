@@ -192,6 +192,7 @@ export class LiveSchedule {
   #unsubscribe: (() => void)[] = [];
   #ticker: NodeJS.Timeout | undefined;
   #resync: NodeJS.Timeout | undefined;
+  #resyncPending = false;
   #beat = 0;
   #openStreams = 0;
   #closed = false;
@@ -294,7 +295,7 @@ export class LiveSchedule {
         }
       });
       this.#ticker = setInterval(() => this.#tick(), 1_000);
-      this.#resync = setInterval(() => this.#change(() => this.#resyncWithDatabase(table)), this.#resyncIntervalMs);
+      this.#resync = setInterval(() => this.#queueResync(table), this.#resyncIntervalMs);
     }
     await this.#changes;
   }
@@ -308,6 +309,19 @@ export class LiveSchedule {
     clearInterval(this.#resync);
     // Changes still queued apply to this table, which nothing reads any more.
     this.#table = emptyTable();
+  }
+
+  /** One resync waits at a time: a look at the database that outlasts the interval does not pile up more behind it. */
+  #queueResync(table: LiveTable): void {
+    if (this.#resyncPending) return;
+    this.#resyncPending = true;
+    this.#change(async () => {
+      try {
+        await this.#resyncWithDatabase(table);
+      } finally {
+        this.#resyncPending = false;
+      }
+    });
   }
 
   #change(work: () => void | Promise<void>): void {

@@ -3,6 +3,7 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { parse } from "graphql";
+import pg from "pg";
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type AppOptions, type RunningApp } from "../../src/app.js";
@@ -897,6 +898,38 @@ describeEachDatabase("a change a resync has announced before its event is applie
       await taskEvents.return?.();
       await runEvents.return?.();
       await Promise.all([reading, readingRuns]);
+      live.close();
+      await app.stop();
+      await scratch.drop();
+    }
+  });
+});
+
+describe("a resync that takes longer than the resync interval", () => {
+  it("has at most one more waiting behind it, not one per interval", async () => {
+    // On PostgreSQL a lock held by another connection stalls the resync's read for as long as the test wants.
+    const scratch = await createScratchDatabase("postgresql");
+    const fingerprintReads: string[] = [];
+    const app = await startApp(testConfig(scratch.location.url), createLogger("silent"), {
+      database: { onQuery: (sql) => sql.includes('"Task"."version"') && !sql.includes('"Task"."name"') && fingerprintReads.push(sql) },
+    });
+    const live = new LiveSchedule({ db: app.database.client, provider: "postgresql", events: app.events, clock: Date.now, logger: createLogger("silent"), resyncIntervalMs: 100 });
+    const stream = live.scheduleView({ tags: [], states: [], taskIds: [], serviceIds: [] }, 3600);
+    const locker = new pg.Client({ connectionString: scratch.location.url });
+    await locker.connect();
+    try {
+      expect((await stream.next()).value).toMatchObject({ kind: "SNAPSHOT" });
+      await eventually(() => fingerprintReads.length > 0);
+      await locker.query('BEGIN; LOCK TABLE "Task" IN ACCESS EXCLUSIVE MODE');
+      const readsBefore = fingerprintReads.length;
+      await sleep(1_500); // fifteen intervals
+      // No more ticks once the view is closed; what was queued still runs once the lock goes.
+      await stream.return?.();
+      await locker.query("COMMIT");
+      await sleep(1_000);
+      expect(fingerprintReads.length - readsBefore).toBeLessThanOrEqual(2);
+    } finally {
+      await locker.end();
       live.close();
       await app.stop();
       await scratch.drop();
