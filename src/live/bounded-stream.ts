@@ -53,10 +53,13 @@ export function boundedStream<T>(
   listen: (push: (event: T) => void, stop: () => void) => Promise<() => void>,
 ): Repeater<T> {
   let stalled: NodeJS.Timeout | undefined;
+  // Once the stream has stopped, taking what is left unread arms no timer.
+  let stopped = false;
   let fail: (error: GraphQLError) => void = () => {};
   // Restarted whenever the reader takes an event, so it measures how long the reader has not read.
   const watch = () => {
     clearTimeout(stalled);
+    if (stopped) return;
     stalled = unread.empty ? undefined : setTimeout(() => fail(cutOff(`no event was read for ${limits.stalledReaderMs} ms`)), limits.stalledReaderMs);
   };
   const unread = new UnreadEvents<T>(watch);
@@ -75,6 +78,7 @@ export function boundedStream<T>(
       () => stop(),
     );
     await stop;
+    stopped = true;
     clearTimeout(stalled);
     unlisten();
   }, unread);

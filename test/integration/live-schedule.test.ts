@@ -2,6 +2,7 @@
 // against the real server, with the scheduler and executor running.
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { decodeGlobalID } from "@pothos/plugin-relay";
+import { spawn } from "node:child_process";
 import { parse } from "graphql";
 import pg from "pg";
 import { v7 as uuidv7 } from "uuid";
@@ -935,4 +936,28 @@ describe("a resync that takes longer than the resync interval", () => {
       await scratch.drop();
     }
   });
+});
+
+describe("a taskEvents or runEvents stream that has stopped", () => {
+  it("arms no stalled-reader timer when its reader takes what was left unread", async () => {
+    // In a process of its own: a timer armed after the stop would keep it alive for stalledReaderMs.
+    const script = `
+      import { boundedStream } from ${JSON.stringify(new URL("../../src/live/bounded-stream.ts", import.meta.url).href)};
+      const stream = boundedStream({ stalledReaderMs: 120000, maxUnreadEvents: 100 }, async (push, stop) => {
+        push(1); push(2); push(3);
+        setTimeout(stop, 10);
+        return () => {};
+      });
+      await stream.next();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await stream.next(); // a leftover, taken after the stop
+    `;
+    const tsxLoader = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
+    const child = spawn(process.execPath, ["--import", tsxLoader, "--input-type=module", "-e", script], { stdio: "inherit" });
+    const started = Date.now();
+    const exitCode = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(exitCode).toBe(0);
+    // Far below the 120 s the timer would hold it, however slow the machine is to start a process.
+    expect(Date.now() - started).toBeLessThan(60_000);
+  }, 150_000);
 });
