@@ -2,6 +2,7 @@
 // another query. Loaded from the database once, then kept current from events.
 import type { DbClient } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
+import type { PrismaClient as PostgresqlClient } from "../generated/prisma-postgresql/client.js";
 import type { RunStatus } from "../domain/runs.js";
 import type { TaskState } from "../domain/task-policies.js";
 import { secondsUntil } from "../scheduler/time/index.js";
@@ -83,9 +84,10 @@ export async function loadServiceNames(db: DbClient): Promise<Map<string, string
 export async function loadTaskSummaries(db: DbClient, provider: DatabaseProvider, ids?: string[]): Promise<{ summary: TaskSummary; fingerprint: TaskFingerprint }[]> {
   const read = (client: Pick<DbClient, "task">) =>
     client.task.findMany({ where: ids ? { id: { in: ids } } : {}, select: { ...summaryColumns, ...fingerprintColumns } });
+  // DbClient is typed as the SQLite client (see openDatabase); on PostgreSQL it is PostgreSQL's, which has this isolation level.
   const rows =
     provider === "postgresql"
-      ? await db.$transaction((tx) => read(tx), { isolationLevel: "RepeatableRead" as "Serializable" })
+      ? await (db as unknown as PostgresqlClient).$transaction((tx) => read(tx as unknown as Pick<DbClient, "task">), { isolationLevel: "RepeatableRead" })
       : await read(db);
   return rows.map((row) => ({ fingerprint: fingerprintOf(row), summary: {
     id: row.id,
