@@ -307,11 +307,15 @@ export const mergedPayload = (servicePayload: unknown, taskPayload: unknown): Re
 async function runNow({ db, now }: TaskDeps, tasks: RunnableTask[], confirm: boolean): Promise<NewRun[]> {
   const unconfirmed = tasks.filter((t) => t.requiresConfirmation || t.service.requiresConfirmation);
   if (unconfirmed.length > 0 && !confirm) throw new ConfirmationRequiredError(unconfirmed.map((t) => t.name));
+  if (tasks.length === 0) return [];
   const runs = tasks.map((task) => unscheduledRun(task.id, "MANUAL", mergedPayload(task.service.defaultPayload, task.payload), now));
   await db.$transaction([
     db.run.createMany({ data: runs.map((run) => ({ ...run, payload: run.payload as Prisma.InputJsonObject })) }),
-    // Not a change of the task's settings: the version stays, so no scheduler claim is undone.
-    db.task.updateMany({ where: { id: { in: tasks.map((t) => t.id) } }, data: { lastRunAt: now, lastRunStatus: "QUEUED" } }),
+    // Not a change of the task's settings: written by hand so that updatedAt stays (the live views would announce the
+    // task as UPDATED) and the version too (no scheduler claim is undone). lastRunAt is the time the new run is due.
+    db.$executeRaw`UPDATE "Task" SET "lastRunStatus" = 'QUEUED',
+      "lastRunAt" = (SELECT MAX("scheduledFor") FROM "Run" WHERE "Run"."taskId" = "Task"."id" AND "Run"."trigger" = 'MANUAL')
+      WHERE "id" IN (${Prisma.join(tasks.map((t) => t.id))})`,
   ]);
   return runs;
 }

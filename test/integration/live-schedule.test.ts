@@ -815,6 +815,26 @@ describeEachDatabase("the live schedule looking at the database every 0.1 s", (p
     }
   });
 
+  it("does not announce a task as changed when it is run by hand", async () => {
+    const task = await createTask("run-by-hand", { tags: ["by-hand"] }, false);
+    const marker = await createTask("by-hand-marker", { tags: ["by-hand"] }, false);
+    const view = subscribe(client, ScheduleView, { filter: { tags: ["by-hand"] }, tickSeconds: 3600 });
+    try {
+      await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
+      const run = await runTask(task.id);
+      expect(run.task).toMatchObject({ lastRunStatus: "QUEUED", lastRunAt: run.scheduledFor });
+      await view.waitFor((e) => e.scheduleView.runs.some((r) => r.id === run.id && r.status === "SUCCEEDED"), { from: 0 });
+      // Written to the database only, the rename reaches the view through a resync, which has then read the run task too.
+      await db().task.update({ where: { id: databaseId(marker.id) }, data: { name: "by-hand-marker-renamed" } });
+      await view.waitFor((e) => e.scheduleView.tasks.some((t) => t.name === "by-hand-marker-renamed"), { from: 0 });
+      // A resync that reads the run's progress before its event may show it (change null); an edit it is not.
+      const changes = view.events.filter((e) => e.scheduleView.kind === "TASK_CHANGED" && e.scheduleView.tasks[0]!.id === task.id).map((e) => e.scheduleView.change);
+      expect(changes.filter((change) => change !== null)).toEqual([]);
+    } finally {
+      view.unsubscribe();
+    }
+  });
+
   it("announces each change once, though a resync may read it before its event is applied", async () => {
     const view = subscribe(client, ScheduleView, { filter: { tags: ["once"] }, tickSeconds: 3600 });
     const events = subscribe(client, TaskEvents, { filter: { tags: ["once"] } });
