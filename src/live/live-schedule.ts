@@ -415,8 +415,9 @@ export class LiveSchedule {
   #runProgress(table: LiveTable, event: RunEvent): void {
     if (event.type === "RUN_STARTED" || (event.type === "RUN_FINISHED" && event.run.status !== "SKIPPED")) {
       this.#runsChanged(table, [event.run], (summary, run) => {
-        // A run that ends after a newer one was queued or started no longer decides what the task shows, as in the database.
-        if (summary.lastRunAt && runTime(run) < summary.lastRunAt) return;
+        // As in the database: a start always makes the run the task's latest, but a run that ends
+        // after a newer one was queued or started no longer decides what the task shows.
+        if (event.type === "RUN_FINISHED" && summary.lastRunAt && runTime(run) < summary.lastRunAt) return;
         if (run.startedAt) summary.lastRunAt = run.startedAt;
         summary.lastRunStatus = run.status;
       });
