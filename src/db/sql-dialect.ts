@@ -19,6 +19,14 @@ export interface SqlDialect {
   jsonRows(columns: SqlColumn[], n: number): string;
   /** A value as the stored column holds it, inside such a JSON array. */
   stored(value: unknown): unknown;
+  /**
+   * An aggregate: the rows of a group as one JSON text, an array holding an array of the
+   * expressions per row. Reading many rows this way costs one value instead of a value per
+   * cell, each of which the driver adapter converts on its own.
+   */
+  jsonArrayOfRows(expressions: string[]): string;
+  /** A timestamp column as ISO text with its zone, for `jsonArrayOfRows`. */
+  isoInstant(column: string): string;
 }
 
 const postgresTypes: Record<SqlType, string> = { text: "text", integer: "integer", timestamp: "timestamp(3)", json: "jsonb", boolean: "boolean" };
@@ -30,6 +38,9 @@ export const sqlDialects: Record<DatabaseProvider, SqlDialect> = {
     jsonRows: (columns, n) =>
       `SELECT * FROM jsonb_to_recordset(CAST($${n} AS jsonb)) AS json_rows(${columns.map((c) => `"${c.name}" ${postgresTypes[c.type]}`).join(", ")})`,
     stored: (value) => (value instanceof Date ? value.toISOString() : value),
+    jsonArrayOfRows: (expressions) => `CAST(json_agg(json_build_array(${expressions.join(", ")})) AS text)`,
+    // Prisma's timestamp(3) has no zone and holds UTC.
+    isoInstant: (column) => `to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
   },
   sqlite: {
     placeholder: () => "?",
@@ -39,6 +50,9 @@ export const sqlDialects: Record<DatabaseProvider, SqlDialect> = {
     jsonRows: (columns) => `SELECT ${columns.map((c) => `json_extract(value, '$.${c.name}') AS "${c.name}"`).join(", ")} FROM json_each(?)`,
     // Prisma keeps SQLite DateTimes as ISO text with "+00:00", and booleans as 0 and 1.
     stored: (value) => (value instanceof Date ? value.toISOString().replace("Z", "+00:00") : typeof value === "boolean" ? Number(value) : value),
+    jsonArrayOfRows: (expressions) => `json_group_array(json_array(${expressions.join(", ")}))`,
+    // Already ISO text with "+00:00" (see `stored`).
+    isoInstant: (column) => column,
   },
 };
 
