@@ -6,9 +6,9 @@ import { v7 as uuidv7 } from "uuid";
 import type { NewRun } from "../domain/runs.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
-import { planFire } from "./fire-plan.js";
+import { planFire, type FirePlan } from "./fire-plan.js";
 import { FireQueue } from "./fire-queue.js";
-import { applyJitter } from "./time/index.js";
+import { applyJitter, nextOccurrence } from "./time/index.js";
 import type { CachedTask, Claim, TaskStore } from "./task-store.js";
 
 export interface SchedulerOptions {
@@ -32,6 +32,16 @@ const maxTimerMs = 30_000;
 const claimBatchSize = 5_000;
 /** How soon a failed cycle (database unreachable, say) is tried again. */
 const retryDelayMs = 1_000;
+
+/**
+ * Where a series that this plan completes would go on if it turned out not to have reached
+ * maxRuns (see Claim.resumeAt): the first occurrence after the last one the plan dealt with.
+ */
+function resumeAfterMaxRuns(task: CachedTask, plan: FirePlan): Date | null {
+  const last = plan.runs.at(-1);
+  if (plan.state !== "COMPLETED" || task.maxRuns === null || !last) return null;
+  return nextOccurrence(task.schedule, task.timezone, last.occurrence);
+}
 
 export class Scheduler {
   readonly #store: TaskStore;
@@ -190,15 +200,18 @@ export class Scheduler {
       for (const task of tasks) this.#queue.set(task.id, now);
       throw error;
     }
-    const { claimed, created } = outcome;
+    const { claimed, created, recounted } = outcome;
     const lost: string[] = [];
+    const advanced: { taskId: string; nextRunAt: Date | null }[] = [];
     for (const { task, plan } of claims) {
       if (!claimed.has(task.id)) {
         lost.push(task.id);
         continue;
       }
-      if (plan.nextRunAt) {
-        this.#schedule({ ...task, version: task.version + 1, nextRunAt: plan.nextRunAt, scheduledRunCount: task.scheduledRunCount + plan.queued });
+      const after = recounted.get(task.id) ?? { nextRunAt: plan.nextRunAt, scheduledRunCount: task.scheduledRunCount + plan.queued };
+      advanced.push({ taskId: task.id, nextRunAt: after.nextRunAt });
+      if (after.nextRunAt) {
+        this.#schedule({ ...task, version: task.version + 1, nextRunAt: after.nextRunAt, scheduledRunCount: after.scheduledRunCount });
       } else {
         this.#unschedule(task.id);
         this.#events.emit("taskChanged", { taskId: task.id, change: "COMPLETED" });
@@ -208,14 +221,16 @@ export class Scheduler {
       this.#logger.debug({ tasks: lost.length }, "tasks changed elsewhere; reloading");
       this.reload(lost);
     }
-    const advanced = claims.filter((c) => claimed.has(c.task.id)).map((c) => ({ taskId: c.task.id, nextRunAt: c.plan.nextRunAt }));
     if (advanced.length > 0) this.#events.emit("tasksAdvanced", { tasks: advanced });
-    const createdIds = new Set(created.map((run) => run.id));
-    const superseding = claims.flatMap(({ task, plan, runs }) => {
-      const newest = plan.supersedeActiveRuns ? runs.findLast((run) => run.status === "QUEUED" && createdIds.has(run.id)) : undefined;
-      return newest ? [{ taskId: task.id, runId: newest.id }] : [];
-    });
-    if (superseding.length > 0) this.#events.emit("runsSuperseded", { runs: superseding });
+    const superseding = claims.filter((claim) => claim.plan.supersedeActiveRuns);
+    if (superseding.length > 0) {
+      const createdIds = new Set(created.map((run) => run.id));
+      const newest = superseding.flatMap(({ task, runs }) => {
+        const run = runs.findLast((r) => r.status === "QUEUED" && createdIds.has(r.id));
+        return run ? [{ taskId: task.id, runId: run.id }] : [];
+      });
+      if (newest.length > 0) this.#events.emit("runsSuperseded", { runs: newest });
+    }
     if (created.length > 0) this.#events.emit("runsCreated", { runs: created });
   }
 
@@ -241,7 +256,7 @@ export class Scheduler {
       if (plan.unrecordedSkips > 0) {
         this.#logger.warn({ taskId: task.id, unrecorded: plan.unrecordedSkips }, "too many missed occurrences to record each one");
       }
-      return { task, plan, runs };
+      return { task, plan, runs, resumeAt: resumeAfterMaxRuns(task, plan) };
     });
   }
 

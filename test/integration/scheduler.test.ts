@@ -200,6 +200,26 @@ describeEachDatabase("the scheduler", (provider) => {
     expect(scheduler.size).toBe(0);
   });
 
+  it("counts towards maxRuns only the runs it queues, not an occurrence recorded already", async () => {
+    h.clock.set("2026-01-01T00:00:00.000Z");
+    const id = await h.createTask({ name: "recorded-already", schedule: everySecond, maxRuns: 1, overlapPolicy: "ALLOW" });
+    // The first occurrence already has a run (recorded before the clock stepped back, say).
+    await h.database.client.run.create({
+      data: { taskId: id, trigger: "SCHEDULE", status: "SUCCEEDED", scheduledFor: h.clock.date, occurrence: h.clock.date, payload: {}, claimedAt: h.clock.date },
+    });
+    const scheduler = await h.startScheduler();
+    expect(await taskRow(id)).toMatchObject({ scheduledRunCount: 0, state: "ACTIVE", nextRunAt: new Date("2026-01-01T00:00:01.000Z") });
+    expect(scheduler.fireTimeOf(id)).toBe(Date.parse("2026-01-01T00:00:01.000Z"));
+    expect(h.emitted.runsCreated).toEqual([]);
+    h.clock.advance(second);
+    await scheduler.checkNow();
+    expect((await h.runsOf(id)).map((r) => [iso(r.scheduledFor), r.status])).toEqual([
+      ["2026-01-01T00:00:00.000Z", "SUCCEEDED"],
+      ["2026-01-01T00:00:01.000Z", "QUEUED"],
+    ]);
+    expect(await taskRow(id)).toMatchObject({ scheduledRunCount: 1, state: "COMPLETED", nextRunAt: null });
+  });
+
   it("starts tasks that share every setting each from its own place in its series, with its own payload", async () => {
     h.clock.set("2026-01-01T00:00:00.000Z");
     const schedule = { standard: { startAt: new Date("2026-01-01T00:00:00.000Z"), frequencySeconds: 60 } };
