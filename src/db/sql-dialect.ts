@@ -84,6 +84,14 @@ export function jsonRowsTable<Row extends object>(
   parameterNumber = 1,
 ): { cte: string; parameter: string } {
   const dialect = sqlDialects[provider];
-  const encoded = rows.map((row) => columns.map((c) => dialect.stored(row[c.name] ?? null)));
+  // Rows often share instants (an occurrence, a claim time): each is written out once.
+  const storedInstants = new Map<number, unknown>();
+  const stored = (value: unknown) => {
+    if (!(value instanceof Date)) return dialect.stored(value);
+    let text = storedInstants.get(value.getTime());
+    if (text === undefined) storedInstants.set(value.getTime(), (text = dialect.stored(value)));
+    return text;
+  };
+  const encoded = rows.map((row) => columns.map((c) => stored(row[c.name] ?? null)));
   return { cte: `${alias} AS MATERIALIZED (${dialect.jsonRows(columns, parameterNumber)})`, parameter: JSON.stringify(encoded) };
 }

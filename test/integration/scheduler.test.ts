@@ -220,22 +220,23 @@ describeEachDatabase("the scheduler", (provider) => {
     expect(await taskRow(id)).toMatchObject({ scheduledRunCount: 1, state: "COMPLETED", nextRunAt: null });
   });
 
-  it("starts tasks that share every setting each from its own place in its series, with its own payload", async () => {
+  it("starts tasks that share every setting each from its own place in its series, with its own payload and run count", async () => {
     h.clock.set("2026-01-01T00:00:00.000Z");
     const schedule = { standard: { startAt: new Date("2026-01-01T00:00:00.000Z"), frequencySeconds: 60 } };
-    const early = await h.createTask({ name: "shared-early", schedule, payload: { level: 2 }, overlapPolicy: "ALLOW" });
+    const early = await h.createTask({ name: "shared-early", schedule, payload: { level: 2 }, maxRuns: 3, overlapPolicy: "ALLOW" });
     const first = await h.startScheduler();
     h.clock.set("2026-01-01T00:01:00.000Z");
     await first.checkNow();
     await first.stop();
     h.clock.set("2026-01-01T00:01:30.000Z");
-    const late = await h.createTask({ name: "shared-late", schedule, payload: { level: 2 }, overlapPolicy: "ALLOW" });
-    const other = await h.createTask({ name: "shared-other-payload", schedule, payload: { level: 3 }, overlapPolicy: "ALLOW" });
+    const late = await h.createTask({ name: "shared-late", schedule, payload: { level: 2 }, maxRuns: 3, overlapPolicy: "ALLOW" });
+    const other = await h.createTask({ name: "shared-other-payload", schedule, payload: { level: 3 }, maxRuns: 3, overlapPolicy: "ALLOW" });
     const scheduler = await h.startScheduler();
     h.clock.set("2026-01-01T00:02:00.000Z");
     await scheduler.checkNow();
-    expect(await taskRow(early)).toMatchObject({ scheduledRunCount: 3, version: 3 });
-    expect(await taskRow(late)).toMatchObject({ scheduledRunCount: 1, version: 1 });
+    // Due together from one schedule, each is planned from its own run count.
+    expect(await taskRow(early)).toMatchObject({ scheduledRunCount: 3, version: 3, state: "COMPLETED" });
+    expect(await taskRow(late)).toMatchObject({ scheduledRunCount: 1, version: 1, state: "ACTIVE" });
     expect((await h.runsOf(early)).map((r) => iso(r.scheduledFor))).toEqual(["00", "01", "02"].map((m) => `2026-01-01T00:${m}:00.000Z`));
     expect((await h.runsOf(other)).map((r) => r.payload)).toEqual([{ from: "service", level: 3 }]);
     expect((await h.runsOf(late)).map((r) => r.payload)).toEqual([{ from: "service", level: 2 }]);
