@@ -4,7 +4,7 @@
 // unique (taskId, occurrence) of Run backs this up, so an occurrence is never run twice.
 import { Prisma, type DbClient } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
-import { jsonRowsTable, type SqlColumn } from "../db/sql-dialect.js";
+import { jsonRowsTable, sqlDialects, type SqlColumn } from "../db/sql-dialect.js";
 import { activeRunStatuses, type NewRun } from "../domain/runs.js";
 import type { MisfirePolicyName, OverlapPolicy } from "../domain/task-policies.js";
 import { scheduleFromJson } from "../domain/task-schedule.js";
@@ -20,6 +20,24 @@ export interface Claim {
   task: CachedTask;
   plan: FirePlan;
   runs: NewRun[];
+  /**
+   * Where the series goes on if the plan completed the task on reaching maxRuns but some of
+   * its queued runs turn out to be recorded already (so they do not count again); null when
+   * the plan does not complete the task, or the schedule has no later occurrence.
+   */
+  resumeAt: Date | null;
+}
+
+export interface ClaimOutcome {
+  /** Tasks whose claim was applied; the others changed elsewhere since they were read. */
+  claimed: Set<string>;
+  /** The runs inserted: those of claimed tasks whose occurrence was not recorded already. */
+  created: NewRun[];
+  /**
+   * Claimed tasks that end up other than planned because some of their queued runs were
+   * recorded already: what their row now holds.
+   */
+  recounted: Map<string, { nextRunAt: Date | null; scheduledRunCount: number }>;
 }
 
 const taskColumns = {
@@ -40,6 +58,24 @@ const taskColumns = {
 } as const;
 
 type TaskRow = Prisma.TaskGetPayload<{ select: typeof taskColumns }>;
+
+/** The columns of a task that are not its own position in its series. */
+const sharedTaskColumns = [
+  "schedule",
+  "timezone",
+  "maxRuns",
+  "misfirePolicy",
+  "misfireGraceSeconds",
+  "overlapPolicy",
+  "jitterSeconds",
+  "payload",
+  "serviceId",
+] as const satisfies readonly (keyof TaskRow)[];
+
+/** Tasks with the same shared settings, `tasks` a JSON array of their PerTaskColumns. */
+type SharedTaskSettings = Pick<TaskRow, (typeof sharedTaskColumns)[number]> & { tasks: string };
+/** id, version, nextRunAt (ISO text), scheduledRunCount. */
+type PerTaskColumns = [string, number, string, number];
 
 /** The task as the scheduler keeps it, or null when it is not to be scheduled. */
 function toCachedTask(row: TaskRow, servicePayloads: Map<string, unknown>): CachedTask | null {
@@ -79,6 +115,16 @@ const claimColumns: SqlColumn<"claim_task_id" | "claim_version" | "claim_next_ru
   { name: "claim_state", type: "text" },
 ];
 
+const taskIdColumns: SqlColumn<"task_id">[] = [{ name: "task_id", type: "text" }];
+const runIdColumns: SqlColumn<"run_id">[] = [{ name: "run_id", type: "text" }];
+
+const recountColumns: SqlColumn<"recount_task_id" | "recount_left_out" | "recount_state" | "recount_next_run_at">[] = [
+  { name: "recount_task_id", type: "text" },
+  { name: "recount_left_out", type: "integer" },
+  { name: "recount_state", type: "text" },
+  { name: "recount_next_run_at", type: "timestamp" },
+];
+
 /** Every column of a NewRun, as the Run table names them. */
 const runColumns: SqlColumn<keyof NewRun>[] = [
   { name: "id", type: "text" },
@@ -103,13 +149,42 @@ export class TaskStore {
   }
 
   /**
-   * Every task to schedule. Raw SQL because at 100,000 rows the ORM's per-row work doubles
-   * the startup time; the driver adapter still converts dates and JSON as for findMany.
+   * Every task to schedule. One row per distinct combination of the settings tasks share
+   * (tasks made from one template have the same schedule, policies and payload), with the
+   * few per-task columns folded into one JSON text: at 100,000 tasks a row per task costs
+   * seconds in the driver adapter's per-cell conversion, and each schedule and payload is
+   * parsed and merged once per group, its objects shared (nothing mutates them).
    */
   async loadActiveTasks(): Promise<CachedTask[]> {
-    const columns = Object.keys(taskColumns).map((name) => `"${name}"`).join(", ");
-    const rows = await this.#db.$queryRawUnsafe<TaskRow[]>(`SELECT ${columns} FROM "Task" WHERE "state" = 'ACTIVE' AND "nextRunAt" IS NOT NULL`);
-    return (await this.#toCachedTasks(rows)).flatMap((task) => task ?? []);
+    const dialect = sqlDialects[this.#provider];
+    const shared = sharedTaskColumns.map((name) => `"${name}"`).join(", ");
+    const perTask = dialect.jsonArrayOfRows(['"id"', '"version"', dialect.isoInstant('"nextRunAt"'), '"scheduledRunCount"']);
+    const groups = await this.#db.$queryRawUnsafe<SharedTaskSettings[]>(
+      `SELECT ${shared}, ${perTask} AS "tasks" FROM "Task" WHERE "state" = 'ACTIVE' AND "nextRunAt" IS NOT NULL GROUP BY ${shared}`,
+    );
+    const payloads = await this.#servicePayloads(groups.map((group) => group.serviceId));
+    const tasks: CachedTask[] = [];
+    for (const group of groups) {
+      const schedule = scheduleFromJson(group.schedule);
+      const payload = mergedPayload(payloads.get(group.serviceId) ?? {}, group.payload);
+      for (const [id, version, nextRunAt, scheduledRunCount] of JSON.parse(group.tasks) as PerTaskColumns[]) {
+        tasks.push({
+          id,
+          version,
+          schedule,
+          timezone: group.timezone,
+          nextRunAt: new Date(nextRunAt),
+          scheduledRunCount,
+          maxRuns: group.maxRuns,
+          misfirePolicy: group.misfirePolicy as MisfirePolicyName,
+          misfireGraceSeconds: group.misfireGraceSeconds,
+          overlapPolicy: group.overlapPolicy as OverlapPolicy,
+          jitterSeconds: group.jitterSeconds,
+          payload,
+        });
+      }
+    }
+    return tasks;
   }
 
   /** The current state of these tasks: a cached task when active, null when not (or gone). */
@@ -122,12 +197,15 @@ export class TaskStore {
     return result;
   }
 
-  /** Reads the default payloads of the few services involved once, not once per task. */
   async #toCachedTasks(rows: TaskRow[]): Promise<(CachedTask | null)[]> {
-    const serviceIds = [...new Set(rows.map((row) => row.serviceId))];
-    const services = await this.#db.service.findMany({ where: { id: { in: serviceIds } }, select: { id: true, defaultPayload: true } });
-    const payloads = new Map<string, unknown>(services.map((service) => [service.id, service.defaultPayload]));
+    const payloads = await this.#servicePayloads(rows.map((row) => row.serviceId));
     return rows.map((row) => toCachedTask(row, payloads));
+  }
+
+  /** Reads the default payloads of the few services involved once, not once per task. */
+  async #servicePayloads(serviceIds: string[]): Promise<Map<string, unknown>> {
+    const services = await this.#db.service.findMany({ where: { id: { in: [...new Set(serviceIds)] } }, select: { id: true, defaultPayload: true } });
+    return new Map(services.map((service) => [service.id, service.defaultPayload]));
   }
 
   /** Ids of the tasks written by the API since `since` (scheduler claims do not touch updatedAt). */
@@ -139,16 +217,22 @@ export class TaskStore {
   /** Queued and running runs per task, for the overlap policy. */
   async activeRuns(taskIds: string[]): Promise<Map<string, ActiveRuns>> {
     const result = new Map<string, ActiveRuns>();
+    const statuses = activeRunStatuses.map((status) => `'${status}'`).join(", ");
     for (const chunk of chunks(taskIds)) {
-      const rows = await this.#db.run.groupBy({
-        by: ["taskId", "status"],
-        where: { taskId: { in: chunk }, status: { in: [...activeRunStatuses] } },
-        _count: { _all: true },
-      });
+      const ids = jsonRowsTable(this.#provider, "due_task", taskIdColumns, chunk.map((id) => ({ task_id: id })));
+      // Read through the status index: runs still active are few next to all the runs of
+      // these tasks, which the taskId index would walk.
+      const rows = await this.#db.$queryRawUnsafe<{ taskId: string; status: string; count: number }[]>(
+        `WITH ${ids.cte}
+         SELECT "taskId", "status", CAST(COUNT(*) AS integer) AS "count" FROM "Run"
+         WHERE "status" IN (${statuses}) AND "taskId" IN (SELECT task_id FROM due_task)
+         GROUP BY "taskId", "status"`,
+        ids.parameter,
+      );
       for (const row of rows) {
         const counts = result.get(row.taskId) ?? { queued: 0, running: 0 };
-        if (row.status === "QUEUED") counts.queued += row._count._all;
-        else counts.running += row._count._all;
+        if (row.status === "QUEUED") counts.queued += Number(row.count);
+        else counts.running += Number(row.count);
         result.set(row.taskId, counts);
       }
     }
@@ -156,20 +240,29 @@ export class TaskStore {
   }
 
   /**
-   * Applies the claims whose task is still at the version they were planned from; returns
-   * the ids of the tasks claimed and the runs created (an occurrence already recorded by
-   * someone else is left out).
+   * Applies the claims whose task is still at the version they were planned from. Returns
+   * the ids of the tasks claimed, the runs created (an occurrence already recorded is left
+   * out) and the claimed tasks that ended up other than planned because of that: they count
+   * only the runs really queued, so their row must be read again.
    */
-  async applyClaims(claims: Claim[]): Promise<{ claimed: Set<string>; created: NewRun[] }> {
+  async applyClaims(claims: Claim[]): Promise<ClaimOutcome> {
+    const runs = claims.flatMap((claim) => claim.runs);
+    // Built before the transaction takes the database's write lock; rebuilt in there only
+    // for the rare batch in which some task was changed elsewhere meanwhile.
+    const runChunks = chunks(runs).map((chunk) => ({ runs: chunk, table: this.#runsTable(chunk) }));
     return this.#db.$transaction(async (tx) => {
       const claimed = new Set<string>();
       for (const chunk of chunks(claims)) {
         for (const id of await this.#advanceTasks(tx, chunk)) claimed.add(id);
       }
-      const runs = claims.filter((c) => claimed.has(c.task.id)).flatMap((c) => c.runs);
+      const toInsert =
+        claimed.size === claims.length
+          ? runChunks
+          : chunks(runs.filter((run) => claimed.has(run.taskId))).map((chunk) => ({ runs: chunk, table: this.#runsTable(chunk) }));
       const created: NewRun[] = [];
-      for (const chunk of chunks(runs)) created.push(...(await this.#insertRuns(tx, chunk)));
-      return { claimed, created };
+      for (const chunk of toInsert) created.push(...(await this.#insertRuns(tx, chunk.runs, chunk.table)));
+      const recounted = created.length === runs.length ? new Map() : await this.#recount(tx, claims.filter((c) => claimed.has(c.task.id)), created);
+      return { claimed, created, recounted };
     });
   }
 
@@ -182,7 +275,7 @@ export class TaskStore {
         claim_task_id: task.id,
         claim_version: task.version,
         claim_next_run_at: plan.nextRunAt,
-        claim_last_run_at: runs.filter((r) => r.status === "QUEUED").at(-1)?.scheduledFor ?? null,
+        claim_last_run_at: runs.findLast((r) => r.status === "QUEUED")?.scheduledFor ?? null,
         claim_queued: plan.queued,
         claim_state: plan.state,
       })),
@@ -204,18 +297,70 @@ export class TaskStore {
     return rows.map((row) => row.id);
   }
 
-  async #insertRuns(tx: Prisma.TransactionClient, runs: NewRun[]): Promise<NewRun[]> {
+  #runsTable(runs: NewRun[]): { cte: string; parameter: string } {
+    return jsonRowsTable(this.#provider, "new_run", runColumns, runs);
+  }
+
+  /**
+   * Inserts the runs but those whose occurrence is already recorded. The statement only
+   * counts: sending back thousands of ids costs more than it, and only when some run was
+   * left out does a second statement find which.
+   */
+  async #insertRuns(tx: Prisma.TransactionClient, runs: NewRun[], table: { cte: string; parameter: string }): Promise<NewRun[]> {
     if (runs.length === 0) return [];
-    const newRuns = jsonRowsTable(this.#provider, "new_run", runColumns, runs);
     const names = runColumns.map((c) => `"${c.name}"`).join(", ");
     // `WHERE true` lets SQLite tell the ON CONFLICT clause from a join constraint.
-    const inserted = await tx.$queryRawUnsafe<{ id: string }[]>(
-      `WITH ${newRuns.cte}
+    const inserted = await tx.$executeRawUnsafe(
+      `WITH ${table.cte}
        INSERT INTO "Run" (${names}) SELECT ${names} FROM new_run WHERE true
-       ON CONFLICT ("taskId", "occurrence") DO NOTHING RETURNING "id"`,
-      newRuns.parameter,
+       ON CONFLICT ("taskId", "occurrence") DO NOTHING`,
+      table.parameter,
     );
-    const insertedIds = new Set(inserted.map((row) => row.id));
-    return runs.filter((run) => insertedIds.has(run.id));
+    if (inserted === runs.length) return runs;
+    const ids = jsonRowsTable(this.#provider, "new_run_id", runIdColumns, runs.map((run) => ({ run_id: run.id })));
+    const stored = await tx.$queryRawUnsafe<{ id: string }[]>(
+      `WITH ${ids.cte} SELECT "id" FROM "Run" WHERE "id" IN (SELECT run_id FROM new_run_id)`,
+      ids.parameter,
+    );
+    const storedIds = new Set(stored.map((row) => row.id));
+    return runs.filter((run) => storedIds.has(run.id));
+  }
+
+  /**
+   * The claimed tasks some of whose queued runs were left out (their occurrence was already
+   * recorded, by a run that counted when it was queued): their scheduledRunCount takes back
+   * what the claim added for them, and a task that the claim completed because it reached
+   * maxRuns carries on at `resumeAt` when it has not reached it after all.
+   */
+  async #recount(tx: Prisma.TransactionClient, claims: Claim[], created: NewRun[]): Promise<ClaimOutcome["recounted"]> {
+    const queuedByTask = new Map<string, number>();
+    for (const run of created) if (run.status === "QUEUED") queuedByTask.set(run.taskId, (queuedByTask.get(run.taskId) ?? 0) + 1);
+    const recounts = claims.flatMap(({ task, plan, resumeAt }) => {
+      const queued = queuedByTask.get(task.id) ?? 0;
+      if (queued === plan.queued) return [];
+      const count = task.scheduledRunCount + queued;
+      const resumes = plan.state === "COMPLETED" && resumeAt !== null && task.maxRuns !== null && count < task.maxRuns;
+      return [
+        {
+          recount_task_id: task.id,
+          recount_left_out: plan.queued - queued,
+          recount_state: resumes ? "ACTIVE" : plan.state,
+          recount_next_run_at: resumes ? resumeAt : plan.nextRunAt,
+          scheduledRunCount: count,
+        },
+      ];
+    });
+    if (recounts.length === 0) return new Map();
+    const rows = jsonRowsTable(this.#provider, "recount", recountColumns, recounts);
+    await tx.$executeRawUnsafe(
+      `WITH ${rows.cte}
+       UPDATE "Task" SET
+         "scheduledRunCount" = "scheduledRunCount" - recount.recount_left_out,
+         "state" = recount.recount_state,
+         "nextRunAt" = recount.recount_next_run_at
+       FROM recount WHERE "Task"."id" = recount.recount_task_id`,
+      rows.parameter,
+    );
+    return new Map(recounts.map((r) => [r.recount_task_id, { nextRunAt: r.recount_next_run_at, scheduledRunCount: r.scheduledRunCount }]));
   }
 }

@@ -222,6 +222,48 @@ describeEachDatabase("the scheduler", (provider) => {
     expect(scheduler.size).toBe(0);
   });
 
+  it("counts towards maxRuns only the runs it queues, not an occurrence recorded already", async () => {
+    h.clock.set("2026-01-01T00:00:00.000Z");
+    const id = await h.createTask({ name: "recorded-already", schedule: everySecond, maxRuns: 1, overlapPolicy: "ALLOW" });
+    // The first occurrence already has a run (recorded before the clock stepped back, say).
+    await h.database.client.run.create({
+      data: { taskId: id, trigger: "SCHEDULE", status: "SUCCEEDED", scheduledFor: h.clock.date, occurrence: h.clock.date, payload: {}, claimedAt: h.clock.date },
+    });
+    const scheduler = await h.startScheduler();
+    expect(await taskRow(id)).toMatchObject({ scheduledRunCount: 0, state: "ACTIVE", nextRunAt: new Date("2026-01-01T00:00:01.000Z") });
+    expect(scheduler.fireTimeOf(id)).toBe(Date.parse("2026-01-01T00:00:01.000Z"));
+    expect(h.emitted.runsCreated).toEqual([]);
+    h.clock.advance(second);
+    await scheduler.checkNow();
+    expect((await h.runsOf(id)).map((r) => [iso(r.scheduledFor), r.status])).toEqual([
+      ["2026-01-01T00:00:00.000Z", "SUCCEEDED"],
+      ["2026-01-01T00:00:01.000Z", "QUEUED"],
+    ]);
+    expect(await taskRow(id)).toMatchObject({ scheduledRunCount: 1, state: "COMPLETED", nextRunAt: null });
+  });
+
+  it("starts tasks that share every setting each from its own place in its series, with its own payload and run count", async () => {
+    h.clock.set("2026-01-01T00:00:00.000Z");
+    const schedule = { standard: { startAt: new Date("2026-01-01T00:00:00.000Z"), frequencySeconds: 60 } };
+    const early = await h.createTask({ name: "shared-early", schedule, payload: { level: 2 }, maxRuns: 3, overlapPolicy: "ALLOW" });
+    const first = await h.startScheduler();
+    h.clock.set("2026-01-01T00:01:00.000Z");
+    await first.checkNow();
+    await first.stop();
+    h.clock.set("2026-01-01T00:01:30.000Z");
+    const late = await h.createTask({ name: "shared-late", schedule, payload: { level: 2 }, maxRuns: 3, overlapPolicy: "ALLOW" });
+    const other = await h.createTask({ name: "shared-other-payload", schedule, payload: { level: 3 }, maxRuns: 3, overlapPolicy: "ALLOW" });
+    const scheduler = await h.startScheduler();
+    h.clock.set("2026-01-01T00:02:00.000Z");
+    await scheduler.checkNow();
+    // Due together from one schedule, each is planned from its own run count.
+    expect(await taskRow(early)).toMatchObject({ scheduledRunCount: 3, version: 3, state: "COMPLETED" });
+    expect(await taskRow(late)).toMatchObject({ scheduledRunCount: 1, version: 1, state: "ACTIVE" });
+    expect((await h.runsOf(early)).map((r) => iso(r.scheduledFor))).toEqual(["00", "01", "02"].map((m) => `2026-01-01T00:${m}:00.000Z`));
+    expect((await h.runsOf(other)).map((r) => r.payload)).toEqual([{ from: "service", level: 3 }]);
+    expect((await h.runsOf(late)).map((r) => r.payload)).toEqual([{ from: "service", level: 2 }]);
+  });
+
   it("takes a changed schedule into account at once", async () => {
     h.clock.set("2026-01-01T00:00:00.000Z");
     const id = await h.createTask({ name: "edited", schedule: { standard: { frequencySeconds: 3600 } }, overlapPolicy: "ALLOW" });
