@@ -29,11 +29,12 @@ type EnvelopedArgs = ExecutionArgs & { execute: (args: ExecutionArgs) => unknown
  * that the socket's send swaps for the JSON.
  */
 class SerializedPayload {
-  constructor(readonly json: string) {}
+  constructor(readonly bytes: Buffer) {}
 }
 const payloadStandIn = "\u0000serialized-payload";
 // Messages are stringified as { id, type, payload }: the payload is last.
 const standInEnding = `"payload":${JSON.stringify(payloadStandIn)}}`;
+const closingBrace = Buffer.from("}");
 
 export function attachGraphqlWs<ServerContext extends object, UserContext extends object>(
   server: Server,
@@ -111,7 +112,7 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
         };
         return args;
       },
-      onNext: (_context, _id, _payload, _args, result) => new SerializedPayload(sharedResults.payloadJson(result)) as never,
+      onNext: (_context, _id, _payload, _args, result) => new SerializedPayload(sharedResults.payloadBytes(result)) as never,
       jsonMessageReplacer: (_key, value: unknown) => {
         if (!(value instanceof SerializedPayload)) return value;
         pendingPayload = value;
@@ -122,11 +123,12 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
       },
     },
   );
-  const withPayload = (data: string): string => {
+  // A copy of the shared bytes costs far less than encoding a large string once per socket.
+  const withPayload = (data: string): string | Buffer => {
     const payload = pendingPayload;
     pendingPayload = undefined;
     if (!payload || !data.endsWith(standInEnding)) return data;
-    return `${data.slice(0, -standInEnding.length)}"payload":${payload.json}}`;
+    return Buffer.concat([Buffer.from(`${data.slice(0, -standInEnding.length)}"payload":`), payload.bytes, closingBrace]);
   };
 
   // graphql-ws's own ws adapter (graphql-ws/use/ws) sends the messages as graphql-ws makes
@@ -151,7 +153,8 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
           new Promise<void>((resolve, reject) => {
             const data = withPayload(message);
             if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(data, (error) => (error ? reject(error) : resolve()));
+            // Text frames, as graphql-ws clients expect, also when the message is made of bytes.
+            socket.send(data, { binary: false }, (error) => (error ? reject(error) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>

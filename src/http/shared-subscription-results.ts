@@ -3,7 +3,7 @@
 // the operation and serializing its result for each of them would cost, at 1,000 subscribers
 // of a 1,000-task view, 1,000 executions and 1,000 JSON encodings of the same table per tick.
 // Here each distinct (event, document, operation name, variables, role) is executed once, and
-// each result is serialized once; every socket is sent the same string.
+// each result is serialized and UTF-8 encoded once; every socket is sent the same bytes.
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.js";
@@ -15,23 +15,23 @@ export class SharedSubscriptionResults {
   executions = 0;
   serializations = 0;
   readonly #results = new WeakMap<object, WeakMap<DocumentNode, Results>>();
-  readonly #json = new WeakMap<ExecutionResult, string>();
+  readonly #payloads = new WeakMap<ExecutionResult, Buffer>();
 
   /** Subscriptions, over websockets and server-sent events alike, execute their events through the shared results. */
   plugin(): Plugin {
     return { onSubscribe: ({ setSubscribeFn }) => setSubscribeFn((args) => this.#subscribe(args)) };
   }
 
-  /** The `payload` of a graphql-ws `next` message for this result, as JSON, made once per result. */
-  payloadJson(result: ExecutionResult): string {
-    let json = this.#json.get(result);
-    if (json === undefined) {
+  /** The `payload` of a graphql-ws `next` message for this result, as UTF-8 JSON, made once per result. */
+  payloadBytes(result: ExecutionResult): Buffer {
+    let bytes = this.#payloads.get(result);
+    if (bytes === undefined) {
       const { errors, ...withoutErrors } = result;
-      json = JSON.stringify({ ...withoutErrors, ...(errors && { errors: errors.map(publicError) }) });
+      bytes = Buffer.from(JSON.stringify({ ...withoutErrors, ...(errors && { errors: errors.map(publicError) }) }));
       this.serializations += 1;
-      this.#json.set(result, json);
+      this.#payloads.set(result, bytes);
     }
-    return json;
+    return bytes;
   }
 
   /** graphql-js `subscribe`, except that the execution of each event is shared. */
