@@ -22,10 +22,20 @@ import { rawSocket, subscribe, subscriptionClient, type Subscription } from "../
 import { spawnServer } from "../support/server-process.js";
 import { createTestToken } from "../support/tokens.js";
 import { CreateTask, DeleteTask, PauseTask, ResumeTask, RunTask, UpdateTask } from "../support/task-operations.js";
-import { testConfig, useTestServer } from "../support/test-server.js";
+import { testConfig, useTestServer, type TestServer } from "../support/test-server.js";
 
 const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A task of the service firing hourly from ten minutes on, scheduled unless `schedule` is false. */
+async function createHourlyTask(server: TestServer, serviceId: string, name: string, extra: Record<string, unknown>, schedule: boolean) {
+  const { createTask: result } = await server.client.data(CreateTask, {
+    input: { name, serviceId, schedule: { standard: { startAt: inMinutes(10), frequencySeconds: 3600 } }, ...extra } as never,
+    schedule,
+  });
+  if (result.__typename !== "CreateTaskSuccess") throw new Error(result.__typename);
+  return result.task;
+}
 
 describeEachDatabase("the live schedule", (provider) => {
   const server = useTestServer(provider);
@@ -42,14 +52,7 @@ describeEachDatabase("the live schedule", (provider) => {
     await client.dispose();
   });
 
-  async function createTask(name: string, extra: Record<string, unknown> = {}, schedule = true) {
-    const { createTask: result } = await server.client.data(CreateTask, {
-      input: { name, serviceId, schedule: { standard: { startAt: inMinutes(10), frequencySeconds: 3600 } }, ...extra } as never,
-      schedule,
-    });
-    if (result.__typename !== "CreateTaskSuccess") throw new Error(result.__typename);
-    return result.task;
-  }
+  const createTask = (name: string, extra: Record<string, unknown> = {}, schedule = true) => createHourlyTask(server, serviceId, name, extra, schedule);
 
   it("sends a snapshot of the matching tasks first, then ticks counting down", async () => {
     const due = await createTask("view-due", { tags: ["view"] });
@@ -727,14 +730,7 @@ describeEachDatabase("the live schedule looking at the database every 0.1 s", (p
     await client.dispose();
   });
 
-  async function createTask(name: string, extra: Record<string, unknown> = {}, schedule = true) {
-    const { createTask: result } = await server.client.data(CreateTask, {
-      input: { name, serviceId, schedule: { standard: { startAt: inMinutes(10), frequencySeconds: 3600 } }, ...extra } as never,
-      schedule,
-    });
-    if (result.__typename !== "CreateTaskSuccess") throw new Error(result.__typename);
-    return result.task;
-  }
+  const createTask = (name: string, extra: Record<string, unknown> = {}, schedule = true) => createHourlyTask(server, serviceId, name, extra, schedule);
 
   /** A run of the task in another, live Cronline process: runs queued here wait behind it (overlap policies other than ALLOW). */
   async function runElsewhere(taskGlobalId: string) {
