@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand, type CommandRequest } from "../../src/execution/command-runner.js";
 import { describeEachDatabase } from "../support/databases.js";
-import { nodeCommand, sleep, useExecutionServer } from "../support/execution-harness.js";
+import { executorRecordedCancel, nodeCommand, sleep, useExecutionServer } from "../support/execution-harness.js";
 import { CancelRun } from "../support/execution-operations.js";
 import { CreateService } from "../support/operations.js";
 
@@ -268,7 +268,7 @@ describeEachDatabase("command execution", (provider) => {
     const { cancelRun } = await h.server.client.data(CancelRun, { input: { id: runId } });
     expect(cancelRun).toMatchObject({ __typename: "CancelRunSuccess", run: { status: "CANCELLED", reason: "cancelled by an operator" } });
     // The run is CANCELLED at once; the executor then records the killed attempt.
-    const run = await h.waitForRun(runId, (r) => r.task.lastRunStatus === "CANCELLED");
+    const run = await h.waitForRun(runId, executorRecordedCancel);
     expect(run.status).toBe("CANCELLED");
     expect(run.results[0]).toMatchObject({ status: "CANCELLED", error: "cancelled; the process group was terminated" });
     expect(isAlive(pid)).toBe(false);

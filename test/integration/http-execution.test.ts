@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeEachDatabase } from "../support/databases.js";
-import { sleep, useExecutionServer } from "../support/execution-harness.js";
+import { executorRecordedCancel, sleep, useExecutionServer } from "../support/execution-harness.js";
 import { CancelRun } from "../support/execution-operations.js";
 import { CreateService } from "../support/operations.js";
 
@@ -111,7 +111,7 @@ describeEachDatabase("HTTP execution", (provider) => {
     for (let i = 0; i < 400 && !received.some((r) => r.url === "/slow/cancelled"); i++) await sleep(50);
     const { cancelRun } = await h.server.client.data(CancelRun, { input: { id: runId } });
     expect(cancelRun.__typename).toBe("CancelRunSuccess");
-    const run = await h.waitForRun(runId, (r) => r.task.lastRunStatus === "CANCELLED");
+    const run = await h.waitForRun(runId, executorRecordedCancel);
     expect(run).toMatchObject({ status: "CANCELLED", reason: "cancelled by an operator", failedCount: 1 });
     expect(run.results[0]).toMatchObject({ status: "CANCELLED", httpStatus: null, error: "cancelled; the request was aborted" });
     for (let i = 0; i < 100 && !abandoned.includes("/slow/cancelled"); i++) await sleep(50);

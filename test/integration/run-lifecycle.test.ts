@@ -15,7 +15,7 @@ import { shutdownReason } from "../../src/execution/executor.js";
 import { RunPruner } from "../../src/execution/retention.js";
 import { createLogger } from "../../src/logger.js";
 import { describeEachDatabase } from "../support/databases.js";
-import { nodeCommand, sleep, useExecutionServer } from "../support/execution-harness.js";
+import { executorRecordedCancel, nodeCommand, sleep, useExecutionServer } from "../support/execution-harness.js";
 import { CancelRun, RunsByFilter } from "../support/execution-operations.js";
 import { graphqlClient } from "../support/graphql-client.js";
 import { CreateService } from "../support/operations.js";
@@ -198,7 +198,7 @@ describeEachDatabase("run lifecycle", (provider) => {
     await eventually(async () => ((await db().run.findUniqueOrThrow({ where: { id: databaseId(runId) } })).status === "RUNNING" ? true : undefined), "the run started");
     // Written to the database only, as another process's cancelRun does: this one notices at lease renewal.
     await cancelRun(db(), databaseId(runId), new Date());
-    const run = await h.waitForRun(runId, (r) => r.task.lastRunStatus === "CANCELLED");
+    const run = await h.waitForRun(runId, executorRecordedCancel);
     expect(run).toMatchObject({ status: "CANCELLED", reason: cancelledByOperator });
     expect(run.results[0]!.status).toBe("CANCELLED");
     expect(await eventually(() => finished.find((r) => r.id === databaseId(runId)), "RUN_FINISHED")).toMatchObject({ status: "CANCELLED", reason: cancelledByOperator });

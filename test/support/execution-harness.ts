@@ -15,6 +15,12 @@ export const nodeCommand = (script: string, ...args: string[]) =>
   [process.execPath, "-e", `'${script.replaceAll("'", `'\\''`)}'`, ...args].join(" ");
 
 
+/**
+ * A cancelled run reads CANCELLED at once; the executor then stops it and writes its counts.
+ * For waitForRun: the run is cancelled and the executor is done with it.
+ */
+export const executorRecordedCancel = (run: RunDetails) => run.status === "CANCELLED" && run.targetCount > 0;
+
 export interface ExecutionHarness {
   server: TestServer;
   createDevice(name: string, input?: { properties?: Record<string, unknown>; tags?: string[]; address?: string }): Promise<string>;
