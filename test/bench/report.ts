@@ -10,3 +10,6 @@ export function markdownTable(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${widths.map((width, i) => (cells[i] ?? "").padEnd(width)).join(" | ")} |`;
   return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
 }
+
+/** One line saying whether a goal was met, for under a table. */
+export const goalLine = (met: boolean, text: string): string => `- ${met ? "met" : "NOT met"}: ${text}`;

@@ -21,7 +21,7 @@ import { EventBus } from "../../src/events/event-bus.js";
 import { createLogger } from "../../src/logger.js";
 import { Scheduler } from "../../src/scheduler/scheduler.js";
 import { TaskStore } from "../../src/scheduler/task-store.js";
-import { markdownTable, percentile } from "./report.js";
+import { goalLine, markdownTable, percentile } from "./report.js";
 
 const { values } = parseArgs({
   options: {
@@ -250,14 +250,13 @@ async function report(): Promise<void> {
   }
   console.log(markdownTable(["case", "figure", `Cronline (SQLite, overlap ${overlapPolicy}, every claim persisted)`, "bare croner", "Cronline/croner"], rows));
   const atTenThousand = firing.get(10_000)!;
-  const goal = (met: boolean, text: string) => `- ${met ? "met" : "NOT met"}: ${text}`;
   const exact = [...firing].every(([, { ours }]) => ours.missed === 0 && ours.duplicates === 0);
   console.log(
     [
       "",
-      goal(atTenThousand.ours.p99 <= atTenThousand.bare.p99, `p99 lag at 10,000 tasks no worse than bare croner's (${atTenThousand.ours.p99} vs ${atTenThousand.bare.p99} ms)`),
-      goal(startup.get(100_000)! < 2_000, `100,000 tasks scheduled in under 2 s (${startup.get(100_000)!.toFixed(0)} ms)`),
-      goal(exact, "no missed and no duplicate occurrence"),
+      goalLine(atTenThousand.ours.p99 <= atTenThousand.bare.p99, `p99 lag at 10,000 tasks no worse than bare croner's (${atTenThousand.ours.p99} vs ${atTenThousand.bare.p99} ms)`),
+      goalLine(startup.get(100_000)! < 2_000, `100,000 tasks scheduled in under 2 s (${startup.get(100_000)!.toFixed(0)} ms)`),
+      goalLine(exact, "no missed and no duplicate occurrence"),
     ].join("\n"),
   );
 }
