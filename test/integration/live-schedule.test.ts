@@ -800,11 +800,15 @@ describeEachDatabase("the live schedule looking at the database every 0.1 s", (p
       // As the scheduler does when it queues an occurrence under CANCEL_PREVIOUS.
       server.app.events.emit("runsSuperseded", { runs: [{ taskId: databaseId(task.id), runId: databaseId(newer.id) }] });
       const cancelled = await view.waitFor((e) => e.scheduleView.runs.some((r) => r.id === older.id && r.status === "CANCELLED"), { from });
-      expect(cancelled.scheduleView.tasks).toMatchObject([{ id: task.id, lastRunAt: newer.scheduledFor }]);
-      expect(["QUEUED", "RUNNING"]).toContain(cancelled.scheduleView.tasks[0]!.lastRunStatus);
+      const shown = cancelled.scheduleView.tasks;
+      expect(shown).toMatchObject([{ id: task.id }]);
+      expect(["QUEUED", "RUNNING"]).toContain(shown[0]!.lastRunStatus);
+      // The newer run describes the task: its due time while it waits, its start once it runs.
+      const newerRun = await db().run.findUniqueOrThrow({ where: { id: databaseId(newer.id) }, select: { startedAt: true } });
+      expect(shown[0]!.lastRunAt).toBe(shown[0]!.lastRunStatus === "QUEUED" ? newer.scheduledFor : newerRun.startedAt?.toISOString());
       await view.waitFor((e) => e.scheduleView.runs.some((r) => r.id === newer.id && r.status === "SUCCEEDED"), { from });
-      const shown = view.events.slice(from).flatMap((e) => e.scheduleView.tasks.filter((t) => t.id === task.id).map((t) => t.lastRunStatus));
-      expect(shown).not.toContain("CANCELLED");
+      const statuses = view.events.slice(from).flatMap((e) => e.scheduleView.tasks.filter((t) => t.id === task.id).map((t) => t.lastRunStatus));
+      expect(statuses).not.toContain("CANCELLED");
       expect(await db().task.findUniqueOrThrow({ where: { id: databaseId(task.id) }, select: { lastRunStatus: true } })).toEqual({ lastRunStatus: "SUCCEEDED" });
     } finally {
       view.unsubscribe();
