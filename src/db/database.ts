@@ -1,5 +1,4 @@
-import { PrismaClient as SqliteClient } from "../generated/prisma-sqlite/client.js";
-import { PrismaClient as PostgresqlClient } from "../generated/prisma-postgresql/client.js";
+import type { PrismaClient as SqliteClient } from "../generated/prisma-sqlite/client.js";
 import { createDriverAdapter, type DatabaseLocation } from "./driver-adapter.js";
 
 /**
@@ -22,10 +21,11 @@ export interface DatabaseOptions {
 export async function openDatabase(location: DatabaseLocation, options: DatabaseOptions = {}): Promise<Database> {
   const adapter = createDriverAdapter(location);
   const log = options.onQuery ? [{ emit: "event" as const, level: "query" as const }] : [];
+  // Each provider's generated client is large: a process loads only the one it uses.
   const client =
     location.provider === "postgresql"
-      ? (new PostgresqlClient({ adapter, log }) as unknown as DbClient)
-      : new SqliteClient({ adapter, log });
+      ? (new (await import("../generated/prisma-postgresql/client.js")).PrismaClient({ adapter, log }) as unknown as DbClient)
+      : new (await import("../generated/prisma-sqlite/client.js")).PrismaClient({ adapter, log });
   if (options.onQuery) {
     const onQuery = options.onQuery;
     (client as unknown as { $on(event: "query", cb: (e: { query: string }) => void): void }).$on("query", (e) =>

@@ -23,10 +23,26 @@ export function sqliteFilePath(location: DatabaseLocation): string {
 
 export type DriverAdapterFactory = PrismaBetterSqlite3 | PrismaPg;
 
+/**
+ * SQLite with transactions that take the write lock when they begin. The adapter's deferred
+ * BEGIN lets a transaction read, then fail to write without waiting (SQLITE_BUSY) when another
+ * connection (a role thread, another process) committed in between; BEGIN IMMEDIATE waits for
+ * the lock up to the busy timeout instead, and then reads what it will write over.
+ */
+class SqliteWithImmediateTransactions extends PrismaBetterSqlite3 {
+  override async connect(): ReturnType<PrismaBetterSqlite3["connect"]> {
+    const adapter = await super.connect();
+    const connection = (adapter as unknown as { client: { prepare(sql: string): unknown } }).client;
+    const prepare = connection.prepare.bind(connection);
+    connection.prepare = (sql: string) => prepare(sql === "BEGIN" ? "BEGIN IMMEDIATE" : sql);
+    return adapter;
+  }
+}
+
 export function createDriverAdapter(location: DatabaseLocation): DriverAdapterFactory {
   if (location.provider === "postgresql") return new PrismaPg({ connectionString: location.url });
   const file = sqliteFilePath(location);
   mkdirSync(path.dirname(file), { recursive: true });
   // Wait for a concurrent writer (another Cronline process on the same file) instead of failing.
-  return new PrismaBetterSqlite3({ url: location.url, timeout: 10_000 });
+  return new SqliteWithImmediateTransactions({ url: location.url, timeout: 10_000 });
 }

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { projectRoot } from "../project-root.js";
 
 export const databaseProviders = ["sqlite", "postgresql"] as const;
 export type DatabaseProvider = (typeof databaseProviders)[number];
 
-export const prismaDirectory = fileURLToPath(new URL("../../prisma/", import.meta.url));
+export const prismaDirectory = path.join(projectRoot, "prisma");
 
 export function migrationsDirectory(provider: DatabaseProvider, prismaDir = prismaDirectory): string {
   return path.join(prismaDir, "migrations", provider);

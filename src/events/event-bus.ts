@@ -1,5 +1,6 @@
-// In-process events between the API, the scheduler, the executor and the live
-// subscriptions. Listeners run synchronously and must not throw.
+// Events between the API, the scheduler, the executor and the live subscriptions. Each
+// thread has its own bus; event-link.ts carries events between the buses of one process.
+// Listeners run synchronously and must not throw.
 import { EventEmitter } from "node:events";
 import type { NewRun, NewRunResult, RunReport } from "../domain/runs.js";
 
@@ -21,20 +22,39 @@ export interface CronlineEvents {
   runProgress: { type: "RUN_STARTED" | "TARGET_FINISHED" | "RUN_FINISHED"; run: RunReport; result: NewRunResult | null };
 }
 
+export type EventName = keyof CronlineEvents;
+
+/** Where this bus sends what it emits besides its own listeners (another thread's bus). */
+export type EventOutlet = <K extends EventName>(event: K, payload: CronlineEvents[K]) => void;
+
 export class EventBus {
   readonly #emitter = new EventEmitter().setMaxListeners(0);
+  readonly #outlets = new Set<EventOutlet>();
 
-  emit<K extends keyof CronlineEvents>(event: K, payload: CronlineEvents[K]): void {
+  /** An event that happened here: for this bus's listeners and every outlet. */
+  emit<K extends EventName>(event: K, payload: CronlineEvents[K]): void {
+    this.#emitter.emit(event, payload);
+    for (const outlet of this.#outlets) outlet(event, payload);
+  }
+
+  /** An event that happened on another bus: for this bus's listeners only, so it never travels back. */
+  receive<K extends EventName>(event: K, payload: CronlineEvents[K]): void {
     this.#emitter.emit(event, payload);
   }
 
+  /** Sends everything emitted here to `outlet` too; returns the function that stops it. */
+  addOutlet(outlet: EventOutlet): () => void {
+    this.#outlets.add(outlet);
+    return () => this.#outlets.delete(outlet);
+  }
+
   /** How many listen to the event: whoever subscribes must also let go (the live subscriptions are checked for it). */
-  listenerCount(event: keyof CronlineEvents): number {
+  listenerCount(event: EventName): number {
     return this.#emitter.listenerCount(event);
   }
 
   /** Subscribes; returns the function that unsubscribes. */
-  on<K extends keyof CronlineEvents>(event: K, listener: (payload: CronlineEvents[K]) => void): () => void {
+  on<K extends EventName>(event: K, listener: (payload: CronlineEvents[K]) => void): () => void {
     this.#emitter.on(event, listener);
     return () => this.#emitter.off(event, listener);
   }

@@ -1,8 +1,9 @@
-import { fileURLToPath } from "node:url";
+import path from "node:path";
 import { printSchema } from "graphql";
+import { projectRoot } from "../project-root.js";
 import { schema } from "./index.js";
 
-export const schemaFilePath = fileURLToPath(new URL("../../schema.graphql", import.meta.url));
+export const schemaFilePath = path.join(projectRoot, "schema.graphql");
 
 /** The SDL committed as schema.graphql, the source of the typed client. */
 export function printSchemaFile(): string {

@@ -318,15 +318,15 @@ describeEachDatabase("the live schedule", (provider) => {
     const all = [...same, otherSelection, otherRole] as Subscription<unknown>[];
     try {
       await Promise.all(all.map((s) => s.waitFor(() => true, { from: 0 })));
-      const before = { executions: server.app.subscriptionResults.executions, serializations: server.app.subscriptionResults.serializations };
+      const before = { executions: server.app.subscriptionResults!.executions, serializations: server.app.subscriptionResults!.serializations };
       await createTask("shared-1", { tags: ["shared"] });
       await Promise.all(all.map((s) => s.waitFor(() => true, { from: 1 })));
       expect(same.map((s) => s.events[1])).toEqual(same.map(() => same[0]!.events[1]));
       expect(same[0]!.events[1]).toMatchObject({ scheduleView: { kind: "TASK_CHANGED", tasks: [{ name: "shared-1", tags: ["shared"] }] } });
       expect(otherSelection.events[1]).toEqual({ scheduleView: { kind: "TASK_CHANGED", tasks: [{ name: "shared-1" }] } });
       // 22 subscribers, 3 distinct operations: 3 executions and 3 serializations.
-      expect(server.app.subscriptionResults.executions - before.executions).toBe(3);
-      expect(server.app.subscriptionResults.serializations - before.serializations).toBe(3);
+      expect(server.app.subscriptionResults!.executions - before.executions).toBe(3);
+      expect(server.app.subscriptionResults!.serializations - before.serializations).toBe(3);
     } finally {
       for (const subscription of all) subscription.unsubscribe();
       await Promise.all(clients.slice(1).map((c) => c.dispose()));

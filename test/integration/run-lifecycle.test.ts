@@ -140,7 +140,7 @@ describeEachDatabase("run lifecycle", (provider) => {
     const finished = finishedRuns(h.server.app);
     const serviceId = await h.createService("COMMAND", { command: "true" });
     const taskId = await h.createTask(serviceId, { misfirePolicy: "SKIP" });
-    const orphan = await queueRun(taskId, { status: "RUNNING", ownerId: h.server.app.executor.ownerId, leaseExpiresAt: new Date(Date.now() - 5_000) });
+    const orphan = await queueRun(taskId, { status: "RUNNING", ownerId: h.server.app.threads.executorOwnerId!, leaseExpiresAt: new Date(Date.now() - 5_000) });
     expect(await h.waitForRun(orphan, (r) => r.task.lastRunStatus !== null)).toMatchObject({ status: "FAILED", reason: interruptedReason, task: { lastRunStatus: "FAILED" } });
     const event = await eventually(() => finished.find((run) => run.id === databaseId(orphan)), "RUN_FINISHED of the recovered run");
     expect(event).toMatchObject({ status: "FAILED", reason: interruptedReason });
@@ -250,7 +250,7 @@ describeEachDatabase("run lifecycle", (provider) => {
       expect(results).toHaveLength(30);
       expect(results.every((r) => r._count._all === 1)).toBe(true);
       const owners = await db().run.groupBy({ by: ["ownerId"], where: { id: { in: runs.map(databaseId) } }, _count: { _all: true } });
-      expect(owners.map((o) => o.ownerId).every((owner) => owner === "second-process:1" || owner === h.server.app.executor.ownerId)).toBe(true);
+      expect(owners.map((o) => o.ownerId).every((owner) => owner === "second-process:1" || owner === h.server.app.threads.executorOwnerId)).toBe(true);
     } finally {
       await second.stop();
     }

@@ -140,7 +140,7 @@ describeEachDatabase("tasks", (provider) => {
       input: { id: task.id, schedule: { standard: { startAt, frequencySeconds: 60 } }, description: "faster", tags: ["ops"] },
     });
     expect(updateTask).toMatchObject({ __typename: "UpdateTaskSuccess", task: { nextRunAt: startAt, description: "faster", tags: ["ops"], state: "ACTIVE" } });
-    await expect.poll(() => server.app.scheduler.fireTimeOf(databaseId(task.id))).toBe(Date.parse(startAt));
+    await expect.poll(() => server.app.threads.fireTimeOf(databaseId(task.id))).toBe(Date.parse(startAt));
   });
 
   it("duplicates as PAUSED copies named after the original", async () => {
@@ -169,12 +169,12 @@ describeEachDatabase("tasks", (provider) => {
     const task = await createTask({ name: "lifecycle" }, true);
     const paused = (await server.client.data(PauseTask, { input: { id: task.id, note: "disk swap" } })).pauseTask;
     expect(paused).toMatchObject({ task: { state: "PAUSED", pauseNote: "disk swap", nextRunAt: null } });
-    await expect.poll(() => server.app.scheduler.fireTimeOf(databaseId(task.id))).toBeUndefined();
+    await expect.poll(() => server.app.threads.fireTimeOf(databaseId(task.id))).toBeUndefined();
     const resumed = (await server.client.data(ResumeTask, { input: { id: task.id } })).resumeTask;
     expect(resumed).toMatchObject({ task: { state: "ACTIVE", pauseNote: null } });
-    await expect.poll(() => server.app.scheduler.fireTimeOf(databaseId(task.id))).toBeDefined();
+    await expect.poll(() => server.app.threads.fireTimeOf(databaseId(task.id))).toBeDefined();
     expect((await server.client.data(DeleteTask, { input: { id: task.id } })).deleteTask).toMatchObject({ deletedId: task.id });
-    await expect.poll(() => server.app.scheduler.fireTimeOf(databaseId(task.id))).toBeUndefined();
+    await expect.poll(() => server.app.threads.fireTimeOf(databaseId(task.id))).toBeUndefined();
     expect((await server.client.data(DeleteTask, { input: { id: task.id } })).deleteTask).toMatchObject({ __typename: "NotFoundError" });
     expect((await server.client.data(TaskRuns, { id: task.id })).node).toBeNull();
   });

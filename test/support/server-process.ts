@@ -17,8 +17,8 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnServer(env: Record<string, string>, cwd = projectRoot): ServerProcess {
-  const child = spawn(process.execPath, ["--import", tsxLoader, `${projectRoot}src/server.ts`], {
+export function spawnServer(env: Record<string, string>, cwd = projectRoot, args: string[] = []): ServerProcess {
+  const child = spawn(process.execPath, ["--import", tsxLoader, `${projectRoot}src/server.ts`, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
   });

@@ -1,0 +1,90 @@
+// A role's own thread: its own event loop and database connection, so no API request, live
+// view or burst of runs in another thread delays firing or execution. The main thread steers
+// it with control messages on parentPort (role-threads.ts); its events travel to the other
+// threads' buses through event links.
+import { parentPort, workerData, type MessagePort } from "node:worker_threads";
+import type { Config } from "../config.js";
+import { openDatabase } from "../db/database.js";
+import type { DatabaseLocation } from "../db/driver-adapter.js";
+import { EventBus, type EventName } from "../events/event-bus.js";
+import { linkEventBus } from "../events/event-link.js";
+import { createLogger } from "../logger.js";
+import type { ThreadRole } from "./roles.js";
+import { createSchedulerRole } from "./scheduler-role.js";
+import { createWorkerRole } from "./worker-role.js";
+
+export interface RoleThreadData {
+  role: ThreadRole;
+  /** The configuration without secrets the thread does not need. */
+  config: Config;
+  location: DatabaseLocation;
+  executorOwnerId?: string;
+  /** One per other thread of the process (the main thread included). */
+  links: { port: MessagePort; peerConsumes: readonly EventName[] }[];
+}
+
+/** What the main thread may ask a role thread at any time. */
+export type Question = { question: "ping" } | { question: "fireTimeOf"; taskId: string };
+
+export type ControlRequest = { type: "start" } | { type: "stop"; graceMs: number } | ({ type: "ask"; id: number } & Question);
+
+export type ControlReply =
+  | { type: "loaded" }
+  | { type: "started"; executorOwnerId: string | null }
+  | { type: "stopped" }
+  | { type: "answer"; id: number; value: unknown };
+
+/** What the thread runs, whichever role it is. */
+interface RunningRole {
+  start(): Promise<void>;
+  stop(graceMs: number): Promise<void>;
+  executorOwnerId: string | null;
+  fireTimeOf(taskId: string): number | undefined;
+}
+
+const control = parentPort;
+if (!control) throw new Error("role-thread.ts runs as a worker thread (see role-threads.ts)");
+const data = workerData as RoleThreadData;
+const logger = createLogger(data.config.logLevel).child({ thread: data.role });
+const database = await openDatabase(data.location);
+const events = new EventBus();
+for (const link of data.links) linkEventBus(events, link.port, link.peerConsumes);
+
+function createRole(): RunningRole {
+  if (data.role === "scheduler") {
+    const scheduler = createSchedulerRole(data.config, database, events, logger);
+    return {
+      start: () => scheduler.start(),
+      stop: () => scheduler.stop(),
+      executorOwnerId: null,
+      fireTimeOf: (taskId) => scheduler.fireTimeOf(taskId),
+    };
+  }
+  const worker = createWorkerRole(data.config, database, events, logger, data.executorOwnerId);
+  return { start: () => worker.start(), stop: (graceMs) => worker.stop(graceMs), executorOwnerId: worker.ownerId, fireTimeOf: () => undefined };
+}
+const role = createRole();
+
+const reply = (message: ControlReply) => control.postMessage(message);
+control.on("message", (request: ControlRequest) => {
+  switch (request.type) {
+    // A failure to start or stop is left unhandled on purpose: it ends the thread, and the
+    // main thread reports it (see RoleThreadsOptions.onFailure).
+    case "start":
+      void role.start().then(() => reply({ type: "started", executorOwnerId: role.executorOwnerId }));
+      return;
+    case "stop":
+      void role
+        .stop(request.graceMs)
+        .then(() => database.close())
+        .then(() => {
+          reply({ type: "stopped" });
+          control.close();
+        });
+      return;
+    case "ask":
+      reply({ type: "answer", id: request.id, value: request.question === "ping" ? true : role.fireTimeOf(request.taskId) });
+      return;
+  }
+});
+reply({ type: "loaded" });

@@ -1,0 +1,193 @@
+// Starts the scheduler and worker roles in threads of their own and steers them: every thread
+// (the main one included) gets a direct event link to every other, so a claim reaches the
+// worker without passing through a busy API thread. A thread that dies takes no silent
+// half of Cronline with it: its failure is reported, and the process is expected to stop.
+import { EventEmitter, once } from "node:events";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
+import type { Config } from "../config.js";
+import type { DatabaseLocation } from "../db/driver-adapter.js";
+import type { EventBus, EventName } from "../events/event-bus.js";
+import { linkEventBus } from "../events/event-link.js";
+import type { Logger } from "../logger.js";
+import type { ControlReply, ControlRequest, Question, RoleThreadData } from "./role-thread.js";
+import { eventsConsumedBy, type ThreadRole } from "./roles.js";
+
+export interface RoleThreadsOptions {
+  roles: readonly ThreadRole[];
+  config: Config;
+  location: DatabaseLocation;
+  logger: Logger;
+  /** The main thread's bus, and the events its listeners use. */
+  events: EventBus;
+  mainConsumes: readonly EventName[];
+  executorOwnerId?: string;
+  /** A thread failed or exited on its own: Cronline is no longer whole. */
+  onFailure(error: Error): void;
+}
+
+/** How long a stopped thread has to exit by itself before it is terminated. */
+const exitGraceMs = 5_000;
+
+/**
+ * The thread's code: the bundle's own file when running from dist/, the TypeScript source
+ * (loaded through tsx inside the thread) when running from src/ (tests, `npm run dev`).
+ */
+function createThread(data: RoleThreadData, transferList: MessagePort[]): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./role-thread.js", import.meta.url), { workerData: data, transferList });
+  const tsxApi = new URL("./dist/esm/api/index.mjs", pathToFileURL(createRequire(import.meta.url).resolve("tsx/package.json"))).href;
+  const entry = new URL("./role-thread.ts", import.meta.url).href;
+  const bootstrap = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(entry)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), { workerData: data, transferList });
+}
+
+class RoleThread {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, (value: unknown) => void>();
+  readonly #replies = new EventEmitter();
+  readonly exited: Promise<unknown>;
+  #nextQuestion = 0;
+  stopping = false;
+
+  constructor(
+    readonly role: ThreadRole,
+    data: RoleThreadData,
+    transferList: MessagePort[],
+  ) {
+    this.#worker = createThread(data, transferList);
+    this.exited = once(this.#worker, "exit");
+    this.#worker.on("message", (message: ControlReply) => {
+      if (message.type === "answer") {
+        this.#pending.get(message.id)?.(message.value);
+        this.#pending.delete(message.id);
+      } else this.#replies.emit(message.type, message);
+    });
+  }
+
+  get worker(): Worker {
+    return this.#worker;
+  }
+
+  /** Resolves with the next reply of that type, or rejects when the thread fails first. */
+  reply<T extends ControlReply["type"]>(type: T): Promise<Extract<ControlReply, { type: T }>> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: unknown) => reject(error instanceof Error ? error : new Error(String(error)));
+      const onExit = (code: number) => reject(new Error(`the ${this.role} thread exited with code ${code}`));
+      this.#worker.once("error", onError).once("exit", onExit);
+      this.#replies.once(type, (message: Extract<ControlReply, { type: T }>) => {
+        this.#worker.off("error", onError).off("exit", onExit);
+        resolve(message);
+      });
+    });
+  }
+
+  send(request: ControlRequest): void {
+    this.#worker.postMessage(request);
+  }
+
+  /** Asks the thread; undefined when it does not answer within `timeoutMs`. */
+  ask(question: Question, timeoutMs: number): Promise<unknown> {
+    const id = this.#nextQuestion++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      this.#pending.set(id, (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      });
+      this.send({ ...question, type: "ask", id });
+    });
+  }
+}
+
+export class RoleThreads {
+  readonly #threads: RoleThread[];
+  readonly #unlinkMain: (() => void)[];
+  /** The executor's owner id (Run.ownerId), when this process has the worker role. */
+  readonly executorOwnerId: string | null;
+
+  private constructor(threads: RoleThread[], unlinkMain: (() => void)[], executorOwnerId: string | null) {
+    this.#threads = threads;
+    this.#unlinkMain = unlinkMain;
+    this.executorOwnerId = executorOwnerId;
+  }
+
+  /** Starts the threads: the worker first (it closes dead processes' runs), then the scheduler. */
+  static async start(options: RoleThreadsOptions): Promise<RoleThreads> {
+    const { roles, logger } = options;
+    const links = new Map<ThreadRole, RoleThreadData["links"]>(roles.map((role) => [role, []]));
+    const unlinkMain: (() => void)[] = [];
+    for (const [index, role] of roles.entries()) {
+      const fromMain = new MessageChannel();
+      unlinkMain.push(linkEventBus(options.events, fromMain.port1, eventsConsumedBy[role]));
+      links.get(role)!.push({ port: fromMain.port2, peerConsumes: options.mainConsumes });
+      for (const other of roles.slice(index + 1)) {
+        const between = new MessageChannel();
+        links.get(role)!.push({ port: between.port1, peerConsumes: eventsConsumedBy[other] });
+        links.get(other)!.push({ port: between.port2, peerConsumes: eventsConsumedBy[role] });
+      }
+    }
+    // Only what a thread needs crosses over: no bootstrap token.
+    const config: Config = { ...options.config, auth: { ...options.config.auth, bootstrapAdminToken: undefined } };
+    const threads = roles.map((role) => {
+      const roleLinks = links.get(role)!;
+      const data: RoleThreadData = { role, config, location: options.location, executorOwnerId: options.executorOwnerId, links: roleLinks };
+      return new RoleThread(role, data, roleLinks.map((link) => link.port));
+    });
+    try {
+      await Promise.all(threads.map((thread) => thread.reply("loaded")));
+      let executorOwnerId: string | null = null;
+      for (const role of ["worker", "scheduler"] as const) {
+        const thread = threads.find((candidate) => candidate.role === role);
+        if (!thread) continue;
+        const started = thread.reply("started");
+        thread.send({ type: "start" });
+        executorOwnerId ??= (await started).executorOwnerId;
+      }
+      for (const thread of threads) {
+        const fail = (error: Error) => {
+          if (!thread.stopping) options.onFailure(error);
+        };
+        thread.worker.on("error", (error) => fail(error));
+        thread.worker.on("exit", (code) => fail(new Error(`the ${thread.role} thread exited with code ${code}`)));
+      }
+      logger.info({ roles }, "scheduler and worker threads started");
+      return new RoleThreads(threads, unlinkMain, executorOwnerId);
+    } catch (error) {
+      await Promise.all(threads.map((thread) => thread.worker.terminate()));
+      throw error;
+    }
+  }
+
+  /** When the scheduler thread will next fire the task (undefined: not scheduled here). */
+  async fireTimeOf(taskId: string): Promise<number | undefined> {
+    const scheduler = this.#threads.find((thread) => thread.role === "scheduler");
+    if (!scheduler) throw new Error("this process has no scheduler role");
+    return (await scheduler.ask({ question: "fireTimeOf", taskId }, 10_000)) as number | undefined;
+  }
+
+  /** True when every thread answers within `timeoutMs`: none is stuck or gone. */
+  async areResponsive(timeoutMs: number): Promise<boolean> {
+    const answers = await Promise.all(this.#threads.map((thread) => thread.ask({ question: "ping" }, timeoutMs)));
+    return answers.every((answer) => answer === true);
+  }
+
+  /** The scheduler stops firing, then running runs get `graceMs`; each thread closes its database and exits. */
+  async stop(graceMs: number): Promise<void> {
+    for (const role of ["scheduler", "worker"] as const) {
+      const thread = this.#threads.find((candidate) => candidate.role === role);
+      if (!thread) continue;
+      thread.stopping = true;
+      const stopped = thread.reply("stopped").catch(() => undefined);
+      thread.send({ type: "stop", graceMs });
+      await stopped;
+      const timer = setTimeout(() => void thread.worker.terminate(), exitGraceMs);
+      await thread.exited;
+      clearTimeout(timer);
+    }
+    for (const unlink of this.#unlinkMain) unlink();
+  }
+}

@@ -1,0 +1,55 @@
+// The worker role: executes queued runs and prunes old ones.
+import type { Config } from "../config.js";
+import type { Database } from "../db/database.js";
+import type { EventBus } from "../events/event-bus.js";
+import { Executor } from "../execution/executor.js";
+import { RunPruner } from "../execution/retention.js";
+import { RunStore } from "../execution/run-store.js";
+import type { Logger } from "../logger.js";
+
+export interface WorkerRole {
+  readonly ownerId: string;
+  /** Closes the runs of dead processes, then takes queued runs. */
+  start(): Promise<void>;
+  /** Running runs get `graceMs` to finish, then are cancelled. */
+  stop(graceMs: number): Promise<void>;
+}
+
+export function createWorkerRole(config: Config, database: Database, events: EventBus, logger: Logger, ownerId?: string): WorkerRole {
+  const { client, location } = database;
+  const executor = new Executor({
+    db: client,
+    store: new RunStore(client, location.provider),
+    events,
+    logger,
+    ownerId,
+    maxConcurrentRuns: config.executor.maxConcurrentRuns,
+    pollIntervalMs: config.executor.pollSeconds * 1000,
+    leaseMs: config.executor.leaseSeconds * 1000,
+    limits: {
+      outputLimitBytes: config.executor.outputLimitBytes,
+      killGraceMs: config.executor.killGraceSeconds * 1000,
+      runAsAllowedUsers: config.executor.runAsAllowedUsers,
+    },
+  });
+  const pruner = new RunPruner({
+    db: client,
+    provider: location.provider,
+    logger,
+    intervalMs: config.retention.intervalSeconds * 1000,
+    keepPerTask: config.retention.keepPerTask,
+    maxAgeDays: config.retention.maxAgeDays,
+  });
+  return {
+    ownerId: executor.ownerId,
+    async start() {
+      await executor.recoverAtStartup();
+      await executor.start();
+      pruner.start();
+    },
+    async stop(graceMs) {
+      await executor.stop(graceMs);
+      await pruner.stop();
+    },
+  };
+}
