@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createYoga } from "graphql-yoga";
-import { bearerToken, bootstrapAdminToken, hasUsableAdminToken, TokenVerifier, type Authentication, type Principal } from "./auth/tokens.js";
+import { bearerToken, bootstrapAdminToken, hasUsableAdminToken, TokenVerifier, type Authentication, type PresentedToken, type Principal } from "./auth/tokens.js";
 import type { Config } from "./config.js";
 import { createContext } from "./context.js";
 import { isDatabaseReachable, openDatabase, type Database, type DatabaseOptions } from "./db/database.js";
@@ -100,8 +100,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const verifier = new TokenVerifier(database.client, clock);
   /** AUTH_DISABLED=true: every caller is this ADMIN. */
   const localDeveloper: Principal = { name: "local-development", role: "ADMIN" };
-  const authenticate = (secret: string | null): Promise<Authentication> =>
-    config.auth.disabled ? Promise.resolve({ ok: true, principal: localDeveloper }) : verifier.verify(secret);
+  const authenticate = (presented: PresentedToken): Promise<Authentication> =>
+    config.auth.disabled ? Promise.resolve({ ok: true, principal: localDeveloper }) : verifier.verify(presented);
 
   const originPolicy: OriginPolicy = { corsOrigins: config.corsOrigins, loopbackHostOnly: config.auth.disabled };
   const live = new LiveSchedule({
