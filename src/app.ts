@@ -8,6 +8,7 @@ import { isDatabaseReachable, openDatabase, type Database, type DatabaseOptions 
 import { locateDatabase } from "./db/driver-adapter.js";
 import { applyMigrations } from "./db/migrations.js";
 import { graphqlLimits } from "./http/graphql-limits.js";
+import { graphqlServerLogging } from "./http/graphql-server-logging.js";
 import { handleHealth } from "./http/health.js";
 import { originRefusal, type OriginPolicy } from "./http/origin-policy.js";
 import type { Logger } from "./logger.js";
@@ -123,12 +124,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     graphiql: { title: "Cronline" },
     landingPage: false,
     maskedErrors: { maskError: maskUnexpectedErrors },
-    logging: {
-      debug: (...args) => logger.debug({ args }, "yoga"),
-      info: (...args) => logger.info({ args }, "yoga"),
-      warn: (...args) => logger.warn({ args }, "yoga"),
-      error: (...args) => logger.error({ args }, "yoga"),
-    },
+    logging: graphqlServerLogging(logger),
     context: async (initial) => {
       // Websocket operations arrive authenticated by the connection (see graphql-ws.ts).
       const authentication =
