@@ -11,11 +11,14 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    globalSetup: ["test/support/postgres-availability.ts"],
+    globalSetup: ["test/support/test-run.ts", "test/support/postgres-availability.ts"],
+    setupFiles: ["test/support/stop-children.ts"],
     pool: "forks",
     // Each file starts real servers and databases; two at a time suits a 2-core machine.
     maxWorkers: 2,
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Deadlines for a loaded machine (another process on a core, a server compiled by tsx at
+    // start): tests wait for conditions, so these only bound how long a broken one hangs.
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
   },
 });

@@ -62,7 +62,12 @@ export const builder = new SchemaBuilder<{
 
 function unauthorized(ctx: Context, fieldName: string, failure: AuthFailure): GraphQLError {
   if (ctx.principal === null) {
-    const why = ctx.authProblem === "missing" || ctx.authProblem === null ? "no API token was sent (Authorization: Bearer <token>)" : `the API token is ${ctx.authProblem}`;
+    const why =
+      ctx.authProblem === "missing" || ctx.authProblem === null
+        ? "no API token was sent (Authorization: Bearer <token>)"
+        : ctx.authProblem === "malformed"
+          ? 'the Authorization header is not "Bearer <token>"'
+          : `the API token is ${ctx.authProblem}`;
     return new GraphQLError(`Not authenticated: ${why}`, { extensions: { code: "UNAUTHENTICATED" } });
   }
   // Any one of the scopes that failed would have done: the lowest role granting one is needed.

@@ -84,7 +84,14 @@ export async function revokeApiToken(db: DbClient, where: { id: string } | { nam
   }
 }
 
-export type TokenProblem = "missing" | "invalid" | "revoked" | "expired";
+/** Why a caller is not authenticated; "malformed": credentials sent in a form Cronline does not read. */
+export type TokenProblem = "missing" | "malformed" | "invalid" | "revoked" | "expired";
+
+/** What a request presents: a token's secret, or why it presents none. */
+export type PresentedToken = { secret: string } | { secret: null; problem: "missing" | "malformed" };
+
+export const noTokenPresented: PresentedToken = { secret: null, problem: "missing" };
+const malformedToken: PresentedToken = { secret: null, problem: "malformed" };
 
 export type Authentication = { ok: true; principal: Principal } | { ok: false; problem: TokenProblem };
 
@@ -100,8 +107,9 @@ export class TokenVerifier {
     private readonly clock: () => number,
   ) {}
 
-  async verify(secret: string | null | undefined): Promise<Authentication> {
-    if (!secret) return { ok: false, problem: "missing" };
+  async verify(presented: PresentedToken): Promise<Authentication> {
+    if (presented.secret === null) return { ok: false, problem: presented.problem };
+    const secret = presented.secret;
     if (!secret.startsWith(tokenPrefix)) return { ok: false, problem: "invalid" };
     const token = await this.db.apiToken.findUnique({ where: { tokenHash: hashToken(secret) } });
     if (!token || !isRole(token.role)) return { ok: false, problem: "invalid" };
@@ -118,11 +126,30 @@ export class TokenVerifier {
   }
 }
 
-/** The secret of an `Authorization: Bearer <token>` header value, or null. */
-export function bearerToken(header: string | null | undefined): string | null {
-  if (!header) return null;
+/**
+ * The secret of an `Authorization: Bearer <token>` header value. Any other form (a bare token,
+ * `Basic ...`) is malformed rather than missing, so the caller learns what to fix.
+ */
+export function bearerToken(header: string | null | undefined): PresentedToken {
+  if (!header?.trim()) return noTokenPresented;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match ? match[1]! : null;
+  return match ? { secret: match[1]! } : malformedToken;
+}
+
+/**
+ * The token in graphql-ws connectionParams: `authorization` ("Bearer <token>" or the bare
+ * token) or `token`. A value of another form or type is malformed.
+ */
+export function connectionParamsToken(params: Readonly<Record<string, unknown>> | undefined): PresentedToken {
+  const authorization = params?.authorization ?? params?.Authorization;
+  if (authorization !== undefined && authorization !== null) {
+    if (typeof authorization !== "string") return malformedToken;
+    if (/^\S+$/.test(authorization.trim())) return { secret: authorization.trim() };
+    return bearerToken(authorization);
+  }
+  const token = params?.token;
+  if (token === undefined || token === null || token === "") return noTokenPresented;
+  return typeof token === "string" && /^\S+$/.test(token) ? { secret: token } : malformedToken;
 }
 
 export const bootstrapTokenName = "bootstrap-admin";

@@ -19,10 +19,10 @@ export function graphqlLimits(limits: Config["graphql"]): Plugin[] {
     maxAliasesPlugin({ n: limits.maxAliases, ...rejectWithCode("TOO_MANY_ALIASES") }),
     maxDirectivesPlugin({ n: 50, ...rejectWithCode("TOO_MANY_DIRECTIVES") }),
     queryCostLimit(limits.maxCost),
-    hideSuggestions,
   ];
+  // Suggestions name parts of the schema: helpful while the schema is public, a leak once it is not.
   if (!limits.introspection) {
-    plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
+    plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) }, hideSuggestions);
   }
   return plugins;
 }
@@ -42,7 +42,7 @@ function rejectWithCode(code: string) {
 }
 
 /**
- * No "Did you mean ...?" in any error: graphql-js's own switch, for validation (fields, enum
+ * With introspection off, no "Did you mean ...?" in any error: graphql-js's own switch, for validation (fields, enum
  * values, arguments, input fields in the document) and for the coercion of variables, the only
  * place execution makes suggestions. Variables are coerced here, before any executor or
  * subscribe function (Yoga's, or the shared subscription results') sees them, so none of those

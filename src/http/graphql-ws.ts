@@ -6,8 +6,7 @@ import { GraphQLError, type ExecutionArgs } from "graphql";
 import { CloseCode, handleProtocols, makeServer } from "graphql-ws";
 import type { YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { Authentication } from "../auth/tokens.js";
-import { bearerToken } from "../auth/tokens.js";
+import { connectionParamsToken, noTokenPresented, type Authentication, type PresentedToken } from "../auth/tokens.js";
 import type { Logger } from "../logger.js";
 import type { SharedSubscriptionResults } from "./shared-subscription-results.js";
 
@@ -40,7 +39,7 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
   server: Server,
   yoga: YogaServerInstance<ServerContext, UserContext>,
   logger: Logger,
-  authenticate: (secret: string | null) => Promise<Authentication>,
+  authenticate: (presented: PresentedToken) => Promise<Authentication>,
   sharedResults: SharedSubscriptionResults,
   /** Why an upgrade is refused (the HTTP requests' origin policy), or null. */
   upgradeRefusal: (headers: IncomingHttpHeaders) => string | null,
@@ -58,29 +57,31 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
     },
   });
   // The token each connection authenticated with, checked again for every new subscription.
-  const secrets = new WeakMap<object, string | null>();
+  const presentedTokens = new WeakMap<object, PresentedToken>();
   // The payload the last stringified message stood in for; send() runs right after the stringify.
   let pendingPayload: SerializedPayload | undefined;
   const graphqlWs = makeServer<Record<string, unknown> | undefined, { socket: WebSocket; request: IncomingMessage }>(
     {
       connectionInitWaitTimeout: timings.connectionInitTimeoutMs,
-      // At connection_init: no token closes with 4401 Unauthorized; a bad, revoked or expired one with 4403 Forbidden.
+      // At connection_init: no token closes with 4401 Unauthorized (a token in a form Cronline does not read
+      // too, with a reason saying which form it wants); a bad, revoked or expired one with 4403 Forbidden.
       onConnect: async (context) => {
-        const secret = tokenOf(context.connectionParams);
-        const authentication = await authenticate(secret);
+        const presented = connectionParamsToken(context.connectionParams);
+        const authentication = await authenticate(presented);
         if (!authentication.ok) {
           logger.debug({ problem: authentication.problem }, "websocket connection refused");
           if (authentication.problem === "missing") context.extra.socket.close(4401, "Unauthorized");
+          if (authentication.problem === "malformed") context.extra.socket.close(4401, malformedConnectionParams);
           return false;
         }
-        secrets.set(context.extra.socket, secret);
+        presentedTokens.set(context.extra.socket, presented);
         return true;
       },
       execute: (args) => (args as EnvelopedArgs).execute(args) as never,
       subscribe: (args) => (args as EnvelopedArgs).subscribe(args) as never,
       onSubscribe: async (context, _id, payload) => {
         // A token revoked or expired since the connection opened can start nothing new.
-        const authentication = await authenticate(secrets.get(context.extra.socket) ?? null);
+        const authentication = await authenticate(presentedTokens.get(context.extra.socket) ?? noTokenPresented);
         if (!authentication.ok) {
           return [new GraphQLError(`Not authenticated: the API token is ${authentication.problem}`, { extensions: { code: "UNAUTHENTICATED" } })];
         }
@@ -195,9 +196,4 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
   };
 }
 
-/** `authorization` ("Bearer <token>" or the bare token) or `token` from connectionParams. */
-function tokenOf(params: Readonly<Record<string, unknown>> | undefined): string | null {
-  const authorization = params?.authorization ?? params?.Authorization;
-  if (typeof authorization === "string") return bearerToken(authorization) ?? (authorization.trim() || null);
-  return typeof params?.token === "string" && params.token !== "" ? params.token : null;
-}
+export const malformedConnectionParams = 'Unauthorized: connectionParams must be { "authorization": "Bearer <token>" }';

@@ -3,12 +3,13 @@
 // up the scheduler or the worker, which have threads of their own.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createYoga } from "graphql-yoga";
-import { bearerToken, bootstrapAdminToken, hasUsableAdminToken, TokenVerifier, type Authentication, type Principal } from "../auth/tokens.js";
+import { bearerToken, bootstrapAdminToken, hasUsableAdminToken, TokenVerifier, type Authentication, type PresentedToken, type Principal } from "../auth/tokens.js";
 import type { Config } from "../config.js";
 import { createContext } from "../context.js";
 import type { Database } from "../db/database.js";
 import type { EventBus } from "../events/event-bus.js";
 import { graphqlLimits } from "../http/graphql-limits.js";
+import { graphqlServerLogging } from "../http/graphql-server-logging.js";
 import { attachGraphqlWs, type WebSocketTimings } from "../http/graphql-ws.js";
 import { originRefusal, type OriginPolicy } from "../http/origin-policy.js";
 import { SharedSubscriptionResults } from "../http/shared-subscription-results.js";
@@ -51,8 +52,8 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
   const verifier = new TokenVerifier(db, clock);
   /** AUTH_DISABLED=true: every caller is this ADMIN. */
   const localDeveloper: Principal = { name: "local-development", role: "ADMIN" };
-  const authenticate = (secret: string | null): Promise<Authentication> =>
-    config.auth.disabled ? Promise.resolve({ ok: true, principal: localDeveloper }) : verifier.verify(secret);
+  const authenticate = (presented: PresentedToken): Promise<Authentication> =>
+    config.auth.disabled ? Promise.resolve({ ok: true, principal: localDeveloper }) : verifier.verify(presented);
 
   const originPolicy: OriginPolicy = { corsOrigins: config.corsOrigins, loopbackHostOnly: config.auth.disabled };
   const live = new LiveSchedule({
@@ -74,12 +75,7 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
     graphiql: { title: "Cronline" },
     landingPage: false,
     maskedErrors: { maskError: maskUnexpectedErrors },
-    logging: {
-      debug: (...args) => logger.debug({ args }, "yoga"),
-      info: (...args) => logger.info({ args }, "yoga"),
-      warn: (...args) => logger.warn({ args }, "yoga"),
-      error: (...args) => logger.error({ args }, "yoga"),
-    },
+    logging: graphqlServerLogging(logger),
     context: async (initial) => {
       // Websocket operations arrive authenticated by the connection (see graphql-ws.ts).
       const authentication =

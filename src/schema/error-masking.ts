@@ -8,6 +8,14 @@ import { ConflictError, InUseError, NotFoundError, ValidationError } from "../do
  * GraphQL errors with their message and fields; anything else stays masked.
  */
 export function maskUnexpectedErrors(error: unknown, message: string, isDev?: boolean): Error {
+  return clientErrorOf(error) ?? maskError(error, message, isDev);
+}
+
+/**
+ * The GraphQL error a client is answered with when `error` is about the caller's input (a
+ * domain error, an id or cursor that is not one); null for anything unexpected.
+ */
+export function clientErrorOf(error: unknown): GraphQLError | null {
   const original = error instanceof GraphQLError ? error.originalError : error;
   const invalid =
     original instanceof ValidationError ? original : error instanceof GraphQLError ? relayArgumentError(error, original) : null;
@@ -17,7 +25,7 @@ export function maskUnexpectedErrors(error: unknown, message: string, isDev?: bo
   if (original instanceof NotFoundError || original instanceof ConflictError || original instanceof InUseError) {
     return new GraphQLError(original.message, { extensions: { code: original.name, field: original.field } });
   }
-  return maskError(error, message, isDev);
+  return null;
 }
 
 /**

@@ -2,6 +2,7 @@ import { request } from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startApp } from "../../src/app.js";
+import { malformedConnectionParams } from "../../src/http/graphql-ws.js";
 import { createApiToken, revokeApiToken } from "../../src/auth/tokens.js";
 import { loadConfig, ConfigError } from "../../src/config.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
@@ -196,6 +197,23 @@ describeEachDatabase("who may do what", (provider) => {
     expect(operatorListing.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/^Forbidden: apiTokens needs the ADMIN role/), extensions: { requiredRole: "ADMIN" } });
     const bogus = await raw(server.app.url, `{ devices { totalCount } }`, "cl_not-a-token");
     expect(bogus.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  });
+
+  it("tells a malformed Authorization header from a missing one, over HTTP and websocket", async () => {
+    const query = `{ devices { totalCount } }`;
+    const malformed = 'Not authenticated: the Authorization header is not "Bearer <token>"';
+    for (const authorization of [tokens.ADMIN!, `Basic ${Buffer.from("admin:secret").toString("base64")}`, `Bearer ${tokens.ADMIN} extra`]) {
+      const response = await raw(server.app.url, query, undefined, { authorization });
+      expect({ authorization, error: response.body.errors?.[0] }).toEqual({ authorization, error: expect.objectContaining({ message: malformed, extensions: { code: "UNAUTHENTICATED" } }) });
+    }
+    expect((await raw(server.app.url, query, undefined, { authorization: " " })).body.errors?.[0]?.message).toMatch(/^Not authenticated: no API token was sent/);
+
+    for (const payload of [{ authorization: "Basic YWRtaW46c2VjcmV0" }, { authorization: 42 }, { token: ["cl_x"] }]) {
+      expect({ payload, closed: await connectionInitClose(server.app.url, payload) }).toEqual({ payload, closed: { code: 4401, reason: malformedConnectionParams } });
+    }
+    expect(await connectionInitClose(server.app.url, {})).toEqual({ code: 4401, reason: "Unauthorized" });
+    // The bare token is a form connectionParams accept.
+    expect(await connectionInitClose(server.app.url, { authorization: tokens.ADMIN })).toBe("ack");
   });
 
   it("subscriptions: VIEWER and above over websocket; no token closes with 4401, a bad one with 4403", async () => {
@@ -418,6 +436,20 @@ function postWithHeaders(url: string, query: string, headers: Record<string, str
     });
     outgoing.on("error", reject);
     outgoing.end(method === "POST" ? JSON.stringify({ query }) : undefined);
+  });
+}
+
+/** Sends connection_init with this payload: "ack", or how the server closed the socket. */
+function connectionInitClose(url: string, payload: Record<string, unknown>): Promise<"ack" | { code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url.replace(/^http/, "ws"), "graphql-transport-ws");
+    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload })));
+    socket.on("message", (data) => {
+      if (JSON.parse(String(data)).type === "connection_ack") resolve("ack");
+      socket.close();
+    });
+    socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() }));
+    socket.on("error", reject);
   });
 }
 

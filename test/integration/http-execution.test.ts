@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeEachDatabase } from "../support/databases.js";
-import { executorRecordedCancel, sleep, useExecutionServer } from "../support/execution-harness.js";
+import { executorRecordedCancel, useExecutionServer } from "../support/execution-harness.js";
 import { CancelRun } from "../support/execution-operations.js";
 import { CreateService } from "../support/operations.js";
 
@@ -108,14 +108,13 @@ describeEachDatabase("HTTP execution", (provider) => {
   it("cancelRun aborts the request in flight and ends the run CANCELLED", async () => {
     const serviceId = await h.createService("HTTP", { url: `${base}/slow/cancelled`, method: "GET", timeoutSeconds: 300 });
     const runId = await h.runTask(await h.createTask(serviceId));
-    for (let i = 0; i < 400 && !received.some((r) => r.url === "/slow/cancelled"); i++) await sleep(50);
+    await expect.poll(() => received.some((r) => r.url === "/slow/cancelled"), { timeout: 90_000 }).toBe(true);
     const { cancelRun } = await h.server.client.data(CancelRun, { input: { id: runId } });
     expect(cancelRun.__typename).toBe("CancelRunSuccess");
     const run = await h.waitForRun(runId, executorRecordedCancel);
     expect(run).toMatchObject({ status: "CANCELLED", reason: "cancelled by an operator", failedCount: 1 });
     expect(run.results[0]).toMatchObject({ status: "CANCELLED", httpStatus: null, error: "cancelled; the request was aborted" });
-    for (let i = 0; i < 100 && !abandoned.includes("/slow/cancelled"); i++) await sleep(50);
-    expect(abandoned).toContain("/slow/cancelled");
+    await expect.poll(() => abandoned, { timeout: 90_000 }).toContain("/slow/cancelled");
   });
 
   it("refuses invalid URLs and unknown placeholders when the service is saved", async () => {

@@ -31,6 +31,36 @@ async function overWebsocket(url: string, token: string, query: string, operatio
   }
 }
 
+const createToken = `mutation Create($input: CreateApiTokenInput!) { createApiToken(input: $input) { __typename } }`;
+const runEvents = `subscription Runs($statuses: [RunStatus!]) { runEvents(statuses: $statuses) { __typename } }`;
+/** Misspelt fields, arguments, enum values and input fields, in the document and in variables. */
+const misspellings: { query: string; operation?: Operation; error: RegExp; suggestion: RegExp }[] = [
+  { query: `{ devicez { totalCount } }`, error: /Cannot query field "devicez" on type "Query"\.$/, suggestion: /Did you mean "devices"/ },
+  { query: `{ devices(frist: 2) { totalCount } }`, error: /Unknown argument "frist" on field "Query\.devices"\.$/, suggestion: /Did you mean "first"/ },
+  {
+    query: `mutation { createApiToken(input: { name: "x", role: VIEWR }) { __typename } }`,
+    error: /Value "VIEWR" does not exist in "ApiTokenRole" enum\.$/,
+    suggestion: /Did you mean the enum value "VIEWER"/,
+  },
+  {
+    query: `mutation { createApiToken(input: { nam: "x", name: "x", role: VIEWER }) { __typename } }`,
+    error: /Field "nam" is not defined by type "CreateApiTokenInput"\.$/,
+    suggestion: /Did you mean "name"/,
+  },
+  {
+    query: createToken,
+    operation: { variables: { input: { name: "x", role: "VIEWR" } } },
+    error: /Value "VIEWR" does not exist in "ApiTokenRole" enum\.$/,
+    suggestion: /Did you mean the enum value "VIEWER"/,
+  },
+  {
+    query: createToken,
+    operation: { variables: { input: { nam: "x", name: "x", role: "VIEWER" } } },
+    error: /Field "nam" is not defined by type "CreateApiTokenInput"\.$/,
+    suggestion: /Did you mean "name"/,
+  },
+];
+
 describe("GraphQL limits", () => {
   const server = useTestServer("sqlite", { GRAPHQL_MAX_DEPTH: "8", GRAPHQL_MAX_ALIASES: "5", GRAPHQL_MAX_TOKENS: "2000" });
   const auth = () => ({ authorization: `Bearer ${server.adminToken}` });
@@ -75,32 +105,15 @@ describe("GraphQL limits", () => {
     });
   }
 
-  it("suggests no field, argument, enum value or input field, in the document or in variables, over HTTP and websocket", async () => {
-    const createToken = `mutation Create($input: CreateApiTokenInput!) { createApiToken(input: $input) { __typename } }`;
-    const cases: { query: string; operation?: Operation; error: RegExp }[] = [
-      { query: `{ devicez { totalCount } }`, error: /Cannot query field "devicez" on type "Query"\.$/ },
-      { query: `{ devices(frist: 2) { totalCount } }`, error: /Unknown argument "frist" on field "Query\.devices"\.$/ },
-      { query: `mutation { createApiToken(input: { name: "x", role: VIEWR }) { __typename } }`, error: /Value "VIEWR" does not exist in "ApiTokenRole" enum\.$/ },
-      { query: `mutation { createApiToken(input: { nam: "x", name: "x", role: VIEWER }) { __typename } }`, error: /Field "nam" is not defined by type "CreateApiTokenInput"\.$/ },
-      { query: createToken, operation: { variables: { input: { name: "x", role: "VIEWR" } } }, error: /Value "VIEWR" does not exist in "ApiTokenRole" enum\.$/ },
-      { query: createToken, operation: { variables: { input: { nam: "x", name: "x", role: "VIEWER" } } }, error: /Field "nam" is not defined by type "CreateApiTokenInput"\.$/ },
-    ];
-    for (const { query, operation, error } of cases) {
+  it("suggests the names a misspelling may have meant, in the document and in variables, over HTTP and websocket", async () => {
+    for (const { query, operation, suggestion } of misspellings) {
       const http = await post(server.app.url, query, auth(), operation);
       expect(http.status).toBe(400);
-      expect(http.body.data ?? null).toBeNull();
-      expect(http.body.errors?.[0]?.message).toMatch(error);
-      const websocket = await overWebsocket(server.app.url, server.adminToken, query, operation);
-      expect(JSON.parse(websocket)[0].message).toMatch(error);
-      expect(JSON.stringify(http.body) + websocket).not.toMatch(/Did you mean/);
+      expect(http.body.errors?.[0]?.message).toMatch(suggestion);
+      expect(JSON.parse(await overWebsocket(server.app.url, server.adminToken, query, operation))[0].message).toMatch(suggestion);
     }
-    expect(await server.app.database.client.apiToken.count({ where: { name: "x" } })).toBe(0);
-
-    // A subscription's variables are coerced when it starts (the shared subscription results' subscribe).
-    const runEvents = `subscription Runs($statuses: [RunStatus!]) { runEvents(statuses: $statuses) { __typename } }`;
     const websocket = await overWebsocket(server.app.url, server.adminToken, runEvents, { variables: { statuses: ["SUCCEDED"] } });
-    expect(JSON.parse(websocket)[0].message).toMatch(/Value "SUCCEDED" does not exist in "RunStatus" enum\.$/);
-    expect(websocket).not.toMatch(/Did you mean/);
+    expect(JSON.parse(websocket)[0].message).toMatch(/Did you mean the enum value "SUCCEEDED"/);
   });
 
   it("refuses a browser-like request that a page could forge (no preflight, no CSRF header)", async () => {
@@ -183,5 +196,24 @@ describe("GRAPHQL_INTROSPECTION=false", () => {
     expect(introspection.body.errors?.[0]?.message).toMatch(/introspection/i);
     expect(await overWebsocket(server.app.url, server.adminToken, `{ __type(name: "Query") { name } }`)).toMatch(/introspection/i);
     expect((await post(server.app.url, `{ devices { totalCount } }`, auth)).body).toEqual({ data: { devices: { totalCount: 0 } } });
+  });
+
+  it("suggests no field, argument, enum value or input field, in the document or in variables, over HTTP and websocket", async () => {
+    const auth = { authorization: `Bearer ${server.adminToken}` };
+    for (const { query, operation, error } of misspellings) {
+      const http = await post(server.app.url, query, auth, operation);
+      expect(http.status).toBe(400);
+      expect(http.body.data ?? null).toBeNull();
+      expect(http.body.errors?.[0]?.message).toMatch(error);
+      const websocket = await overWebsocket(server.app.url, server.adminToken, query, operation);
+      expect(JSON.parse(websocket)[0].message).toMatch(error);
+      expect(JSON.stringify(http.body) + websocket).not.toMatch(/Did you mean/);
+    }
+    expect(await server.app.database.client.apiToken.count({ where: { name: "x" } })).toBe(0);
+
+    // A subscription's variables are coerced when it starts (the shared subscription results' subscribe).
+    const websocket = await overWebsocket(server.app.url, server.adminToken, runEvents, { variables: { statuses: ["SUCCEDED"] } });
+    expect(JSON.parse(websocket)[0].message).toMatch(/Value "SUCCEDED" does not exist in "RunStatus" enum\.$/);
+    expect(websocket).not.toMatch(/Did you mean/);
   });
 });

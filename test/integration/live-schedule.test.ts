@@ -2,7 +2,6 @@
 // against the real server, with the scheduler and executor running.
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { decodeGlobalID } from "@pothos/plugin-relay";
-import { spawn } from "node:child_process";
 import { parse } from "graphql";
 import pg from "pg";
 import { v7 as uuidv7 } from "uuid";
@@ -19,6 +18,7 @@ import { UpdateService } from "../support/operations.js";
 import { createService } from "../support/fixtures.js";
 import { RunEvents, ScheduleView, TaskEvents } from "../support/live-operations.js";
 import { rawSocket, subscribe, subscriptionClient, type Subscription } from "../support/subscriptions.js";
+import { spawnInGroup } from "../support/child-processes.js";
 import { spawnServer } from "../support/server-process.js";
 import { createTestToken } from "../support/tokens.js";
 import { CreateTask, DeleteTask, PauseTask, ResumeTask, RunTask, UpdateTask } from "../support/task-operations.js";
@@ -973,7 +973,7 @@ describe("a taskEvents or runEvents stream that has stopped", () => {
       await stream.next(); // a leftover, taken after the stop
     `;
     const tsxLoader = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
-    const child = spawn(process.execPath, ["--import", tsxLoader, "--input-type=module", "-e", script], { stdio: "inherit" });
+    const child = spawnInGroup(process.execPath, ["--import", tsxLoader, "--input-type=module", "-e", script], { stdio: "inherit" });
     const started = Date.now();
     const exitCode = await new Promise<number | null>((resolve) => child.on("exit", resolve));
     expect(exitCode).toBe(0);

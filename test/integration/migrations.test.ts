@@ -1,16 +1,16 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { appendFile, cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/database.js";
 import { applyMigrations, loadMigrationList, modelsSnapshotPath, replayedMigrationsDrift } from "../../src/db/migrations.js";
 import { writeNextMigrations } from "../../src/db/next-migration.js";
 import { databaseProviders, migrationsDirectory, prismaDirectory, readModels } from "../../src/db/prisma-schema.js";
 import { createScratchDatabase, type ScratchDatabase } from "../../src/db/scratch-database.js";
+import { runInGroup } from "../support/child-processes.js";
 import { describeEachDatabase, withoutPostgres } from "../support/databases.js";
+import { childEnvironment } from "../support/server-process.js";
 
 let scratch: ScratchDatabase | undefined;
 afterEach(async () => {
@@ -96,17 +96,11 @@ describe("scratch PostgreSQL databases", () => {
 });
 
 /** `npm run db:migrate` in the project, as an operator runs it. */
-async function runDbMigrate(databaseUrl: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)("npm", ["run", "--silent", "db:migrate"], {
-      cwd: path.dirname(prismaDirectory),
-      env: { PATH: process.env.PATH ?? "", DATABASE_URL: databaseUrl },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+async function runDbMigrate(databaseUrl: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runInGroup("npm", ["run", "--silent", "db:migrate"], {
+    cwd: path.dirname(prismaDirectory),
+    env: { ...childEnvironment(), DATABASE_URL: databaseUrl },
+  });
 }
 
 // Each run starts npm, tsx and the schema engine: slow on a loaded machine.

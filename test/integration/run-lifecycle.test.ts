@@ -26,9 +26,9 @@ import { createTestToken } from "../support/tokens.js";
 const databaseId = (globalId: string) => decodeGlobalID(globalId).id;
 const forever = nodeCommand("setInterval(() => {}, 1000)");
 
-/** Polls `find` until it returns something, for up to 20 s. */
+/** Polls `find` until it returns something, for up to 90 s (a loaded machine). */
 async function eventually<T>(find: () => T | undefined | Promise<T | undefined>, what: string): Promise<T> {
-  for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(50)) {
+  for (const deadline = Date.now() + 90_000; Date.now() < deadline; await sleep(50)) {
     const found = await find();
     if (found !== undefined) return found;
   }
@@ -353,7 +353,7 @@ describeEachDatabase("shutdown", (provider) => {
     };
     const short = await service("short", nodeCommand("setTimeout(() => {}, 500)"));
     const long = await service("long", nodeCommand(`require("node:fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000);`));
-    for (let i = 0; i < 100 && !existsSync(pidFile); i++) await sleep(50);
+    await expect.poll(() => existsSync(pidFile), { timeout: 90_000 }).toBe(true);
     const pid = Number(readFileSync(pidFile, "utf8"));
     const started = Date.now();
     await app.stop();

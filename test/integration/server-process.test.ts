@@ -1,11 +1,15 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { once } from "node:events";
 import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateTokenSecret } from "../../src/auth/tokens.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { describeEachDatabase, withoutPostgres } from "../support/databases.js";
-import { spawnServer } from "../support/server-process.js";
+import { signalProcessGroup, spawnInGroup } from "../support/child-processes.js";
+import { childEnvironment, spawnServer } from "../support/server-process.js";
 import { openUnresponsiveWebSocket } from "../support/unresponsive-websocket.js";
 
 const workDir = mkdtempSync(path.join(tmpdir(), "cronline-process-"));
@@ -19,6 +23,27 @@ async function queryDeviceCount(url: string, token?: string): Promise<unknown> {
   });
   return response.json();
 }
+
+describe("npm start --silent, as the README tells log collectors to start it", () => {
+  it("prints nothing but JSON log lines on stdout", async () => {
+    const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
+    const child = spawnInGroup("npm", ["start", "--silent"], {
+      cwd: projectRoot,
+      env: { ...childEnvironment(), PORT: "0", DATABASE_URL: `file:${path.join(workDir, "npm-start.db")}` },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exited = once(child, "exit");
+    const lines: string[] = [];
+    for await (const line of createInterface({ input: child.stdout! })) {
+      lines.push(line);
+      if (line.includes("Cronline listening")) break;
+    }
+    signalProcessGroup(child, "SIGTERM");
+    await exited;
+    expect(lines.at(-1)).toMatch(/Cronline listening/);
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+  });
+});
 
 describe("the server process on its defaults", () => {
   it("creates and migrates ./data/cronline.db, serves GraphQL and health, and stops cleanly on SIGTERM", async () => {

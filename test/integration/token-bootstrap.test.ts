@@ -1,5 +1,3 @@
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,7 +8,8 @@ import { bootstrapAdminToken, generateTokenSecret } from "../../src/auth/tokens.
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { createLogger } from "../../src/logger.js";
 import { describeEachDatabase } from "../support/databases.js";
-import { spawnServer } from "../support/server-process.js";
+import { runInGroup } from "../support/child-processes.js";
+import { childEnvironment, spawnServer } from "../support/server-process.js";
 import { testConfig } from "../support/test-server.js";
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -20,16 +19,10 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 /** `npm run token -- <args>` as an operator runs it. */
 async function tokenCommand(databaseUrl: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", tsxLoader, `${projectRoot}scripts/token.ts`, ...args], {
+  return runInGroup(process.execPath, ["--import", tsxLoader, `${projectRoot}scripts/token.ts`, ...args], {
     cwd: projectRoot,
-    env: { PATH: process.env.PATH ?? "", DATABASE_URL: databaseUrl },
+    env: { ...childEnvironment(), DATABASE_URL: databaseUrl },
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, "exit")) as [number | null];
-  return { code, stdout, stderr };
 }
 
 async function devicesWith(url: string, token: string) {

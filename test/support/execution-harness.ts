@@ -77,7 +77,8 @@ export function useExecutionServer(provider: DatabaseProvider, env: Record<strin
       return runTask.run.id;
     },
     async waitForRun(runId, done = () => true) {
-      const deadline = Date.now() + 20_000;
+      // Generous: a loaded machine may take long to start a run's commands.
+      const deadline = Date.now() + 90_000;
       for (;;) {
         const run = await fetchRun(server, runId);
         if (run && (finishedRunStatuses as readonly string[]).includes(run.status) && run.finishedAt && done(run)) return run;

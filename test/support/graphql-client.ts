@@ -1,7 +1,7 @@
 // A small typed GraphQL-over-HTTP client: documents come from the generated client, so
 // results and variables are typed by schema.graphql.
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { print } from "graphql";
+import { Kind, print, type DocumentNode } from "graphql";
 
 export interface GraphQLResponse<T> {
   status: number;
@@ -15,7 +15,7 @@ export function graphqlClient(url: string, token?: string) {
     document: TypedDocumentNode<TResult, TVariables>,
     ...[variables]: TVariables extends Record<string, never> ? [] : [TVariables]
   ): Promise<GraphQLResponse<TResult>> {
-    const response = await fetch(url, {
+    const send = () => fetch(url, {
       method: "POST",
       headers: {
         "content-type": "application/json",
@@ -24,6 +24,15 @@ export function graphqlClient(url: string, token?: string) {
       },
       body: JSON.stringify({ query: print(document), variables }),
     });
+    let response: Response;
+    try {
+      response = await send();
+    } catch (error) {
+      // A kept-alive connection the server closed just as it was reused (likeliest on a loaded
+      // machine): a query has no effect, so it is sent again on a new connection.
+      if (!isQuery(document) || (error as { cause?: { code?: string } }).cause?.code !== "ECONNRESET") throw error;
+      response = await send();
+    }
     return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse<TResult>, "status">) };
   }
 
@@ -40,6 +49,10 @@ export function graphqlClient(url: string, token?: string) {
   }
 
   return { request, data };
+}
+
+function isQuery(document: DocumentNode): boolean {
+  return document.definitions.every((definition) => definition.kind !== Kind.OPERATION_DEFINITION || definition.operation === "query");
 }
 
 export type GraphQLClient = ReturnType<typeof graphqlClient>;

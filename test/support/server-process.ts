@@ -1,8 +1,9 @@
 // Cronline as operators run it: `tsx src/server.ts` in a child process, read through its JSON logs.
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+import { spawnInGroup } from "./child-processes.js";
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 // tsx's loader inside the server's own process, as `npm start` runs it: signals reach the server directly.
@@ -18,10 +19,10 @@ export interface ServerProcess {
 }
 
 export function spawnServer(env: Record<string, string>, cwd = projectRoot, args: string[] = []): ServerProcess {
-  const child = spawn(process.execPath, ["--import", tsxLoader, `${projectRoot}src/server.ts`, ...args], {
+  const child = spawnInGroup(process.execPath, ["--import", tsxLoader, `${projectRoot}src/server.ts`, ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
-  });
+    env: { ...childEnvironment(), PORT: "0", ...env },
+  }) as ChildProcessWithoutNullStreams;
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
@@ -36,4 +37,9 @@ export function spawnServer(env: Record<string, string>, cwd = projectRoot, args
   });
   listening.catch(() => {});
   return { child, logs, stderr, listening, exited };
+}
+
+/** What a child process of the tests inherits: PATH, and the run's temporary directory. */
+export function childEnvironment(): Record<string, string> {
+  return { PATH: process.env.PATH ?? "", ...(process.env.TMPDIR !== undefined && { TMPDIR: process.env.TMPDIR }) };
 }

@@ -70,7 +70,7 @@ export function subscribe<TResult, TVariables>(
       },
     },
   );
-  const waitFor = (test: (event: TResult) => boolean, { from = events.length, timeoutMs = 10_000 } = {}) =>
+  const waitFor = (test: (event: TResult) => boolean, { from = events.length, timeoutMs = 60_000 } = {}) =>
     new Promise<TResult>((resolve, reject) => {
       const check = () => {
         const found = events.slice(from).find(test);

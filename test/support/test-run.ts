@@ -1,0 +1,24 @@
+// Vitest global setup: one temporary directory for the whole run, removed at its end whatever
+// happened. Every test's temporary files land in it (TMPDIR, which os.tmpdir() reads and child
+// processes inherit), and in it each child process group is recorded until it exits; the
+// teardown kills any group still recorded, e.g. of a worker that died.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { killRecordedGroups, processRecordsVariable } from "./child-processes.js";
+
+export default function prepareTestRun(): () => void {
+  const previous = { TMPDIR: process.env.TMPDIR, [processRecordsVariable]: process.env[processRecordsVariable] };
+  const runDirectory = mkdtempSync(path.join(tmpdir(), "cronline-test-run-"));
+  const records = path.join(runDirectory, "process-groups");
+  process.env.TMPDIR = runDirectory;
+  process.env[processRecordsVariable] = records;
+  return () => {
+    killRecordedGroups(records);
+    rmSync(runDirectory, { recursive: true, force: true });
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
