@@ -87,6 +87,7 @@ export class Executor {
   #moreQueued = false;
   #pumping: Promise<void> | undefined;
   #pumpAgain: { poll: boolean } | undefined;
+  #pumpSoon: NodeJS.Immediate | undefined;
   #stopping = true;
   /** Looking for runs to start: stopped first at shutdown. */
   #intake: { timers: NodeJS.Timeout[]; unsubscribe: () => void } | undefined;
@@ -155,6 +156,8 @@ export class Executor {
       this.#intake.unsubscribe();
       this.#intake = undefined;
     }
+    clearImmediate(this.#pumpSoon);
+    this.#pumpSoon = undefined;
     while (this.#pumping) await this.#pumping;
     const allDone = () => Promise.all([...this.#active.values()].map((run) => run.done));
     const drained = await Promise.race([allDone().then(() => true), sleep(graceMs, false, { ref: false })]);
@@ -174,21 +177,27 @@ export class Executor {
     return this.#maxConcurrentRuns - this.#active.size - this.#starting.size;
   }
 
-  /** Starts known queued runs (with `poll`, after looking for more in the database) now, or right after the current pass. */
+  /**
+   * Starts known queued runs (with `poll`, after looking for more in the database) in the
+   * next turn of the event loop, or right after the current pass: runs that end together
+   * free their slots first, and are refilled with one batch.
+   */
   #kick(poll: boolean): void {
     if (this.#stopping) return;
-    if (this.#pumping) {
-      this.#pumpAgain = { poll: poll || (this.#pumpAgain?.poll ?? false) };
-      return;
-    }
-    this.#pumping = this.#pump(poll)
-      .catch((error: unknown) => this.#logger.error({ err: error }, "could not look for queued runs"))
-      .finally(() => {
-        this.#pumping = undefined;
-        const again = this.#pumpAgain;
-        this.#pumpAgain = undefined;
-        if (again) this.#kick(again.poll);
-      });
+    this.#pumpAgain = { poll: poll || (this.#pumpAgain?.poll ?? false) };
+    if (this.#pumping || this.#pumpSoon) return;
+    this.#pumpSoon = setImmediate(() => {
+      this.#pumpSoon = undefined;
+      const again = this.#pumpAgain;
+      this.#pumpAgain = undefined;
+      if (!again || this.#stopping) return;
+      this.#pumping = this.#pump(again.poll)
+        .catch((error: unknown) => this.#logger.error({ err: error }, "could not look for queued runs"))
+        .finally(() => {
+          this.#pumping = undefined;
+          if (this.#pumpAgain) this.#kick(this.#pumpAgain.poll);
+        });
+    });
   }
 
   async #pump(poll: boolean): Promise<void> {
