@@ -293,9 +293,11 @@ export class RunStore {
       if (!replacement) continue;
       const older = await this.#db.run.findMany({
         where: { taskId, id: { not: runId }, status: { in: ["QUEUED", "RUNNING"] }, claimedAt: { lte: replacement.claimedAt } },
-        select: { id: true, taskId: true, trigger: true, scheduledFor: true },
+        select: { id: true, taskId: true, trigger: true, scheduledFor: true, status: true },
       });
-      // One by one from the status each had, as an executor may start a queued one meanwhile.
+      // One by one from the status each had, as an executor may start a queued one meanwhile;
+      // queued ones first, while the running ones still hold them back.
+      older.sort((a, b) => Number(b.status === "QUEUED") - Number(a.status === "QUEUED"));
       for (const run of older) {
         const cancelledQueued = await this.#db.$transaction(async (tx) => {
           if ((await tx.run.updateMany({ where: { id: run.id, status: "QUEUED" }, data })).count === 0) return false;
