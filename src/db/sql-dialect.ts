@@ -17,6 +17,8 @@ export interface SqlDialect {
   typed(n: number, type: SqlType): string;
   /** The body of a common table expression: the rows of a JSON array passed as parameter `n`. */
   jsonRows(columns: SqlColumn[], n: number): string;
+  /** A subquery of the texts of a JSON array of strings passed as parameter `n`, for `IN (...)`. */
+  textList(n: number): string;
   /** A value as the stored column holds it, inside such a JSON array. */
   stored(value: unknown): unknown;
   /**
@@ -49,6 +51,7 @@ export const sqlDialects: Record<DatabaseProvider, SqlDialect> = {
     typed: (n, type) => `CAST($${n} AS ${postgresTypes[type]})`,
     jsonRows: (columns, n) =>
       `SELECT ${columns.map((c, i) => `${postgresCell(c.type, i)} AS "${c.name}"`).join(", ")} FROM jsonb_array_elements(CAST($${n} AS jsonb)) AS json_rows(cells)`,
+    textList: (n) => `SELECT jsonb_array_elements_text(CAST($${n} AS jsonb))`,
     stored: (value) => (value instanceof Date ? value.toISOString() : value),
     jsonArrayOfRows: (expressions) => `CAST(json_agg(json_build_array(${expressions.join(", ")})) AS text)`,
     // Prisma's timestamp(3) has no zone and holds UTC.
@@ -60,6 +63,7 @@ export const sqlDialects: Record<DatabaseProvider, SqlDialect> = {
     typed: () => "?",
     // ->> gives JSON objects back as their text, which is how Prisma stores Json.
     jsonRows: (columns) => `SELECT ${columns.map((c, i) => `value ->> ${i} AS "${c.name}"`).join(", ")} FROM json_each(?)`,
+    textList: () => "SELECT value FROM json_each(?)",
     // Prisma keeps SQLite DateTimes as ISO text with "+00:00", and booleans as 0 and 1.
     stored: (value) => (value instanceof Date ? value.toISOString().replace("Z", "+00:00") : typeof value === "boolean" ? Number(value) : value),
     jsonArrayOfRows: (expressions) => `json_group_array(json_array(${expressions.join(", ")}))`,

@@ -15,3 +15,20 @@ export async function recordEndOfLatestRun(db: DbClient | Prisma.TransactionClie
     WHERE "id" = (SELECT "taskId" FROM "Run" WHERE "id" = ${runId})
       AND ("lastRunAt" IS NULL OR "lastRunAt" <= (SELECT COALESCE("startedAt", "scheduledFor") FROM "Run" WHERE "id" = ${runId}))`);
 }
+
+/**
+ * The same for several finished runs at once, each with the status it has in the database:
+ * a task with several of them takes the status of the latest one its lastRunAt allows.
+ */
+export async function recordEndOfLatestRuns(db: DbClient | Prisma.TransactionClient, runIds: readonly string[]): Promise<void> {
+  if (runIds.length === 0) return;
+  const ids = () => Prisma.join([...runIds]);
+  const describesRun = Prisma.sql`("Task"."lastRunAt" IS NULL OR "Task"."lastRunAt" <= COALESCE("ended"."startedAt", "ended"."scheduledFor"))`;
+  await db.$executeRaw(Prisma.sql`
+    UPDATE "Task" SET "lastRunStatus" = (
+      SELECT "ended"."status" FROM "Run" AS "ended"
+      WHERE "ended"."id" IN (${ids()}) AND "ended"."taskId" = "Task"."id" AND ${describesRun}
+      ORDER BY COALESCE("ended"."startedAt", "ended"."scheduledFor") DESC, "ended"."id" DESC LIMIT 1)
+    WHERE "id" IN (SELECT "taskId" FROM "Run" WHERE "id" IN (${ids()}))
+      AND EXISTS (SELECT 1 FROM "Run" AS "ended" WHERE "ended"."id" IN (${ids()}) AND "ended"."taskId" = "Task"."id" AND ${describesRun})`);
+}

@@ -1,8 +1,11 @@
-// Carries out queued runs: takes each with a conditional update (so one process executes
-// it), resolves its targets, fans out under the service's concurrency limit with retries,
-// records every attempt and closes the run with a summary. Runs are found through events
-// (runs this process queued) and by polling (runs queued elsewhere, or left at startup).
-// A lease, renewed while the run goes on, tells other processes this one is alive.
+// Carries out queued runs: takes them with a conditional update (so one process executes
+// each), resolves their targets, fans out under the service's concurrency limit with
+// retries, records every attempt and closes each run with a summary. Runs are found through
+// events (runs this process queued) and by polling (runs queued elsewhere, or left at
+// startup). A lease, renewed while the run goes on, tells other processes this one is alive.
+// The database work is done for many runs at once: runs are started in batches (one claim,
+// one load, one target resolution per batch), and results and run ends are written in
+// batches across runs by the RunWriter.
 import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,11 +18,11 @@ import type { Logger } from "../logger.js";
 import { failedOutcome, storableOutcome } from "./attempt.js";
 import { errorText } from "./error-text.js";
 import { Semaphore } from "./concurrency.js";
-import { ResultWriter } from "./result-writer.js";
 import { deservesRetry, retryDelayMs, summarizeRun, type RunSummary } from "./run-outcome.js";
 import type { RunStore } from "./run-store.js";
+import { RunWriter } from "./run-writer.js";
 import { prepareAttempt, type Attempt, type ExecutionLimits } from "./service-runner.js";
-import { resolveRunTargets, type TargetDevice } from "./targets.js";
+import { resolveTargetsOfTasks, type RunTargets, type TargetDevice } from "./targets.js";
 
 export interface ExecutorOptions {
   db: DbClient;
@@ -39,7 +42,17 @@ export interface ExecutorOptions {
   leaseMs?: number;
 }
 
-type LoadedRun = NonNullable<Awaited<ReturnType<RunStore["loadRun"]>>>;
+type LoadedRun = Awaited<ReturnType<RunStore["loadRuns"]>>[number];
+
+/** What a batch of started runs needs before their targets run, per task; an error for a task it could not be done for. */
+interface BatchPreparation {
+  /** Tasks whose lastRunStatus could not be set RUNNING: their runs fail at once. */
+  notMarkedRunning: Map<string, unknown>;
+  targets: Map<string, RunTargets | { error: unknown }>;
+}
+
+/** Runs started together at most: one claim statement, one load, one target resolution. */
+const maxBatch = 500;
 
 interface ActiveRun {
   controller: AbortController;
@@ -65,10 +78,16 @@ export class Executor {
   readonly #active = new Map<string, ActiveRun>();
   readonly #starting = new Set<string>();
   readonly #semaphores = new Map<string, Semaphore>();
-  /** Runs announced by events, tried before the next poll of the database. */
-  #hinted: string[] = [];
+  readonly #writer: RunWriter;
+  /** Queued runs known to this process (announced by events, or found by a poll), oldest first, waiting for a free slot. */
+  readonly #queued = new Set<string>();
+  /** Queued runs waiting for a run of their task to end here (overlap policy other than ALLOW), by task. */
+  readonly #blocked = new Map<string, Set<string>>();
+  /** The last poll filled its page: more runs may be queued than this process knows of. */
+  #moreQueued = false;
   #pumping: Promise<void> | undefined;
   #pumpAgain: { poll: boolean } | undefined;
+  #pumpSoon: NodeJS.Immediate | undefined;
   #stopping = true;
   /** Looking for runs to start: stopped first at shutdown. */
   #intake: { timers: NodeJS.Timeout[]; unsubscribe: () => void } | undefined;
@@ -87,6 +106,7 @@ export class Executor {
     this.#pollIntervalMs = options.pollIntervalMs ?? 2_000;
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.ownerId = options.ownerId ?? `${hostname()}:${process.pid}`;
+    this.#writer = new RunWriter(this.#store, this.ownerId, this.#logger);
   }
 
   /** Ids of the runs this process is executing. */
@@ -107,7 +127,7 @@ export class Executor {
     this.#intake = {
       timers: [setInterval(() => this.#kick(true), this.#pollIntervalMs), setInterval(() => void this.#recover(false), this.#leaseMs)],
       unsubscribe: this.#events.on("runsCreated", ({ runs }) => {
-        this.#hinted.push(...runs.filter((run) => run.status === "QUEUED").map((run) => run.id));
+        for (const run of runs) if (run.status === "QUEUED") this.#queued.add(run.id);
         this.#kick(false);
       }),
     };
@@ -136,6 +156,8 @@ export class Executor {
       this.#intake.unsubscribe();
       this.#intake = undefined;
     }
+    clearImmediate(this.#pumpSoon);
+    this.#pumpSoon = undefined;
     while (this.#pumping) await this.#pumping;
     const allDone = () => Promise.all([...this.#active.values()].map((run) => run.done));
     const drained = await Promise.race([allDone().then(() => true), sleep(graceMs, false, { ref: false })]);
@@ -155,70 +177,167 @@ export class Executor {
     return this.#maxConcurrentRuns - this.#active.size - this.#starting.size;
   }
 
-  /** Tries the hinted runs (and, with `poll`, the oldest queued ones) now, or right after the current pass. */
+  /**
+   * Starts known queued runs (with `poll`, after looking for more in the database) in the
+   * next turn of the event loop, or right after the current pass: runs that end together
+   * free their slots first, and are refilled with one batch.
+   */
   #kick(poll: boolean): void {
     if (this.#stopping) return;
-    if (this.#pumping) {
-      this.#pumpAgain = { poll: poll || (this.#pumpAgain?.poll ?? false) };
-      return;
-    }
-    this.#pumping = this.#pump(poll)
-      .catch((error: unknown) => this.#logger.error({ err: error }, "could not look for queued runs"))
-      .finally(() => {
-        this.#pumping = undefined;
-        const again = this.#pumpAgain;
-        this.#pumpAgain = undefined;
-        if (again) this.#kick(again.poll);
-      });
+    this.#pumpAgain = { poll: poll || (this.#pumpAgain?.poll ?? false) };
+    if (this.#pumping || this.#pumpSoon) return;
+    this.#pumpSoon = setImmediate(() => {
+      this.#pumpSoon = undefined;
+      const again = this.#pumpAgain;
+      this.#pumpAgain = undefined;
+      if (!again || this.#stopping) return;
+      this.#pumping = this.#pump(again.poll)
+        .catch((error: unknown) => this.#logger.error({ err: error }, "could not look for queued runs"))
+        .finally(() => {
+          this.#pumping = undefined;
+          if (this.#pumpAgain) this.#kick(this.#pumpAgain.poll);
+        });
+    });
   }
 
   async #pump(poll: boolean): Promise<void> {
-    const ids = this.#hinted.splice(0);
-    // Runs blocked behind a running run of their task are passed over, so look further than the free slots.
-    if (poll && this.#capacity() > 0) ids.push(...(await this.#store.queuedRunIds(Math.max(this.#capacity() * 4, 100))));
-    for (const id of new Set(ids)) {
-      if (this.#capacity() <= 0 || this.#stopping) return;
-      await this.#tryStart(id);
+    if (poll && this.#capacity() > 0) {
+      // Runs blocked behind a running run of their task are passed over, so look further than the free slots.
+      const limit = Math.max(this.#capacity() * 4, 100);
+      const ids = await this.#store.queuedRunIds(limit);
+      this.#moreQueued = ids.length === limit;
+      for (const id of ids) this.#queued.add(id);
+    }
+    while (!this.#stopping && this.#capacity() > 0 && this.#queued.size > 0) {
+      const batch: string[] = [];
+      const room = Math.min(this.#capacity(), maxBatch);
+      for (const id of this.#queued) {
+        if (batch.length >= room) break;
+        this.#queued.delete(id);
+        if (!this.#active.has(id) && !this.#starting.has(id)) batch.push(id);
+      }
+      if (batch.length > 0) await this.#startBatch(batch);
     }
   }
 
-  async #tryStart(id: string): Promise<void> {
-    if (this.#active.has(id) || this.#starting.has(id)) return;
-    this.#starting.add(id);
+  /**
+   * Starts the runs among `ids` that are still queued: late ones are skipped, the others
+   * claimed with one statement; a task that does not allow overlaps gets one of them at a
+   * time, the others wait for its end. Started runs go on in the background.
+   */
+  async #startBatch(ids: string[]): Promise<void> {
+    for (const id of ids) this.#starting.add(id);
     try {
-      const run = await this.#store.loadRun(id);
-      if (!run || run.status !== "QUEUED" || this.#stopping) return;
+      const order = new Map(ids.map((id, i) => [id, i]));
+      const runs = (await this.#store.loadRuns(ids)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
       const now = new Date(this.#now());
-      const { deadlineSeconds } = run.task;
-      if (deadlineSeconds !== null) {
-        const lateMs = now.getTime() - (run.scheduledFor.getTime() + run.jitterMs);
-        if (lateMs > deadlineSeconds * 1000) {
-          const reason = `could not start within its ${deadlineSeconds}s deadline (${Math.round(lateMs / 1000)}s late)`;
-          if (await this.#store.skipRun(id, reason, now)) {
-            this.#progress("RUN_FINISHED", { ...this.#report(run, now), status: "SKIPPED", reason, startedAt: null, finishedAt: now });
+      const candidates: LoadedRun[] = [];
+      const oneAtATime = new Set<string>();
+      for (const run of runs) {
+        if (run.status !== "QUEUED" || this.#stopping) continue;
+        if (await this.#skipIfLate(run, now)) continue;
+        if (run.task.overlapPolicy !== "ALLOW") {
+          if (oneAtATime.has(run.taskId)) {
+            this.#block(run);
+            continue;
           }
-          return;
+          oneAtATime.add(run.taskId);
         }
+        candidates.push(run);
       }
-      if (!(await this.#store.claimRun(id, this.ownerId, now, new Date(now.getTime() + this.#leaseMs)))) return;
-      const controller = new AbortController();
-      // Every waiting target listens to the run's signal.
-      setMaxListeners(0, controller.signal);
-      const active: ActiveRun = { controller, cancelReason: null, done: Promise.resolve() };
-      this.#active.set(id, active);
-      active.done = this.#carryOut(run, active, now)
-        .catch(async (error: unknown) => {
-          this.#logger.error({ err: error, runId: id }, "run failed inside the executor");
-          controller.abort();
-          await this.#failInternally(run, now, error);
-        })
-        .finally(() => {
-          this.#active.delete(id);
-          this.#kick(true);
-        });
+      if (candidates.length === 0) return;
+      const claimed = await this.#store.claimRuns(
+        candidates.map((run) => run.id),
+        this.ownerId,
+        now,
+        new Date(now.getTime() + this.#leaseMs),
+      );
+      const started: { run: LoadedRun; active: ActiveRun }[] = [];
+      for (const run of candidates) {
+        if (!claimed.has(run.id)) {
+          // Queued behind a running run of its task (or taken by another process, which the next try finds out).
+          if (run.task.overlapPolicy !== "ALLOW") this.#block(run);
+          continue;
+        }
+        const controller = new AbortController();
+        // Every waiting target listens to the run's signal.
+        setMaxListeners(0, controller.signal);
+        const active: ActiveRun = { controller, cancelReason: null, done: Promise.resolve() };
+        this.#active.set(run.id, active);
+        started.push({ run, active });
+      }
+      const preparation = this.#prepare([...new Set(started.map(({ run }) => run.taskId))], now);
+      for (const { run, active } of started) {
+        active.done = preparation
+          .then((prepared) => this.#carryOut(run, active, now, prepared))
+          .catch(async (error: unknown) => {
+            this.#logger.error({ err: error, runId: run.id }, "run failed inside the executor");
+            active.controller.abort();
+            await this.#failInternally(run, now, error);
+          })
+          .finally(() => {
+            this.#active.delete(run.id);
+            this.#unblock(run.taskId);
+            // A free slot: known queued runs first; the database only when it may hold more than those.
+            this.#kick(this.#queued.size === 0 && this.#moreQueued);
+          });
+      }
     } finally {
-      this.#starting.delete(id);
+      for (const id of ids) this.#starting.delete(id);
     }
+  }
+
+  /** Skips a run that can no longer start within its task's deadline; true if it was late. */
+  async #skipIfLate(run: LoadedRun, now: Date): Promise<boolean> {
+    const { deadlineSeconds } = run.task;
+    if (deadlineSeconds === null) return false;
+    const lateMs = now.getTime() - (run.scheduledFor.getTime() + run.jitterMs);
+    if (lateMs <= deadlineSeconds * 1000) return false;
+    const reason = `could not start within its ${deadlineSeconds}s deadline (${Math.round(lateMs / 1000)}s late)`;
+    if (await this.#store.skipRun(run.id, reason, now)) {
+      this.#progress("RUN_FINISHED", { ...this.#report(run, now), status: "SKIPPED", reason, startedAt: null, finishedAt: now });
+    }
+    return true;
+  }
+
+  #block(run: LoadedRun): void {
+    let waiting = this.#blocked.get(run.taskId);
+    if (!waiting) this.#blocked.set(run.taskId, (waiting = new Set()));
+    waiting.add(run.id);
+  }
+
+  /** A run of the task ended here: the runs that waited for it are tried again. */
+  #unblock(taskId: string): void {
+    const waiting = this.#blocked.get(taskId);
+    if (!waiting) return;
+    this.#blocked.delete(taskId);
+    for (const id of waiting) this.#queued.add(id);
+  }
+
+  /**
+   * For the tasks of runs just started: their lastRunStatus set RUNNING and their targets
+   * resolved, each with one statement for all the tasks. Should that fail, task by task, so
+   * that one task's problem fails only its own runs.
+   */
+  async #prepare(taskIds: string[], startedAt: Date): Promise<BatchPreparation> {
+    const notMarkedRunning = new Map<string, unknown>();
+    await eachOrOneByOne(taskIds, (ids) => this.#store.setTasksRunning(ids, startedAt), notMarkedRunning);
+    const targets = new Map<string, RunTargets | { error: unknown }>();
+    const unresolved = new Map<string, unknown>();
+    await eachOrOneByOne(
+      taskIds.filter((id) => !notMarkedRunning.has(id)),
+      async (ids) => {
+        const resolved = await resolveTargetsOfTasks(this.#db, ids);
+        for (const id of ids) {
+          const found = resolved.get(id);
+          if (!found && ids.length === 1) throw new Error("the task no longer exists");
+          if (found) targets.set(id, found);
+        }
+      },
+      unresolved,
+    );
+    for (const [id, error] of unresolved) targets.set(id, { error });
+    return { notMarkedRunning, targets };
   }
 
   /**
@@ -246,50 +365,34 @@ export class Executor {
     this.#events.emit("runProgress", { type, run, result });
   }
 
-  async #carryOut(run: LoadedRun, active: ActiveRun, startedAt: Date): Promise<void> {
-    await this.#store.setTaskRunning(run.taskId, startedAt);
+  async #carryOut(run: LoadedRun, active: ActiveRun, startedAt: Date, prepared: BatchPreparation): Promise<void> {
+    if (prepared.notMarkedRunning.has(run.taskId)) throw prepared.notMarkedRunning.get(run.taskId);
     const report = this.#report(run, startedAt);
     this.#progress("RUN_STARTED", report);
     const { service } = run.task;
-    const targets = await resolveRunTargets(this.#db, run.taskId);
+    const targets = prepared.targets.get(run.taskId) ?? { error: new Error("the task's targets were not resolved") };
+    if ("error" in targets) throw targets.error;
     let summary: RunSummary;
     if (targets.declared && targets.devices.length === 0) {
       summary = { status: "FAILED", targetCount: 0, succeededCount: 0, failedCount: 0, reason: "no target devices: the targeted pools have no devices" };
     } else {
       const attempt = prepareAttempt(service.kind, service.config, this.#limits);
       const semaphore = this.#semaphoreFor(service.id, service.concurrency);
-      const writer = new ResultWriter(this.#store, this.#logger);
       const devices: (TargetDevice | null)[] = targets.declared ? targets.devices : [null];
-      const finals = await Promise.all(devices.map((device) => this.#runTarget(run, report, device, attempt, semaphore, writer, active.controller.signal)));
-      const lost = await writer.close();
+      const finals = await Promise.all(devices.map((device) => this.#runTarget(run, report, device, attempt, semaphore, active.controller.signal)));
       summary = summarizeRun(finals, active.cancelReason);
-      // Counts without the results behind them would mislead: the run says what went missing.
-      if (lost && summary.status !== "CANCELLED") {
-        summary = { ...summary, status: "FAILED", reason: `${lost.count} result${lost.count === 1 ? "" : "s"} could not be stored: ${lost.error}` };
-      }
     }
-    const finished = await this.#finish(run, summary);
-    if (finished) {
-      const { status, cancelReason } = finished;
-      const { targetCount, succeededCount, failedCount } = summary;
+    const finishedAt = new Date(this.#now());
+    // After every result of the run: a run whose results could not all be stored ends FAILED, saying so.
+    const written = await this.#writer.endRun({ runId: run.id, summary, finishedAt });
+    if (written) {
+      const { status, cancelReason } = written;
+      const { targetCount, succeededCount, failedCount } = written.summary;
       // A run cancelled in the database (possibly through another process) ends with the reason stored there.
-      const reason = cancelReason ?? summary.reason ?? run.reason;
-      this.#progress("RUN_FINISHED", { ...report, status, reason, finishedAt: new Date(this.#now()), targetCount, succeededCount, failedCount });
+      const reason = cancelReason ?? written.summary.reason ?? run.reason;
+      this.#progress("RUN_FINISHED", { ...report, status, reason, finishedAt, targetCount, succeededCount, failedCount });
     }
-    this.#logger.info({ runId: run.id, taskId: run.taskId, status: finished?.status, targets: summary.targetCount, failed: summary.failedCount }, "run finished");
-  }
-
-  /** Writes the summary, trying again a few times: a run must not stay RUNNING because of one bad moment. */
-  async #finish(run: LoadedRun, summary: RunSummary): Promise<Awaited<ReturnType<RunStore["finishRun"]>>> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#store.finishRun(run, this.ownerId, summary, new Date(this.#now()));
-      } catch (error) {
-        if (attempt >= 5) throw error;
-        this.#logger.warn({ err: error, runId: run.id }, "could not record the end of a run; trying again");
-        await sleep(200 * attempt);
-      }
-    }
+    this.#logger.info({ runId: run.id, taskId: run.taskId, status: written?.status, targets: summary.targetCount, failed: summary.failedCount }, "run finished");
   }
 
   #semaphoreFor(serviceId: string, limit: number): Semaphore {
@@ -306,7 +409,6 @@ export class Executor {
     device: TargetDevice | null,
     attempt: Attempt,
     semaphore: Semaphore,
-    writer: ResultWriter,
     signal: AbortSignal,
   ): Promise<RunResultStatus> {
     const context = { device, payload: run.payload as Record<string, unknown>, task: { name: run.task.name }, run: { id: run.id }, scheduledFor: run.scheduledFor };
@@ -338,8 +440,8 @@ export class Executor {
         finishedAt: new Date(this.#now()),
         durationMs: Math.round(performance.now() - started),
       };
-      writer.add(result);
-      this.#progress("TARGET_FINISHED", report, result);
+      // Reported once stored: a process that dies loses nothing it has reported.
+      this.#writer.addResult(result, () => this.#progress("TARGET_FINISHED", report, result));
       if (!deservesRetry(outcome.status) || permanent || number >= run.task.maxAttempts || signal.aborted) return outcome.status;
       try {
         await sleep(retryDelayMs(run.task.retryBackoffSeconds, number + 1, this.#random), undefined, { signal });
@@ -391,6 +493,30 @@ export class Executor {
       if (reruns.length > 0) this.#events.emit("runsCreated", { runs: reruns });
     } catch (error) {
       this.#logger.error({ err: error }, "could not close interrupted runs");
+    }
+  }
+}
+
+/**
+ * Does `work` for all `ids` at once; if that fails, for each id on its own, recording in
+ * `failures` the ids it failed for and why.
+ */
+async function eachOrOneByOne(ids: string[], work: (ids: string[]) => Promise<void>, failures: Map<string, unknown>): Promise<void> {
+  if (ids.length === 0) return;
+  try {
+    await work(ids);
+    return;
+  } catch (error) {
+    if (ids.length === 1) {
+      failures.set(ids[0]!, error);
+      return;
+    }
+  }
+  for (const id of ids) {
+    try {
+      await work([id]);
+    } catch (error) {
+      failures.set(id, error);
     }
   }
 }

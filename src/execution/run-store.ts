@@ -2,11 +2,11 @@
 // from the status it is expected to have, so several Cronline processes sharing a database
 // never execute one run twice, and a run closed by one (cancelled, recovered) is not
 // reopened by another.
-import type { DbClient } from "../db/database.js";
+import type { DbClient, Prisma } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, sqlDialects, type SqlColumn, type SqlDialect } from "../db/sql-dialect.js";
 import { interruptedReason, supersededReason, unscheduledRun, type NewRun, type NewRunResult, type RunReport, type RunStatus, type RunTrigger } from "../domain/runs.js";
-import { recordEndOfLatestRun } from "../domain/task-last-run.js";
+import { recordEndOfLatestRun, recordEndOfLatestRuns } from "../domain/task-last-run.js";
 import type { RunSummary } from "./run-outcome.js";
 
 const queuedRunColumns = {
@@ -24,6 +24,7 @@ const queuedRunColumns = {
       maxAttempts: true,
       retryBackoffSeconds: true,
       deadlineSeconds: true,
+      overlapPolicy: true,
       service: { select: { id: true, kind: true, config: true, concurrency: true } },
     },
   },
@@ -48,6 +49,29 @@ const resultColumns: SqlColumn<keyof NewRunResult>[] = [
   { name: "durationMs", type: "integer" },
 ];
 
+const endColumns: SqlColumn<keyof RunSummary | "id" | "finishedAt">[] = [
+  { name: "id", type: "text" },
+  { name: "status", type: "text" },
+  { name: "reason", type: "text" },
+  { name: "targetCount", type: "integer" },
+  { name: "succeededCount", type: "integer" },
+  { name: "failedCount", type: "integer" },
+  { name: "finishedAt", type: "timestamp" },
+];
+
+/** The end of a run as its executor saw it. */
+export interface RunEnd {
+  runId: string;
+  summary: RunSummary;
+  finishedAt: Date;
+}
+
+/** How a run ended in the database: the summary's status, or CANCELLED with the reason stored. */
+export interface RecordedEnd {
+  status: RunStatus;
+  cancelReason: string | null;
+}
+
 export class RunStore {
   readonly #db: DbClient;
   readonly #provider: DatabaseProvider;
@@ -59,8 +83,9 @@ export class RunStore {
     this.#dialect = sqlDialects[provider];
   }
 
-  loadRun(id: string) {
-    return this.#db.run.findUnique({ where: { id }, select: queuedRunColumns });
+  /** The runs among `ids` with what starting them needs, in no particular order. */
+  loadRuns(ids: readonly string[]) {
+    return this.#db.run.findMany({ where: { id: { in: [...ids] } }, select: queuedRunColumns });
   }
 
   /** Oldest queued runs first, so the runs of a task start in the order they were queued. */
@@ -70,15 +95,26 @@ export class RunStore {
   }
 
   /**
-   * QUEUED → RUNNING for this owner, unless another run of the task is running and its
-   * overlap policy is not ALLOW (queued runs of a task then go one after the other).
+   * QUEUED → RUNNING for this owner, in one statement, for each of `ids` unless another run
+   * of its task is running and the task's overlap policy is not ALLOW (queued runs of a task
+   * then go one after the other). The caller passes at most one run of such a task: the
+   * statement does not see the runs it starts itself. Returns the ids started.
    */
-  async claimRun(id: string, ownerId: string, now: Date, leaseExpiresAt: Date): Promise<boolean> {
-    const { count } = await this.#db.run.updateMany({
-      where: { id, status: "QUEUED", task: { OR: [{ overlapPolicy: "ALLOW" }, { runs: { none: { status: "RUNNING" } } }] } },
-      data: { status: "RUNNING", ownerId, leaseExpiresAt, startedAt: now },
-    });
-    return count === 1;
+  async claimRuns(ids: readonly string[], ownerId: string, now: Date, leaseExpiresAt: Date): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const d = this.#dialect;
+    const rows = await this.#db.$queryRawUnsafe<{ id: string }[]>(
+      `UPDATE "Run" SET "status" = 'RUNNING', "ownerId" = ${d.placeholder(1)}, "leaseExpiresAt" = ${d.typed(2, "timestamp")}, "startedAt" = ${d.typed(3, "timestamp")}
+       WHERE "id" IN (${d.textList(4)}) AND "status" = 'QUEUED'
+         AND (EXISTS (SELECT 1 FROM "Task" WHERE "Task"."id" = "Run"."taskId" AND "Task"."overlapPolicy" = 'ALLOW')
+           OR NOT EXISTS (SELECT 1 FROM "Run" AS "other" WHERE "other"."taskId" = "Run"."taskId" AND "other"."status" = 'RUNNING'))
+       RETURNING "id"`,
+      ownerId,
+      leaseExpiresAt,
+      now,
+      JSON.stringify(ids),
+    );
+    return new Set(rows.map((row) => row.id));
   }
 
   async skipRun(id: string, reason: string, now: Date): Promise<boolean> {
@@ -87,12 +123,42 @@ export class RunStore {
   }
 
   /**
-   * Records that the task's latest run is this one, started now. Hand-written so the task's
+   * Records that each task's latest run is one started now. Hand-written so the tasks'
    * updatedAt and version stay as they are: they tell the scheduler about edits by people.
    */
-  async setTaskRunning(taskId: string, startedAt: Date): Promise<void> {
-    const p = (n: number) => this.#dialect.placeholder(n);
-    await this.#db.$executeRawUnsafe(`UPDATE "Task" SET "lastRunStatus" = ${p(1)}, "lastRunAt" = ${this.#dialect.typed(2, "timestamp")} WHERE "id" = ${p(3)}`, "RUNNING", startedAt, taskId);
+  async setTasksRunning(taskIds: readonly string[], startedAt: Date): Promise<void> {
+    if (taskIds.length === 0) return;
+    const d = this.#dialect;
+    await this.#db.$executeRawUnsafe(
+      `UPDATE "Task" SET "lastRunStatus" = 'RUNNING', "lastRunAt" = ${d.typed(1, "timestamp")} WHERE "id" IN (${d.textList(2)})`,
+      startedAt,
+      JSON.stringify(taskIds),
+    );
+  }
+
+  /**
+   * Stores results of runs and the ends of runs this owner executed, in one transaction:
+   * each run's summary, and its task's last run status, so nobody reads a finished run whose
+   * task still says RUNNING. A run's results come before or with its end. A run cancelled
+   * meanwhile (by an operator, possibly through another process) stays CANCELLED, with the
+   * reason it was cancelled for, and only gets its counts. Returns, for each run end
+   * recorded, the status the run ends with and its reason when it is not the summary's;
+   * runs no longer this owner's are left out.
+   */
+  async recordResultsAndEnds(results: readonly NewRunResult[], ends: readonly RunEnd[], ownerId: string): Promise<Map<string, RecordedEnd>> {
+    return this.#db.$transaction(async (tx) => {
+      await this.#insertResults(tx, results);
+      const recorded = new Map<string, RecordedEnd>();
+      if (ends.length === 0) return recorded;
+      const finished = await this.#updateEnds(tx, ends, ownerId, "RUNNING");
+      for (const end of ends) if (finished.has(end.runId)) recorded.set(end.runId, { status: end.summary.status, cancelReason: null });
+      const others = ends.filter((end) => !finished.has(end.runId));
+      if (others.length > 0) {
+        for (const [runId, reason] of await this.#updateEnds(tx, others, ownerId, "CANCELLED")) recorded.set(runId, { status: "CANCELLED", cancelReason: reason });
+      }
+      await recordEndOfLatestRuns(tx, [...recorded.keys()]);
+      return recorded;
+    });
   }
 
   /**
@@ -100,44 +166,36 @@ export class RunStore {
    * half a millisecond per row, which would cap a fan-out to a thousand devices well below
    * what the targets allow.
    */
-  async insertResults(results: NewRunResult[]): Promise<void> {
+  async #insertResults(db: DbClient | Prisma.TransactionClient, results: readonly NewRunResult[]): Promise<void> {
     if (results.length === 0) return;
-    const rows = jsonRowsTable(this.#provider, "new_result", resultColumns, results);
+    const rows = jsonRowsTable(this.#provider, "new_result", resultColumns, [...results]);
     const names = resultColumns.map((c) => `"${c.name}"`).join(", ");
-    await this.#db.$executeRawUnsafe(`WITH ${rows.cte} INSERT INTO "RunResult" (${names}) SELECT ${names} FROM new_result`, rows.parameter);
+    await db.$executeRawUnsafe(`WITH ${rows.cte} INSERT INTO "RunResult" (${names}) SELECT ${names} FROM new_result`, rows.parameter);
   }
 
   /**
-   * Writes the summary of a run this owner executed, and the task's last run status in the
-   * same transaction, so nobody reads a finished run whose task still says RUNNING. A run
-   * cancelled meanwhile (by an operator, possibly through another process) stays CANCELLED,
-   * with the reason it was cancelled for, and only gets its counts. Returns the status the
-   * run ends with and its reason when it is not the summary's, or null if the run is no
-   * longer this owner's.
+   * Writes the ends of runs of this owner that have status `from`: RUNNING ones get the
+   * summary, CANCELLED ones only the counts. Returns the ids written, with the reason each
+   * run has now.
    */
-  async finishRun(
-    run: { id: string; taskId: string },
-    ownerId: string,
-    summary: RunSummary,
-    now: Date,
-  ): Promise<{ status: RunStatus; cancelReason: string | null } | null> {
-    const counts = { targetCount: summary.targetCount, succeededCount: summary.succeededCount, failedCount: summary.failedCount };
-    return this.#db.$transaction(async (tx) => {
-      const finished = await tx.run.updateMany({
-        where: { id: run.id, ownerId, status: "RUNNING" },
-        // A run without a problem keeps the reason it was queued with (e.g. a re-run's origin).
-        data: { ...counts, status: summary.status, ...(summary.reason !== null && { reason: summary.reason }), finishedAt: now, leaseExpiresAt: null },
-      });
-      if (finished.count === 1) {
-        await recordEndOfLatestRun(tx, run.id, summary.status);
-        return { status: summary.status, cancelReason: null };
-      }
-      const cancelled = await tx.run.updateMany({ where: { id: run.id, ownerId, status: "CANCELLED" }, data: { ...counts, leaseExpiresAt: null } });
-      if (cancelled.count === 0) return null;
-      await recordEndOfLatestRun(tx, run.id, "CANCELLED");
-      const { reason } = await tx.run.findUniqueOrThrow({ where: { id: run.id }, select: { reason: true } });
-      return { status: "CANCELLED", cancelReason: reason };
-    });
+  async #updateEnds(tx: Prisma.TransactionClient, ends: readonly RunEnd[], ownerId: string, from: "RUNNING" | "CANCELLED"): Promise<Map<string, string | null>> {
+    const rows = jsonRowsTable(
+      this.#provider,
+      "run_end",
+      endColumns,
+      ends.map(({ runId, summary, finishedAt }) => ({ ...summary, id: runId, finishedAt })),
+    );
+    const counts = `"targetCount" = run_end."targetCount", "succeededCount" = run_end."succeededCount", "failedCount" = run_end."failedCount", "leaseExpiresAt" = NULL`;
+    // A run without a problem keeps the reason it was queued with (e.g. a re-run's origin).
+    const summary = `"status" = run_end."status", "reason" = COALESCE(run_end."reason", "Run"."reason"), "finishedAt" = run_end."finishedAt"`;
+    const updated = await tx.$queryRawUnsafe<{ id: string; reason: string | null }[]>(
+      `WITH ${rows.cte} UPDATE "Run" SET ${counts}${from === "RUNNING" ? `, ${summary}` : ""} FROM run_end
+       WHERE "Run"."id" = run_end."id" AND "Run"."ownerId" = ${this.#dialect.placeholder(2)} AND "Run"."status" = '${from}'
+       RETURNING "Run"."id", "Run"."reason"`,
+      rows.parameter,
+      ownerId,
+    );
+    return new Map(updated.map((row) => [row.id, row.reason]));
   }
 
   /** Closes as FAILED a run this owner could not carry out, with its task's last run status; false if it is no longer RUNNING for it. */
@@ -235,9 +293,11 @@ export class RunStore {
       if (!replacement) continue;
       const older = await this.#db.run.findMany({
         where: { taskId, id: { not: runId }, status: { in: ["QUEUED", "RUNNING"] }, claimedAt: { lte: replacement.claimedAt } },
-        select: { id: true, taskId: true, trigger: true, scheduledFor: true },
+        select: { id: true, taskId: true, trigger: true, scheduledFor: true, status: true },
       });
-      // One by one from the status each had, as an executor may start a queued one meanwhile.
+      // One by one from the status each had, as an executor may start a queued one meanwhile;
+      // queued ones first, while the running ones still hold them back.
+      older.sort((a, b) => Number(b.status === "QUEUED") - Number(a.status === "QUEUED"));
       for (const run of older) {
         const cancelledQueued = await this.#db.$transaction(async (tx) => {
           if ((await tx.run.updateMany({ where: { id: run.id, status: "QUEUED" }, data })).count === 0) return false;

@@ -41,21 +41,35 @@ const toTarget = (device: { id: string; name: string; address: string; propertie
   properties: (device.properties ?? {}) as Record<string, unknown>,
 });
 
-export async function resolveRunTargets(db: DbClient, taskId: string): Promise<RunTargets> {
-  const task = await db.task.findUniqueOrThrow({
-    where: { id: taskId },
-    select: {
-      targetDevices: { select: { deviceId: true } },
-      targetPools: { select: { poolId: true } },
-      service: { select: { targetDevices: { select: { deviceId: true } }, targetPools: { select: { poolId: true } } } },
-    },
+const refsOf = (owner: { targetDevices: { deviceId: string }[]; targetPools: { poolId: string }[] }): TargetRefs => ({
+  deviceIds: owner.targetDevices.map((t) => t.deviceId),
+  poolIds: owner.targetPools.map((t) => t.poolId),
+});
+
+/** The targets of each of the tasks, resolved now with a few queries whatever their number; a task that no longer exists is left out. */
+export async function resolveTargetsOfTasks(db: DbClient, taskIds: readonly string[]): Promise<Map<string, RunTargets>> {
+  const targetsSelect = { targetDevices: { select: { deviceId: true } }, targetPools: { select: { poolId: true } } } as const;
+  const tasks = await db.task.findMany({
+    where: { id: { in: [...taskIds] } },
+    select: { id: true, ...targetsSelect, service: { select: targetsSelect } },
   });
-  const refs = chooseTargetRefs(
-    { deviceIds: task.targetDevices.map((t) => t.deviceId), poolIds: task.targetPools.map((t) => t.poolId) },
-    { deviceIds: task.service.targetDevices.map((t) => t.deviceId), poolIds: task.service.targetPools.map((t) => t.poolId) },
+  const refs = new Map(tasks.map((task) => [task.id, chooseTargetRefs(refsOf(task), refsOf(task.service))]));
+  const deviceIds = [...new Set([...refs.values()].flatMap((r) => r.deviceIds))];
+  const poolIds = [...new Set([...refs.values()].flatMap((r) => r.poolIds))];
+  const devices = new Map(
+    deviceIds.length === 0
+      ? []
+      : (await db.device.findMany({ where: { id: { in: deviceIds } }, select: { id: true, name: true, address: true, properties: true } })).map((d) => [d.id, toTarget(d)]),
   );
-  if (refs.deviceIds.length === 0 && refs.poolIds.length === 0) return { declared: false, devices: [] };
-  const direct = await db.device.findMany({ where: { id: { in: refs.deviceIds } }, select: { id: true, name: true, address: true, properties: true } });
-  const pools = refs.poolIds.length > 0 ? await resolvePoolDevices(db, refs.poolIds) : new Map();
-  return { declared: true, devices: mergeDevices(direct.map(toTarget), ...[...pools.values()].map((devices) => devices.map(toTarget))) };
+  const pools = poolIds.length > 0 ? await resolvePoolDevices(db, poolIds) : new Map();
+  const targets = new Map<string, RunTargets>();
+  for (const [taskId, { deviceIds: direct, poolIds: viaPools }] of refs) {
+    if (direct.length === 0 && viaPools.length === 0) {
+      targets.set(taskId, { declared: false, devices: [] });
+      continue;
+    }
+    const fromPools = viaPools.map((poolId) => ((pools.get(poolId) ?? []) as Parameters<typeof toTarget>[0][]).map(toTarget));
+    targets.set(taskId, { declared: true, devices: mergeDevices(direct.flatMap((id) => devices.get(id) ?? []), ...fromPools) });
+  }
+  return targets;
 }
