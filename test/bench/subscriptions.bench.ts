@@ -455,10 +455,16 @@ async function startCronline(databaseUrl: string): Promise<MeasuredServer> {
   const server: ServerProcess = spawnServer({ DATABASE_URL: databaseUrl, LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "5", CRONLINE_BOOTSTRAP_ADMIN_TOKEN: benchToken });
   track(server.child);
   const url = await server.listening;
+  // A server that dies mid-case says why.
+  const stopping = { requested: false };
+  void server.exited.then((code) => {
+    if (!stopping.requested) progress(`Cronline exited with ${code} before the case ended: ${server.stderr.join("").slice(-2000)}`);
+  });
   return {
     pid: server.child.pid!,
     url,
     stop: async () => {
+      stopping.requested = true;
       server.child.kill("SIGTERM");
       // An overloaded server may not get to its own shutdown in time.
       const killing = setTimeout(() => server.child.kill("SIGKILL"), 15_000);
