@@ -525,7 +525,14 @@ async function measure(server: MeasuredServer, { mode, subscriptions, warmUp, lo
     send(client, { type: "measure" });
     const runIds = await load();
     const serverAtEnd = processUsage(server.pid);
-    const clientAtEnd = processUsage(client.pid!);
+    let clientAtEnd: ProcessUsage;
+    try {
+      clientAtEnd = processUsage(client.pid!);
+    } catch (error) {
+      // A subscriber process that gave up has said why: that, rather than its missing /proc entry.
+      await nextReport("result", 5_000);
+      throw error;
+    }
     send(client, { type: "stop", runIds });
     const { figures } = await nextReport("result", drainTimeoutMs + 30_000);
     return {
