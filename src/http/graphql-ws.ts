@@ -34,6 +34,14 @@ const payloadStandIn = "\u0000serialized-payload";
 // Messages are stringified as { id, type, payload }: the payload is last.
 const standInEnding = `"payload":${JSON.stringify(payloadStandIn)}}`;
 const closingBrace = Buffer.from("}");
+/**
+ * Past this size a shared payload is sent as the middle fragment of its message, not copied
+ * into a message of its own per socket: every socket's queue then holds the one shared buffer.
+ */
+const fragmentFromBytes = 16 * 1024;
+
+/** A message as sent: whole, or in fragments (text frame, continuations) that reassemble into it. */
+type OutgoingMessage = string | Buffer | Buffer[];
 
 export function attachGraphqlWs<ServerContext extends object, UserContext extends object>(
   server: Server,
@@ -124,12 +132,22 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
       },
     },
   );
-  // A copy of the shared bytes costs far less than encoding a large string once per socket.
-  const withPayload = (data: string): string | Buffer => {
+  // Sending the shared bytes costs far less than encoding a large string once per socket.
+  const withPayload = (data: string): OutgoingMessage => {
     const payload = pendingPayload;
     pendingPayload = undefined;
     if (!payload || !data.endsWith(standInEnding)) return data;
-    return Buffer.concat([Buffer.from(`${data.slice(0, -standInEnding.length)}"payload":`), payload.bytes, closingBrace]);
+    const parts = [Buffer.from(`${data.slice(0, -standInEnding.length)}"payload":`), payload.bytes, closingBrace];
+    return payload.bytes.length < fragmentFromBytes ? Buffer.concat(parts) : parts;
+  };
+  // Text frames, as graphql-ws clients expect, also when the message is made of bytes.
+  const sendMessage = (socket: WebSocket, message: OutgoingMessage, done: (error?: Error) => void) => {
+    if (!Array.isArray(message)) return socket.send(message, { binary: false }, done);
+    // Sent one after the other with nothing between them: nothing else can interleave.
+    message.forEach((fragment, i) => {
+      const last = i === message.length - 1;
+      socket.send(fragment, { binary: false, fin: last }, last ? done : undefined);
+    });
   };
 
   // graphql-ws's own ws adapter (graphql-ws/use/ws) sends the messages as graphql-ws makes
@@ -154,8 +172,7 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
           new Promise<void>((resolve, reject) => {
             const data = withPayload(message);
             if (socket.readyState !== socket.OPEN) return resolve();
-            // Text frames, as graphql-ws clients expect, also when the message is made of bytes.
-            socket.send(data, { binary: false }, (error) => (error ? reject(error) : resolve()));
+            sendMessage(socket, data, (error) => (error ? reject(error) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>

@@ -3,7 +3,6 @@
 // Cronline processes change, from a periodic look at the database); one ticker for all views;
 // each distinct view (filter and tick) computes its countdowns once per tick and hands the
 // same event to all of its subscribers.
-import { Repeater, type RepeaterBuffer } from "@repeaterjs/repeater";
 import type { DbClient } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { reportOfNewRun, type NewRun, type NewRunResult, type RunReport, type RunStatus } from "../domain/runs.js";
@@ -11,6 +10,7 @@ import type { TaskState } from "../domain/task-policies.js";
 import type { CronlineEvents, EventBus, TaskChange } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
 import { boundedStream, defaultReaderLimits, type ReaderLimits } from "./bounded-stream.js";
+import { LatestViewStream, type PushViewEvent } from "./latest-view-stream.js";
 import { loadServiceNames, loadTaskFingerprints, loadTaskSummaries, summaryAt, type TaskFingerprint, type TaskSummary, type TaskSummaryAt } from "./task-summaries.js";
 
 /** Which tasks a view shows; an empty list does not restrict. Tags match when the task has any of them. */
@@ -39,11 +39,19 @@ export interface RunEvent {
 export const scheduleViewEventKinds = ["SNAPSHOT", "TICK", "TASK_CHANGED", "TASK_REMOVED", "RUNS"] as const;
 export type ScheduleViewEventKind = (typeof scheduleViewEventKinds)[number];
 
+/**
+ * What a view's TICK holds: FULL, every task in view with its countdown; CHANGES, only the
+ * tasks that changed since the view's previous event without an event of their own (a task
+ * whose countdown merely went down has not changed), for clients that count down themselves.
+ */
+export const scheduleViewModes = ["FULL", "CHANGES"] as const;
+export type ScheduleViewMode = (typeof scheduleViewModes)[number];
+
 export interface ScheduleViewEvent {
   kind: ScheduleViewEventKind;
   /** When the server made the event. */
   at: Date;
-  /** SNAPSHOT and TICK: every task in view; otherwise the tasks the event is about. */
+  /** SNAPSHOT and a FULL view's TICK: every task in view; otherwise the tasks the event is about. */
   tasks: TaskSummaryAt[];
   /** TASK_CHANGED and TASK_REMOVED: what happened; null when another process only moved the task's next or last run, or its service was renamed. */
   change: TaskChange | null;
@@ -83,8 +91,8 @@ const runMatches = (filter: RunEventFilter, run: RunReport): boolean =>
   (filter.statuses.length === 0 || filter.statuses.includes(run.status));
 
 /** The same filter however its lists are ordered, so equal filters share one view. */
-const viewKey = (filter: TaskFilter, tickSeconds: number): string =>
-  JSON.stringify([[...filter.tags].sort(), [...filter.states].sort(), [...filter.taskIds].sort(), [...filter.serviceIds].sort(), tickSeconds]);
+const viewKey = (filter: TaskFilter, tickSeconds: number, mode: ScheduleViewMode): string =>
+  JSON.stringify([[...filter.tags].sort(), [...filter.states].sort(), [...filter.taskIds].sort(), [...filter.serviceIds].sort(), tickSeconds, mode]);
 
 const sameStrings = (a: string[], b: string[]) => a.length === b.length && a.every((value, index) => value === b[index]);
 const sameInstant = (a: Date | null, b: Date | null) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
@@ -109,44 +117,22 @@ function changeBetween(before: TaskSummary | undefined, after: TaskSummary, writ
   return moved ? null : undefined;
 }
 
-/**
- * Keeps at most one event for a reader that has not taken the last one: ticks replace ticks,
- * and anything else collapses into a fresh snapshot, made when the reader takes it, so a
- * lagging client skips to the present instead of working through old countdowns.
- */
-class LatestViewBuffer implements RepeaterBuffer<ScheduleViewEvent> {
-  #pending: ScheduleViewEvent | "SNAPSHOT" | undefined;
-  constructor(private readonly snapshot: () => ScheduleViewEvent) {}
-  get empty(): boolean {
-    return this.#pending === undefined;
-  }
-  get full(): boolean {
-    return false;
-  }
-  add(event: ScheduleViewEvent): void {
-    const bothTicks = this.#pending !== "SNAPSHOT" && this.#pending?.kind === "TICK" && event.kind === "TICK";
-    this.#pending = this.#pending === undefined || bothTicks ? event : "SNAPSHOT";
-  }
-  remove(): ScheduleViewEvent {
-    const pending = this.#pending!;
-    this.#pending = undefined;
-    return pending === "SNAPSHOT" ? this.snapshot() : pending;
-  }
-}
-
-type Push<T> = (value: T) => unknown;
-
-/** One distinct filter and tick: its subscribers share every event. */
+/** One distinct filter, tick and mode: its subscribers share every event. */
 class ScheduleView {
-  readonly subscribers = new Set<Push<ScheduleViewEvent>>();
+  readonly subscribers = new Set<PushViewEvent>();
+  /** CHANGES: the tasks in view that changed since the view's last event without an event of their own, for the next tick. */
+  readonly unsent = new Set<string>();
   constructor(
     readonly filter: TaskFilter,
     readonly tickSeconds: number,
+    readonly mode: ScheduleViewMode,
     readonly firstBeat: number,
   ) {}
 
   broadcast(event: ScheduleViewEvent): void {
-    for (const push of this.subscribers) void push(event);
+    // What an event carries, its subscribers have: the next tick need not repeat it.
+    for (const task of event.tasks) this.unsent.delete(task.id);
+    for (const push of this.subscribers) push(event);
   }
 }
 
@@ -208,24 +194,30 @@ export class LiveSchedule {
   }
 
   /** A snapshot of the tasks in view, then a tick every tickSeconds and every change at once. */
-  scheduleView(filter: TaskFilter, tickSeconds: number): AsyncIterableIterator<ScheduleViewEvent> {
-    const key = viewKey(filter, tickSeconds);
+  scheduleView(filter: TaskFilter, tickSeconds: number, mode: ScheduleViewMode = "FULL"): AsyncIterableIterator<ScheduleViewEvent> {
+    const key = viewKey(filter, tickSeconds, mode);
     let view: ScheduleView | undefined;
-    return new Repeater<ScheduleViewEvent>(async (push, stop) => {
-      const end = () => stop();
-      this.#stops.add(end);
-      if (this.#closed) stop();
-      await this.#attach();
-      view = this.#views.get(key) ?? new ScheduleView(filter, tickSeconds, this.#beat);
-      this.#views.set(key, view);
-      view.subscribers.add(push);
-      void push(this.#viewEvent(view, "SNAPSHOT"));
-      await stop;
-      this.#stops.delete(end);
-      view.subscribers.delete(push);
-      if (view.subscribers.size === 0 && this.#views.get(key) === view) this.#views.delete(key);
-      this.#release();
-    }, new LatestViewBuffer(() => this.#viewEvent(view!, "SNAPSHOT")));
+    const stream: LatestViewStream = new LatestViewStream({
+      mode,
+      snapshot: () => this.#viewEvent(view!, "SNAPSHOT"),
+      open: async (push) => {
+        const end = () => stream.end();
+        this.#stops.add(end);
+        if (this.#closed) end();
+        await this.#attach();
+        const shown = (view = this.#views.get(key) ?? new ScheduleView(filter, tickSeconds, mode, this.#beat));
+        this.#views.set(key, shown);
+        shown.subscribers.add(push);
+        push(this.#viewEvent(shown, "SNAPSHOT"));
+        return () => {
+          this.#stops.delete(end);
+          shown.subscribers.delete(push);
+          if (shown.subscribers.size === 0 && this.#views.get(key) === shown) this.#views.delete(key);
+          this.#release();
+        };
+      },
+    });
+    return stream;
   }
 
   /** Every change of a task that matches the filter before or after it. */
@@ -269,10 +261,18 @@ export class LiveSchedule {
     });
   }
 
-  #viewEvent(view: ScheduleView, kind: "SNAPSHOT" | "TICK"): ScheduleViewEvent {
-    const at = new Date(this.#clock());
+  #viewEvent(view: ScheduleView, kind: "SNAPSHOT" | "TICK", at = new Date(this.#clock())): ScheduleViewEvent {
     const tasks: TaskSummaryAt[] = [];
-    for (const task of this.#table.summaries.values()) if (matches(view.filter, task)) tasks.push(summaryAt(task, at));
+    const { summaries } = this.#table;
+    if (kind === "TICK" && view.mode === "CHANGES") {
+      for (const id of view.unsent) {
+        const task = summaries.get(id);
+        if (matches(view.filter, task)) tasks.push(summaryAt(task, at));
+      }
+      view.unsent.clear();
+    } else {
+      for (const task of summaries.values()) if (matches(view.filter, task)) tasks.push(summaryAt(task, at));
+    }
     return { ...emptyEvent(kind, at), tasks };
   }
 
@@ -330,10 +330,12 @@ export class LiveSchedule {
       .catch((error: unknown) => this.#logger.warn({ err: error }, "could not refresh the live schedule"));
   }
 
+  /** Every view due ticks as of the same instant, so views of one beat show the same countdowns. */
   #tick(): void {
     this.#beat += 1;
+    const at = new Date(this.#clock());
     for (const view of this.#views.values()) {
-      if ((this.#beat - view.firstBeat) % view.tickSeconds === 0) view.broadcast(this.#viewEvent(view, "TICK"));
+      if ((this.#beat - view.firstBeat) % view.tickSeconds === 0) view.broadcast(this.#viewEvent(view, "TICK", at));
     }
   }
 
@@ -395,10 +397,14 @@ export class LiveSchedule {
     }
   }
 
+  /** A task's next run moved on (it fired): no event of its own, its views' next tick shows it. */
   #tasksAdvanced(table: LiveTable, tasks: CronlineEvents["tasksAdvanced"]["tasks"]): void {
     for (const { taskId, nextRunAt } of tasks) {
       const summary = table.summaries.get(taskId);
-      if (summary) summary.nextRunAt = nextRunAt;
+      if (!summary) continue;
+      summary.nextRunAt = nextRunAt;
+      if (table !== this.#table) continue;
+      for (const view of this.#views.values()) if (view.mode === "CHANGES" && matches(view.filter, summary)) view.unsent.add(taskId);
     }
   }
 

@@ -84,6 +84,69 @@ describeEachDatabase("the live schedule", (provider) => {
     }
   });
 
+  it("in CHANGES mode, ticks carry their time and only what changed; countdowns computed from nextRunAt and at are FULL mode's", async () => {
+    const still = await createTask("changes-still", { tags: ["changes"] });
+    const edited = await createTask("changes-edited", { tags: ["changes"] }, false);
+    const filter = { tags: ["changes"] };
+    const changes = subscribe(client, ScheduleView, { filter, tickSeconds: 1, mode: "CHANGES" });
+    const full = subscribe(client, ScheduleView, { filter, tickSeconds: 1 });
+    // Fires every second and runs 5 s with overlap SKIP: its next run moves on at every fire,
+    // mostly with no run starting or finishing, so only a tick tells a CHANGES client of it.
+    const { id: slowServiceId } = await createService(server.client, { name: "changes-slow", kind: "COMMAND", config: { command: "sleep 5" } });
+    let firing: Awaited<ReturnType<typeof createTask>> | undefined;
+    try {
+      const snapshot = (await changes.waitFor(() => true, { from: 0 })).scheduleView;
+      expect(snapshot.kind).toBe("SNAPSHOT");
+      expect(snapshot.tasks.map((t) => t.name).sort()).toEqual(["changes-edited", "changes-still"]);
+      const quiet = (await changes.waitFor((e) => e.scheduleView.kind === "TICK", { from: 1 })).scheduleView;
+      expect(quiet).toMatchObject({ tasks: [], runs: [], removedTaskIds: [], change: null });
+      expect(Date.parse(quiet.at)).toBeGreaterThan(Date.parse(snapshot.at));
+
+      let from = changes.events.length;
+      await server.client.data(UpdateTask, { input: { id: edited.id, name: "changes-renamed" } });
+      const onEdit = (await changes.waitFor((e) => e.scheduleView.kind === "TASK_CHANGED", { from })).scheduleView;
+      expect(onEdit).toMatchObject({ change: "UPDATED", tasks: [{ id: edited.id, name: "changes-renamed", state: "PAUSED" }] });
+
+      from = changes.events.length;
+      await server.client.data(RunTask, { input: { id: still.id } });
+      const onRun = (await changes.waitFor((e) => e.scheduleView.runs.some((r) => r.status === "SUCCEEDED"), { from })).scheduleView;
+      expect(onRun).toMatchObject({ kind: "RUNS", tasks: [{ id: still.id, lastRunStatus: "SUCCEEDED" }] });
+
+      firing = await createHourlyTask(server, slowServiceId, "changes-firing", { tags: ["changes"], schedule: { standard: { frequencySeconds: 1 } }, overlapPolicy: "SKIP" }, true);
+      const moved = (await changes.waitFor((e) => e.scheduleView.kind === "TICK" && e.scheduleView.tasks.length > 0, { from: 0 })).scheduleView;
+      expect(moved.tasks.map((t) => t.id)).toEqual([firing.id]);
+      expect(Date.parse(moved.tasks[0]!.nextRunAt!)).toBeGreaterThan(Date.parse(firing.nextRunAt!));
+      // Nothing else ever came in a tick: the other tasks only counted down.
+      const ticked = changes.events.filter((e) => e.scheduleView.kind === "TICK").flatMap((e) => e.scheduleView.tasks.map((t) => t.id));
+      expect(new Set(ticked)).toEqual(new Set([firing.id]));
+
+      // A client keeping its own table from the CHANGES events, with countdowns from nextRunAt and at.
+      const countdown = (nextRunAt: string | null | undefined, at: string) => (nextRunAt ? Math.max(0, Math.ceil((Date.parse(nextRunAt) - Date.parse(at)) / 1000)) : null);
+      type Row = (typeof snapshot.tasks)[number];
+      const tablesAt = new Map<string, Row[]>();
+      const table = new Map<string, Row>();
+      const fullTicksAfterFiring = () => full.events.filter((e) => e.scheduleView.kind === "TICK" && Date.parse(e.scheduleView.at) > Date.parse(moved.at));
+      await full.waitFor(() => fullTicksAfterFiring().length >= 3, { from: 0 });
+      await changes.waitFor((e) => e.scheduleView.at === fullTicksAfterFiring()[2]!.scheduleView.at, { from: 0 });
+      for (const { scheduleView: event } of changes.events) {
+        if (event.kind === "SNAPSHOT") table.clear();
+        for (const row of event.tasks) table.set(row.id, row);
+        for (const id of event.removedTaskIds) table.delete(id);
+        if (event.kind === "TICK") tablesAt.set(event.at, [...table.values()].map((row) => ({ ...row, secondsUntilNextRun: countdown(row.nextRunAt, event.at) })));
+      }
+      const byId = (rows: Row[]) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
+      const compared = fullTicksAfterFiring().slice(0, 3);
+      for (const { scheduleView: tick } of compared) expect(byId(tablesAt.get(tick.at)!)).toEqual(byId(tick.tasks));
+      expect(compared.flatMap((e) => e.scheduleView.tasks.filter((t) => t.id === still.id).map((t) => t.secondsUntilNextRun))).toEqual(
+        compared.map((e) => countdown(still.nextRunAt, e.scheduleView.at)),
+      );
+    } finally {
+      changes.unsubscribe();
+      full.unsubscribe();
+      if (firing) await server.client.data(PauseTask, { input: { id: firing.id } });
+    }
+  });
+
   it("sends task changes at once, not at the next tick, and what leaves the view", async () => {
     const view = subscribe(client, ScheduleView, { filter: { tags: ["instant"] }, tickSeconds: 3600 });
     // Each change is awaited among the events that came after the mutation was sent.
@@ -415,6 +478,60 @@ describe("a live view that falls behind", () => {
       expect(Date.now() - started).toBeGreaterThan(50);
     } finally {
       await stream.return?.();
+      live.close();
+      await app.stop();
+      await scratch.drop();
+    }
+  });
+});
+
+describe("a live view that falls behind on ticks only", () => {
+  // FULL: the latest tick replaces the older; CHANGES: the ticks merge, as each holds only what changed.
+  it.each(["FULL", "CHANGES"] as const)("gets, in %s mode, the ticks it missed as one, with the latest row of every task they carried", async (mode) => {
+    const scratch = await createScratchDatabase("sqlite");
+    const app = await startApp(testConfig(scratch.location.url), createLogger("silent"));
+    const live = new LiveSchedule({ db: app.database.client, provider: "sqlite", events: app.events, clock: Date.now, logger: createLogger("silent"), resyncIntervalMs: 60_000 });
+    const service = await app.database.client.service.create({ data: { name: "behind", kind: "COMMAND", config: { command: "true" }, defaultPayload: {} } });
+    const [first, second] = await Promise.all(
+      ["first", "second"].map((name) =>
+        app.database.client.task.create({
+          data: { name, serviceId: service.id, schedule: {}, payload: {}, state: "PAUSED", misfirePolicy: "SKIP", misfireGraceSeconds: 60, overlapPolicy: "SKIP" },
+        }),
+      ),
+    );
+    const everything = { tags: [], states: [], taskIds: [], serviceIds: [] };
+    const lagging = live.scheduleView(everything, 1, mode);
+    // Another subscriber of the same view, read at once: it tells when the view has ticked.
+    const reading = live.scheduleView(everything, 1, mode);
+    const nextTickWith = async (taskId: string, nextRunAt: Date) => {
+      for (;;) {
+        const event = (await reading.next()).value as ScheduleViewEvent;
+        if (event.kind === "TICK" && event.tasks.some((task) => task.id === taskId && task.nextRunAt?.getTime() === nextRunAt.getTime())) return event;
+      }
+    };
+    try {
+      expect((await lagging.next()).value).toMatchObject({ kind: "SNAPSHOT" });
+      expect((await reading.next()).value).toMatchObject({ kind: "SNAPSHOT" });
+      const firstNext = new Date(Date.now() + 60_000);
+      const secondNext = new Date(Date.now() + 120_000);
+      app.events.emit("tasksAdvanced", { tasks: [{ taskId: first!.id, nextRunAt: firstNext }] });
+      await nextTickWith(first!.id, firstNext);
+      app.events.emit("tasksAdvanced", { tasks: [{ taskId: second!.id, nextRunAt: secondNext }] });
+      const latest = await nextTickWith(second!.id, secondNext);
+      if (mode === "CHANGES") expect(latest.tasks.map((task) => task.id)).toEqual([second!.id]);
+
+      const caughtUp = (await lagging.next()).value as ScheduleViewEvent;
+      expect(caughtUp.kind).toBe("TICK");
+      expect(caughtUp.at).toEqual(latest.at);
+      expect(caughtUp.tasks.map((task) => [task.id, task.nextRunAt, task.secondsUntilNextRun]).sort()).toEqual(
+        [
+          [first!.id, firstNext, Math.ceil((firstNext.getTime() - latest.at.getTime()) / 1000)],
+          [second!.id, secondNext, Math.ceil((secondNext.getTime() - latest.at.getTime()) / 1000)],
+        ].sort(),
+      );
+    } finally {
+      await lagging.return?.();
+      await reading.return?.();
       live.close();
       await app.stop();
       await scratch.drop();

@@ -2,8 +2,8 @@
 import { graphql } from "../generated/graphql/index.js";
 
 export const ScheduleView = graphql(`
-  subscription ScheduleView($filter: LiveTaskFilter, $tickSeconds: Int! = 1) {
-    scheduleView(filter: $filter, tickSeconds: $tickSeconds) {
+  subscription ScheduleView($filter: LiveTaskFilter, $tickSeconds: Int! = 1, $mode: ScheduleViewMode! = FULL) {
+    scheduleView(filter: $filter, tickSeconds: $tickSeconds, mode: $mode) {
       kind
       at
       change
