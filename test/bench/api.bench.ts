@@ -191,16 +191,19 @@ interface MeasuredServer {
 const children = new Set<ChildProcess>();
 
 async function startCronline(databaseUrl: string): Promise<MeasuredServer> {
-  const profile: Record<string, string> = values["cpu-prof"] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${values["cpu-prof"]}` } : {};
-  const server = spawnServer({
-    DATABASE_URL: databaseUrl,
-    LOG_LEVEL: "info",
-    CRONLINE_BOOTSTRAP_ADMIN_TOKEN: benchToken,
-    SHUTDOWN_GRACE_SECONDS: "5",
-    // Nothing fires (every task is paused) and nothing is pruned while the bench measures.
-    RUN_RETENTION_KEEP_PER_TASK: "0",
-    ...profile,
-  });
+  const profile = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
+  const server = spawnServer(
+    {
+      DATABASE_URL: databaseUrl,
+      LOG_LEVEL: "info",
+      CRONLINE_BOOTSTRAP_ADMIN_TOKEN: benchToken,
+      SHUTDOWN_GRACE_SECONDS: "5",
+      // Nothing fires (every task is paused) and nothing is pruned while the bench measures.
+      RUN_RETENTION_KEEP_PER_TASK: "0",
+    },
+    undefined,
+    profile,
+  );
   children.add(server.child);
   const url = await server.listening;
   return {

@@ -17,8 +17,9 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnServer(env: Record<string, string>, cwd = projectRoot): ServerProcess {
-  const child = spawn(process.execPath, ["--import", tsxLoader, `${projectRoot}src/server.ts`], {
+/** `nodeArgs` go to node before the script, e.g. `--cpu-prof` (which NODE_OPTIONS refuses). */
+export function spawnServer(env: Record<string, string>, cwd = projectRoot, nodeArgs: string[] = []): ServerProcess {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", tsxLoader, `${projectRoot}src/server.ts`], {
     cwd,
     env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
   });
