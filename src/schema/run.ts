@@ -38,6 +38,8 @@ const statusFilter = (statuses: readonly string[] | null | undefined): ChildFilt
 
 export const Run = builder.prismaNode("Run", {
   id: { field: "id" },
+  // Rows are read with the columns the query selects, not every column.
+  select: { id: true },
   // node(id:) of a deleted run answers null, not an internal error.
   nullable: true,
   description: "One execution of a task, or one occurrence skipped by policy (status SKIPPED, with the reason).",

@@ -64,6 +64,8 @@ type RunRow = Parameters<typeof runPages.resolve>[0][number];
 
 export const Task = builder.prismaNode("Task", {
   id: { field: "id" },
+  // Rows are read with the columns the query selects, not every column.
+  select: { id: true },
   // node(id:) of a deleted task answers null, not an internal error.
   nullable: true,
   description: "A service to run against targets on a schedule.",
