@@ -71,6 +71,12 @@ export async function createApiToken(
   return { id: token.id, name: input.name, role: input.role, secret, expiresAt: input.expiresAt ?? null };
 }
 
+/**
+ * Revocations made through each database client, so that the verifiers on that client drop
+ * what they remember at once (revocations by other processes are seen within verifiedTokenTtlMs).
+ */
+const revocations = new WeakMap<DbClient, number>();
+
 /** Revokes a token by id (idempotent: revoking a revoked token keeps its first revocation time). */
 export async function revokeApiToken(db: DbClient, where: { id: string } | { name: string }, now: Date): Promise<void> {
   const token = await db.apiToken.findUnique({ where, select: { id: true, revokedAt: true } });
@@ -81,6 +87,8 @@ export async function revokeApiToken(db: DbClient, where: { id: string } | { nam
   } catch (error) {
     if (isRecordMissing(error)) throw new NotFoundError("input.id", token.id, "ApiToken");
     throw error;
+  } finally {
+    revocations.set(db, (revocations.get(db) ?? 0) + 1);
   }
 }
 
@@ -98,9 +106,22 @@ export type Authentication = { ok: true; principal: Principal } | { ok: false; p
 /** At most one lastUsedAt write per token per this many ms. */
 const lastUsedWriteIntervalMs = 60_000;
 
-/** Looks tokens up by hash; remembers when it last wrote each token's lastUsedAt. */
+/**
+ * How long a token read from the database is used without reading it again. Revocations
+ * through this process take effect at once; through another (the command line, another
+ * instance on the same database), within this time. Expiry is checked at every request.
+ */
+export const verifiedTokenTtlMs = 5_000;
+
+type StoredToken = { id: string; name: string; role: string; expiresAt: Date | null; revokedAt: Date | null; lastUsedAt: Date | null };
+
+/**
+ * Looks tokens up by hash, remembering each for verifiedTokenTtlMs so that a client's every
+ * request does not cost a database read; remembers when it last wrote each token's lastUsedAt.
+ */
 export class TokenVerifier {
   private readonly lastWritten = new Map<string, number>();
+  private readonly remembered = new Map<string, { token: StoredToken; readAt: number; revocations: number }>();
 
   constructor(
     private readonly db: DbClient,
@@ -111,7 +132,7 @@ export class TokenVerifier {
     if (presented.secret === null) return { ok: false, problem: presented.problem };
     const secret = presented.secret;
     if (!secret.startsWith(tokenPrefix)) return { ok: false, problem: "invalid" };
-    const token = await this.db.apiToken.findUnique({ where: { tokenHash: hashToken(secret) } });
+    const token = await this.lookUp(hashToken(secret));
     if (!token || !isRole(token.role)) return { ok: false, problem: "invalid" };
     const now = this.clock();
     if (token.revokedAt) return { ok: false, problem: "revoked" };
@@ -124,7 +145,29 @@ export class TokenVerifier {
     }
     return { ok: true, principal: { name: token.name, role: token.role } };
   }
+
+  private async lookUp(tokenHash: string): Promise<StoredToken | null> {
+    // Real time, not the application clock (which tests move): this is about how stale a copy may be.
+    const now = performance.now();
+    const revocationCount = revocations.get(this.db) ?? 0;
+    const known = this.remembered.get(tokenHash);
+    if (known && now - known.readAt < verifiedTokenTtlMs && known.revocations === revocationCount) return known.token;
+    const token = await this.db.apiToken.findUnique({
+      where: { tokenHash },
+      select: { id: true, name: true, role: true, expiresAt: true, revokedAt: true, lastUsedAt: true },
+    });
+    // Unknown hashes are not remembered: a token created meanwhile (by the command line, say) works at once.
+    if (token) {
+      // Entries past their time go when they are met again, or all at once when the map grows.
+      if (this.remembered.size >= maxRememberedTokens) this.remembered.clear();
+      this.remembered.set(tokenHash, { token, readAt: now, revocations: revocationCount });
+    }
+    return token;
+  }
 }
+
+/** Bounds the memory of remembered tokens. */
+const maxRememberedTokens = 10_000;
 
 /**
  * The secret of an `Authorization: Bearer <token>` header value. Any other form (a bare token,

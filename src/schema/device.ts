@@ -8,6 +8,7 @@ import { withSelection } from "./prisma-query.js";
 
 export const Device = builder.prismaNode("Device", {
   id: { field: "id" },
+  // Every column (no `select`): Pool.devices hands over devices it read itself, whole.
   // node(id:) of a deleted device answers null, not an internal error.
   nullable: true,
   description: "A machine that services run against.",

@@ -1,6 +1,7 @@
 import DataLoader from "dataloader";
 import type { DbClient } from "../db/database.js";
 import { resolvePoolDevices } from "../domain/pools.js";
+import { ChildPages } from "./child-pages.js";
 
 /** Batching loaders, made fresh for each operation so nothing is cached across requests. */
 export function createLoaders(db: DbClient) {
@@ -9,6 +10,7 @@ export function createLoaders(db: DbClient) {
       const devices = await resolvePoolDevices(db, poolIds);
       return poolIds.map((id) => devices.get(id) ?? []);
     }),
+    childPages: new ChildPages(db),
   };
 }
 

@@ -31,6 +31,8 @@ const PoolRuleInput = builder.inputType("PoolRuleInput", {
 
 export const Pool = builder.prismaNode("Pool", {
   id: { field: "id" },
+  // Rows are read with the columns the query selects, not every column.
+  select: { id: true },
   // node(id:) of a deleted pool answers null, not an internal error.
   nullable: true,
   description: "A group of devices: static members plus those an optional rule selects.",

@@ -7,6 +7,8 @@ export const RunResultStatus = builder.enumType("RunResultStatus", {
 });
 
 export const RunResult = builder.prismaObject("RunResult", {
+  // Rows are read with the columns the query selects, not every column.
+  select: { id: true },
   description: "One attempt of a run against one target device (or against no device, for a run without targets).",
   fields: (t) => ({
     id: t.exposeID("id"),

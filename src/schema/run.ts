@@ -4,7 +4,9 @@ import { NotFoundError, StateError, ValidationError } from "../domain/errors.js"
 import { cancelRun } from "../domain/run-control.js";
 import { runStatuses, runTriggers, type RunReport } from "../domain/runs.js";
 import { localId } from "./global-id.js";
-import { RunResultStatus } from "./run-result.js";
+import { RunResult, RunResultStatus } from "./run-result.js";
+import { prismaConnectionHelpers } from "@pothos/plugin-prisma";
+import type { ChildFilter, ChildRelation } from "./child-pages.js";
 import { withSelection } from "./prisma-query.js";
 
 export const RunStatus = builder.enumType("RunStatus", {
@@ -28,8 +30,16 @@ export const RunTrigger = builder.enumType("RunTrigger", {
   },
 });
 
+/** A run's results in the order they started, paged per run (see child-pages.ts). */
+const runResults: ChildRelation = { model: "RunResult", parentColumn: "runId", order: [{ column: "startedAt", descending: false }, { column: "id", descending: false }] };
+const resultPages = prismaConnectionHelpers(builder, "RunResult", { cursor: "id" });
+type ResultRow = Parameters<typeof resultPages.resolve>[0][number];
+const statusFilter = (statuses: readonly string[] | null | undefined): ChildFilter | null => (statuses ? { column: "status", values: statuses } : null);
+
 export const Run = builder.prismaNode("Run", {
   id: { field: "id" },
+  // Rows are read with the columns the query selects, not every column.
+  select: { id: true },
   // node(id:) of a deleted run answers null, not an internal error.
   nullable: true,
   description: "One execution of a task, or one occurrence skipped by policy (status SKIPPED, with the reason).",
@@ -47,16 +57,28 @@ export const Run = builder.prismaNode("Run", {
     targetCount: t.exposeInt("targetCount", { description: "Targets executed (1 for a run without targets)." }),
     succeededCount: t.exposeInt("succeededCount"),
     failedCount: t.exposeInt("failedCount", { description: "Targets whose last attempt did not succeed." }),
-    results: t.relatedConnection("results", {
-      cursor: "id",
-      totalCount: true,
-      description: "Every attempt against every target, in the order they started; `statuses` keeps only those outcomes.",
-      args: { statuses: t.arg({ type: [RunResultStatus] }) },
-      query: ({ statuses }) => ({
-        where: statuses ? { status: { in: statuses } } : {},
-        orderBy: [{ startedAt: "asc" }, { id: "asc" }],
-      }),
-    }),
+    results: t.connection(
+      {
+        type: RunResult,
+        description: "Every attempt against every target, in the order they started; `statuses` keeps only those outcomes.",
+        args: { statuses: t.arg({ type: [RunResultStatus] }) },
+        resolve: async (run, args, ctx, info) => {
+          const filter = statusFilter(args.statuses);
+          const page = await ctx.loaders.childPages.load<ResultRow>(runResults, run.id, args, info, ctx, filter);
+          return { ...resultPages.resolve(page, args, ctx, run), runId: run.id, filter };
+        },
+      },
+      {
+        fields: (t) => ({
+          totalCount: t.int({
+            resolve: (connection, _args, ctx) => {
+              const { runId, filter } = connection as unknown as { runId: string; filter: ChildFilter | null };
+              return ctx.loaders.childPages.count(runResults, runId, filter);
+            },
+          }),
+        }),
+      },
+    ),
   }),
 });
 

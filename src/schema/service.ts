@@ -16,6 +16,8 @@ const ServiceKind = builder.enumType("ServiceKind", {
 
 export const Service = builder.prismaNode("Service", {
   id: { field: "id" },
+  // Rows are read with the columns the query selects, not every column.
+  select: { id: true },
   // node(id:) of a deleted service answers null, not an internal error.
   nullable: true,
   description:

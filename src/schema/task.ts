@@ -27,6 +27,8 @@ import { Pool } from "./pool.js";
 import { Run, RunStatus } from "./run.js";
 import { ScheduleInput, ScheduleRef } from "./schedule.js";
 import { withSelection } from "./prisma-query.js";
+import { prismaConnectionHelpers } from "@pothos/plugin-prisma";
+import type { ChildRelation } from "./child-pages.js";
 
 export const TaskState = builder.enumType("TaskState", {
   values: {
@@ -55,8 +57,15 @@ const OverlapPolicy = builder.enumType("OverlapPolicy", {
   },
 });
 
+/** A task's runs, newest first, paged per task (see child-pages.ts). */
+const taskRuns: ChildRelation = { model: "Run", parentColumn: "taskId", order: [{ column: "claimedAt", descending: true }, { column: "id", descending: true }] };
+const runPages = prismaConnectionHelpers(builder, "Run", { cursor: "id" });
+type RunRow = Parameters<typeof runPages.resolve>[0][number];
+
 export const Task = builder.prismaNode("Task", {
   id: { field: "id" },
+  // Rows are read with the columns the query selects, not every column.
+  select: { id: true },
   // node(id:) of a deleted task answers null, not an internal error.
   nullable: true,
   description: "A service to run against targets on a schedule.",
@@ -103,10 +112,10 @@ export const Task = builder.prismaNode("Task", {
       select: { lastRunStatus: true },
       resolve: (task) => task.lastRunStatus as RunStatusName | null,
     }),
-    runs: t.relatedConnection("runs", {
-      cursor: "id",
+    runs: t.connection({
+      type: Run,
       description: "This task's runs, newest first.",
-      query: { orderBy: [{ claimedAt: "desc" }, { id: "desc" }] },
+      resolve: async (task, args, ctx, info) => runPages.resolve(await ctx.loaders.childPages.load<RunRow>(taskRuns, task.id, args, info, ctx), args, ctx, task),
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     createdBy: t.exposeString("createdBy", { nullable: true, description: "Name of the API token that created it." }),

@@ -1,4 +1,7 @@
+import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
 import { beforeAll, expect, it } from "vitest";
+import type { TaskRunPagesQuery, TaskRunPagesQueryVariables } from "../generated/graphql/graphql.js";
+import { graphql } from "../generated/graphql/index.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { createDevice, createPool, createService } from "../support/fixtures.js";
 import { PoolsPage, ServicesPage } from "../support/operations.js";
@@ -85,5 +88,140 @@ describeEachDatabase("nested reads", (provider) => {
     const [small, large] = [await read(2), await read(10)];
     expect(large).toBe(small);
     expectFewButSome(large);
+  });
+});
+
+const TaskRunPages = graphql(`
+  query TaskRunPages($first: Int, $runsFirst: Int, $runsAfter: String, $runsLast: Int, $runsBefore: String) {
+    tasks(first: $first) {
+      edges {
+        node {
+          name
+          runs(first: $runsFirst, after: $runsAfter, last: $runsLast, before: $runsBefore) {
+            pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+            edges { node { id } }
+          }
+        }
+      }
+    }
+  }
+`);
+
+const RunResultPages = graphql(`
+  query RunResultPages($id: ID!, $first: Int, $after: String, $statuses: [RunResultStatus!]) {
+    run(id: $id) {
+      results(first: $first, after: $after, statuses: $statuses) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges { node { id status } }
+      }
+    }
+  }
+`);
+
+const tasksWithRuns = 3;
+const runsPerTask = 50;
+
+/** The ids in the widest `<table>.id IN (...)` of the statements that read `table`'s rows by id. */
+function widestIdList(statements: string[], table: string): number {
+  const byId = new RegExp(`${table}[\`"]\\.[\`"]id[\`"] IN \\(([^)]*)\\)`);
+  return Math.max(0, ...statements.map((sql) => byId.exec(sql)?.[1]!.split(",").length ?? 0));
+}
+
+describeEachDatabase("nested pages read per parent", (provider) => {
+  const server = useTestServer(provider, {
+    SCHEDULER_RESYNC_SECONDS: "3600",
+    EXECUTOR_POLL_SECONDS: "3600",
+    RUN_RETENTION_INTERVAL_SECONDS: "86400",
+    AUTH_DISABLED: "true",
+  });
+  /** Each task's run ids, newest first (claimedAt, then id, descending). */
+  const runIdsByTask = new Map<string, string[]>();
+  let resultRunId = "";
+
+  beforeAll(async () => {
+    const db = server.app.database.client;
+    const service = await db.service.create({ data: { name: "paged", kind: "COMMAND", config: { command: "true" }, defaultPayload: {} } });
+    const base = Date.parse("2026-03-01T00:00:00Z");
+    for (let t = 0; t < tasksWithRuns; t++) {
+      const task = await db.task.create({
+        data: { name: `paged-${t}`, serviceId: service.id, schedule: {}, payload: {}, state: "PAUSED", misfirePolicy: "SKIP", misfireGraceSeconds: 60, overlapPolicy: "SKIP" },
+      });
+      // Pairs of runs share a claim instant, so the id decides between them.
+      await db.run.createMany({
+        data: Array.from({ length: runsPerTask }, (_, i) => ({
+          taskId: task.id,
+          trigger: "MANUAL",
+          status: "SUCCEEDED",
+          scheduledFor: new Date(base),
+          payload: {},
+          claimedAt: new Date(base + Math.floor(i / 2) * 1000),
+        })),
+      });
+      const runs = await db.run.findMany({ where: { taskId: task.id }, orderBy: [{ claimedAt: "desc" }, { id: "desc" }], select: { id: true } });
+      runIdsByTask.set(task.name, runs.map((run) => run.id));
+    }
+    resultRunId = runIdsByTask.get("paged-0")![0]!;
+    await db.runResult.createMany({
+      data: Array.from({ length: 7 }, (_, i) => ({
+        runId: resultRunId,
+        attempt: 1,
+        status: i % 3 === 0 ? "FAILED" : "SUCCEEDED",
+        output: "",
+        startedAt: new Date(base + i * 1000),
+        finishedAt: new Date(base + i * 1000),
+        durationMs: 0,
+      })),
+    });
+  });
+
+  it("reads at most a page of runs (and one more) per task, with a LIMIT per task", async () => {
+    const before = server.statements.length;
+    const { tasks } = await server.client.data(TaskRunPages, { first: tasksWithRuns, runsFirst: 5 });
+    const statements = server.statements.slice(before);
+    expect(tasks.edges).toHaveLength(tasksWithRuns);
+    for (const { node } of tasks.edges) {
+      expect(node.runs.edges.map((edge) => decodeGlobalID(edge.node.id).id)).toEqual(runIdsByTask.get(node.name)!.slice(0, 5));
+      expect(node.runs.pageInfo.hasNextPage).toBe(true);
+    }
+    // Every run row read is one of a page: 3 tasks × (5 + 1), not 3 × 50.
+    expect(widestIdList(statements, "Run")).toBe(tasksWithRuns * 6);
+    const pageStatement = statements.find((sql) => /FROM "Run" WHERE "taskId" =/.test(sql));
+    expect(pageStatement?.match(/LIMIT/g)).toHaveLength(tasksWithRuns);
+  });
+
+  it("pages through a task's runs forwards and backwards, ties on the claim instant broken by id", async () => {
+    const pageThrough = async (backward: boolean) => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages < runsPerTask; pages++) {
+        const variables: TaskRunPagesQueryVariables = backward ? { first: 1, runsLast: 7, runsBefore: cursor } : { first: 1, runsFirst: 7, runsAfter: cursor };
+        const { tasks }: TaskRunPagesQuery = await server.client.data(TaskRunPages, variables);
+        const { edges, pageInfo } = tasks.edges[0]!.node.runs;
+        const ids = edges.map((edge) => decodeGlobalID(edge.node.id).id);
+        seen.splice(backward ? 0 : seen.length, 0, ...ids);
+        if (!(backward ? pageInfo.hasPreviousPage : pageInfo.hasNextPage)) break;
+        cursor = backward ? pageInfo.startCursor! : pageInfo.endCursor!;
+      }
+      return seen;
+    };
+    const expected = runIdsByTask.get("paged-0")!;
+    expect(await pageThrough(false)).toEqual(expected);
+    expect(await pageThrough(true)).toEqual(expected);
+  });
+
+  it("pages a run's results in the order they started, filtered by status, with the filtered total", async () => {
+    const id = encodeGlobalID("Run", resultRunId);
+    const first = await server.client.data(RunResultPages, { id, first: 2, statuses: ["FAILED"] });
+    expect(first.run!.results.totalCount).toBe(3);
+    expect(first.run!.results.edges.map((edge) => edge.node.status)).toEqual(["FAILED", "FAILED"]);
+    const rest = await server.client.data(RunResultPages, { id, first: 2, after: first.run!.results.pageInfo.endCursor, statuses: ["FAILED"] });
+    expect(rest.run!.results.edges).toHaveLength(1);
+    expect(rest.run!.results.pageInfo.hasNextPage).toBe(false);
+    const all = await server.client.data(RunResultPages, { id, first: 100 });
+    expect(all.run!.results.totalCount).toBe(7);
+    const ids = all.run!.results.edges.map((edge) => edge.node.id);
+    expect(ids).toHaveLength(7);
+    expect([...first.run!.results.edges, ...rest.run!.results.edges].map((edge) => edge.node.id)).toEqual(ids.filter((_, i) => i % 3 === 0));
   });
 });

@@ -48,8 +48,8 @@ describeEachDatabase("processes with separate roles on one database", (provider)
       SCHEDULER_RESYNC_SECONDS: "0.2",
       EXECUTOR_POLL_SECONDS: "0.2",
     };
-    const api = spawnServer(env, undefined, ["--role", "api"]);
-    const engine = spawnServer(env, undefined, ["--role", "scheduler,worker"]);
+    const api = spawnServer(env, undefined, { args: ["--role", "api"] });
+    const engine = spawnServer(env, undefined, { args: ["--role", "scheduler,worker"] });
     try {
       const [apiUrl, engineUrl] = await Promise.all([api.listening, engine.listening]);
       const client = graphqlClient(apiUrl, adminToken);
@@ -90,7 +90,7 @@ describeEachDatabase("processes with separate roles on one database", (provider)
 });
 
 it("refuses an unknown role, saying which ones exist", async () => {
-  const server = spawnServer({}, undefined, ["--role", "cron"]);
+  const server = spawnServer({}, undefined, { args: ["--role", "cron"] });
   expect(await server.exited).toBe(2);
   expect(server.stderr.join("")).toMatch(/--role must be all, or one or more of api, scheduler, worker/);
 });

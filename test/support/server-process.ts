@@ -18,8 +18,9 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnServer(env: Record<string, string>, cwd = projectRoot, args: string[] = []): ServerProcess {
-  const child = spawnInGroup(process.execPath, ["--import", tsxLoader, `${projectRoot}src/server.ts`, ...args], {
+/** `args` go to the server (`--role api`); `nodeArgs` to node before the script, e.g. `--cpu-prof` (which NODE_OPTIONS refuses). */
+export function spawnServer(env: Record<string, string>, cwd = projectRoot, { args = [], nodeArgs = [] }: { args?: string[]; nodeArgs?: string[] } = {}): ServerProcess {
+  const child = spawnInGroup(process.execPath, [...nodeArgs, "--import", tsxLoader, `${projectRoot}src/server.ts`, ...args], {
     cwd,
     env: { ...childEnvironment(), PORT: "0", ...env },
   }) as ChildProcessWithoutNullStreams;
