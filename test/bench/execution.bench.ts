@@ -3,9 +3,6 @@
 // local sink server (a separate process), every result persisted, on SQLite and on
 // PostgreSQL; and, as the reference measured in the same run, the same requests sent by a
 // bare fetch (undici) loop with the same concurrency and no persistence.
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { openDatabase, type Database } from "../../src/db/database.js";
 import { applyMigrations } from "../../src/db/migrations.js";
@@ -16,6 +13,7 @@ import { EventBus } from "../../src/events/event-bus.js";
 import { Executor } from "../../src/execution/executor.js";
 import { RunStore } from "../../src/execution/run-store.js";
 import { createLogger } from "../../src/logger.js";
+import { startSink } from "./sink.js";
 
 const { values } = parseArgs({
   options: { runs: { type: "string", default: "10" }, targets: { type: "string", default: "1000" }, concurrency: { type: "string", default: "64" } },
@@ -25,17 +23,6 @@ const targetCount = Number(values.targets);
 const concurrency = Number(values.concurrency);
 const logger = createLogger("warn");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A keep-alive HTTP server answering 200 "ok" to everything, in a child process of its own. */
-async function startSink(): Promise<{ port: number; stop(): void }> {
-  const script = `const http = require("node:http");
-    const server = http.createServer((req, res) => { req.resume(); req.on("end", () => res.end("ok")); });
-    server.keepAliveTimeout = 60000;
-    server.listen(0, "127.0.0.1", () => console.log(server.address().port));`;
-  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-  const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
-  return { port: Number(line), stop: () => child.kill() };
-}
 
 const urlOf = (port: number, device: number) => `http://127.0.0.1:${port}/hook/device-${device}`;
 
