@@ -8,7 +8,8 @@
 // backlog), run start lag (startedAt − scheduledFor − jitter), runs finished per second,
 // results stored. References in the same run: the in-process scheduler with nothing executing
 // (bench:scheduler's firing case), and bare croner jobs doing the same work (a fetch to the
-// sink, or child_process.spawn of `true`) with the same skip-while-active rule, nothing stored.
+// sink, or child_process.spawn of `true`), 50 at a time as the executor, with the same
+// skip-while-active rule, nothing stored.
 import { execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
@@ -40,6 +41,8 @@ const settleMs = 3_000;
 const drainLimitMs = 30_000;
 
 const taskCounts: Record<CaseName, number> = { http: 1_000, command: 100 };
+/** EXECUTOR_MAX_CONCURRENT_RUNS's default: the server runs at most this many runs at once. */
+const executorConcurrency = 50;
 const sinkUrl = (port: number) => `http://127.0.0.1:${port}/hook`;
 
 interface BareFigures {
@@ -53,9 +56,10 @@ interface BareFigures {
 }
 
 /**
- * The reference: croner jobs doing each task's work with no database, skipping an occurrence
- * while the job's previous one is still active (Cronline's overlap SKIP). Start lag is when
- * the request or spawn is issued, minus the occurrence.
+ * The reference: croner jobs doing each task's work with no database, at most
+ * `executorConcurrency` at a time as the executor (the rest wait in order), and skipping an
+ * occurrence while the job's previous one is still waiting or active (Cronline's overlap
+ * SKIP). Start lag is when the request or spawn is issued, minus the occurrence.
  */
 async function bareRunner(kind: CaseName, taskCount: number, port: number): Promise<BareFigures> {
   const window = windowFromNow(seconds, settleMs);
@@ -64,36 +68,48 @@ async function bareRunner(kind: CaseName, taskCount: number, port: number): Prom
   let overlapSkips = 0;
   let finishedInWindow = 0;
   const active = new Array<boolean>(taskCount).fill(false);
-  const done = (i: number) => {
-    active[i] = false;
+  const waiting: { task: number; scheduledFor: number }[] = [];
+  let running = 0;
+  const done = (task: number) => {
+    active[task] = false;
+    running -= 1;
     const now = Date.now();
     if (now >= window.first && now < window.last + 1000) finishedInWindow += 1;
+    startWaiting();
   };
-  const work = (i: number) => {
+  const work = (task: number) => {
     if (kind === "command") {
       const child = spawn("true", { stdio: "ignore" });
-      child.on("exit", () => done(i));
-      child.on("error", () => done(i));
+      child.on("exit", () => done(task));
+      child.on("error", () => done(task));
     } else {
       fetch(sinkUrl(port), { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })
         .then((response) => response.text())
-        .then(() => done(i), () => done(i));
+        .then(() => done(task), () => done(task));
+    }
+  };
+  const startWaiting = () => {
+    while (running < executorConcurrency && waiting.length > 0) {
+      const { task, scheduledFor } = waiting.shift()!;
+      running += 1;
+      if (inWindow(scheduledFor)) lags.push(Date.now() - scheduledFor);
+      work(task);
     }
   };
   // As in bench:scheduler's croner case: each job follows its own grid of occurrences.
   const nextOccurrence = new Array<number>(taskCount).fill(window.first - 2_000);
-  const jobs = Array.from({ length: taskCount }, (_, i) =>
+  const jobs = Array.from({ length: taskCount }, (_, task) =>
     new Cron("* * * * * *", { startAt: new Date(window.first - 2_001) }, () => {
       const now = Date.now();
-      const scheduledFor = nextOccurrence[i]!;
-      nextOccurrence[i] = Math.max(scheduledFor + 1000, Math.floor(now / 1000) * 1000 + 1000);
-      if (active[i]) {
+      const scheduledFor = nextOccurrence[task]!;
+      nextOccurrence[task] = Math.max(scheduledFor + 1000, Math.floor(now / 1000) * 1000 + 1000);
+      if (active[task]) {
         if (inWindow(scheduledFor)) overlapSkips += 1;
         return;
       }
-      active[i] = true;
-      if (inWindow(scheduledFor)) lags.push(now - scheduledFor);
-      work(i);
+      active[task] = true;
+      waiting.push({ task, scheduledFor });
+      startWaiting();
     }),
   );
   await sleep(window.first - Date.now());
