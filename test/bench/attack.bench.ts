@@ -164,6 +164,8 @@ async function heaviestRequests(order: AttackOrder): Promise<Map<AttackKind, { r
 const stopping = new AbortController();
 
 async function attack(order: AttackOrder): Promise<AttackKindFigures[]> {
+  // This load is only ever aimed at a server on this machine.
+  if (new URL(order.url).hostname !== "127.0.0.1") throw new Error(`refusing to attack ${order.url}: loopback only`);
   const heaviest = await heaviestRequests(order);
   const figures = new Map<AttackKind, AttackKindFigures & { latencies: number[] }>();
   for (const kind of attackKinds) {
@@ -281,7 +283,7 @@ async function orchestrate(): Promise<void> {
   const sink = await startSink();
   const token = `cl_${randomBytes(32).toString("base64url")}`;
   const scratch = await seededDatabase({ count: taskCount, overlapPolicy: "SKIP", service: { kind: "HTTP", config: { url: `http://127.0.0.1:${sink.port}/hook`, method: "POST" } } });
-  const server = startServer({ DATABASE_URL: scratch.location.url, LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "5", CRONLINE_BOOTSTRAP_ADMIN_TOKEN: token });
+  const server = startServer({ DATABASE_URL: scratch.location.url, HOST: "127.0.0.1", LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "5", CRONLINE_BOOTSTRAP_ADMIN_TOKEN: token });
   const attacker = fork(fileURLToPath(import.meta.url), ["--role", "attacker", "--clients", String(clientCount)], { execArgv: process.execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const attackerExited = new Promise<void>((resolve) => attacker.once("exit", () => resolve()));
   let health: ReturnType<typeof sampleHealth> | undefined;
