@@ -194,7 +194,9 @@ async function attack(order: AttackOrder): Promise<AttackKindFigures[]> {
           if (deadline.aborted) entry.cut += 1;
           else {
             entry.failed += 1;
-            entry.firstError ??= String(error).slice(0, 200);
+            // fetch's own message is "fetch failed"; the reason (timeout, reset, refused) is its cause.
+            const cause = (error as { cause?: unknown }).cause;
+            entry.firstError ??= `${String(error)}${cause ? `: ${String(cause)}` : ""}`.slice(0, 200);
           }
         }
       }
