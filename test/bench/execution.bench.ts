@@ -11,7 +11,6 @@
 // the database.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { openDatabase, type Database } from "../../src/db/database.js";
 import { applyMigrations } from "../../src/db/migrations.js";
@@ -23,6 +22,7 @@ import { Executor } from "../../src/execution/executor.js";
 import { RunStore } from "../../src/execution/run-store.js";
 import { createLogger } from "../../src/logger.js";
 import { goalLine, markdownTable } from "./report.js";
+import { startSink } from "./sink.js";
 
 const { values } = parseArgs({
   options: {
@@ -43,17 +43,6 @@ const fanOutTargets = Number(values.targets);
 const fanOutConcurrency = Number(values.concurrency);
 const caseNames = values.cases.split(",");
 const logger = createLogger("warn");
-
-/** A keep-alive HTTP server answering 200 "ok" to everything, in a child process of its own. */
-async function startSink(): Promise<{ port: number; stop(): void }> {
-  const script = `const http = require("node:http");
-    const server = http.createServer((req, res) => { req.resume(); req.on("end", () => res.end("ok")); });
-    server.keepAliveTimeout = 60000;
-    server.listen(0, "127.0.0.1", () => console.log(server.address().port));`;
-  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-  const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
-  return { port: Number(line), stop: () => child.kill() };
-}
 
 /** `total` jobs, `concurrency` at a time; returns jobs per second. */
 async function loop(total: number, concurrency: number, job: (i: number) => Promise<void>): Promise<number> {

@@ -13,3 +13,12 @@ export function markdownTable(header: string[], rows: string[][]): string {
 
 /** One line saying whether a goal was met, for under a table. */
 export const goalLine = (met: boolean, text: string): string => `- ${met ? "met" : "NOT met"}: ${text}`;
+
+/** ours / reference with two decimals, "n/a" when the reference is not a positive number. */
+export const ratio = (ours: number, reference: number): string => (reference > 0 && Number.isFinite(ours) ? (ours / reference).toFixed(2) : "n/a");
+
+/** Lag percentiles of unsorted milliseconds (sorted in place). */
+export function lagSummary(lags: number[]): { p50: number; p99: number; max: number } {
+  lags.sort((a, b) => a - b);
+  return { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.at(-1) ?? NaN };
+}
