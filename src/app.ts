@@ -32,6 +32,7 @@ export interface RunningApp {
 export interface AppOptions {
   /** The roles of this process; all of them by default. */
   roles?: readonly Role[];
+  /** This thread's database options; `onQuery` also hears the role threads' statements. */
   database?: DatabaseOptions;
   /** Epoch milliseconds now, for the API (the role threads keep real time). */
   clock?: () => number;
@@ -62,6 +63,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     events,
     mainConsumes: roles.includes("api") ? eventsConsumedBy.api : [],
     executorOwnerId: options.executorOwnerId,
+    onQuery: options.database?.onQuery,
     onFailure: options.onRoleFailure ?? ((error) => logger.fatal({ err: error }, "a Cronline role thread failed")),
   });
   // The API is built while the threads load their tasks.

@@ -19,6 +19,8 @@ export interface RoleThreadData {
   config: Config;
   location: DatabaseLocation;
   executorOwnerId?: string;
+  /** Send every SQL statement to the main thread (tests count them). */
+  reportStatements: boolean;
   /** One per other thread of the process (the main thread included). */
   links: { port: MessagePort; peerConsumes: readonly EventName[] }[];
 }
@@ -32,6 +34,7 @@ export type ControlReply =
   | { type: "loaded" }
   | { type: "started"; executorOwnerId: string | null }
   | { type: "stopped" }
+  | { type: "statements"; statements: string[] }
   | { type: "answer"; id: number; value: unknown };
 
 /** What the thread runs, whichever role it is. */
@@ -46,7 +49,17 @@ const control = parentPort;
 if (!control) throw new Error("role-thread.ts runs as a worker thread (see role-threads.ts)");
 const data = workerData as RoleThreadData;
 const logger = createLogger(data.config.logLevel).child({ thread: data.role });
-const database = await openDatabase(data.location);
+const reply = (message: ControlReply) => control.postMessage(message);
+let statements: string[] = [];
+const reportStatement = (sql: string) => {
+  if (statements.length === 0)
+    setImmediate(() => {
+      reply({ type: "statements", statements });
+      statements = [];
+    });
+  statements.push(sql);
+};
+const database = await openDatabase(data.location, data.reportStatements ? { onQuery: reportStatement } : {});
 const events = new EventBus();
 for (const link of data.links) linkEventBus(events, link.port, link.peerConsumes);
 
@@ -65,7 +78,6 @@ function createRole(): RunningRole {
 }
 const role = createRole();
 
-const reply = (message: ControlReply) => control.postMessage(message);
 control.on("message", (request: ControlRequest) => {
   switch (request.type) {
     // A failure to start or stop is left unhandled on purpose: it ends the thread, and the

@@ -23,6 +23,8 @@ export interface RoleThreadsOptions {
   events: EventBus;
   mainConsumes: readonly EventName[];
   executorOwnerId?: string;
+  /** Called with the SQL statements the threads send (tests count them). */
+  onQuery?: (sql: string) => void;
   /** A thread failed or exited on its own: Cronline is no longer whole. */
   onFailure(error: Error): void;
 }
@@ -54,11 +56,14 @@ class RoleThread {
     readonly role: ThreadRole,
     data: RoleThreadData,
     transferList: MessagePort[],
+    onQuery: ((sql: string) => void) | undefined,
   ) {
     this.#worker = createThread(data, transferList);
     this.exited = once(this.#worker, "exit");
     this.#worker.on("message", (message: ControlReply) => {
-      if (message.type === "answer") {
+      if (message.type === "statements") {
+        for (const sql of message.statements) onQuery?.(sql);
+      } else if (message.type === "answer") {
         this.#pending.get(message.id)?.(message.value);
         this.#pending.delete(message.id);
       } else this.#replies.emit(message.type, message);
@@ -134,8 +139,15 @@ export class RoleThreads {
     const config: Config = { ...options.config, auth: { ...options.config.auth, bootstrapAdminToken: undefined } };
     const threads = roles.map((role) => {
       const roleLinks = links.get(role)!;
-      const data: RoleThreadData = { role, config, location: options.location, executorOwnerId: options.executorOwnerId, links: roleLinks };
-      return new RoleThread(role, data, roleLinks.map((link) => link.port));
+      const data: RoleThreadData = {
+        role,
+        config,
+        location: options.location,
+        executorOwnerId: options.executorOwnerId,
+        reportStatements: options.onQuery !== undefined,
+        links: roleLinks,
+      };
+      return new RoleThread(role, data, roleLinks.map((link) => link.port), options.onQuery);
     });
     try {
       await Promise.all(threads.map((thread) => thread.reply("loaded")));

@@ -72,7 +72,7 @@ describeEachDatabase("execution in batches", (provider) => {
     expect(stored).toHaveLength(40);
     for (const run of stored) {
       const targets = run.taskId === threeTargets ? 3 : 1;
-      expect(run).toMatchObject({ status: "SUCCEEDED", targetCount: targets, succeededCount: targets, failedCount: 0, ownerId: h.server.app.executor.ownerId });
+      expect(run).toMatchObject({ status: "SUCCEEDED", targetCount: targets, succeededCount: targets, failedCount: 0, ownerId: h.server.app.threads.executorOwnerId });
       expect(run.results.map((r) => r.status)).toEqual(Array(targets).fill("SUCCEEDED"));
       const own = events.filter((e) => e.run.id === run.id);
       expect(own.map((e) => e.type)).toEqual(["RUN_STARTED", ...Array(targets).fill("TARGET_FINISHED"), "RUN_FINISHED"]);
