@@ -157,7 +157,8 @@ export class RoleThreads {
         if (!thread) continue;
         const started = thread.reply("started");
         thread.send({ type: "start" });
-        executorOwnerId ??= (await started).executorOwnerId;
+        const { executorOwnerId: ownerId } = await started;
+        if (ownerId !== null) executorOwnerId = ownerId;
       }
       for (const thread of threads) {
         const fail = (error: Error) => {

@@ -33,14 +33,14 @@ async function waitForFile(file: string): Promise<string> {
 const printArgv = nodeCommand("process.stdout.write(JSON.stringify(process.argv.slice(1)))");
 
 describeEachDatabase("command execution", (provider) => {
-  const h = useExecutionServer(provider, { RUN_AS_ALLOWED_USERS: "nobody" });
-  const scratch = mkdtempSync(path.join(tmpdir(), "cronline-commands-"));
   const secrets = { DATABASE_URL: "postgresql://secret@db/prod", CRONLINE_TEST_SECRET: "s3cret", LANG: "C.UTF-8" };
-
+  // Before the server starts: its worker thread takes its copy of the environment then.
   beforeAll(() => Object.assign(process.env, secrets));
   afterAll(() => {
     for (const name of Object.keys(secrets)) delete process.env[name];
   });
+  const h = useExecutionServer(provider, { RUN_AS_ALLOWED_USERS: "nobody" });
+  const scratch = mkdtempSync(path.join(tmpdir(), "cronline-commands-"));
 
   it("passes a value containing `; rm -rf /` as one literal argument, from a property and from the template", async () => {
     const device = await h.createDevice("shell-bait", { properties: { label: "x; rm -rf / #" } });
