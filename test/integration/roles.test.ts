@@ -49,9 +49,13 @@ describeEachDatabase("processes with separate roles on one database", (provider)
       EXECUTOR_POLL_SECONDS: "0.2",
     };
     const api = spawnServer(env, undefined, { args: ["--role", "api"] });
-    const engine = spawnServer(env, undefined, { args: ["--role", "scheduler,worker"] });
+    const servers = [api];
     try {
-      const [apiUrl, engineUrl] = await Promise.all([api.listening, engine.listening]);
+      // One after the other: the first applies the migrations of the fresh database.
+      const apiUrl = await api.listening;
+      const engine = spawnServer(env, undefined, { args: ["--role", "scheduler,worker"] });
+      servers.push(engine);
+      const engineUrl = await engine.listening;
       const client = graphqlClient(apiUrl, adminToken);
       const { createService } = await client.data(CreateService, { input: { name: "noop", kind: "COMMAND", config: { command: "true" } } });
       if (createService.__typename !== "CreateServiceSuccess") throw new Error(createService.__typename);
@@ -74,14 +78,14 @@ describeEachDatabase("processes with separate roles on one database", (provider)
       expect(api.logs.find((entry) => entry.msg === "Cronline listening")?.roles).toEqual(["api"]);
       expect(engine.logs.find((entry) => entry.msg === "Cronline listening")?.roles).toEqual(["scheduler", "worker"]);
     } finally {
-      for (const server of [api, engine]) server.child.kill("SIGTERM");
-      expect(await Promise.all([api.exited, engine.exited])).toEqual([0, 0]);
+      for (const server of servers) server.child.kill("SIGTERM");
+      expect(await Promise.all(servers.map((server) => server.exited))).toEqual([0, 0]);
     }
     const database = await openDatabase(scratch.location);
     try {
       // Every run was executed by the engine process, whose executor is the only one.
       const owners = await database.client.run.findMany({ where: { status: "SUCCEEDED" }, select: { ownerId: true }, distinct: ["ownerId"] });
-      expect(owners.map((run) => run.ownerId)).toEqual([`${hostname()}:${engine.child.pid}`]);
+      expect(owners.map((run) => run.ownerId)).toEqual([`${hostname()}:${servers[1]!.child.pid}`]);
     } finally {
       await database.close();
       await scratch.drop();
