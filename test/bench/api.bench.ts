@@ -3,7 +3,7 @@
 // request of (a) a page of 50 tasks with their service and targets, and (b) a page of 10 tasks
 // with their 5 latest runs each, on SQLite seeded with `--tasks` tasks and `--runs` runs (up
 // to 1,000,000; seeded by bulk SQL). The reference, measured in the same rounds, is a bare
-// graphql-yoga hello-world. Cronline (`src/server.ts`), the reference server and the load
+// graphql-yoga hello-world. Cronline (`npm start`'s command), the reference server and the load
 // generator (autocannon) each run in a process of their own; the rounds alternate between the
 // cases so that load from elsewhere on the machine falls on all of them alike.
 import { fork, type ChildProcess } from "node:child_process";
@@ -21,6 +21,11 @@ import { applyMigrations } from "../../src/db/migrations.js";
 import { createScratchDatabase, type ScratchDatabase } from "../../src/db/scratch-database.js";
 import { spawnServer } from "../support/server-process.js";
 import { goalLine, markdownTable } from "./report.js";
+import { buildDist } from "../support/build.js";
+
+// The servers measured here run dist/cronline.js, as `npm start` does: built from the current
+// source by the bench's own process (its forked roles find it built).
+if (!process.send) buildDist();
 
 const { values } = parseArgs({
   options: {

@@ -18,6 +18,11 @@ import { goalLine, lagSummary, markdownTable, ratio } from "./report.js";
 import { processCpuMs, progress, runFigures, seededDatabase, sleep, windowElapsed, windowFinished, windowFromNow, type RunFigures, type Window } from "./server-runs.js";
 import { startServer } from "./server-start.js";
 import { startSink } from "./sink.js";
+import { buildDist } from "../support/build.js";
+
+// The servers measured here run dist/cronline.js, as `npm start` does: built from the current
+// source by the bench's own process (its forked roles find it built).
+if (!process.send) buildDist();
 
 const { values } = parseArgs({
   options: {

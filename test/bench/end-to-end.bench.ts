@@ -18,6 +18,11 @@ import { goalLine, lagSummary, markdownTable, ratio } from "./report.js";
 import { processCpuMs, processRssMiB, progress, runFigures, seededDatabase, sleep, windowElapsed, windowFinished, windowFromNow, type RunFigures } from "./server-runs.js";
 import { startServer } from "./server-start.js";
 import { startSink, type Sink } from "./sink.js";
+import { buildDist } from "../support/build.js";
+
+// The servers measured here run dist/cronline.js, as `npm start` does: built from the current
+// source by the bench's own process (its forked roles find it built).
+if (!process.send) buildDist();
 
 const caseNames = ["http", "command"] as const;
 type CaseName = (typeof caseNames)[number];

@@ -28,6 +28,11 @@ import { TaskStore } from "../../src/scheduler/task-store.js";
 import { goalLine, lagSummary, markdownTable, ratio } from "./report.js";
 import { seedTasks } from "./seed-tasks.js";
 import { startServer } from "./server-start.js";
+import { buildDist } from "../support/build.js";
+
+// The servers measured here run dist/cronline.js, as `npm start` does: built from the current
+// source by the bench's own process (its forked roles find it built).
+if (!process.send) buildDist();
 
 const caseGroups = ["firing", "apscheduler", "startup", "cold-start"] as const;
 type CaseGroup = (typeof caseGroups)[number];

@@ -1,6 +1,6 @@
 // Cronline started the way `npm start` starts it: package.json's `start` script, run from the
 // project root with node_modules/.bin on PATH, so the benchmarks follow whatever that script
-// becomes (tsx today, compiled JavaScript later). Its JSON log lines are kept with the time
+// becomes (`dist/cronline.js serve`, built by buildDist). Its JSON log lines are kept with the time
 // each arrived, so a bench can time "from spawn until the server logged X".
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";

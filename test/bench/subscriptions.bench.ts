@@ -4,7 +4,7 @@
 // websocket clients: scheduleView ticks to 1,000 subscribers (on one filter, then spread over
 // 10), and RUN_FINISHED events to 100 runEvents subscribers while 100 runs a second finish.
 // The reference, measured the same way in the same run, is a bare `ws` server broadcasting a
-// real tick message once a second. Cronline (`src/server.ts` on a fresh SQLite database), the
+// real tick message once a second. Cronline (`npm start`'s command on a fresh SQLite database), the
 // bare server and the subscribers each run in a process of their own, so /proc tells whose
 // CPU and memory is whose.
 import { execFileSync, fork, type ChildProcess } from "node:child_process";
@@ -27,6 +27,11 @@ import { ScheduleView } from "../support/live-operations.js";
 import { spawnServer, type ServerProcess } from "../support/server-process.js";
 import { CreateTask, RunTask } from "../support/task-operations.js";
 import { goalLine, markdownTable, percentile } from "./report.js";
+import { buildDist } from "../support/build.js";
+
+// The servers measured here run dist/cronline.js, as `npm start` does: built from the current
+// source by the bench's own process (its forked roles find it built).
+if (!process.send) buildDist();
 
 const { values } = parseArgs({
   options: {

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { generateTokenSecret } from "../../src/auth/tokens.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { describeEachDatabase, withoutPostgres } from "../support/databases.js";
-import { signalProcessGroup, spawnInGroup } from "../support/child-processes.js";
+import { runInGroup, signalProcessGroup, spawnInGroup } from "../support/child-processes.js";
 import { childEnvironment, spawnServer } from "../support/server-process.js";
 import { openUnresponsiveWebSocket } from "../support/unresponsive-websocket.js";
 
@@ -23,6 +23,44 @@ async function queryDeviceCount(url: string, token?: string): Promise<unknown> {
   });
   return response.json();
 }
+
+describe("npx cronline, the command the README gives those who do not develop Node", () => {
+  const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+  it("serves GraphQL with `npx cronline serve`, and lists its commands with --help", async () => {
+    const help = await runInGroup("npx", ["--no-install", "cronline", "--help"], { cwd: projectRoot, env: childEnvironment() });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: cronline/);
+    expect(help.stdout).toMatch(/serve \[options\]/);
+
+    const child = spawnInGroup("npx", ["--no-install", "cronline", "serve"], {
+      cwd: projectRoot,
+      env: { ...childEnvironment(), PORT: "0", DATABASE_URL: `file:${path.join(workDir, "npx-serve.db")}` },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exited = once(child, "exit");
+    let url: string | undefined;
+    for await (const line of createInterface({ input: child.stdout! })) {
+      const entry = JSON.parse(line) as { msg?: string; url?: string };
+      if (entry.msg === "Cronline listening") {
+        url = entry.url;
+        break;
+      }
+    }
+    try {
+      expect(await queryDeviceCount(url!)).toMatchObject({ errors: [{ extensions: { code: "UNAUTHENTICATED" } }] });
+    } finally {
+      signalProcessGroup(child, "SIGTERM");
+    }
+    await exited;
+  });
+
+  it("refuses an unknown option with exit code 2, saying which", async () => {
+    const refused = await runInGroup("npx", ["--no-install", "cronline", "serve", "--port", "80"], { cwd: projectRoot, env: childEnvironment() });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/unknown option '--port'/);
+  });
+});
 
 describe("npm start --silent, as the README tells log collectors to start it", () => {
   it("prints nothing but JSON log lines on stdout", async () => {

@@ -1,4 +1,4 @@
-// stop() finishes within SHUTDOWN_GRACE_SECONDS + COMMAND_KILL_GRACE_SECONDS (src/server.ts
+// stop() finishes within SHUTDOWN_GRACE_SECONDS + COMMAND_KILL_GRACE_SECONDS (src/cli/serve.ts
 // exits 1 if it has not, 10 s after that), whatever the clients do.
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
@@ -24,7 +24,7 @@ describe("shutdown", { timeout: 90_000 }, () => {
 
       const began = performance.now();
       await app.stop();
-      // The bound src/server.ts allows before it exits 1: the grace periods (2 s) and 10 s.
+      // The bound src/cli/serve.ts allows before it exits 1: the grace periods (2 s) and 10 s.
       expect(performance.now() - began).toBeLessThan(12_000);
 
       // Reading again, the client finds its connection closed by the server.

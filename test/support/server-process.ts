@@ -1,4 +1,5 @@
-// Cronline as operators run it: `tsx src/server.ts` in a child process, read through its JSON logs.
+// Cronline as operators run it with `npm start`: `dist/cronline.js serve` (built from the current source by
+// the tests' global setup) in a child process, read through its JSON logs.
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
@@ -6,8 +7,6 @@ import { createInterface } from "node:readline";
 import { spawnInGroup } from "./child-processes.js";
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
-// tsx's loader inside the server's own process, as `npm start` runs it: signals reach the server directly.
-const tsxLoader = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
 
 export interface ServerProcess {
   child: ChildProcessWithoutNullStreams;
@@ -20,7 +19,7 @@ export interface ServerProcess {
 
 /** `args` go to the server (`--role api`); `nodeArgs` to node before the script, e.g. `--cpu-prof` (which NODE_OPTIONS refuses). */
 export function spawnServer(env: Record<string, string>, cwd = projectRoot, { args = [], nodeArgs = [] }: { args?: string[]; nodeArgs?: string[] } = {}): ServerProcess {
-  const child = spawnInGroup(process.execPath, [...nodeArgs, "--import", tsxLoader, `${projectRoot}src/server.ts`, ...args], {
+  const child = spawnInGroup(process.execPath, [...nodeArgs, "--enable-source-maps", `${projectRoot}dist/cronline.js`, "serve", ...args], {
     cwd,
     env: { ...childEnvironment(), PORT: "0", ...env },
   }) as ChildProcessWithoutNullStreams;

@@ -2,12 +2,16 @@
 // happened. Every test's temporary files land in it (TMPDIR, which os.tmpdir() reads and child
 // processes inherit), and in it each child process group is recorded until it exits; the
 // teardown kills any group still recorded, e.g. of a worker that died.
+// It first builds dist/ from the current source: spawned servers run it as `npm start` does,
+// and in-process servers load their role threads from it.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { buildDist } from "./build.js";
 import { killRecordedGroups, processRecordsVariable } from "./child-processes.js";
 
 export default function prepareTestRun(): () => void {
+  buildDist();
   const previous = { TMPDIR: process.env.TMPDIR, [processRecordsVariable]: process.env[processRecordsVariable] };
   const runDirectory = mkdtempSync(path.join(tmpdir(), "cronline-test-run-"));
   const records = path.join(runDirectory, "process-groups");

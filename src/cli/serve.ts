@@ -1,0 +1,67 @@
+// `cronline serve`: read the configuration, start Cronline with the given roles, stop cleanly on
+// SIGTERM/SIGINT. A mistake in the roles or the settings exits 2 at once, before anything loads.
+import { ConfigError, loadConfig, type Config } from "../config.js";
+import { createLogger } from "../logger.js";
+import { parseRoles, RoleError, type Role } from "../roles/roles.js";
+
+/** Exit code for a mistake in the command line or the settings. */
+export const usageExitCode = 2;
+
+export async function serve(roleList: string): Promise<void> {
+  let config: Config;
+  let roles: readonly Role[];
+  try {
+    roles = parseRoles(roleList);
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError || error instanceof RoleError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(usageExitCode);
+  }
+
+  const logger = createLogger(config.logLevel);
+  const stopTimeMs = (config.shutdownGraceSeconds + config.executor.killGraceSeconds) * 1000 + 10_000;
+
+  /** Stops Cronline and exits with `code`; a stop that takes too long exits 1. */
+  function stopAndExit(app: { stop(): Promise<void> }, code: number): void {
+    const forceExit = setTimeout(() => {
+      logger.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, stopTimeMs);
+    forceExit.unref();
+    app.stop().then(
+      () => process.exit(code),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  }
+
+  // Loaded once the arguments and settings are known good, so a mistake is told at once.
+  const { startApp } = await import("../app.js");
+  try {
+    let app: Awaited<ReturnType<typeof startApp>> | undefined;
+    let failed = false;
+    app = await startApp(config, logger, {
+      roles,
+      // A scheduler or worker thread that died leaves a process that looks alive and does nothing: stop, so a supervisor restarts it.
+      onRoleFailure: (error) => {
+        logger.fatal({ err: error }, "a Cronline role thread failed; stopping");
+        if (failed) return;
+        failed = true;
+        if (app) stopAndExit(app, 1);
+        else process.exit(1);
+      },
+    });
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      process.once(signal, () => {
+        logger.info({ signal }, "signal received");
+        stopAndExit(app!, 0);
+      });
+    }
+  } catch (error) {
+    logger.fatal({ err: error }, "Cronline could not start");
+    process.exit(1);
+  }
+}
