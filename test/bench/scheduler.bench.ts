@@ -252,7 +252,8 @@ async function coldStart(taskCount: number): Promise<ColdStart> {
     await server.listening(120_000);
     const listened = server.logs.find((log) => log.entry.msg === "Cronline listening")!;
     return {
-      schedulerStartedMs: started.receivedAt - server.spawnedAt,
+      // When the thread logged it: its stdout is relayed by the main thread, which may be busy.
+      schedulerStartedMs: Date.parse(String(started.entry.time)) - server.spawnedAtEpochMs,
       listeningMs: listened.receivedAt - server.spawnedAt,
       tasksLoaded: Number(started.entry.tasks),
     };

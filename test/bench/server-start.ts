@@ -29,6 +29,8 @@ export interface StartedServer {
   child: ChildProcess;
   /** performance.now() just before spawning. */
   spawnedAt: number;
+  /** Date.now() just before spawning, to compare with the `time` of a log line. */
+  spawnedAtEpochMs: number;
   logs: LogEntry[];
   /** Resolves with the first log line (already received or to come) that `matches`. */
   logged(matches: (entry: Record<string, unknown>) => boolean, timeoutMs: number): Promise<LogEntry>;
@@ -50,6 +52,7 @@ export function startServer(env: Record<string, string>): StartedServer {
   const [file, args] = plain ? [String(tokens[0]), tokens.slice(1).map(String)] : ["sh", ["-c", script]];
   const binPath = [path.join(projectRoot, "node_modules/.bin"), path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter);
   const spawnedAt = performance.now();
+  const spawnedAtEpochMs = Date.now();
   const child = spawn(file, args, {
     cwd: projectRoot,
     env: { PATH: binPath, HOME: process.env.HOME ?? "/", PORT: "0", ...env },
@@ -113,6 +116,7 @@ export function startServer(env: Record<string, string>): StartedServer {
   return {
     child,
     spawnedAt,
+    spawnedAtEpochMs,
     logs,
     logged,
     listening: async (timeoutMs) => String((await logged((entry) => entry.msg === "Cronline listening", timeoutMs)).entry.url),
