@@ -1,5 +1,6 @@
-// Composes a Cronline process from its roles: migrations first, then the scheduler and the
-// worker in threads of their own, the API on this thread, and the HTTP server that fronts them.
+// Composes a Cronline process from its roles: the scheduler and the worker in threads of their
+// own (loading while this thread migrates the database), the API on this thread, and the HTTP
+// server that fronts them.
 import type { Config } from "./config.js";
 import { isDatabaseReachable, openDatabase, type Database, type DatabaseOptions } from "./db/database.js";
 import { locateDatabase } from "./db/driver-adapter.js";
@@ -10,7 +11,7 @@ import { createHttpServer, listen } from "./http/http-server.js";
 import type { SharedSubscriptionResults } from "./http/shared-subscription-results.js";
 import type { ReaderLimits } from "./live/bounded-stream.js";
 import type { Logger } from "./logger.js";
-import { createApiRole } from "./roles/api-role.js";
+import { createApiRole, type ApiRole } from "./roles/api-role.js";
 import { RoleThreads } from "./roles/role-threads.js";
 import { eventsConsumedBy, roleNames, type Role, type ThreadRole } from "./roles/roles.js";
 
@@ -50,12 +51,9 @@ export interface AppOptions {
 export async function startApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<RunningApp> {
   const roles = options.roles ?? roleNames;
   const location = locateDatabase(config.databaseUrl);
-  // Before any connection of this process touches the file (see pendingMigrationNames).
-  const applied = await applyMigrations(location);
-  logger.info({ provider: location.provider, applied }, applied.length ? "applied database migrations" : "database schema up to date");
-  const database = await openDatabase(location, options.database);
   const events = new EventBus();
-  const threadsStarting = RoleThreads.start({
+  // The threads load their code while this thread migrates the database.
+  const threads = RoleThreads.load({
     roles: roles.filter((role): role is ThreadRole => role !== "api"),
     config,
     location,
@@ -66,19 +64,35 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     onQuery: options.database?.onQuery,
     onFailure: options.onRoleFailure ?? ((error) => logger.fatal({ err: error }, "a Cronline role thread failed")),
   });
-  // The API is built while the threads load their tasks.
-  const api = roles.includes("api")
-    ? await createApiRole({
-        config,
-        database,
-        events,
-        logger,
-        clock: options.clock ?? Date.now,
-        webSocketTimings: options.webSocketTimings ?? defaultWebSocketTimings,
-        readerLimits: options.readerLimits,
-      })
-    : null;
-  const threads = await threadsStarting;
+  let database: Database | undefined;
+  let api: ApiRole | null = null;
+  try {
+    // Before any connection of this process touches the file (see pendingMigrationNames).
+    const applied = await applyMigrations(location);
+    logger.info({ provider: location.provider, applied }, applied.length ? "applied database migrations" : "database schema up to date");
+    database = await openDatabase(location, options.database);
+    const threadsStarting = threads.start();
+    // Awaited below; should building the API fail first, its failure is the one reported.
+    threadsStarting.catch(() => {});
+    // The API is built while the threads load their tasks.
+    api = roles.includes("api")
+      ? await createApiRole({
+          config,
+          database,
+          events,
+          logger,
+          clock: options.clock ?? Date.now,
+          webSocketTimings: options.webSocketTimings ?? defaultWebSocketTimings,
+          readerLimits: options.readerLimits,
+        })
+      : null;
+    await threadsStarting;
+  } catch (error) {
+    await threads.terminate();
+    await api?.close(AbortSignal.timeout(1_000));
+    await database?.close();
+    throw error;
+  }
 
   let stopping: Promise<void> | undefined;
   // Not ready once shutdown has begun (load balancers stop sending work first), nor while a role thread is stuck.

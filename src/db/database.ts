@@ -19,7 +19,7 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(location: DatabaseLocation, options: DatabaseOptions = {}): Promise<Database> {
-  const adapter = createDriverAdapter(location);
+  const adapter = await createDriverAdapter(location);
   const log = options.onQuery ? [{ emit: "event" as const, level: "query" as const }] : [];
   // Each provider's generated client is large: a process loads only the one it uses.
   const client =

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { mkdirSync } from "node:fs";
-import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
-import { PrismaPg } from "@prisma/adapter-pg";
+import type { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import type { PrismaPg } from "@prisma/adapter-pg";
 import type { DatabaseProvider } from "./prisma-schema.js";
 
 export interface DatabaseLocation {
@@ -29,20 +29,27 @@ export type DriverAdapterFactory = PrismaBetterSqlite3 | PrismaPg;
  * connection (a role thread, another process) committed in between; BEGIN IMMEDIATE waits for
  * the lock up to the busy timeout instead, and then reads what it will write over.
  */
-class SqliteWithImmediateTransactions extends PrismaBetterSqlite3 {
-  override async connect(): ReturnType<PrismaBetterSqlite3["connect"]> {
-    const adapter = await super.connect();
-    const connection = (adapter as unknown as { client: { prepare(sql: string): unknown } }).client;
-    const prepare = connection.prepare.bind(connection);
-    connection.prepare = (sql: string) => prepare(sql === "BEGIN" ? "BEGIN IMMEDIATE" : sql);
-    return adapter;
-  }
+function withImmediateTransactions(Adapter: typeof PrismaBetterSqlite3): typeof PrismaBetterSqlite3 {
+  return class SqliteWithImmediateTransactions extends Adapter {
+    override async connect(): ReturnType<PrismaBetterSqlite3["connect"]> {
+      const adapter = await super.connect();
+      const connection = (adapter as unknown as { client: { prepare(sql: string): unknown } }).client;
+      const prepare = connection.prepare.bind(connection);
+      connection.prepare = (sql: string) => prepare(sql === "BEGIN" ? "BEGIN IMMEDIATE" : sql);
+      return adapter;
+    }
+  };
 }
 
-export function createDriverAdapter(location: DatabaseLocation): DriverAdapterFactory {
-  if (location.provider === "postgresql") return new PrismaPg({ connectionString: location.url });
+/** Only the provider's own driver is loaded: a start on SQLite never loads pg, nor the reverse. */
+export async function createDriverAdapter(location: DatabaseLocation): Promise<DriverAdapterFactory> {
+  if (location.provider === "postgresql") {
+    const { PrismaPg } = await import("@prisma/adapter-pg");
+    return new PrismaPg({ connectionString: location.url });
+  }
   const file = sqliteFilePath(location);
   mkdirSync(path.dirname(file), { recursive: true });
+  const { PrismaBetterSqlite3 } = await import("@prisma/adapter-better-sqlite3");
   // Wait for a concurrent writer (another Cronline process on the same file) instead of failing.
-  return new SqliteWithImmediateTransactions({ url: location.url, timeout: 10_000 });
+  return new (withImmediateTransactions(PrismaBetterSqlite3))({ url: location.url, timeout: 10_000 });
 }

@@ -1,8 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DiffTarget, MigrationList } from "@prisma/schema-engine-wasm";
-import { openDatabase } from "./database.js";
-import type { DatabaseLocation } from "./driver-adapter.js";
+import { createDriverAdapter, type DatabaseLocation } from "./driver-adapter.js";
 import { migrationsDirectory, prismaDirectory, prismaSchemaText, readModels, type DatabaseProvider } from "./prisma-schema.js";
 import { openSchemaEngine, type SchemaEngine } from "./schema-engine.js";
 
@@ -40,23 +39,21 @@ export async function loadMigrationList(provider: DatabaseProvider): Promise<Mig
  */
 export async function pendingMigrationNames(location: DatabaseLocation): Promise<string[]> {
   const { migrationDirectories } = await loadMigrationList(location.provider);
-  const database = await openDatabase(location);
+  // The bare driver, not a Prisma client: this runs at every start, and a client compiles its query engine.
+  const connection = await (await createDriverAdapter(location)).connect();
+  const query = async (sql: string) => (await connection.queryRaw({ sql, args: [], argTypes: [] })).rows;
   try {
-    const table = await database.client.$queryRawUnsafe<unknown[]>(
+    const table = await query(
       location.provider === "sqlite"
         ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'"
         : "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '_prisma_migrations'",
     );
     const finished =
-      table.length === 0
-        ? []
-        : await database.client.$queryRawUnsafe<{ migration_name: string }[]>(
-            'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
-          );
-    const names = new Set(finished.map((row) => row.migration_name));
+      table.length === 0 ? [] : await query('SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL');
+    const names = new Set(finished.map(([name]) => name));
     return migrationDirectories.map((m) => m.path).filter((name) => !names.has(name));
   } finally {
-    await database.close();
+    await connection.dispose();
   }
 }
 

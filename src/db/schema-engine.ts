@@ -44,7 +44,7 @@ export async function openSchemaEngine(location: DatabaseLocation): Promise<Open
   await instantiateWasm();
   // Freeing the engine does not close the connections it opened (an open SQLite handle
   // keeps the file locked), so they are tracked here and disposed of on close.
-  const factory = createDriverAdapter(location);
+  const factory = await createDriverAdapter(location);
   const connections: Connection[] = [];
   const track = async (connection: Promise<Connection>) => {
     connections.push(await connection);

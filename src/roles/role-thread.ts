@@ -4,7 +4,7 @@
 // threads' buses through event links.
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import type { Config } from "../config.js";
-import { openDatabase } from "../db/database.js";
+import { openDatabase, type Database } from "../db/database.js";
 import type { DatabaseLocation } from "../db/driver-adapter.js";
 import { EventBus, type EventName } from "../events/event-bus.js";
 import { linkEventBus } from "../events/event-link.js";
@@ -28,10 +28,11 @@ export interface RoleThreadData {
 /** What the main thread may ask a role thread at any time. */
 export type Question = { question: "ping" } | { question: "fireTimeOf"; taskId: string };
 
-export type ControlRequest = { type: "start" } | { type: "stop"; graceMs: number } | ({ type: "ask"; id: number } & Question);
+export type ControlRequest = { type: "open" } | { type: "start" } | { type: "stop"; graceMs: number } | ({ type: "ask"; id: number } & Question);
 
 export type ControlReply =
   | { type: "loaded" }
+  | { type: "opened" }
   | { type: "started"; executorOwnerId: string | null }
   | { type: "stopped" }
   | { type: "statements"; statements: string[] }
@@ -59,43 +60,51 @@ const reportStatement = (sql: string) => {
     });
   statements.push(sql);
 };
-const database = await openDatabase(data.location, data.reportStatements ? { onQuery: reportStatement } : {});
 const events = new EventBus();
 for (const link of data.links) linkEventBus(events, link.port, link.peerConsumes);
 
-function createRole(): RunningRole {
+/** Opens the database (migrated by then: the main thread migrates while the threads load) and creates the role. */
+async function openRole(): Promise<{ role: RunningRole; database: Database }> {
+  const database = await openDatabase(data.location, data.reportStatements ? { onQuery: reportStatement } : {});
   if (data.role === "scheduler") {
     const scheduler = createSchedulerRole(data.config, database, events, logger);
-    return {
-      start: () => scheduler.start(),
-      stop: () => scheduler.stop(),
-      executorOwnerId: null,
-      fireTimeOf: (taskId) => scheduler.fireTimeOf(taskId),
-    };
+    const role = { start: () => scheduler.start(), stop: () => scheduler.stop(), executorOwnerId: null, fireTimeOf: (taskId: string) => scheduler.fireTimeOf(taskId) };
+    return { role, database };
   }
   const worker = createWorkerRole(data.config, database, events, logger, data.executorOwnerId);
-  return { start: () => worker.start(), stop: (graceMs) => worker.stop(graceMs), executorOwnerId: worker.ownerId, fireTimeOf: () => undefined };
+  const role = { start: () => worker.start(), stop: (graceMs: number) => worker.stop(graceMs), executorOwnerId: worker.ownerId, fireTimeOf: () => undefined };
+  return { role, database };
 }
-const role = createRole();
+let opening: Promise<{ role: RunningRole; database: Database }> | undefined;
+let opened: { role: RunningRole; database: Database } | undefined;
 
 control.on("message", (request: ControlRequest) => {
   switch (request.type) {
-    // A failure to start or stop is left unhandled on purpose: it ends the thread, and the
-    // main thread reports it (see RoleThreadsOptions.onFailure).
+    // A failure to open, start or stop is left unhandled on purpose: it ends the thread, and
+    // the main thread reports it (see RoleThreadsOptions.onFailure).
+    case "open":
+      opening = openRole();
+      void opening.then((result) => {
+        opened = result;
+        reply({ type: "opened" });
+      });
+      return;
     case "start":
-      void role.start().then(() => reply({ type: "started", executorOwnerId: role.executorOwnerId }));
+      void opening!.then(async ({ role }) => {
+        await role.start();
+        reply({ type: "started", executorOwnerId: role.executorOwnerId });
+      });
       return;
     case "stop":
-      void role
-        .stop(request.graceMs)
-        .then(() => database.close())
-        .then(() => {
-          reply({ type: "stopped" });
-          control.close();
-        });
+      void (async () => {
+        await opened?.role.stop(request.graceMs);
+        await opened?.database.close();
+        reply({ type: "stopped" });
+        control.close();
+      })();
       return;
     case "ask":
-      reply({ type: "answer", id: request.id, value: request.question === "ping" ? true : role.fireTimeOf(request.taskId) });
+      reply({ type: "answer", id: request.id, value: request.question === "ping" ? true : opened?.role.fireTimeOf(request.taskId) });
       return;
   }
 });

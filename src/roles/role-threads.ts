@@ -127,19 +127,26 @@ class RoleThread {
 
 export class RoleThreads {
   readonly #threads: RoleThread[];
+  readonly #loaded: Promise<unknown>;
   readonly #unlinkMain: (() => void)[];
-  /** The executor's owner id (Run.ownerId), when this process has the worker role. */
-  readonly executorOwnerId: string | null;
+  readonly #options: RoleThreadsOptions;
+  #executorOwnerId: string | null = null;
 
-  private constructor(threads: RoleThread[], unlinkMain: (() => void)[], executorOwnerId: string | null) {
+  private constructor(threads: RoleThread[], unlinkMain: (() => void)[], options: RoleThreadsOptions) {
     this.#threads = threads;
     this.#unlinkMain = unlinkMain;
-    this.executorOwnerId = executorOwnerId;
+    this.#options = options;
+    this.#loaded = Promise.all(threads.map((thread) => thread.reply("loaded")));
+    // Until start() awaits it, a thread that fails to load must not be an unhandled rejection.
+    this.#loaded.catch(() => {});
   }
 
-  /** Starts the threads: the worker first (it closes dead processes' runs), then the scheduler. */
-  static async start(options: RoleThreadsOptions): Promise<RoleThreads> {
-    const { roles, logger } = options;
+  /**
+   * Creates the threads, which load their code at once: the main thread migrates the database
+   * meanwhile. They touch the database only when started.
+   */
+  static load(options: RoleThreadsOptions): RoleThreads {
+    const { roles } = options;
     const links = new Map<ThreadRole, RoleThreadData["links"]>(roles.map((role) => [role, []]));
     const unlinkMain: (() => void)[] = [];
     for (const [index, role] of roles.entries()) {
@@ -166,30 +173,54 @@ export class RoleThreads {
       };
       return new RoleThread(role, data, roleLinks.map((link) => link.port), options.onQuery);
     });
+    return new RoleThreads(threads, unlinkMain, options);
+  }
+
+  /** The executor's owner id (Run.ownerId), once started, when this process has the worker role. */
+  get executorOwnerId(): string | null {
+    return this.#executorOwnerId;
+  }
+
+  /** Starts the roles on the migrated database: the worker first (it closes dead processes' runs), then the scheduler. */
+  async start(): Promise<void> {
+    const threads = this.#threads;
     try {
-      await Promise.all(threads.map((thread) => thread.reply("loaded")));
-      let executorOwnerId: string | null = null;
+      await this.#loaded;
+      // Every thread opens its database at once; the roles then start one after the other.
+      await Promise.all(
+        threads.map((thread) => {
+          const opened = thread.reply("opened");
+          thread.send({ type: "open" });
+          return opened;
+        }),
+      );
       for (const role of ["worker", "scheduler"] as const) {
         const thread = threads.find((candidate) => candidate.role === role);
         if (!thread) continue;
         const started = thread.reply("started");
         thread.send({ type: "start" });
-        const { executorOwnerId: ownerId } = await started;
-        if (ownerId !== null) executorOwnerId = ownerId;
+        const { executorOwnerId } = await started;
+        if (executorOwnerId !== null) this.#executorOwnerId = executorOwnerId;
       }
       for (const thread of threads) {
         const fail = (error: Error) => {
-          if (!thread.stopping) options.onFailure(error);
+          if (!thread.stopping) this.#options.onFailure(error);
         };
         thread.worker.on("error", (error) => fail(error));
         thread.worker.on("exit", (code) => fail(new Error(`the ${thread.role} thread exited with code ${code}`)));
       }
-      logger.info({ roles }, "scheduler and worker threads started");
-      return new RoleThreads(threads, unlinkMain, executorOwnerId);
+      this.#options.logger.info({ roles: this.#options.roles }, "scheduler and worker threads started");
     } catch (error) {
-      await Promise.all(threads.map((thread) => thread.worker.terminate()));
+      await this.terminate();
       throw error;
     }
+  }
+
+  /** Ends the threads at once, started or not: for a process that failed to start. */
+  async terminate(): Promise<void> {
+    for (const thread of this.#threads) thread.stopping = true;
+    await Promise.all(this.#threads.map((thread) => thread.worker.terminate()));
+    for (const unlink of this.#unlinkMain) unlink();
   }
 
   /** When the scheduler thread will next fire the task (undefined: not scheduled here). */
