@@ -1,7 +1,7 @@
 // The life of runs around their execution: deadlines, overlap, crash recovery across
 // processes, exactly-once execution by several executors, shutdown, retention.
 import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { v7 as uuidv7 } from "uuid";
@@ -336,7 +336,9 @@ describeEachDatabase("shutdown", (provider) => {
   it("lets running runs finish within the grace period, then cancels the rest and kills their processes", async () => {
     const scratch = mkdtempSync(path.join(tmpdir(), "cronline-shutdown-"));
     const pidFile = path.join(scratch, "pid");
-    const app = await startApp(testConfig(h.server.app.database.location.url, { SHUTDOWN_GRACE_SECONDS: "1" }), createLogger("silent"), {
+    const shortStarted = path.join(scratch, "short-started");
+    const release = path.join(scratch, "release");
+    const app = await startApp(testConfig(h.server.app.database.location.url, { SHUTDOWN_GRACE_SECONDS: "3" }), createLogger("silent"), {
       executorOwnerId: "stopping:1",
     });
     const client = (await import("../support/graphql-client.js")).graphqlClient(app.url, h.server.adminToken);
@@ -351,13 +353,19 @@ describeEachDatabase("shutdown", (provider) => {
       if (runTask.__typename !== "RunTaskSuccess") throw new Error(runTask.__typename);
       return databaseId(runTask.run.id);
     };
-    const short = await service("short", nodeCommand("setTimeout(() => {}, 500)"));
+    // The short run ends once released, which the test does as the stop begins: well within the grace period, however loaded the machine.
+    const short = await service(
+      "short",
+      nodeCommand(`const fs = require("node:fs"); fs.writeFileSync(${JSON.stringify(shortStarted)}, ""); setInterval(() => fs.existsSync(${JSON.stringify(release)}) && process.exit(0), 50);`),
+    );
     const long = await service("long", nodeCommand(`require("node:fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000);`));
-    await expect.poll(() => existsSync(pidFile), { timeout: 90_000 }).toBe(true);
+    await expect.poll(() => existsSync(pidFile) && existsSync(shortStarted), { timeout: 90_000 }).toBe(true);
     const pid = Number(readFileSync(pidFile, "utf8"));
     const started = Date.now();
-    await app.stop();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    const stopping = app.stop();
+    writeFileSync(release, "");
+    await stopping;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
     const runs = await h.server.app.database.client.run.findMany({ where: { id: { in: [short, long] } } });
     expect(runs.find((r) => r.id === short)).toMatchObject({ status: "SUCCEEDED" });
     expect(runs.find((r) => r.id === long)).toMatchObject({ status: "CANCELLED", reason: shutdownReason });
