@@ -63,8 +63,13 @@ const reportStatement = (sql: string) => {
 const events = new EventBus();
 for (const link of data.links) linkEventBus(events, link.port, link.peerConsumes);
 
+interface OpenedRole {
+  role: RunningRole;
+  database: Database;
+}
+
 /** Opens the database (migrated by then: the main thread migrates while the threads load) and creates the role. */
-async function openRole(): Promise<{ role: RunningRole; database: Database }> {
+async function openRole(): Promise<OpenedRole> {
   const database = await openDatabase(data.location, data.reportStatements ? { onQuery: reportStatement } : {});
   if (data.role === "scheduler") {
     const scheduler = createSchedulerRole(data.config, database, events, logger);
@@ -75,26 +80,24 @@ async function openRole(): Promise<{ role: RunningRole; database: Database }> {
   const role = { start: () => worker.start(), stop: (graceMs: number) => worker.stop(graceMs), executorOwnerId: worker.ownerId, fireTimeOf: () => undefined };
   return { role, database };
 }
-let opening: Promise<{ role: RunningRole; database: Database }> | undefined;
-let opened: { role: RunningRole; database: Database } | undefined;
+/** Set once "open" is done; the main thread sends "start" only after that. */
+let opened: OpenedRole | undefined;
 
 control.on("message", (request: ControlRequest) => {
   switch (request.type) {
     // A failure to open, start or stop is left unhandled on purpose: it ends the thread, and
     // the main thread reports it (see RoleThreadsOptions.onFailure).
     case "open":
-      opening = openRole();
-      void opening.then((result) => {
+      void openRole().then((result) => {
         opened = result;
         reply({ type: "opened" });
       });
       return;
-    case "start":
-      void opening!.then(async ({ role }) => {
-        await role.start();
-        reply({ type: "started", executorOwnerId: role.executorOwnerId });
-      });
+    case "start": {
+      const { role } = opened!;
+      void role.start().then(() => reply({ type: "started", executorOwnerId: role.executorOwnerId }));
       return;
+    }
     case "stop":
       void (async () => {
         await opened?.role.stop(request.graceMs);
