@@ -10,7 +10,9 @@ import { DateTimeResolver, JSONObjectResolver } from "graphql-scalars";
 import type { Context } from "./context.js";
 import type PrismaTypes from "./generated/pothos-types.js";
 import { getDatamodel } from "./generated/pothos-types.js";
+import { listMaxima, maxItems } from "./schema/list-limits.js";
 import { defaultPageSize, fieldCost, maxPageSize } from "./schema/query-cost.js";
+import { unauthenticatedError } from "./schema/unauthenticated.js";
 
 const capitalize = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
@@ -53,6 +55,7 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: "omit",
     cursorType: "String",
+    nodesQueryOptions: { args: { ids: maxItems(listMaxima.nodeIds) } },
   },
   errors: {
     defaultResultOptions: { name: ({ fieldName }) => `${capitalize(fieldName)}Success` },
@@ -61,15 +64,7 @@ export const builder = new SchemaBuilder<{
 });
 
 function unauthorized(ctx: Context, fieldName: string, failure: AuthFailure): GraphQLError {
-  if (ctx.principal === null) {
-    const why =
-      ctx.authProblem === "missing" || ctx.authProblem === null
-        ? "no API token was sent (Authorization: Bearer <token>)"
-        : ctx.authProblem === "malformed"
-          ? 'the Authorization header is not "Bearer <token>"'
-          : `the API token is ${ctx.authProblem}`;
-    return new GraphQLError(`Not authenticated: ${why}`, { extensions: { code: "UNAUTHENTICATED" } });
-  }
+  if (ctx.principal === null) return unauthenticatedError(ctx.authProblem);
   // Any one of the scopes that failed would have done: the lowest role granting one is needed.
   const failed = failedScopes(failure);
   const needed = roles.find((role) => failed.includes(role.toLowerCase())) ?? "ADMIN";

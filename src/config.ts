@@ -76,6 +76,8 @@ const environmentSchema = z.object({
   GRAPHQL_MAX_ALIASES: numberSetting({ min: 0, max: 1000, integer: true }, 30),
   GRAPHQL_MAX_TOKENS: numberSetting({ min: 10, max: 1_000_000, integer: true }, 5000),
   GRAPHQL_MAX_COST: numberSetting({ min: 1, max: 100_000_000, integer: true }, 150_000),
+  WEBSOCKET_MAX_MESSAGE_BYTES: numberSetting({ min: 1024, max: 100 * 1024 * 1024, integer: true }, 1024 * 1024),
+  WEBSOCKET_MAX_SUBSCRIPTIONS: numberSetting({ min: 1, max: 100_000, integer: true }, 100),
 }).superRefine((env, context) => {
   if (env.AUTH_DISABLED && !isLoopbackHost(env.HOST)) {
     context.addIssue({
@@ -145,6 +147,12 @@ export interface Config {
     maxTokens: number;
     maxCost: number;
   };
+  websocket: {
+    /** A client message larger than this closes its socket (1009). */
+    maxMessageBytes: number;
+    /** Operations one socket may have in progress at once. */
+    maxSubscriptions: number;
+  };
 }
 
 /**
@@ -204,5 +212,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       maxTokens: env.GRAPHQL_MAX_TOKENS,
       maxCost: env.GRAPHQL_MAX_COST,
     },
+    websocket: { maxMessageBytes: env.WEBSOCKET_MAX_MESSAGE_BYTES, maxSubscriptions: env.WEBSOCKET_MAX_SUBSCRIPTIONS },
   };
 }

@@ -8,9 +8,11 @@ export const limits = {
   description: 4_000,
   tag: 64,
   tagsPerEntity: 50,
+  tagsPerFilter: 100,
   address: 253,
   jsonBytes: 64 * 1024,
   idsPerList: 1_000,
+  excludedDates: 1_000,
 } as const;
 
 const controlCharacters = /[\u0000-\u001f\u007f]/;

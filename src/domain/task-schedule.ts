@@ -5,7 +5,7 @@ import type { CalendarRule, Schedule, Weekday } from "../scheduler/time/schedule
 import { validateSchedule } from "../scheduler/time/index.js";
 import type { Prisma } from "../db/database.js";
 import { ValidationError } from "./errors.js";
-import { parseInput } from "./input-rules.js";
+import { limits, parseInput } from "./input-rules.js";
 
 export const weekdays = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"] as const satisfies readonly Weekday[];
 export const calendarFrequencies = ["DAILY", "WEEKLY", "MONTHLY_DAY", "MONTHLY_WEEKDAY"] as const;
@@ -29,7 +29,7 @@ const scheduleInputSchema = z
         day: z.number().int().nullish(),
         ordinal: z.number().int().nullish(),
         weekday: z.enum(weekdays).nullish(),
-        excludedDates: z.array(z.string()).max(1_000).nullish(),
+        excludedDates: z.array(z.string()).max(limits.excludedDates).nullish(),
       })
       .nullish(),
   })

@@ -8,6 +8,7 @@ import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { getOperationAST, getVariableValues, NoSchemaIntrospectionCustomRule, type ExecutionArgs, GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Config } from "../config.js";
+import { listLengthLimit } from "../schema/list-limits.js";
 import { queryCostLimit } from "../schema/query-cost.js";
 
 export function graphqlLimits(limits: Config["graphql"]): Plugin[] {
@@ -18,6 +19,8 @@ export function graphqlLimits(limits: Config["graphql"]): Plugin[] {
     maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true, ...rejectWithCode("QUERY_TOO_DEEP") }),
     maxAliasesPlugin({ n: limits.maxAliases, ...rejectWithCode("TOO_MANY_ALIASES") }),
     maxDirectivesPlugin({ n: 50, ...rejectWithCode("TOO_MANY_DIRECTIVES") }),
+    // Lists first: the cost computation coerces (and decodes) every item of the lists it is given.
+    listLengthLimit(),
     queryCostLimit(limits.maxCost),
   ];
   // Suggestions name parts of the schema: helpful while the schema is public, a leak once it is not.

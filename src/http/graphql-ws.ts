@@ -7,7 +7,9 @@ import { CloseCode, handleProtocols, makeServer } from "graphql-ws";
 import type { YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer, type WebSocket } from "ws";
 import { connectionParamsToken, noTokenPresented, type Authentication, type PresentedToken } from "../auth/tokens.js";
+import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
+import { unauthenticatedError } from "../schema/unauthenticated.js";
 import type { SharedSubscriptionResults } from "./shared-subscription-results.js";
 
 export interface WebSocketTimings {
@@ -51,12 +53,16 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
   sharedResults: SharedSubscriptionResults,
   /** Why an upgrade is refused (the HTTP requests' origin policy), or null. */
   upgradeRefusal: (headers: IncomingHttpHeaders) => string | null,
+  limits: Config["websocket"],
   timings: WebSocketTimings = defaultWebSocketTimings,
 ): { close(deadline: AbortSignal): Promise<void> } {
   const webSocketServer = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
     handleProtocols,
+    // ws closes the socket with 1009 (message too big) as soon as a message grows past this,
+    // before it is buffered whole: also before connection_init, so before authentication.
+    maxPayload: limits.maxMessageBytes,
     // Browsers let any page open a websocket anywhere; the Origin header says which page it is.
     verifyClient: ({ req }, accept) => {
       const refusal = upgradeRefusal(req.headers);
@@ -88,11 +94,17 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
       execute: (args) => (args as EnvelopedArgs).execute(args) as never,
       subscribe: (args) => (args as EnvelopedArgs).subscribe(args) as never,
       onSubscribe: async (context, _id, payload) => {
+        // graphql-ws lists every operation in progress, this one included, until it ends.
+        if (Object.keys(context.subscriptions).length > limits.maxSubscriptions) {
+          return [
+            new GraphQLError(`Too many subscriptions on this socket: at most ${limits.maxSubscriptions} at a time (WEBSOCKET_MAX_SUBSCRIPTIONS)`, {
+              extensions: { code: "TOO_MANY_SUBSCRIPTIONS", maxSubscriptions: limits.maxSubscriptions },
+            }),
+          ];
+        }
         // A token revoked or expired since the connection opened can start nothing new.
         const authentication = await authenticate(presentedTokens.get(context.extra.socket) ?? noTokenPresented);
-        if (!authentication.ok) {
-          return [new GraphQLError(`Not authenticated: the API token is ${authentication.problem}`, { extensions: { code: "UNAUTHENTICATED" } })];
-        }
+        if (!authentication.ok) return [unauthenticatedError(authentication.problem)];
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...context,
           req: context.extra.request,

@@ -10,6 +10,7 @@ import type { Database } from "../db/database.js";
 import type { EventBus } from "../events/event-bus.js";
 import { graphqlLimits } from "../http/graphql-limits.js";
 import { graphqlServerLogging } from "../http/graphql-server-logging.js";
+import { requireAuthentication } from "../http/require-authentication.js";
 import { attachGraphqlWs, type WebSocketTimings } from "../http/graphql-ws.js";
 import { originRefusal, type OriginPolicy } from "../http/origin-policy.js";
 import { SharedSubscriptionResults } from "../http/shared-subscription-results.js";
@@ -68,7 +69,8 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
   const subscriptionResults = new SharedSubscriptionResults();
   const yoga = createYoga({
     schema,
-    plugins: [...graphqlLimits(config.graphql), subscriptionResults.plugin()],
+    // Authentication first: an anonymous caller's operation is refused before any limit measures it.
+    plugins: [requireAuthentication(), ...graphqlLimits(config.graphql), subscriptionResults.plugin()],
     graphqlEndpoint: "/graphql",
     // No CORS headers unless CORS_ORIGINS lists pages; Yoga's default would allow every origin.
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: false } : false,
@@ -100,7 +102,7 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
       await yoga.handle(req, res);
     },
     attachWebSockets(server) {
-      webSockets = attachGraphqlWs(server, yoga, logger, authenticate, subscriptionResults, (headers) => originRefusal(headers, originPolicy), options.webSocketTimings);
+      webSockets = attachGraphqlWs(server, yoga, logger, authenticate, subscriptionResults, (headers) => originRefusal(headers, originPolicy), config.websocket, options.webSocketTimings);
     },
     async close(deadline) {
       // Ends every subscription stream, so server-sent-event responses finish and their connections can close.

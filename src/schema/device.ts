@@ -3,6 +3,7 @@ import { createDevice, deleteDevice, updateDevice } from "../domain/devices.js";
 import { tagNames } from "../domain/tags.js";
 import { deleteErrors, writeErrors } from "./errors.js";
 import { localId } from "./global-id.js";
+import { listMaxima, maxItems } from "./list-limits.js";
 import { NameTagFilter, nameTagWhere, OrderInput, orderBy } from "./listing.js";
 import { withSelection } from "./prisma-query.js";
 
@@ -40,7 +41,7 @@ const CreateDeviceInput = builder.inputType("CreateDeviceInput", {
     address: t.string({ required: true }),
     description: t.string(),
     properties: t.field({ type: "JSONObject" }),
-    tags: t.stringList(),
+    tags: t.stringList(maxItems(listMaxima.tags)),
   }),
 });
 
@@ -52,7 +53,7 @@ const UpdateDeviceInput = builder.inputType("UpdateDeviceInput", {
     address: t.string(),
     description: t.string(),
     properties: t.field({ type: "JSONObject" }),
-    tags: t.stringList(),
+    tags: t.stringList(maxItems(listMaxima.tags)),
   }),
 });
 

@@ -5,6 +5,7 @@ import { tagNames } from "../domain/tags.js";
 import { Device } from "./device.js";
 import { deleteErrors, writeErrors } from "./errors.js";
 import { localId, localIds } from "./global-id.js";
+import { listMaxima, maxItems } from "./list-limits.js";
 import { NameTagFilter, nameTagWhere, OrderInput, orderBy } from "./listing.js";
 import { withSelection } from "./prisma-query.js";
 
@@ -23,7 +24,7 @@ const PoolRuleRef = builder.objectRef<PoolRule>("PoolRule").implement({
 
 const PoolRuleInput = builder.inputType("PoolRuleInput", {
   fields: (t) => ({
-    tags: t.stringList(),
+    tags: t.stringList(maxItems(listMaxima.tags)),
     tagMatch: t.field({ type: TagMatch }),
     properties: t.field({ type: "JSONObject" }),
   }),
@@ -79,8 +80,8 @@ const CreatePoolInput = builder.inputType("CreatePoolInput", {
   fields: (t) => ({
     name: t.string({ required: true }),
     description: t.string(),
-    tags: t.stringList(),
-    deviceIds: t.idList({ description: "Static members." }),
+    tags: t.stringList(maxItems(listMaxima.tags)),
+    deviceIds: t.idList(maxItems(listMaxima.ids, "Static members.")),
     rule: t.field({ type: PoolRuleInput }),
   }),
 });
@@ -91,8 +92,8 @@ const UpdatePoolInput = builder.inputType("UpdatePoolInput", {
     id: t.id({ required: true }),
     name: t.string(),
     description: t.string(),
-    tags: t.stringList(),
-    deviceIds: t.idList(),
+    tags: t.stringList(maxItems(listMaxima.tags)),
+    deviceIds: t.idList(maxItems(listMaxima.ids)),
     rule: t.field({ type: PoolRuleInput }),
   }),
 });

@@ -9,11 +9,17 @@ export const defaultPageSize = 20;
 export const maxPageSize = 100;
 /** What a list that is not a page (targetDevices, members) is assumed to hold. */
 const otherListSize = 10;
+/**
+ * What each instant previewSchedule computes costs: a search through the schedule (about
+ * 0.15 ms for a cron or calendar schedule, the time of reading some hundred fields), so that
+ * an operation of many large previews is refused like any other too costly one.
+ */
+export const previewInstantCost = 100;
 
 /**
  * Every field costs 1; a field's selections count once per row it can return: the page size
  * of a connection (first or last, else the default, at most maxPageSize), one per id of
- * `nodes`, otherListSize for other lists.
+ * `nodes`, otherListSize for other lists. previewSchedule prices itself (previewInstantCost).
  */
 export function fieldCost<Context>(args: Record<string, unknown>, _context: Context, field: GraphQLField<unknown, Context>): FieldComplexityValue {
   if (field.args.some((arg) => arg.name === "first")) {

@@ -1,8 +1,9 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { builder } from "../builder.js";
-import type { NewRunResult } from "../domain/runs.js";
+import { runStatuses, type NewRunResult } from "../domain/runs.js";
 import type { RunEvent as RunEventShape } from "../live/live-schedule.js";
 import { localId } from "./global-id.js";
+import { maxItems } from "./list-limits.js";
 import { RunStatus } from "./run.js";
 import { RunResultStatus } from "./run-result.js";
 import { RunSummary } from "./task-summary.js";
@@ -51,7 +52,7 @@ builder.subscriptionField("runEvents", (t) =>
     args: {
       taskId: t.arg.id(),
       runId: t.arg.id(),
-      statuses: t.arg({ type: [RunStatus] }),
+      statuses: t.arg({ type: [RunStatus], ...maxItems(runStatuses.length) }),
     },
     // The filter is applied before events are buffered, so a narrow subscriber is never held up by other runs.
     subscribe: (_root, args, ctx) =>

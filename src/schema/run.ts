@@ -2,8 +2,9 @@ import { decodeGlobalID } from "@pothos/plugin-relay";
 import { builder, operatorMutation } from "../builder.js";
 import { NotFoundError, StateError, ValidationError } from "../domain/errors.js";
 import { cancelRun } from "../domain/run-control.js";
-import { runStatuses, runTriggers, type RunReport } from "../domain/runs.js";
+import { runResultStatuses, runStatuses, runTriggers, type RunReport } from "../domain/runs.js";
 import { localId } from "./global-id.js";
+import { maxItems } from "./list-limits.js";
 import { RunResult, RunResultStatus } from "./run-result.js";
 import { prismaConnectionHelpers } from "@pothos/plugin-prisma";
 import type { ChildFilter, ChildRelation } from "./child-pages.js";
@@ -61,7 +62,7 @@ export const Run = builder.prismaNode("Run", {
       {
         type: RunResult,
         description: "Every attempt against every target, in the order they started; `statuses` keeps only those outcomes.",
-        args: { statuses: t.arg({ type: [RunResultStatus] }) },
+        args: { statuses: t.arg({ type: [RunResultStatus], ...maxItems(runResultStatuses.length) }) },
         resolve: async (run, args, ctx, info) => {
           const filter = statusFilter(args.statuses);
           const page = await ctx.loaders.childPages.load<ResultRow>(runResults, run.id, args, info, ctx, filter);
@@ -85,8 +86,8 @@ export const Run = builder.prismaNode("Run", {
 export const RunFilter = builder.inputType("RunFilter", {
   fields: (t) => ({
     taskId: t.id(),
-    statuses: t.field({ type: [RunStatus] }),
-    triggers: t.field({ type: [RunTrigger] }),
+    statuses: t.field({ type: [RunStatus], ...maxItems(runStatuses.length) }),
+    triggers: t.field({ type: [RunTrigger], ...maxItems(runTriggers.length) }),
     scheduledAfter: t.field({ type: "DateTime" }),
     scheduledBefore: t.field({ type: "DateTime" }),
   }),

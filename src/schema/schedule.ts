@@ -4,6 +4,8 @@ import { ValidationError } from "../domain/errors.js";
 import { previewSchedule } from "../scheduler/time/index.js";
 import type { CalendarRule, Schedule } from "../scheduler/time/schedule.js";
 import { parseInput } from "../domain/input-rules.js";
+import { listMaxima, maxItems } from "./list-limits.js";
+import { previewInstantCost } from "./query-cost.js";
 import { z } from "zod";
 
 export const ScheduleKind = builder.enumType("ScheduleKind", { values: scheduleKinds });
@@ -45,11 +47,11 @@ const CalendarScheduleInput = builder.inputType("CalendarScheduleInput", {
   fields: (t) => ({
     frequency: t.field({ type: CalendarFrequency, required: true }),
     timeOfDay: t.string({ required: true }),
-    weekdays: t.field({ type: [Weekday] }),
+    weekdays: t.field({ type: [Weekday], ...maxItems(weekdays.length) }),
     day: t.int(),
     ordinal: t.int(),
     weekday: t.field({ type: Weekday }),
-    excludedDates: t.stringList({ description: "Local dates (YYYY-MM-DD) to skip without pausing the series." }),
+    excludedDates: t.stringList(maxItems(listMaxima.excludedDates, "Local dates (YYYY-MM-DD) to skip without pausing the series.")),
     startAt: t.field({ type: "DateTime" }),
     endAt: t.field({ type: "DateTime" }),
   }),
@@ -114,7 +116,8 @@ export const ScheduleRef = builder.objectRef<Schedule>("Schedule").implement({
   }),
 });
 
-const previewCount = z.number().int().min(1, "must be at least 1").max(1_000, "must be at most 1000");
+const maxPreviewCount = 1_000;
+const previewCount = z.number().int().min(1, "must be at least 1").max(maxPreviewCount, `must be at most ${maxPreviewCount}`);
 
 builder.queryField("previewSchedule", (t) =>
   t.field({
@@ -125,8 +128,14 @@ builder.queryField("previewSchedule", (t) =>
       schedule: t.arg({ type: ScheduleInput, required: true }),
       timezone: t.arg.string({ defaultValue: "UTC", required: true }),
       from: t.arg({ type: "DateTime" }),
-      count: t.arg.int({ defaultValue: 10, required: true }),
+      count: t.arg.int({
+        defaultValue: 10,
+        required: true,
+        description: `How many instants, 1 to ${maxPreviewCount}; each costs ${previewInstantCost} toward the operation's cost limit (GRAPHQL_MAX_COST).`,
+      }),
     },
+    // A count out of range is refused by the resolver with a ValidationError, not costed beyond the maximum.
+    complexity: ({ count }) => 1 + previewInstantCost * Math.min(Math.max(count, 0), maxPreviewCount),
     errors: { types: [ValidationError], dataField: { name: "instants" } },
     resolve: (_parent, args, ctx) => {
       const count = parseInput(previewCount, args.count, "count");

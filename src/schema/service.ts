@@ -5,6 +5,7 @@ import { tagNames } from "../domain/tags.js";
 import { Device } from "./device.js";
 import { deleteErrors, writeErrors } from "./errors.js";
 import { localId, localIds } from "./global-id.js";
+import { listMaxima, maxItems } from "./list-limits.js";
 import { OrderInput, orderBy, nameTagWhere } from "./listing.js";
 import { Pool } from "./pool.js";
 import { withSelection } from "./prisma-query.js";
@@ -85,9 +86,9 @@ const CreateServiceInput = builder.inputType("CreateServiceInput", {
     kind: t.field({ type: ServiceKind, required: true }),
     config: t.field({ type: "JSONObject", required: true }),
     defaultPayload: t.field({ type: "JSONObject" }),
-    targetDeviceIds: t.idList(),
-    targetPoolIds: t.idList(),
-    tags: t.stringList(),
+    targetDeviceIds: t.idList(maxItems(listMaxima.ids)),
+    targetPoolIds: t.idList(maxItems(listMaxima.ids)),
+    tags: t.stringList(maxItems(listMaxima.tags)),
     requiresConfirmation: t.boolean(),
     concurrency: t.int({ description: "Targets at a time, 1..1000; default 10." }),
   }),
@@ -102,9 +103,9 @@ const UpdateServiceInput = builder.inputType("UpdateServiceInput", {
     kind: t.field({ type: ServiceKind }),
     config: t.field({ type: "JSONObject" }),
     defaultPayload: t.field({ type: "JSONObject" }),
-    targetDeviceIds: t.idList(),
-    targetPoolIds: t.idList(),
-    tags: t.stringList(),
+    targetDeviceIds: t.idList(maxItems(listMaxima.ids)),
+    targetPoolIds: t.idList(maxItems(listMaxima.ids)),
+    tags: t.stringList(maxItems(listMaxima.tags)),
     requiresConfirmation: t.boolean(),
     concurrency: t.int(),
   }),

@@ -1,12 +1,14 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../builder.js";
-import { parseInput, tagRule } from "../domain/input-rules.js";
+import { limits, parseInput, tagRule } from "../domain/input-rules.js";
 import { taskChanges } from "../events/event-bus.js";
 import type { TaskSummaryAt } from "../live/task-summaries.js";
 import type { RunReport } from "../domain/runs.js";
+import { taskStates } from "../domain/task-policies.js";
 import type { TaskFilter } from "../live/live-schedule.js";
 import { localIds } from "./global-id.js";
+import { listMaxima, maxItems } from "./list-limits.js";
 import { RunStatus, RunTrigger } from "./run.js";
 import { TaskState } from "./task.js";
 
@@ -49,14 +51,14 @@ export const RunSummary = builder.objectRef<RunReport>("RunSummary").implement({
 export const LiveTaskFilter = builder.inputType("LiveTaskFilter", {
   description: "Which tasks a live view follows; a list left out does not restrict. Tags match when the task has any of them.",
   fields: (t) => ({
-    tags: t.stringList(),
-    states: t.field({ type: [TaskState] }),
-    taskIds: t.idList(),
-    serviceIds: t.idList(),
+    tags: t.stringList(maxItems(listMaxima.filterTags)),
+    states: t.field({ type: [TaskState], ...maxItems(taskStates.length) }),
+    taskIds: t.idList(maxItems(listMaxima.ids)),
+    serviceIds: t.idList(maxItems(listMaxima.ids)),
   }),
 });
 
-const filterTags = z.array(tagRule).max(100, "must name at most 100 tags");
+const filterTags = z.array(tagRule).max(limits.tagsPerFilter, `must name at most ${limits.tagsPerFilter} tags`);
 
 /** The filter with database ids; a ValidationError names what is wrong. */
 export function parseLiveTaskFilter(filter: typeof LiveTaskFilter.$inferInput | null | undefined): TaskFilter {

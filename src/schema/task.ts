@@ -1,6 +1,6 @@
 import { builder, operatorMutation } from "../builder.js";
 import { ConfirmationRequiredError, StateError } from "../domain/errors.js";
-import type { MisfirePolicyName, OverlapPolicy as OverlapPolicyName, TaskState as TaskStateName } from "../domain/task-policies.js";
+import { taskStates, type MisfirePolicyName, type OverlapPolicy as OverlapPolicyName, type TaskState as TaskStateName } from "../domain/task-policies.js";
 import type { RunStatus as RunStatusName } from "../domain/runs.js";
 import { scheduleFromJson } from "../domain/task-schedule.js";
 import { secondsUntil } from "../scheduler/time/index.js";
@@ -22,6 +22,7 @@ import type { Context } from "../context.js";
 import { Device } from "./device.js";
 import { deleteErrors, writeErrors } from "./errors.js";
 import { localId, localIds } from "./global-id.js";
+import { listMaxima, maxItems } from "./list-limits.js";
 import { nameContainsWhere, OrderDirection } from "./listing.js";
 import { Pool } from "./pool.js";
 import { Run, RunStatus } from "./run.js";
@@ -136,7 +137,7 @@ const TaskOrderInput = builder.inputType("TaskOrderInput", {
 
 const TaskFilter = builder.inputType("TaskFilter", {
   fields: (t) => ({
-    states: t.field({ type: [TaskState] }),
+    states: t.field({ type: [TaskState], ...maxItems(taskStates.length) }),
     tag: t.string(),
     serviceId: t.id(),
     nameContains: t.string({ description: "Case-insensitive substring of the name." }),
@@ -183,10 +184,10 @@ const CreateTaskInput = builder.inputType("CreateTaskInput", {
     serviceId: t.id({ required: true }),
     schedule: t.field({ type: ScheduleInput, required: true }),
     timezone: t.string({ description: "IANA time zone, default UTC." }),
-    targetDeviceIds: t.idList(),
-    targetPoolIds: t.idList(),
+    targetDeviceIds: t.idList(maxItems(listMaxima.ids)),
+    targetPoolIds: t.idList(maxItems(listMaxima.ids)),
     payload: t.field({ type: "JSONObject" }),
-    tags: t.stringList(),
+    tags: t.stringList(maxItems(listMaxima.tags)),
     requiresConfirmation: t.boolean(),
     misfirePolicy: t.field({ type: MisfirePolicy }),
     misfireGraceSeconds: t.int({ description: "Lateness tolerated before an occurrence counts as missed; default 60." }),
@@ -208,10 +209,10 @@ const UpdateTaskInput = builder.inputType("UpdateTaskInput", {
     serviceId: t.id(),
     schedule: t.field({ type: ScheduleInput }),
     timezone: t.string(),
-    targetDeviceIds: t.idList(),
-    targetPoolIds: t.idList(),
+    targetDeviceIds: t.idList(maxItems(listMaxima.ids)),
+    targetPoolIds: t.idList(maxItems(listMaxima.ids)),
     payload: t.field({ type: "JSONObject" }),
-    tags: t.stringList(),
+    tags: t.stringList(maxItems(listMaxima.tags)),
     requiresConfirmation: t.boolean(),
     misfirePolicy: t.field({ type: MisfirePolicy }),
     misfireGraceSeconds: t.int(),

@@ -4,8 +4,9 @@
 // quiet window (the reference), then over a window of the same length while 50 API clients
 // on loopback, with an ADMIN token, send the heaviest requests the limits allow, back to back:
 // `tasks(first: 100)` with each task's runs and their results, the page of runs sized so the
-// operation costs just under GRAPHQL_MAX_COST; previewSchedule with the largest count under
-// every alias allowed; `nodes(ids:)` with as many task and run ids as the cost limit allows.
+// operation costs just under GRAPHQL_MAX_COST; previewSchedule of a cron schedule under every
+// alias allowed, with the largest count the cost limit lets through; `nodes(ids:)` with as many
+// task and run ids as its list maximum and the cost limit allow.
 // Reported from the database for each window: fire lag (claim), run start lag, skips, runs
 // finished per second; and /healthz latency sampled every 100 ms throughout.
 import { fork } from "node:child_process";
@@ -14,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { openDatabase } from "../../src/db/database.js";
+import { listMaxima } from "../../src/schema/list-limits.js";
 import { goalLine, lagSummary, markdownTable, ratio } from "./report.js";
 import { processCpuMs, progress, runFigures, seededDatabase, sleep, windowElapsed, windowFinished, windowFromNow, type RunFigures, type Window } from "./server-runs.js";
 import { startServer } from "./server-start.js";
@@ -92,10 +94,11 @@ const tasksQuery = (runsPerTask: number) => `query HeavyTasks {
   } } }
 }`;
 
-function previewQuery(aliases: number): string {
+/** Cron schedules: each instant is a search through the pattern, the costliest kind to preview. */
+function previewQuery(aliases: number, count: number): string {
   const fields = Array.from(
     { length: aliases },
-    (_, i) => `p${i}: previewSchedule(count: 1000, schedule: { standard: { frequencySeconds: ${i + 1} } }) { __typename ... on PreviewScheduleSuccess { instants } }`,
+    (_, i) => `p${i}: previewSchedule(count: ${count}, schedule: { cron: { expression: "*/${i + 2} * * * *" } }) { __typename ... on PreviewScheduleSuccess { instants } }`,
   );
   return `query ManyPreviews {\n${fields.join("\n")}\n}`;
 }
@@ -119,7 +122,7 @@ async function post(order: AttackOrder, request: AttackRequest, signal?: AbortSi
   return (await response.json()) as GraphQLReply;
 }
 
-const limitCodes = new Set(["QUERY_TOO_COMPLEX", "QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "TOO_MANY_TOKENS", "TOO_MANY_DIRECTIVES"]);
+const limitCodes = new Set(["QUERY_TOO_COMPLEX", "QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "TOO_MANY_TOKENS", "TOO_MANY_DIRECTIVES", "BAD_USER_INPUT"]);
 
 /** The cost the server finds for a request, and the limit, from the error of an over-limit probe. */
 async function costOf(order: AttackOrder, request: AttackRequest): Promise<{ cost: number; maxCost: number } | null> {
@@ -158,9 +161,14 @@ async function heaviestRequests(order: AttackOrder): Promise<Map<AttackKind, { r
   const requests = new Map<AttackKind, { request: AttackRequest; shape: string; cost: number | null }>();
   const tasks = await largestUnderLimit(order, (size) => ({ query: tasksQuery(size), variables: {} }), 100);
   requests.set("tasksWithRunsAndResults", { request: { query: tasksQuery(tasks.size), variables: {} }, shape: `tasks(first: 100) × runs(first: ${tasks.size}) × results(first: 1)`, cost: tasks.cost });
-  requests.set("previewScheduleAliases", { request: { query: previewQuery(30), variables: {} }, shape: "30 aliases × previewSchedule(count: 1000)", cost: null });
+  const previews = await largestUnderLimit(order, (count) => ({ query: previewQuery(30, count), variables: {} }), 1000);
+  requests.set("previewScheduleAliases", {
+    request: { query: previewQuery(30, previews.size), variables: {} },
+    shape: `30 aliases × previewSchedule(count: ${previews.size})`,
+    cost: previews.cost,
+  });
   const idsFor = (size: number) => Array.from({ length: size }, (_, i) => order.ids[i % order.ids.length]!);
-  const nodes = await largestUnderLimit(order, (size) => ({ query: nodesQuery, variables: { ids: idsFor(size) } }), 200_000);
+  const nodes = await largestUnderLimit(order, (size) => ({ query: nodesQuery, variables: { ids: idsFor(size) } }), listMaxima.nodeIds);
   requests.set("nodesManyIds", { request: { query: nodesQuery, variables: { ids: idsFor(nodes.size) } }, shape: `nodes(ids: ${nodes.size} ids)`, cost: nodes.cost });
   return requests;
 }

@@ -1,6 +1,10 @@
-import { describe, expect, it } from "vitest";
-import { subscriptionClient } from "../support/subscriptions.js";
-import { useTestServer } from "../support/test-server.js";
+import { encodeGlobalID } from "@pothos/plugin-relay";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createDevice } from "../support/fixtures.js";
+import { ScheduleView } from "../support/live-operations.js";
+import { rawSocket, subscribe, subscriptionClient } from "../support/subscriptions.js";
+import { useTestServer, type TestServer } from "../support/test-server.js";
+import { createTestToken } from "../support/tokens.js";
 
 interface Operation {
   variables?: Record<string, unknown>;
@@ -215,5 +219,198 @@ describe("GRAPHQL_INTROSPECTION=false", () => {
     const websocket = await overWebsocket(server.app.url, server.adminToken, runEvents, { variables: { statuses: ["SUCCEDED"] } });
     expect(JSON.parse(websocket)[0].message).toMatch(/Value "SUCCEDED" does not exist in "RunStatus" enum\.$/);
     expect(websocket).not.toMatch(/Did you mean/);
+  });
+});
+
+/** Settings under which nothing queries the database in the background while statements are counted. */
+const quiet = { SCHEDULER_RESYNC_SECONDS: "3600", EXECUTOR_POLL_SECONDS: "3600", RUN_RETENTION_INTERVAL_SECONDS: "86400", LIVE_RESYNC_SECONDS: "3600" };
+
+/** The SQL statements `work` caused, token look-ups and lastUsedAt writes left out. */
+async function statementsDuring(server: TestServer, work: () => Promise<unknown>): Promise<string[]> {
+  const before = server.statements.length;
+  await work();
+  return server.statements.slice(before).filter((sql) => !sql.includes("ApiToken"));
+}
+
+/** The first result of an operation over a websocket (data or errors), or how it failed. */
+async function firstResultOverWebsocket(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<{ data?: unknown; errors?: unknown[] }> {
+  const client = subscriptionClient(url, token);
+  try {
+    return await new Promise((resolve) => {
+      client.subscribe(
+        { query, variables },
+        { next: (result) => resolve(result as { data?: unknown; errors?: unknown[] }), error: (error) => resolve({ errors: error as unknown[] }), complete: () => undefined },
+      );
+    });
+  } finally {
+    await client.dispose();
+  }
+}
+
+const tooMany = (field: string, of: string, found: number, max: number) => ({
+  message: `Too many items in "${field}" of ${of}: ${found}, at most ${max}.`,
+  extensions: { code: "BAD_USER_INPUT", fieldErrors: [{ field, message: `must have at most ${max} items` }], maxItems: max },
+});
+
+describe("at the default limits", () => {
+  const server = useTestServer("sqlite", quiet);
+  const auth = () => ({ authorization: `Bearer ${server.adminToken}` });
+  let viewer: Record<string, string>;
+  let viewerToken: string;
+  let deviceId: string;
+
+  beforeAll(async () => {
+    viewerToken = await createTestToken(server.app, "VIEWER");
+    viewer = { authorization: `Bearer ${viewerToken}` };
+    deviceId = (await createDevice(server.client, { name: "listed" })).id;
+  });
+
+  describe("list maximums", () => {
+    const nodes = `query Nodes($ids: [ID!]!) { nodes(ids: $ids) { id } }`;
+    const ids = (count: number) => Array.from({ length: count }, () => deviceId);
+
+    it("nodes(ids:) takes 100 ids and refuses 101 before reading anything: as a variable, in the document, as a default, over websocket", async () => {
+      let atMaximum: Awaited<ReturnType<typeof post>> | undefined;
+      expect(await statementsDuring(server, async () => (atMaximum = await post(server.app.url, nodes, viewer, { variables: { ids: ids(100) } })))).not.toEqual([]);
+      expect(atMaximum!.body.errors).toBeUndefined();
+      expect(atMaximum!.body.data).toEqual({ nodes: ids(100).map((id) => ({ id })) });
+
+      const literal = `{ nodes(ids: ${JSON.stringify(ids(101))}) { id } }`;
+      const defaulted = `query Nodes($ids: [ID!]! = ${JSON.stringify(ids(101))}) { nodes(ids: $ids) { id } }`;
+      for (const [query, operation] of [[nodes, { variables: { ids: ids(101) } }], [literal, {}], [defaulted, {}]] as const) {
+        let over: Awaited<ReturnType<typeof post>> | undefined;
+        expect(await statementsDuring(server, async () => (over = await post(server.app.url, query, viewer, operation)))).toEqual([]);
+        expect(over!.status).toBe(400);
+        expect(over!.body.data ?? null).toBeNull();
+        expect(over!.body.errors).toHaveLength(1);
+        expect(over!.body.errors![0]).toMatchObject(tooMany("ids", "nodes", 101, 100));
+      }
+      const websocket = JSON.parse(await overWebsocket(server.app.url, viewerToken, nodes, { variables: { ids: ids(101) } }));
+      expect(websocket).toEqual([expect.objectContaining(tooMany("ids", "nodes", 101, 100))]);
+    });
+
+    it("refuses a filter of 100,000 statuses before the database sees it, and takes one naming every status", async () => {
+      const runs = `query Runs($statuses: [RunStatus!]) { runs(filter: { statuses: $statuses }) { edges { node { id } } } }`;
+      const every = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED"];
+      expect((await post(server.app.url, runs, viewer, { variables: { statuses: every } })).body).toEqual({ data: { runs: { edges: [] } } });
+      let over: Awaited<ReturnType<typeof post>> | undefined;
+      const huge = Array.from({ length: 100_000 }, (_, i) => every[i % every.length]);
+      expect(await statementsDuring(server, async () => (over = await post(server.app.url, runs, viewer, { variables: { statuses: huge } })))).toEqual([]);
+      expect(over!.body.errors).toEqual([expect.objectContaining(tooMany("filter.statuses", "runs", 100_000, 7))]);
+
+      // An argument of a nested field, written in the document.
+      const nested = `{ runs { edges { node { results(statuses: [FAILED, FAILED, FAILED, FAILED, FAILED]) { totalCount } } } } }`;
+      expect((await post(server.app.url, nested, viewer)).body.errors).toEqual([expect.objectContaining(tooMany("statuses", "results", 5, 4))]);
+    });
+
+    it("refuses an input list over its maximum before the mutation runs, however deep in the input and however it is passed", async () => {
+      const createDevice = `mutation Create($input: CreateDeviceInput!) { createDevice(input: $input) { __typename } }`;
+      const tags = (count: number) => Array.from({ length: count }, (_, i) => `tag-${i}`);
+      const atMaximum = await post(server.app.url, createDevice, auth(), { variables: { input: { name: "fifty-tags", address: "10.0.0.2", tags: tags(50) } } });
+      expect(atMaximum.body).toEqual({ data: { createDevice: { __typename: "CreateDeviceSuccess" } } });
+
+      let over: Awaited<ReturnType<typeof post>> | undefined;
+      const input = { name: "fifty-one-tags", address: "10.0.0.3", tags: tags(51) };
+      expect(await statementsDuring(server, async () => (over = await post(server.app.url, createDevice, auth(), { variables: { input } })))).toEqual([]);
+      expect(over!.body.errors).toEqual([expect.objectContaining(tooMany("input.tags", "createDevice", 51, 50))]);
+
+      // A list passed as a variable inside an input object written in the document.
+      const createTask = `mutation Create($dates: [String!]) { createTask(input: { name: "t", serviceId: "s",
+        schedule: { calendar: { frequency: DAILY, timeOfDay: "09:00", excludedDates: $dates } } }) { __typename } }`;
+      const dates = Array.from({ length: 1001 }, (_, i) => new Date(Date.UTC(2030, 0, 1 + i)).toISOString().slice(0, 10));
+      expect(await statementsDuring(server, async () => (over = await post(server.app.url, createTask, auth(), { variables: { dates } })))).toEqual([]);
+      expect(over!.body.errors).toEqual([expect.objectContaining(tooMany("input.schedule.calendar.excludedDates", "createTask", 1001, 1000))]);
+      expect(await server.app.database.client.device.count({ where: { name: "fifty-one-tags" } })).toBe(0);
+    });
+
+    it("refuses a subscription whose filter is over its maximum, and opens one at the maximum", async () => {
+      const view = `subscription View($taskIds: [ID!]) { scheduleView(filter: { taskIds: $taskIds }) { kind } }`;
+      const taskIds = (count: number) => Array.from({ length: count }, (_, i) => encodeGlobalID("Task", `task-${i}`));
+      expect(await firstResultOverWebsocket(server.app.url, viewerToken, view, { taskIds: taskIds(1000) })).toEqual({ data: { scheduleView: { kind: "SNAPSHOT" } } });
+      const over = await firstResultOverWebsocket(server.app.url, viewerToken, view, { taskIds: taskIds(1001) });
+      expect(over.errors).toEqual([expect.objectContaining(tooMany("filter.taskIds", "scheduleView", 1001, 1000))]);
+    });
+  });
+
+  describe("authentication before the limits", () => {
+    it("refuses a huge anonymous nodes(ids:) request as UNAUTHENTICATED, neither measuring its lists nor costing it", async () => {
+      const ids = Array.from({ length: 140_000 }, (_, i) => encodeGlobalID("Task", `task-${i}`));
+      let refused: Awaited<ReturnType<typeof post>> | undefined;
+      const statements = await statementsDuring(server, async () => (refused = await post(server.app.url, `query Nodes($ids: [ID!]!) { nodes(ids: $ids) { id } }`, {}, { variables: { ids } })));
+      expect(statements).toEqual([]);
+      expect(refused!.body.data ?? null).toBeNull();
+      expect(refused!.body.errors).toEqual([expect.objectContaining({ message: "Not authenticated: no API token was sent (Authorization: Bearer <token>)", extensions: { code: "UNAUTHENTICATED" } })]);
+
+      const tooCostly = await post(server.app.url, nestedPages, { authorization: "Bearer cl_not-a-token" }, { variables: { n: 100 } });
+      expect(tooCostly.body.errors).toEqual([expect.objectContaining({ message: "Not authenticated: the API token is invalid", extensions: { code: "UNAUTHENTICATED" } })]);
+    });
+  });
+
+  describe("previewSchedule cost", () => {
+    const previews = (aliases: number, count: number) =>
+      `{ ${Array.from({ length: aliases }, (_, i) => `p${i}: previewSchedule(count: ${count}, schedule: { cron: { expression: "*/7 * * * *" } }) { __typename ... on PreviewScheduleSuccess { instants } ... on ValidationError { fieldErrors { field message } } }`).join(" ")} }`;
+
+    it("counts each instant asked for: 30 previews of 1000 are refused by GRAPHQL_MAX_COST, one of 1000 or 30 of 10 are answered", async () => {
+      // Each: 1 + 100 × 1000 for the preview, 1 for __typename, 1 for instants, 1 + 10 × 2 for fieldErrors.
+      const refused = await post(server.app.url, previews(30, 1000), auth());
+      expect(refused.status).toBe(400);
+      expect(refused.body).toEqual({ errors: [{ message: "Query cost limit of 150000 exceeded, found 3000720.", extensions: { code: "QUERY_TOO_COMPLEX", cost: 3_000_720, maxCost: 150_000 } }] });
+
+      const one = await post(server.app.url, previews(1, 1000), auth());
+      expect((one.body.data as { p0: { instants: string[] } }).p0.instants).toHaveLength(1000);
+      const many = await post(server.app.url, previews(30, 10), auth());
+      expect(Object.values(many.body.data as Record<string, { instants: string[] }>).map((preview) => preview.instants.length)).toEqual(Array(30).fill(10));
+    });
+
+    it("answers a count over 1000 with a ValidationError, not a cost beyond it", async () => {
+      const over = await post(server.app.url, previews(1, 1_000_000), auth());
+      expect(over.body).toEqual({ data: { p0: { __typename: "ValidationError", fieldErrors: [{ field: "count", message: "must be at most 1000" }] } } });
+    });
+  });
+});
+
+describe("websocket limits", () => {
+  const server = useTestServer("sqlite", { ...quiet, WEBSOCKET_MAX_SUBSCRIPTIONS: "3" });
+
+  /** Sends connection_init padded to exactly `bytes` bytes: "ack", or how the socket was closed. */
+  async function connectionInitOf(bytes: number): Promise<"ack" | { code: number }> {
+    const raw = rawSocket(server.app.url);
+    // The client may still be writing the message when the server closes the connection.
+    raw.socket.on("error", () => undefined);
+    await new Promise((resolve) => raw.socket.once("open", resolve));
+    const message = (padding: string) => JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${server.adminToken}`, padding } });
+    raw.socket.send(message("x".repeat(bytes - Buffer.byteLength(message("")))));
+    const outcome = await Promise.race([raw.waitFor((m) => m.type === "connection_ack").then(() => "ack" as const), raw.closed]);
+    raw.socket.terminate();
+    return outcome === "ack" ? outcome : { code: outcome.code };
+  }
+
+  it("closes a socket whose message is over WEBSOCKET_MAX_MESSAGE_BYTES (1 MiB) with 1009, before authentication; 1 MiB passes", async () => {
+    expect(await connectionInitOf(1024 * 1024)).toBe("ack");
+    expect(await connectionInitOf(2 * 1024 * 1024)).toEqual({ code: 1009 });
+  });
+
+  it("refuses a subscription over WEBSOCKET_MAX_SUBSCRIPTIONS with TOO_MANY_SUBSCRIPTIONS, keeping the socket and the others", async () => {
+    const client = subscriptionClient(server.app.url, server.adminToken);
+    try {
+      const open = [];
+      for (let i = 0; i < 3; i++) {
+        const view = subscribe(client, ScheduleView, { tickSeconds: 3600 });
+        await view.waitFor((event) => event.scheduleView.kind === "SNAPSHOT", { from: 0 });
+        open.push(view);
+      }
+      const fourth = subscribe(client, ScheduleView, { tickSeconds: 3600 });
+      await fourth.ended;
+      expect(fourth.events).toEqual([]);
+      expect(fourth.errors.flat()).toEqual([
+        expect.objectContaining({ message: "Too many subscriptions on this socket: at most 3 at a time (WEBSOCKET_MAX_SUBSCRIPTIONS)", extensions: { code: "TOO_MANY_SUBSCRIPTIONS", maxSubscriptions: 3 } }),
+      ]);
+      // Once one ends, another may start on the same socket.
+      open[0]!.unsubscribe();
+      const next = subscribe(client, ScheduleView, { tickSeconds: 3600 });
+      await next.waitFor((event) => event.scheduleView.kind === "SNAPSHOT", { from: 0 });
+    } finally {
+      await client.dispose();
+    }
   });
 });

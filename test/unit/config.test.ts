@@ -49,3 +49,17 @@ describe("server settings from the environment", () => {
     expect(loadConfig({ DATABASE_URL: "postgres://db.internal/cronline" }).databaseUrl).toBe("postgres://db.internal/cronline");
   });
 });
+
+describe("websocket settings from the environment", () => {
+  it("have defaults: 1 MiB messages, 100 subscriptions per socket", () => {
+    expect(loadConfig({}).websocket).toEqual({ maxMessageBytes: 1024 * 1024, maxSubscriptions: 100 });
+    expect(loadConfig({ WEBSOCKET_MAX_MESSAGE_BYTES: "65536", WEBSOCKET_MAX_SUBSCRIPTIONS: "10" }).websocket).toEqual({ maxMessageBytes: 65536, maxSubscriptions: 10 });
+  });
+
+  it("refuse values out of range or not whole numbers, by name", () => {
+    expect(() => loadConfig({ WEBSOCKET_MAX_MESSAGE_BYTES: "100" })).toThrow(/WEBSOCKET_MAX_MESSAGE_BYTES="100"/);
+    expect(() => loadConfig({ WEBSOCKET_MAX_MESSAGE_BYTES: "1e9" })).toThrow(/WEBSOCKET_MAX_MESSAGE_BYTES="1e9"/);
+    expect(() => loadConfig({ WEBSOCKET_MAX_SUBSCRIPTIONS: "0" })).toThrow(/WEBSOCKET_MAX_SUBSCRIPTIONS="0"/);
+    expect(() => loadConfig({ WEBSOCKET_MAX_SUBSCRIPTIONS: "2.5" })).toThrow(/WEBSOCKET_MAX_SUBSCRIPTIONS="2.5"/);
+  });
+});
