@@ -5,6 +5,7 @@
 // schema is public anyway, as schema.graphql, and GraphiQL reads it before a token is set).
 import { getOperationAST, Kind, type DocumentNode, type ExecutionArgs, type FragmentDefinitionNode, type SelectionSetNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import { refuseBeforeExecution } from "./refuse-before-execution.js";
 import type { Context } from "../context.js";
 import { unauthenticatedError } from "../schema/unauthenticated.js";
 
@@ -17,16 +18,7 @@ export function requireAuthentication(): Plugin {
     if (!operation || onlyIntrospection(operation.selectionSet, fragmentsOf(args.document))) return null;
     return { errors: [unauthenticatedError(authProblem)] };
   };
-  return {
-    onExecute: ({ args, setResultAndStopExecution }) => {
-      const refusal = check(args);
-      if (refusal) setResultAndStopExecution(refusal);
-    },
-    onSubscribe: ({ args, setResultAndStopExecution }) => {
-      const refusal = check(args);
-      if (refusal) setResultAndStopExecution(refusal);
-    },
-  };
+  return refuseBeforeExecution(check);
 }
 
 const fragmentsOf = (document: DocumentNode): Map<string, FragmentDefinitionNode> =>

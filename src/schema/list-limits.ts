@@ -18,6 +18,7 @@ import {
   type ValueNode,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import { refuseBeforeExecution } from "../http/refuse-before-execution.js";
 import { limits } from "../domain/input-rules.js";
 
 /** The maximums shared by several lists. */
@@ -64,16 +65,7 @@ export function listLengthLimit(): Plugin {
     const errors = listLengthErrors(args);
     return errors.length > 0 ? { errors } : null;
   };
-  return {
-    onExecute: ({ args, setResultAndStopExecution }) => {
-      const refusal = check(args);
-      if (refusal) setResultAndStopExecution(refusal);
-    },
-    onSubscribe: ({ args, setResultAndStopExecution }) => {
-      const refusal = check(args);
-      if (refusal) setResultAndStopExecution(refusal);
-    },
-  };
+  return refuseBeforeExecution(check);
 }
 
 function listLengthErrors(args: ExecutionArgs): GraphQLError[] {

@@ -3,6 +3,7 @@
 import { complexityFromQuery, type FieldComplexityValue } from "@pothos/plugin-complexity";
 import { getNamedType, getNullableType, getOperationAST, GraphQLError, isListType, Kind, type DocumentNode, type GraphQLField } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import { refuseBeforeExecution } from "../http/refuse-before-execution.js";
 
 /** Rows of a connection page when neither first nor last is given, and the most a page holds. */
 export const defaultPageSize = 20;
@@ -66,14 +67,5 @@ export function queryCostLimit(maxCost: number): Plugin {
       errors: [new GraphQLError(`Query cost limit of ${maxCost} exceeded, found ${cost}.`, { extensions: { code: "QUERY_TOO_COMPLEX", cost, maxCost, http: { status: 400 } } })],
     };
   };
-  return {
-    onExecute: ({ args, setResultAndStopExecution }) => {
-      const refusal = check(args);
-      if (refusal) setResultAndStopExecution(refusal);
-    },
-    onSubscribe: ({ args, setResultAndStopExecution }) => {
-      const refusal = check(args);
-      if (refusal) setResultAndStopExecution(refusal);
-    },
-  };
+  return refuseBeforeExecution(check);
 }
