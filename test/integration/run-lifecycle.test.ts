@@ -7,6 +7,7 @@ import path from "node:path";
 import { v7 as uuidv7 } from "uuid";
 import { describe, expect, it } from "vitest";
 import { startApp, type RunningApp } from "../../src/app.js";
+import { openDatabase } from "../../src/db/database.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { cancelledByOperator, cancelRun } from "../../src/domain/run-control.js";
 import { interruptedReason, supersededReason } from "../../src/domain/runs.js";
@@ -291,8 +292,6 @@ describeEachDatabase("run lifecycle", (provider) => {
 });
 
 describeEachDatabase("shutdown", (provider) => {
-  const h = useExecutionServer(provider);
-
   it("renews leases and obeys cancels while it waits for running runs to finish", async () => {
     const scratchDatabase = await createScratchDatabase(provider);
     const settings = { EXECUTOR_LEASE_SECONDS: "1", SHUTDOWN_GRACE_SECONDS: "600" };
@@ -338,37 +337,48 @@ describeEachDatabase("shutdown", (provider) => {
     const pidFile = path.join(scratch, "pid");
     const shortStarted = path.join(scratch, "short-started");
     const release = path.join(scratch, "release");
-    const app = await startApp(testConfig(h.server.app.database.location.url, { SHUTDOWN_GRACE_SECONDS: "3" }), createLogger("silent"), {
-      executorOwnerId: "stopping:1",
-    });
-    const client = (await import("../support/graphql-client.js")).graphqlClient(app.url, h.server.adminToken);
-    const { CreateService } = await import("../support/operations.js");
-    const { CreateTask, RunTask } = await import("../support/task-operations.js");
-    const service = async (name: string, command: string) => {
-      const { createService } = await client.data(CreateService, { input: { name, kind: "COMMAND", config: { command } } });
-      if (createService.__typename !== "CreateServiceSuccess") throw new Error(createService.__typename);
-      const { createTask } = await client.data(CreateTask, { input: { name, serviceId: createService.service.id, schedule: { once: { at: "2099-01-01T00:00:00Z" } } } });
-      if (createTask.__typename !== "CreateTaskSuccess") throw new Error(createTask.__typename);
-      const { runTask } = await client.data(RunTask, { input: { id: createTask.task.id, confirm: false } });
-      if (runTask.__typename !== "RunTaskSuccess") throw new Error(runTask.__typename);
-      return databaseId(runTask.run.id);
-    };
-    // The short run ends once released, which the test does as the stop begins: well within the grace period, however loaded the machine.
-    const short = await service(
-      "short",
-      nodeCommand(`const fs = require("node:fs"); fs.writeFileSync(${JSON.stringify(shortStarted)}, ""); setInterval(() => fs.existsSync(${JSON.stringify(release)}) && process.exit(0), 50);`),
-    );
-    const long = await service("long", nodeCommand(`require("node:fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000);`));
-    await expect.poll(() => existsSync(pidFile) && existsSync(shortStarted), { timeout: 90_000 }).toBe(true);
-    const pid = Number(readFileSync(pidFile, "utf8"));
-    const started = Date.now();
-    const stopping = app.stop();
-    writeFileSync(release, "");
-    await stopping;
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
-    const runs = await h.server.app.database.client.run.findMany({ where: { id: { in: [short, long] } } });
-    expect(runs.find((r) => r.id === short)).toMatchObject({ status: "SUCCEEDED" });
-    expect(runs.find((r) => r.id === long)).toMatchObject({ status: "CANCELLED", reason: shutdownReason });
-    expect(() => process.kill(pid, 0)).toThrow();
+    // A database of its own: no other executor may take these runs, so the stop below waits for them.
+    const scratchDatabase = await createScratchDatabase(provider);
+    let app: RunningApp | undefined;
+    try {
+      app = await startApp(testConfig(scratchDatabase.location.url, { SHUTDOWN_GRACE_SECONDS: "3" }), createLogger("silent"), {
+        executorOwnerId: "stopping:1",
+      });
+      const client = graphqlClient(app.url, await createTestToken(app, "ADMIN"));
+      const service = async (name: string, command: string) => {
+        const { createService } = await client.data(CreateService, { input: { name, kind: "COMMAND", config: { command } } });
+        if (createService.__typename !== "CreateServiceSuccess") throw new Error(createService.__typename);
+        const { createTask } = await client.data(CreateTask, { input: { name, serviceId: createService.service.id, schedule: { once: { at: "2099-01-01T00:00:00Z" } } } });
+        if (createTask.__typename !== "CreateTaskSuccess") throw new Error(createTask.__typename);
+        const { runTask } = await client.data(RunTask, { input: { id: createTask.task.id, confirm: false } });
+        if (runTask.__typename !== "RunTaskSuccess") throw new Error(runTask.__typename);
+        return databaseId(runTask.run.id);
+      };
+      // The short run ends once released, which the test does as the stop begins: well within the grace period, however loaded the machine.
+      const short = await service(
+        "short",
+        nodeCommand(`const fs = require("node:fs"); fs.writeFileSync(${JSON.stringify(shortStarted)}, ""); setInterval(() => fs.existsSync(${JSON.stringify(release)}) && process.exit(0), 50);`),
+      );
+      const long = await service("long", nodeCommand(`require("node:fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000);`));
+      await expect.poll(() => existsSync(pidFile) && existsSync(shortStarted), { timeout: 90_000 }).toBe(true);
+      const pid = Number(readFileSync(pidFile, "utf8"));
+      const started = Date.now();
+      const stopping = app.stop();
+      writeFileSync(release, "");
+      await stopping;
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
+      const database = await openDatabase(scratchDatabase.location);
+      try {
+        const runs = await database.client.run.findMany({ where: { id: { in: [short, long] } } });
+        expect(runs.find((r) => r.id === short)).toMatchObject({ status: "SUCCEEDED" });
+        expect(runs.find((r) => r.id === long)).toMatchObject({ status: "CANCELLED", reason: shutdownReason });
+      } finally {
+        await database.close();
+      }
+      expect(() => process.kill(pid, 0)).toThrow();
+    } finally {
+      await app?.stop();
+      await scratchDatabase.drop();
+    }
   });
 });
