@@ -1,5 +1,6 @@
 import path from "node:path";
 import { mkdirSync } from "node:fs";
+import { setImmediate } from "node:timers/promises";
 import type { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import type { PrismaPg } from "@prisma/adapter-pg";
 import type { DatabaseProvider } from "./prisma-schema.js";
@@ -24,18 +25,32 @@ export function sqliteFilePath(location: DatabaseLocation): string {
 export type DriverAdapterFactory = PrismaBetterSqlite3 | PrismaPg;
 
 /**
- * SQLite with transactions that take the write lock when they begin. The adapter's deferred
- * BEGIN lets a transaction read, then fail to write without waiting (SQLITE_BUSY) when another
- * connection (a role thread, another process) committed in between; BEGIN IMMEDIATE waits for
- * the lock up to the busy timeout instead, and then reads what it will write over.
+ * SQLite as a thread with other work to do needs it:
+ * - Transactions take the write lock when they begin. The adapter's deferred BEGIN lets a
+ *   transaction read, then fail to write without waiting (SQLITE_BUSY) when another connection
+ *   (a role thread, another process) committed in between; BEGIN IMMEDIATE waits for the lock up
+ *   to the busy timeout instead, and then reads what it will write over.
+ * - Every statement outside a transaction first lets the event loop turn. better-sqlite3 answers
+ *   at once, so without it a thread serving many requests runs their queries and resolvers as one
+ *   unbroken chain of microtasks, and accepts no connection (not even /healthz) for seconds.
  */
-function withImmediateTransactions(Adapter: typeof PrismaBetterSqlite3): typeof PrismaBetterSqlite3 {
-  return class SqliteWithImmediateTransactions extends Adapter {
+function forThreadsWithOtherWork(Adapter: typeof PrismaBetterSqlite3): typeof PrismaBetterSqlite3 {
+  return class SqliteForThreadsWithOtherWork extends Adapter {
     override async connect(): ReturnType<PrismaBetterSqlite3["connect"]> {
       const adapter = await super.connect();
       const connection = (adapter as unknown as { client: { prepare(sql: string): unknown } }).client;
       const prepare = connection.prepare.bind(connection);
       connection.prepare = (sql: string) => prepare(sql === "BEGIN" ? "BEGIN IMMEDIATE" : sql);
+      const queryRaw = adapter.queryRaw.bind(adapter);
+      const executeRaw = adapter.executeRaw.bind(adapter);
+      adapter.queryRaw = async (query) => {
+        await setImmediate();
+        return queryRaw(query);
+      };
+      adapter.executeRaw = async (query) => {
+        await setImmediate();
+        return executeRaw(query);
+      };
       return adapter;
     }
   };
@@ -51,5 +66,5 @@ export async function createDriverAdapter(location: DatabaseLocation): Promise<D
   mkdirSync(path.dirname(file), { recursive: true });
   const { PrismaBetterSqlite3 } = await import("@prisma/adapter-better-sqlite3");
   // Wait for a concurrent writer (another Cronline process on the same file) instead of failing.
-  return new (withImmediateTransactions(PrismaBetterSqlite3))({ url: location.url, timeout: 10_000 });
+  return new (forThreadsWithOtherWork(PrismaBetterSqlite3))({ url: location.url, timeout: 10_000 });
 }
