@@ -205,8 +205,12 @@ describeEachDatabase("tasks", (provider) => {
     it("queues a MANUAL run now, also while paused, with the merged payload", async () => {
       const task = await createTask({ name: "manual", payload: { level: 2 } });
       const { runTask } = await server.client.data(RunTask, { input: { id: task.id } });
-      expect(runTask).toMatchObject({ __typename: "RunTaskSuccess", run: { trigger: "MANUAL", status: "QUEUED", payload: { from: "service", level: 2 }, task: { name: "manual", lastRunStatus: "QUEUED" } } });
+      expect(runTask).toMatchObject({ __typename: "RunTaskSuccess", run: { trigger: "MANUAL", payload: { from: "service", level: 2 }, task: { name: "manual" } } });
       if (runTask.__typename !== "RunTaskSuccess") throw new Error(runTask.__typename);
+      // The executor's thread may have started (or even finished) the run before the answer is read.
+      const liveOrDone = ["QUEUED", "RUNNING", "SUCCEEDED"];
+      expect(liveOrDone).toContain(runTask.run.status);
+      expect(liveOrDone).toContain(runTask.run.task.lastRunStatus);
       expect(runTask.run.task.lastRunAt).toBe(runTask.run.scheduledFor);
     });
 
