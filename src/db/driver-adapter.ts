@@ -41,18 +41,17 @@ function forThreadsWithOtherWork(Adapter: typeof PrismaBetterSqlite3): typeof Pr
       const connection = (adapter as unknown as { client: { prepare(sql: string): unknown } }).client;
       const prepare = connection.prepare.bind(connection);
       connection.prepare = (sql: string) => prepare(sql === "BEGIN" ? "BEGIN IMMEDIATE" : sql);
-      const queryRaw = adapter.queryRaw.bind(adapter);
-      const executeRaw = adapter.executeRaw.bind(adapter);
-      adapter.queryRaw = async (query) => {
-        await setImmediate();
-        return queryRaw(query);
-      };
-      adapter.executeRaw = async (query) => {
-        await setImmediate();
-        return executeRaw(query);
-      };
+      adapter.queryRaw = afterATurn(adapter.queryRaw.bind(adapter));
+      adapter.executeRaw = afterATurn(adapter.executeRaw.bind(adapter));
       return adapter;
     }
+  };
+}
+
+function afterATurn<A, R>(run: (argument: A) => Promise<R>): (argument: A) => Promise<R> {
+  return async (argument) => {
+    await setImmediate();
+    return run(argument);
   };
 }
 

@@ -39,17 +39,16 @@ const exitGraceMs = 5_000;
  * The thread's code: the bundle's own file when running from dist/. From src/ (tests,
  * `npm run dev`), the bundle in dist/ when it is newer than every source file (loading it
  * takes half the time of compiling the source in each thread), else the TypeScript source,
- * loaded through tsx inside the thread.
+ * loaded through tsx inside the thread. Chosen once for all the threads of a process start.
  */
-function createThread(data: RoleThreadData, transferList: MessagePort[]): Worker {
-  const options = { workerData: data, transferList };
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./role-thread.js", import.meta.url), options);
+function roleThreadEntry(): URL {
+  if (!import.meta.url.endsWith(".ts")) return new URL("./role-thread.js", import.meta.url);
   const bundle = path.join(projectRoot, "dist", "role-thread.js");
-  if (isNewerThanSources(bundle)) return new Worker(bundle, options);
+  if (isNewerThanSources(bundle)) return pathToFileURL(bundle);
   const tsxApi = new URL("./dist/esm/api/index.mjs", pathToFileURL(createRequire(import.meta.url).resolve("tsx/package.json"))).href;
   const entry = new URL("./role-thread.ts", import.meta.url).href;
   const bootstrap = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(entry)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), options);
+  return new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`);
 }
 
 function isNewerThanSources(file: string): boolean {
@@ -71,11 +70,12 @@ class RoleThread {
 
   constructor(
     readonly role: ThreadRole,
+    entry: URL,
     data: RoleThreadData,
     transferList: MessagePort[],
     onQuery: ((sql: string) => void) | undefined,
   ) {
-    this.#worker = createThread(data, transferList);
+    this.#worker = new Worker(entry, { workerData: data, transferList });
     this.exited = once(this.#worker, "exit");
     this.#worker.on("message", (message: ControlReply) => {
       if (message.type === "statements") {
@@ -161,6 +161,7 @@ export class RoleThreads {
     }
     // Only what a thread needs crosses over: no bootstrap token.
     const config: Config = { ...options.config, auth: { ...options.config.auth, bootstrapAdminToken: undefined } };
+    const entry = roleThreadEntry();
     const threads = roles.map((role) => {
       const roleLinks = links.get(role)!;
       const data: RoleThreadData = {
@@ -171,7 +172,7 @@ export class RoleThreads {
         reportStatements: options.onQuery !== undefined,
         links: roleLinks,
       };
-      return new RoleThread(role, data, roleLinks.map((link) => link.port), options.onQuery);
+      return new RoleThread(role, entry, data, roleLinks.map((link) => link.port), options.onQuery);
     });
     return new RoleThreads(threads, unlinkMain, options);
   }
