@@ -1,6 +1,7 @@
 // Composes a Cronline process from its roles: the scheduler and the worker in threads of their
 // own (loading while this thread migrates the database), the API on this thread, and the HTTP
 // server that fronts them.
+import { setSliceMs } from "./event-loop-slices.js";
 import type { Config } from "./config.js";
 import { isDatabaseReachable, openDatabase, type Database, type DatabaseOptions } from "./db/database.js";
 import { locateDatabase } from "./db/driver-adapter.js";
@@ -50,6 +51,7 @@ export interface AppOptions {
 /** Migrates the database, starts the roles, then serves until stop(). */
 export async function startApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<RunningApp> {
   const roles = options.roles ?? roleNames;
+  setSliceMs(config.eventLoopSliceMs);
   const location = locateDatabase(config.databaseUrl);
   const events = new EventBus();
   // The threads load their code while this thread migrates the database.

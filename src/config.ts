@@ -41,6 +41,7 @@ const environmentSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: numberSetting({ min: 0, max: 3600, integer: true }, 30),
   SCHEDULER_RESYNC_SECONDS: numberSetting({ min: 0.1, max: 3600 }, 10),
   LIVE_RESYNC_SECONDS: numberSetting({ min: 0.1, max: 3600 }, 5),
+  EVENT_LOOP_SLICE_MS: numberSetting({ min: 1, max: 10_000, integer: true }, 20),
   EXECUTOR_MAX_CONCURRENT_RUNS: numberSetting({ min: 1, max: 10_000, integer: true }, 50),
   EXECUTOR_POLL_SECONDS: numberSetting({ min: 0.05, max: 3600 }, 2),
   EXECUTOR_LEASE_SECONDS: numberSetting({ min: 1, max: 3600 }, 30),
@@ -116,6 +117,7 @@ export interface Config {
   schedulerResyncSeconds: number;
   /** How often the live subscriptions look for tasks changed by other Cronline processes (while anyone subscribes). */
   liveResyncSeconds: number;
+  eventLoopSliceMs: number;
   executor: {
     maxConcurrentRuns: number;
     pollSeconds: number;
@@ -190,6 +192,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
     schedulerResyncSeconds: env.SCHEDULER_RESYNC_SECONDS,
     liveResyncSeconds: env.LIVE_RESYNC_SECONDS,
+    eventLoopSliceMs: env.EVENT_LOOP_SLICE_MS,
     executor: {
       maxConcurrentRuns: env.EXECUTOR_MAX_CONCURRENT_RUNS,
       pollSeconds: env.EXECUTOR_POLL_SECONDS,

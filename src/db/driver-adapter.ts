@@ -1,9 +1,9 @@
 import path from "node:path";
 import { mkdirSync } from "node:fs";
-import { setImmediate } from "node:timers/promises";
 import type { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import type { PrismaPg } from "@prisma/adapter-pg";
 import type { DatabaseProvider } from "./prisma-schema.js";
+import { runAfterATurn } from "../event-loop-slices.js";
 
 export interface DatabaseLocation {
   provider: DatabaseProvider;
@@ -30,9 +30,10 @@ export type DriverAdapterFactory = PrismaBetterSqlite3 | PrismaPg;
  *   transaction read, then fail to write without waiting (SQLITE_BUSY) when another connection
  *   (a role thread, another process) committed in between; BEGIN IMMEDIATE waits for the lock up
  *   to the busy timeout instead, and then reads what it will write over.
- * - Every statement outside a transaction first lets the event loop turn. better-sqlite3 answers
- *   at once, so without it a thread serving many requests runs their queries and resolvers as one
- *   unbroken chain of microtasks, and accepts no connection (not even /healthz) for seconds.
+ * - Every statement outside a transaction first lets the event loop turn, and takes its place in
+ *   the loop's slices (event-loop-slices.ts). better-sqlite3 answers at once, so without it a
+ *   thread serving many requests runs their queries and resolvers as one unbroken chain of
+ *   microtasks, and accepts no connection (not even /healthz) for seconds.
  */
 function forThreadsWithOtherWork(Adapter: typeof PrismaBetterSqlite3): typeof PrismaBetterSqlite3 {
   return class SqliteForThreadsWithOtherWork extends Adapter {
@@ -49,10 +50,7 @@ function forThreadsWithOtherWork(Adapter: typeof PrismaBetterSqlite3): typeof Pr
 }
 
 function afterATurn<A, R>(run: (argument: A) => Promise<R>): (argument: A) => Promise<R> {
-  return async (argument) => {
-    await setImmediate();
-    return run(argument);
-  };
+  return (argument) => runAfterATurn(() => run(argument));
 }
 
 /** Only the provider's own driver is loaded: a start on SQLite never loads pg, nor the reverse. */

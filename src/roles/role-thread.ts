@@ -2,6 +2,7 @@
 // view or burst of runs in another thread delays firing or execution. The main thread steers
 // it with control messages on parentPort (role-threads.ts); its events travel to the other
 // threads' buses through event links.
+import { setSliceMs } from "../event-loop-slices.js";
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import type { Config } from "../config.js";
 import { openDatabase, type Database } from "../db/database.js";
@@ -50,6 +51,7 @@ const control = parentPort;
 if (!control) throw new Error("role-thread.ts runs as a worker thread (see role-threads.ts)");
 const data = workerData as RoleThreadData;
 const logger = createLogger(data.config.logLevel).child({ thread: data.role });
+setSliceMs(data.config.eventLoopSliceMs);
 const reply = (message: ControlReply) => control.postMessage(message);
 let statements: string[] = [];
 const reportStatement = (sql: string) => {

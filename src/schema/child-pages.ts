@@ -9,6 +9,7 @@ import { parsePrismaCursor, queryFromInfo } from "@pothos/plugin-prisma";
 import DataLoader from "dataloader";
 import type { FieldNode, GraphQLResolveInfo } from "graphql";
 import type { DbClient } from "../db/database.js";
+import { dispatchAfterWaitingPieces } from "../event-loop-slices.js";
 import { Prisma } from "../db/database.js";
 import { defaultPageSize, maxPageSize } from "./query-cost.js";
 
@@ -100,6 +101,11 @@ type ChildRow = { id: string };
 
 /** Parents per statement: a branch each, well within SQLite's 500 terms of a compound SELECT. */
 const maxParentsPerStatement = 100;
+/**
+ * Rows a statement reads at most (parents × page size): reading and mapping a statement's rows
+ * is one piece of work, which the event loop cannot interrupt (see event-loop-slices.ts).
+ */
+const maxRowsPerStatement = 2_000;
 type ModelDelegate = { findMany(args: object): Promise<ChildRow[]> };
 
 /**
@@ -122,7 +128,7 @@ export class ChildPages {
     let loader = byArgs.get(key);
     if (!loader) {
       // Checked once per field, before anything is read: a bad argument is the caller's error.
-      pageWindow(args);
+      const { take } = pageWindow(args);
       const nodeQuery = queryFromInfo({ context, info, typeName: relation.model, path: ["edges", "node"] });
       loader = new DataLoader(async (parentIds: readonly string[]) => {
         const pages = await childPageIds(this.db, relation, parentIds, args, filter);
@@ -132,7 +138,7 @@ export class ChildPages {
         const byId = new Map(rows.map((row) => [row.id, row]));
         // A child deleted between the two statements is left out of its page.
         return parentIds.map((parentId) => pages.get(parentId)!.flatMap((id) => byId.get(id) ?? []));
-      }, { maxBatchSize: maxParentsPerStatement });
+      }, { maxBatchSize: Math.max(1, Math.min(maxParentsPerStatement, Math.floor(maxRowsPerStatement / take))), batchScheduleFn: dispatchAfterWaitingPieces });
       byArgs.set(key, loader);
     }
     return loader.load(parentId) as Promise<Row[]>;
@@ -153,7 +159,7 @@ export class ChildPages {
           const counts = new Map(rows.map((row) => [row.parentId, Number(row.count)]));
           return parentIds.map((id) => counts.get(id) ?? 0);
         },
-        { maxBatchSize: maxParentsPerStatement },
+        { maxBatchSize: maxParentsPerStatement, batchScheduleFn: dispatchAfterWaitingPieces },
       );
       this.counters.set(key, loader);
     }

@@ -1,5 +1,6 @@
 // Each module registers its types on the builder; importing them in this order builds the schema.
 import { builder } from "../builder.js";
+import { resolveInSlices } from "./execution-slices.js";
 import "./errors.js";
 import "./device.js";
 import "./pool.js";
@@ -13,4 +14,4 @@ import "./task-event.js";
 import "./run-event.js";
 import "./api-token.js";
 
-export const schema = builder.toSchema({ sortSchema: true });
+export const schema = resolveInSlices(builder.toSchema({ sortSchema: true }));

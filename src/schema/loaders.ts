@@ -1,6 +1,7 @@
 import DataLoader from "dataloader";
 import type { DbClient } from "../db/database.js";
 import { resolvePoolDevices } from "../domain/pools.js";
+import { dispatchAfterWaitingPieces } from "../event-loop-slices.js";
 import { ChildPages } from "./child-pages.js";
 
 /** Batching loaders, made fresh for each operation so nothing is cached across requests. */
@@ -9,7 +10,7 @@ export function createLoaders(db: DbClient) {
     poolDevices: new DataLoader(async (poolIds: readonly string[]) => {
       const devices = await resolvePoolDevices(db, poolIds);
       return poolIds.map((id) => devices.get(id) ?? []);
-    }),
+    }, { batchScheduleFn: dispatchAfterWaitingPieces }),
     childPages: new ChildPages(db),
   };
 }

@@ -1,12 +1,13 @@
 import { builder } from "../builder.js";
 import { calendarFrequencies, scheduleFromInput, scheduleKinds, weekdays } from "../domain/task-schedule.js";
 import { ValidationError } from "../domain/errors.js";
-import { previewSchedule } from "../scheduler/time/index.js";
+import { scheduleOccurrences } from "../scheduler/time/index.js";
 import type { CalendarRule, Schedule } from "../scheduler/time/schedule.js";
 import { parseInput } from "../domain/input-rules.js";
 import { listMaxima, maxItems } from "./list-limits.js";
 import { previewInstantCost } from "./query-cost.js";
 import { z } from "zod";
+import { takeInSlices } from "../event-loop-slices.js";
 
 export const ScheduleKind = builder.enumType("ScheduleKind", { values: scheduleKinds });
 export const Weekday = builder.enumType("Weekday", { values: weekdays });
@@ -137,10 +138,11 @@ builder.queryField("previewSchedule", (t) =>
     // A count out of range is refused by the resolver with a ValidationError, not costed beyond the maximum.
     complexity: ({ count }) => 1 + previewInstantCost * Math.min(Math.max(count, 0), maxPreviewCount),
     errors: { types: [ValidationError], dataField: { name: "instants" } },
+    // A preview of many instants takes up to ~150 ms: computed in slices, so the loop turns meanwhile.
     resolve: (_parent, args, ctx) => {
       const count = parseInput(previewCount, args.count, "count");
       const schedule = scheduleFromInput(args.schedule, args.timezone, ctx.now, "schedule", "timezone");
-      return previewSchedule(schedule, args.timezone, args.from ?? ctx.now, count);
+      return takeInSlices(scheduleOccurrences(schedule, args.timezone, args.from ?? ctx.now), count);
     },
   }),
 );

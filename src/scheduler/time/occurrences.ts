@@ -112,12 +112,18 @@ export function scheduleFrom(schedule: Schedule, timezone: string, from: Date): 
   return { schedule: anchored, first: nextOccurrence(anchored, timezone, new Date(from.getTime() - 1)) };
 }
 
+/** The fire instants at or after `from`, in order, for a task scheduled at `from`. */
+export function* scheduleOccurrences(schedule: Schedule, timezone: string, from: Date): Generator<Date> {
+  const { schedule: anchored, first } = scheduleFrom(schedule, timezone, from);
+  for (let next = first; next; next = nextOccurrence(anchored, timezone, next)) yield next;
+}
+
 /** The first `count` fire instants at or after `from`, for a task scheduled at `from`. */
 export function previewSchedule(schedule: Schedule, timezone: string, from: Date, count: number): Date[] {
-  const { schedule: anchored, first } = scheduleFrom(schedule, timezone, from);
   const result: Date[] = [];
-  for (let next = first; next && result.length < count; next = nextOccurrence(anchored, timezone, next)) {
-    result.push(next);
+  if (count <= 0) return result;
+  for (const instant of scheduleOccurrences(schedule, timezone, from)) {
+    if (result.push(instant) >= count) break;
   }
   return result;
 }
