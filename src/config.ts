@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { defaultDeniedNetworks, isAllowedHostEntry, parseNetwork, type HttpEgressSettings } from "./domain/http-egress.js";
 import { isHostnameOrIp } from "./domain/input-rules.js";
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -16,6 +17,12 @@ const numberSetting = (bounds: { min: number; max?: number; integer?: boolean },
   const number = z.coerce.number<string>().min(bounds.min).max(bounds.max ?? Number.MAX_SAFE_INTEGER);
   return optional(numberVariable.pipe(bounds.integer ? number.int() : number).default(defaultValue));
 };
+
+/** A comma-separated list; unset or empty gives `[]`. */
+const listVariable = z
+  .string()
+  .default("")
+  .transform((list) => list.split(",").map((item) => item.trim()).filter(Boolean));
 
 const booleanVariable = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
@@ -48,12 +55,24 @@ const environmentSchema = z.object({
   RUN_OUTPUT_LIMIT_BYTES: numberSetting({ min: 0, max: 16 * 1024 * 1024, integer: true }, 64 * 1024),
   COMMAND_KILL_GRACE_SECONDS: numberSetting({ min: 0, max: 600 }, 5),
   RUN_AS_ALLOWED_USERS: optional(
-    z
-      .string()
-      .default("")
-      .transform((list) => list.split(",").map((name) => name.trim()).filter(Boolean))
+    listVariable
       .refine((names) => names.every((name) => /^[a-z_][a-z0-9_-]*\$?$/i.test(name)), { message: "must be a comma-separated list of user names" })
       .refine((names) => !names.includes("root"), { message: "must not include root" }),
+  ),
+  HTTP_ALLOWED_HOSTS: optional(
+    listVariable.refine((hosts) => hosts.every(isAllowedHostEntry), {
+      message: "must be a comma-separated list of host names (hooks.example.com), wildcard names (*.example.com) or IP addresses",
+    }),
+  ),
+  // "none": only the always-denied networks (link-local, metadata) are refused.
+  HTTP_DENIED_NETWORKS: optional(
+    z
+      .string()
+      .default(defaultDeniedNetworks.join(","))
+      .transform((list) => (list.trim() === "none" ? [] : list.split(",").map((network) => network.trim()).filter(Boolean)))
+      .refine((networks) => networks.every((network) => parseNetwork(network) !== null), {
+        message: "must be none or a comma-separated list of networks in CIDR notation (10.0.0.0/8, fc00::/7) or IP addresses",
+      }),
   ),
   RUN_RETENTION_KEEP_PER_TASK: numberSetting({ min: 0, integer: true }, 1000),
   RUN_RETENTION_MAX_AGE_DAYS: numberSetting({ min: 0 }, 0),
@@ -66,11 +85,7 @@ const environmentSchema = z.object({
       .optional(),
   ),
   CORS_ORIGINS: optional(
-    z
-      .string()
-      .default("")
-      .transform((list) => list.split(",").map((origin) => origin.trim()).filter(Boolean))
-      .refine((origins) => origins.every(isOrigin), { message: "must be a comma-separated list of origins such as https://dashboard.example.com (scheme, host and port only)" }),
+    listVariable.refine((origins) => origins.every(isOrigin), { message: "must be a comma-separated list of origins such as https://dashboard.example.com (scheme, host and port only)" }),
   ),
   GRAPHQL_INTROSPECTION: optional(booleanVariable.default(true)),
   GRAPHQL_MAX_DEPTH: numberSetting({ min: 1, max: 1000, integer: true }, 15),
@@ -127,6 +142,8 @@ export interface Config {
     killGraceSeconds: number;
     runAsAllowedUsers: string[];
   };
+  /** Where HTTP services may send requests. */
+  httpEgress: HttpEgressSettings;
   retention: {
     /** Finished runs kept per task (newest first); 0 = no limit by count. */
     keepPerTask: number;
@@ -201,6 +218,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       killGraceSeconds: env.COMMAND_KILL_GRACE_SECONDS,
       runAsAllowedUsers: env.RUN_AS_ALLOWED_USERS,
     },
+    httpEgress: { allowedHosts: env.HTTP_ALLOWED_HOSTS, deniedNetworks: env.HTTP_DENIED_NETWORKS },
     retention: {
       keepPerTask: env.RUN_RETENTION_KEEP_PER_TASK,
       maxAgeDays: env.RUN_RETENTION_MAX_AGE_DAYS,

@@ -1,6 +1,7 @@
 import type { Principal, TokenProblem } from "./auth/tokens.js";
 import type { DbClient } from "./db/database.js";
 import type { DatabaseProvider } from "./db/prisma-schema.js";
+import type { HttpEgressPolicy } from "./domain/http-egress.js";
 import type { EventBus } from "./events/event-bus.js";
 import type { LiveSchedule } from "./live/live-schedule.js";
 import type { Logger } from "./logger.js";
@@ -26,6 +27,8 @@ export interface ContextServices {
   clock: () => number;
   /** Users COMMAND services may run as (RUN_AS_ALLOWED_USERS), checked when a service is saved. */
   runAsAllowedUsers: readonly string[];
+  /** Where HTTP services may send requests (HTTP_ALLOWED_HOSTS, HTTP_DENIED_NETWORKS), checked when a service is saved. */
+  httpEgress: HttpEgressPolicy;
 }
 
 export function createContext(

@@ -4,6 +4,7 @@
 // placeholder is refused when the service is saved.
 import { z } from "zod";
 import { secretEnvironmentVariables } from "../config.js";
+import { checkJsonBody } from "../execution/http-body.js";
 import { parseCommandTemplate, parseTemplate, renderSample, TemplateError, type Template } from "../execution/templates.js";
 
 const positiveSeconds = z.number().int().positive().max(86_400);
@@ -40,14 +41,16 @@ const commandConfigSchema = z.strictObject({
   runAs: z.strictObject({ user: systemName, group: systemName.optional() }).optional(),
 });
 
+/** The URL with each placeholder replaced by `value` ("0" fits wherever a value may go: a port, a path, a query, part of a host name). */
+const urlSample = (template: Template, value: string) =>
+  renderSample(template, (placeholder) => (placeholder.kind === "device.address" ? `${value}.example.com` : value));
+
 /** A URL template must be an absolute http(s) URL whatever its placeholders hold. */
 function parseUrlTemplate(text: string): Template {
   const template = parseTemplate(text);
-  // "0" fits wherever a value may go: a port, a path, a query, part of a host name.
-  const sample = renderSample(template, (placeholder) => (placeholder.kind === "device.address" ? "example.com" : "0"));
   let url: URL;
   try {
-    url = new URL(sample);
+    url = new URL(urlSample(template, "0"));
   } catch {
     throw new TemplateError("must be an absolute http:// or https:// URL");
   }
@@ -55,17 +58,39 @@ function parseUrlTemplate(text: string): Template {
   return template;
 }
 
-const httpConfigSchema = z.strictObject({
-  url: templateString(parseUrlTemplate),
-  method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]).default("POST"),
-  headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid header name"), templateString(parseTemplate)).optional(),
-  /** Default: the run's payload as JSON (for methods with a body). */
-  body: templateString(parseTemplate).optional(),
-  // fetch (undici) gives up on its own after 300 s without headers or body data: a longer
-  // timeout would end as a failure ("Headers Timeout Error") instead of TIMED_OUT.
-  timeoutSeconds: positiveSeconds.max(300).optional(),
-  expectedStatusCodes: z.array(z.number().int().min(100).max(599)).min(1).optional(),
-});
+/** The URL's host when no placeholder takes part in it (as the URL parser spells it); null otherwise. */
+export function staticUrlHost(urlTemplate: string): string | null {
+  const template = parseTemplate(urlTemplate);
+  const [zero, one] = ["0", "1"].map((value) => new URL(urlSample(template, value)).hostname);
+  return zero === one ? zero! : null;
+}
+
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid header name");
+
+const httpConfigSchema = z
+  .strictObject({
+    url: templateString(parseUrlTemplate),
+    method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]).default("POST"),
+    headers: z.record(headerName, templateString(parseTemplate)).optional(),
+    /** Default: the run's payload as JSON (for methods with a body). */
+    body: templateString(parseTemplate).optional(),
+    // fetch (undici) gives up on its own after 300 s without headers or body data: a longer
+    // timeout would end as a failure ("Headers Timeout Error") instead of TIMED_OUT.
+    timeoutSeconds: positiveSeconds.max(300).optional(),
+    expectedStatusCodes: z.array(z.number().int().min(100).max(599)).min(1).optional(),
+    /** Redirects followed, each checked like the first request; 0: a 3xx is the answer. */
+    maxRedirects: z.number().int().min(0).max(10).optional(),
+  })
+  .superRefine((config, ctx) => {
+    if (config.body === undefined) return;
+    const contentType = Object.entries(config.headers ?? {}).find(([name]) => name.toLowerCase() === "content-type")?.[1];
+    try {
+      checkJsonBody(config.body, contentType);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      ctx.addIssue({ code: "custom", path: ["body"], message: `${error.message} (content-type is ${contentType})` });
+    }
+  });
 
 export const serviceKinds = {
   COMMAND: commandConfigSchema,
@@ -77,4 +102,4 @@ export const serviceKindNames = Object.keys(serviceKinds) as ServiceKind[];
 export type CommandConfig = z.output<typeof commandConfigSchema>;
 export type HttpConfig = z.output<typeof httpConfigSchema>;
 
-export const serviceDefaults = { concurrency: 10, commandTimeoutSeconds: 300, httpTimeoutSeconds: 30 } as const;
+export const serviceDefaults = { concurrency: 10, commandTimeoutSeconds: 300, httpTimeoutSeconds: 30, httpMaxRedirects: 0 } as const;

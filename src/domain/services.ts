@@ -6,7 +6,8 @@ import { InUseError, NotFoundError, ValidationError } from "./errors.js";
 import { descriptionRule, idListRule, jsonObjectRule, nameRule, parseInput, tagsRule } from "./input-rules.js";
 import { withUniqueName } from "./names.js";
 import { assertPoolsExist } from "./pools.js";
-import { serviceDefaults, serviceKindNames, serviceKinds, type ServiceKind } from "./service-kinds.js";
+import type { HttpEgressPolicy } from "./http-egress.js";
+import { serviceDefaults, serviceKindNames, serviceKinds, staticUrlHost, type ServiceKind } from "./service-kinds.js";
 import { createTags, replaceTags } from "./tags.js";
 
 const uniqueIds = idListRule.transform((ids) => [...new Set(ids)]);
@@ -40,6 +41,7 @@ const updateServiceSchema = z.object(serviceFields).partial();
 /** What the server's configuration allows services to do. */
 export interface ServiceRules {
   runAsAllowedUsers: readonly string[];
+  httpEgress: HttpEgressPolicy;
 }
 
 /** The kind's own rules over its config; errors name `input.config.<key>`. */
@@ -49,6 +51,10 @@ function parseKindConfig(kind: ServiceKind, config: unknown, rules: ServiceRules
   if (runAs && !rules.runAsAllowedUsers.includes(runAs.user)) {
     throw ValidationError.of("input.config.runAs.user", `"${runAs.user}" is not on RUN_AS_ALLOWED_USERS`);
   }
+  // What the URL states literally is checked now; what placeholders bring, and DNS, when it runs.
+  const host = "url" in parsed ? staticUrlHost(parsed.url) : null;
+  const refusal = host && rules.httpEgress.urlHostRefusal(host);
+  if (refusal) throw ValidationError.of("input.config.url", `is refused: ${refusal}`);
   return parsed as Prisma.InputJsonObject;
 }
 

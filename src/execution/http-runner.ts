@@ -1,17 +1,27 @@
-// Sends one HTTP request with Node's fetch (undici; connections are kept alive and pooled
-// per origin by its global agent). Records the status and the response body up to a cap.
-import { emptyOutcome, failedOutcome, truncatedText } from "./attempt.js";
+// Sends one HTTP request with undici's fetch through the egress agent (connections are kept
+// alive and pooled per origin). Follows up to maxRedirects redirects itself, each hop checked
+// like the first. Records the status and the response body up to a cap.
+import { fetch, type Dispatcher, type Response } from "undici";
+import type { HttpEgressPolicy } from "../domain/http-egress.js";
 import type { AttemptOutcome } from "../domain/runs.js";
+import { emptyOutcome, failedOutcome, permanentFailure, truncatedText } from "./attempt.js";
+import { EgressRefusedError } from "./egress-agent.js";
+import { nextHop, type HttpHop } from "./http-redirects.js";
 
-export interface HttpRequest {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string | undefined;
+/** Where requests may go, and the agent that holds them to it. */
+export interface HttpEgress {
+  policy: HttpEgressPolicy;
+  agent: Dispatcher;
+}
+
+export interface HttpRequest extends HttpHop {
   timeoutMs: number;
   /** Statuses that count as success; default any 2xx. */
   expectedStatusCodes: number[] | undefined;
+  /** Redirects followed; a redirect beyond them is the answer. */
+  maxRedirects: number;
   outputLimitBytes: number;
+  egress: HttpEgress;
   /** Aborting it cancels the request. */
   signal: AbortSignal;
 }
@@ -51,6 +61,32 @@ function describeFailure(url: string, error: unknown): string {
   }
 }
 
+/** Why the policy refuses the hop's host, or null (its addresses are checked by the agent when it connects). */
+function hostRefusal(hop: HttpHop, policy: HttpEgressPolicy): string | null {
+  if (!URL.canParse(hop.url)) return null; // fetch fails on it, and describeFailure says why
+  const { hostname } = new URL(hop.url);
+  const reason = policy.hostRefusal(hostname);
+  return reason && `request to ${hostname} refused: ${reason}`;
+}
+
+async function finalOutcome(request: HttpRequest, response: Response, redirects: number): Promise<AttemptOutcome> {
+  const body = await readCapped(response, request.outputLimitBytes);
+  const expected = request.expectedStatusCodes ? request.expectedStatusCodes.includes(response.status) : response.status >= 200 && response.status < 300;
+  const redirectLeft = request.maxRedirects > 0 && nextHop(request, response.status, response.headers.get("location")) !== null;
+  return {
+    ...emptyOutcome,
+    status: expected ? "SUCCEEDED" : "FAILED",
+    httpStatus: response.status,
+    output: body.text,
+    outputTruncated: body.truncated,
+    error: expected
+      ? null
+      : redirectLeft
+        ? `too many redirects: more than ${redirects} (maxRedirects)`
+        : `unexpected HTTP status ${response.status}; expected ${request.expectedStatusCodes?.join(", ") ?? "2xx"}`,
+  };
+}
+
 export async function sendHttpRequest(request: HttpRequest): Promise<AttemptOutcome> {
   if (request.signal.aborted) return failedOutcome("cancelled before it started", "CANCELLED");
   const controller = new AbortController();
@@ -64,30 +100,34 @@ export async function sendHttpRequest(request: HttpRequest): Promise<AttemptOutc
     controller.abort();
   };
   request.signal.addEventListener("abort", onAbort, { once: true });
+  let hop: HttpHop = request;
+  let redirectedFrom: string | null = null;
+  const afterRedirect = (message: string) => (redirectedFrom ? `${message} (redirected from ${redirectedFrom})` : message);
   try {
-    const response = await fetch(request.url, {
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-      signal: controller.signal,
-      redirect: "manual",
-    });
-    const body = await readCapped(response, request.outputLimitBytes);
-    const expected = request.expectedStatusCodes ? request.expectedStatusCodes.includes(response.status) : response.status >= 200 && response.status < 300;
-    return {
-      ...emptyOutcome,
-      status: expected ? "SUCCEEDED" : "FAILED",
-      httpStatus: response.status,
-      output: body.text,
-      outputTruncated: body.truncated,
-      error: expected
-        ? null
-        : `unexpected HTTP status ${response.status}; expected ${request.expectedStatusCodes?.join(", ") ?? "2xx"}`,
-    };
+    for (let redirects = 0; ; redirects++) {
+      const refusal = hostRefusal(hop, request.egress.policy);
+      if (refusal) return permanentFailure(afterRedirect(refusal));
+      const response = await fetch(hop.url, {
+        method: hop.method,
+        headers: hop.headers,
+        body: hop.body,
+        signal: controller.signal,
+        redirect: "manual",
+        dispatcher: request.egress.agent,
+      });
+      const next = redirects < request.maxRedirects ? nextHop(hop, response.status, response.headers.get("location")) : null;
+      if (next === null) return await finalOutcome(request, response, redirects);
+      await response.body?.cancel();
+      if (typeof next === "string") return { ...failedOutcome(afterRedirect(next)), httpStatus: response.status };
+      redirectedFrom = hop.url;
+      hop = next;
+    }
   } catch (error) {
     if (stoppedBy === "timeout") return failedOutcome(`no complete response within ${request.timeoutMs / 1000}s`, "TIMED_OUT");
     if (stoppedBy === "cancel") return failedOutcome("cancelled; the request was aborted", "CANCELLED");
-    return failedOutcome(describeFailure(request.url, error));
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof EgressRefusedError) return permanentFailure(afterRedirect(cause.message));
+    return failedOutcome(afterRedirect(describeFailure(hop.url, error)));
   } finally {
     clearTimeout(timer);
     request.signal.removeEventListener("abort", onAbort);

@@ -6,7 +6,8 @@ import { serviceDefaults, serviceKinds } from "../domain/service-kinds.js";
 import { permanentFailure } from "./attempt.js";
 import type { AttemptOutcome } from "../domain/runs.js";
 import { runCommand } from "./command-runner.js";
-import { sendHttpRequest } from "./http-runner.js";
+import { prepareHttpBody } from "./http-body.js";
+import { sendHttpRequest, type HttpEgress } from "./http-runner.js";
 import { resolveRunAs } from "./run-as.js";
 import { parseCommandTemplate, parseTemplate, renderTemplate, TemplateError, type Template, type TemplateContext } from "./templates.js";
 
@@ -14,6 +15,7 @@ export interface ExecutionLimits {
   outputLimitBytes: number;
   killGraceMs: number;
   runAsAllowedUsers: readonly string[];
+  httpEgress: HttpEgress;
 }
 
 /** One attempt against one target (context.device null for a run without targets). */
@@ -64,27 +66,38 @@ function commandAttempt(config: CommandConfig, limits: ExecutionLimits): Attempt
 const encodeUrlValue = (value: string, placeholder: { kind: string }) =>
   placeholder.kind === "device.address" ? (isIP(value) === 6 ? `[${value}]` : value) : encodeURIComponent(value);
 
+/** A header value is one line: a value with CR or LF could add headers, or a request, of its own. */
+function renderHeaders(templates: [string, Template][], context: TemplateContext): Record<string, string> {
+  const headers = renderMap(templates, context);
+  for (const [name, value] of Object.entries(headers)) {
+    if (/[\r\n\0]/.test(value)) throw new TemplateError(`header ${name}: the rendered value contains a line break or NUL`);
+  }
+  return headers;
+}
+
 function httpAttempt(config: HttpConfig, limits: ExecutionLimits): Attempt {
   const url = parseTemplate(config.url);
   const headers = Object.entries(config.headers ?? {}).map(([name, text]): [string, Template] => [name, parseTemplate(text)]);
-  const body = config.body === undefined ? undefined : parseTemplate(config.body);
+  const renderBody = prepareHttpBody(config.body);
   const hasBody = config.method !== "GET" && config.method !== "HEAD";
-  const setsContentType = headers.some(([name]) => name.toLowerCase() === "content-type");
   const timeoutMs = (config.timeoutSeconds ?? serviceDefaults.httpTimeoutSeconds) * 1000;
-  return (context, signal) =>
-    sendHttpRequest({
+  return (context, signal) => {
+    const renderedHeaders = renderHeaders(headers, context);
+    const contentType = Object.entries(renderedHeaders).find(([name]) => name.toLowerCase() === "content-type")?.[1];
+    const body = hasBody ? renderBody(context, contentType) : undefined;
+    return sendHttpRequest({
       method: config.method,
       url: renderTemplate(url, context, encodeUrlValue),
-      headers: {
-        ...(hasBody && body === undefined && !setsContentType && { "content-type": "application/json" }),
-        ...renderMap(headers, context),
-      },
-      body: hasBody ? (body ? renderTemplate(body, context) : JSON.stringify(context.payload)) : undefined,
+      headers: { ...(contentType === undefined && body?.contentType && { "content-type": body.contentType }), ...renderedHeaders },
+      body: body?.body,
       timeoutMs,
       expectedStatusCodes: config.expectedStatusCodes,
+      maxRedirects: config.maxRedirects ?? serviceDefaults.httpMaxRedirects,
       outputLimitBytes: limits.outputLimitBytes,
+      egress: limits.httpEgress,
       signal,
     });
+  };
 }
 
 /**

@@ -56,11 +56,13 @@ export function parseTemplate(text: string): Template {
   return segments;
 }
 
-function valueText(value: unknown): string {
+/** A value as text: strings as they are, anything else as JSON. */
+export function valueText(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-function placeholderValue(placeholder: Placeholder, context: TemplateContext): string {
+/** The value a placeholder stands for in this context (a payload or property value keeps its JSON type). */
+export function placeholderValue(placeholder: Placeholder, context: TemplateContext): unknown {
   switch (placeholder.kind) {
     case "task.name":
       return context.task.name;
@@ -70,7 +72,7 @@ function placeholderValue(placeholder: Placeholder, context: TemplateContext): s
       return context.scheduledFor.toISOString();
     case "payload":
       if (!Object.hasOwn(context.payload, placeholder.key)) throw new TemplateError(`{{payload.${placeholder.key}}}: the payload has no key "${placeholder.key}"`);
-      return valueText(context.payload[placeholder.key]);
+      return context.payload[placeholder.key];
     case "device.name":
     case "device.address":
       return deviceOf(context, placeholder.kind)[placeholder.kind === "device.name" ? "name" : "address"];
@@ -79,7 +81,7 @@ function placeholderValue(placeholder: Placeholder, context: TemplateContext): s
       if (!Object.hasOwn(device.properties, placeholder.key)) {
         throw new TemplateError(`{{device.properties.${placeholder.key}}}: device "${device.name}" has no property "${placeholder.key}"`);
       }
-      return valueText(device.properties[placeholder.key]);
+      return device.properties[placeholder.key];
     }
   }
 }
@@ -96,7 +98,7 @@ export function renderSample(template: Template, sample: (placeholder: Placehold
 
 /** Renders against one target; `encode` transforms each substituted value (e.g. URL-encoding). */
 export function renderTemplate(template: Template, context: TemplateContext, encode: (value: string, placeholder: Placeholder) => string = (v) => v): string {
-  return template.map((segment) => (typeof segment === "string" ? segment : encode(placeholderValue(segment, context), segment))).join("");
+  return template.map((segment) => (typeof segment === "string" ? segment : encode(valueText(placeholderValue(segment, context)), segment))).join("");
 }
 
 /**

@@ -7,6 +7,7 @@ import { bearerToken, bootstrapAdminToken, hasUsableAdminToken, TokenVerifier, t
 import type { Config } from "../config.js";
 import { createContext } from "../context.js";
 import type { Database } from "../db/database.js";
+import { HttpEgressPolicy } from "../domain/http-egress.js";
 import type { EventBus } from "../events/event-bus.js";
 import { graphqlLimits } from "../http/graphql-limits.js";
 import { graphqlServerLogging } from "../http/graphql-server-logging.js";
@@ -57,6 +58,7 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
     config.auth.disabled ? Promise.resolve({ ok: true, principal: localDeveloper }) : verifier.verify(presented);
 
   const originPolicy: OriginPolicy = { corsOrigins: config.corsOrigins, loopbackHostOnly: config.auth.disabled };
+  const httpEgress = new HttpEgressPolicy(config.httpEgress);
   const live = new LiveSchedule({
     db,
     provider: location.provider,
@@ -83,7 +85,7 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
       const authentication =
         (initial as Partial<SocketAuth>).authentication ?? (await authenticate(bearerToken(initial.request.headers.get("authorization"))));
       return createContext(
-        { db, provider: location.provider, logger, events, live, clock, runAsAllowedUsers: config.executor.runAsAllowedUsers },
+        { db, provider: location.provider, logger, events, live, clock, runAsAllowedUsers: config.executor.runAsAllowedUsers, httpEgress },
         authentication.ok ? { principal: authentication.principal, authProblem: null } : { principal: null, authProblem: authentication.problem },
       );
     },

@@ -2,6 +2,8 @@
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
 import type { EventBus } from "../events/event-bus.js";
+import { HttpEgressPolicy } from "../domain/http-egress.js";
+import { createEgressAgent } from "../execution/egress-agent.js";
 import { Executor } from "../execution/executor.js";
 import { RunPruner } from "../execution/retention.js";
 import { RunStore } from "../execution/run-store.js";
@@ -17,6 +19,8 @@ export interface WorkerRole {
 
 export function createWorkerRole(config: Config, database: Database, events: EventBus, logger: Logger, ownerId?: string): WorkerRole {
   const { client, location } = database;
+  const egressPolicy = new HttpEgressPolicy(config.httpEgress);
+  const egressAgent = createEgressAgent(egressPolicy);
   const executor = new Executor({
     db: client,
     store: new RunStore(client, location.provider),
@@ -30,6 +34,7 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
       outputLimitBytes: config.executor.outputLimitBytes,
       killGraceMs: config.executor.killGraceSeconds * 1000,
       runAsAllowedUsers: config.executor.runAsAllowedUsers,
+      httpEgress: { policy: egressPolicy, agent: egressAgent },
     },
   });
   const pruner = new RunPruner({
@@ -50,6 +55,7 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
     async stop(graceMs) {
       await executor.stop(graceMs);
       await pruner.stop();
+      await egressAgent.close();
     },
   };
 }

@@ -298,7 +298,8 @@ async function orchestrate(): Promise<void> {
   const sink = await startSink();
   const token = `cl_${randomBytes(32).toString("base64url")}`;
   const scratch = await seededDatabase({ count: taskCount, overlapPolicy: "SKIP", service: { kind: "HTTP", config: { url: `http://127.0.0.1:${sink.port}/hook`, method: "POST" } } });
-  const server = startServer({ DATABASE_URL: scratch.location.url, HOST: "127.0.0.1", LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "5", CRONLINE_BOOTSTRAP_ADMIN_TOKEN: token });
+  // The sink listens on loopback, which HTTP services may not reach by default.
+  const server = startServer({ DATABASE_URL: scratch.location.url, HOST: "127.0.0.1", LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "5", CRONLINE_BOOTSTRAP_ADMIN_TOKEN: token, HTTP_DENIED_NETWORKS: "none" });
   const attacker = fork(fileURLToPath(import.meta.url), ["--role", "attacker", "--clients", String(clientCount)], { execArgv: process.execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const attackerExited = new Promise<void>((resolve) => attacker.once("exit", () => resolve()));
   let health: ReturnType<typeof sampleHealth> | undefined;

@@ -147,7 +147,8 @@ async function throughServer(kind: CaseName, sink: Sink | undefined): Promise<Se
   const service = kind === "http" ? ({ kind: "HTTP", config: { url: sinkUrl(sink!.port), method: "POST" } } as const) : ({ kind: "COMMAND", config: { command: "true" } } as const);
   const scratch = await seededDatabase({ count: taskCount, overlapPolicy: "SKIP", service });
   // LOG_LEVEL info, the default: a line per finished run is part of what a run costs.
-  const server = startServer({ DATABASE_URL: scratch.location.url, LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "5" });
+  // HTTP_DENIED_NETWORKS: the sink listens on loopback, which HTTP services may not reach by default.
+  const server = startServer({ DATABASE_URL: scratch.location.url, LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "5", HTTP_DENIED_NETWORKS: "none" });
   try {
     await server.listening(180_000);
     const window = windowFromNow(seconds, settleMs);

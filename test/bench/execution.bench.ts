@@ -16,8 +16,10 @@ import { openDatabase, type Database } from "../../src/db/database.js";
 import { applyMigrations } from "../../src/db/migrations.js";
 import type { DatabaseProvider } from "../../src/db/prisma-schema.js";
 import { createScratchDatabase, postgresUnavailableReason } from "../../src/db/scratch-database.js";
+import { HttpEgressPolicy } from "../../src/domain/http-egress.js";
 import { unscheduledRun } from "../../src/domain/runs.js";
 import { EventBus } from "../../src/events/event-bus.js";
+import { createEgressAgent } from "../../src/execution/egress-agent.js";
 import { Executor } from "../../src/execution/executor.js";
 import { RunStore } from "../../src/execution/run-store.js";
 import { createLogger } from "../../src/logger.js";
@@ -43,6 +45,8 @@ const fanOutTargets = Number(values.targets);
 const fanOutConcurrency = Number(values.concurrency);
 const caseNames = values.cases.split(",");
 const logger = createLogger("warn");
+/** The sink listens on loopback, which HTTP services may not reach by default. */
+const loopbackAllowed = new HttpEgressPolicy({ allowedHosts: [], deniedNetworks: [] });
 
 /** `total` jobs, `concurrency` at a time; returns jobs per second. */
 async function loop(total: number, concurrency: number, job: (i: number) => Promise<void>): Promise<number> {
@@ -237,7 +241,7 @@ async function measure(bench: BenchCase, provider: DatabaseProvider, port: numbe
     logger,
     pollIntervalMs: 60_000,
     maxConcurrentRuns: bench.maxConcurrentRuns,
-    limits: { outputLimitBytes: 64 * 1024, killGraceMs: 5_000, runAsAllowedUsers: [] },
+    limits: { outputLimitBytes: 64 * 1024, killGraceMs: 5_000, runAsAllowedUsers: [], httpEgress: { policy: loopbackAllowed, agent: createEgressAgent(loopbackAllowed) } },
   });
   const progress = (step: string) => console.error(`${bench.name} on ${provider}: ${step}`);
   try {

@@ -15,7 +15,8 @@ interface Received {
 }
 
 describeEachDatabase("HTTP execution", (provider) => {
-  const h = useExecutionServer(provider);
+  // The sink listens on loopback, which HTTP services may not reach by default.
+  const h = useExecutionServer(provider, { HTTP_DENIED_NETWORKS: "none" });
   const received: Received[] = [];
   /** URLs of the requests whose connection the client closed before an answer. */
   const abandoned: string[] = [];
@@ -70,6 +71,50 @@ describeEachDatabase("HTTP execution", (provider) => {
     const unexpected = await h.runOnce("HTTP", { url: `${base}/teapot`, method: "GET" });
     expect(unexpected.status).toBe("FAILED");
     expect(unexpected.results[0]).toMatchObject({ status: "FAILED", httpStatus: 418, error: "unexpected HTTP status 418; expected 2xx" });
+  });
+
+  it("renders a JSON body as JSON: a value cannot close a string or add a key", async () => {
+    const injection = 'x", "admin": true, "y": "';
+    const run = await h.runOnce(
+      "HTTP",
+      {
+        url: `${base}/json`,
+        headers: { "Content-Type": "application/json; charset=utf-8" },
+        body: '{"user": "{{payload.name}}", "note": "by {{task.name}}: {{payload.name}}", "count": {{payload.count}}, "tags": {{payload.tags}}}',
+      },
+      { payload: { name: injection, count: 2, tags: ["a", "b"] } },
+    );
+    expect(run.status).toBe("SUCCEEDED");
+    const sent = JSON.parse(received.at(-1)!.body);
+    expect(Object.keys(sent)).toEqual(["user", "note", "count", "tags"]);
+    expect(sent).toMatchObject({ user: injection, note: expect.stringMatching(/^by task-\d+: x", "admin"/), count: 2, tags: ["a", "b"] });
+
+    // A placeholder where a value goes gets one JSON value, whatever the payload holds.
+    const asValue = await h.runOnce("HTTP", { url: `${base}/json`, headers: { "content-type": "application/json" }, body: '{"count": {{payload.count}}}' }, { payload: { count: '1, "admin": true' } });
+    expect(asValue.status).toBe("SUCCEEDED");
+    expect(JSON.parse(received.at(-1)!.body)).toEqual({ count: '1, "admin": true' });
+  });
+
+  it("sends a JSON object template without a content-type as application/json, other bodies as text, and a content-type the service sets alone", async () => {
+    await h.runOnce("HTTP", { url: `${base}/json`, body: '{"user": "{{payload.name}}"}' }, { payload: { name: 'a"b' } });
+    expect(received.at(-1)!.headers["content-type"]).toBe("application/json");
+    expect(JSON.parse(received.at(-1)!.body)).toEqual({ user: 'a"b' });
+
+    await h.runOnce("HTTP", { url: `${base}/text`, body: 'user="{{payload.name}}"' }, { payload: { name: 'a"b' } });
+    expect(received.at(-1)).toMatchObject({ body: 'user="a"b"', headers: { "content-type": "text/plain;charset=UTF-8" } });
+
+    await h.runOnce("HTTP", { url: `${base}/json`, headers: { "Content-Type": "application/merge-patch+json" } }, { payload: { a: 1 } });
+    expect(received.at(-1)).toMatchObject({ body: '{"a":1}', headers: { "content-type": "application/merge-patch+json" } });
+  });
+
+  it("refuses a header value that a payload value would split over lines, sending nothing", async () => {
+    const before = received.length;
+    const run = await h.runOnce("HTTP", { url: `${base}/header`, headers: { "x-note": "{{payload.note}}" } }, { payload: { note: "a\r\nx-admin: true" }, maxAttempts: 2 });
+    expect(run.status).toBe("FAILED");
+    // Not retried: the same payload would fail the same way.
+    expect(run.results).toHaveLength(1);
+    expect(run.results[0]).toMatchObject({ status: "FAILED", httpStatus: null, error: "header x-note: the rendered value contains a line break or NUL" });
+    expect(received.length).toBe(before);
   });
 
   it("accepts a placeholder as the URL's port", async () => {
@@ -127,6 +172,14 @@ describeEachDatabase("HTTP execution", (provider) => {
     expect(await save({ url: `${base}/{{payload.x}}`, body: "{{device.ip}}" })).toMatchObject({
       __typename: "ValidationError",
       fieldErrors: [{ field: "input.config.body", message: expect.stringContaining("unknown placeholder {{device.ip}}") }],
+    });
+    expect(await save({ url: base, headers: { "content-type": "application/json" }, body: '{"count": {{payload.count}}' })).toMatchObject({
+      __typename: "ValidationError",
+      fieldErrors: [{ field: "input.config.body", message: expect.stringMatching(/^must be JSON, with placeholders inside strings or as whole values: .* \(content-type is application\/json\)$/) }],
+    });
+    expect(await save({ url: base, headers: { "content-type": "application/json" }, body: '{"path": "C:\\{{payload.dir}}"}' })).toMatchObject({
+      __typename: "ValidationError",
+      fieldErrors: [{ field: "input.config.body", message: "a placeholder must not follow a backslash inside a JSON string (content-type is application/json)" }],
     });
     expect(await save({ url: base, timeoutSeconds: 301 })).toMatchObject({
       __typename: "ValidationError",

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { isJsonMediaType, parseJsonTemplate, renderJsonTemplate } from "../../src/execution/json-template.js";
 import { parseCommandTemplate, parseTemplate, renderTemplate, TemplateError, type TemplateContext } from "../../src/execution/templates.js";
 
 const context: TemplateContext = {
@@ -57,5 +58,50 @@ describe("command templates", () => {
     expect(() => parseCommandTemplate("echo 'a")).toThrow(/unterminated single quote/);
     expect(() => parseCommandTemplate("{{payload.program}} x")).toThrow(/program/);
     expect(() => parseCommandTemplate("   ")).toThrow(/no program/);
+  });
+});
+
+describe("JSON templates", () => {
+  const renderJson = (text: string, ctx = context) => JSON.parse(renderJsonTemplate(parseJsonTemplate(text), ctx));
+  const hostile = { ...context, payload: { name: 'x", "admin": true, "y": "', slash: "a\\", count: '1, "admin": true', nested: { a: [1, "b"] } } };
+
+  it("escape a value inside a string, so it cannot close the string or add a key", () => {
+    expect(renderJson('{"user": "{{payload.name}}", "path": "{{payload.slash}}/x", "{{payload.name}}": 1}', hostile)).toEqual({
+      user: 'x", "admin": true, "y": "',
+      path: "a\\/x",
+      'x", "admin": true, "y": "': 1,
+    });
+  });
+
+  it("insert a value outside strings as one JSON value of its own type", () => {
+    expect(renderJson('{"count": {{payload.count}}, "nested": {{payload.nested}}, "level": {{payload.level}}, "run": {{run.id}}}', { ...hostile, payload: { ...hostile.payload, level: 3 } })).toEqual({
+      count: '1, "admin": true',
+      nested: { a: [1, "b"] },
+      level: 3,
+      run: "run-1",
+    });
+    expect(renderJson('{"text": "n={{payload.nested}}"}', hostile)).toEqual({ text: 'n={"a":[1,"b"]}' });
+  });
+
+  it("refuse a template that is not JSON whatever the values, or a placeholder after a backslash in a string", () => {
+    expect(() => parseJsonTemplate('{"a": {{payload.x}}')).toThrow(/^must be JSON, with placeholders inside strings or as whole values: /);
+    expect(() => parseJsonTemplate('{"a": 1{{payload.x}}}')).toThrow(TemplateError);
+    expect(() => parseJsonTemplate('{"a": {{payload.x}}{{payload.y}}}')).toThrow(TemplateError);
+    expect(() => parseJsonTemplate('{ {{payload.key}}: 1 }')).toThrow(TemplateError);
+    expect(() => parseJsonTemplate('{"a": "\\u00{{payload.x}}"}')).toThrow(TemplateError);
+    expect(() => parseJsonTemplate('["\\{{payload.x}}", "]')).toThrow("a placeholder must not follow a backslash inside a JSON string");
+    expect(() => parseJsonTemplate('{"a": "\\\\{{payload.x}}"}')).not.toThrow();
+  });
+
+  it("tell an object or array from another JSON value", () => {
+    expect(parseJsonTemplate(' [{{payload.level}}]').isContainer).toBe(true);
+    expect(parseJsonTemplate('{"a": 1}').isContainer).toBe(true);
+    expect(parseJsonTemplate('"{{payload.mode}}"').isContainer).toBe(false);
+    expect(parseJsonTemplate("{{payload.nested}}").isContainer).toBe(false);
+  });
+
+  it("recognise JSON media types", () => {
+    for (const type of ["application/json", "Application/JSON; charset=utf-8", "application/merge-patch+json", "application/vnd.api+json"]) expect(isJsonMediaType(type)).toBe(true);
+    for (const type of ["text/plain", "application/jsonp", "application/x-www-form-urlencoded", "text/json-ish"]) expect(isJsonMediaType(type)).toBe(false);
   });
 });
