@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import { graphql, GraphQLInt, GraphQLList, GraphQLObjectType, GraphQLSchema } from "graphql";
+import { execute, GraphQLInt, GraphQLList, GraphQLObjectType, GraphQLSchema, parse, type ExecutionResult } from "graphql";
 import { afterEach, describe, expect, it } from "vitest";
 import { dispatchAfterWaitingPieces, runInSlice, setSliceMs, takeInSlices } from "../../src/event-loop-slices.js";
 import { resolveInSlices } from "../../src/schema/execution-slices.js";
@@ -69,10 +69,10 @@ describe("event-loop slices", () => {
         query: new GraphQLObjectType({ name: "Query", fields: { items: { type: new GraphQLList(Item), resolve: () => Array.from({ length: 200 }, (_, i) => i) } } }),
       }),
     );
-    let result: Awaited<ReturnType<typeof graphql>> | undefined;
+    let result: ExecutionResult | undefined;
     const counts = await piecesPerTurn(async (count) => {
       piece = count;
-      result = await graphql({ schema, source: "{ items { value } }" });
+      result = await execute({ schema, document: parse("{ items { value } }") });
     });
     expect(result?.errors).toBeUndefined();
     expect((result?.data as { items: { value: number }[] }).items.map((item) => item.value)).toEqual(Array.from({ length: 200 }, (_, i) => i));
