@@ -26,6 +26,8 @@ export interface ContextServices {
   clock: () => number;
   /** Users COMMAND services may run as (RUN_AS_ALLOWED_USERS), checked when a service is saved. */
   runAsAllowedUsers: readonly string[];
+  /** Groups they may run as (RUN_AS_ALLOWED_GROUPS), checked when a service is saved. */
+  runAsAllowedGroups: readonly string[];
 }
 
 export function createContext(

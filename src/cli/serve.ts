@@ -1,6 +1,7 @@
-// `cronline serve`: read the configuration, start Cronline with the given roles, stop cleanly on
-// SIGTERM/SIGINT. A mistake in the roles or the settings exits 2 at once, before anything loads.
-import { ConfigError, loadConfig, type Config } from "../config.js";
+// `cronline serve`: read the configuration (then forget the secrets it read from the environment),
+// start Cronline with the given roles, stop cleanly on SIGTERM/SIGINT. A mistake in the roles or
+// the settings exits 2 at once, before anything loads.
+import { ConfigError, loadConfig, removeSecretsFromEnvironment, type Config } from "../config.js";
 import { createLogger } from "../logger.js";
 import { parseRoles, RoleError, type Role } from "../roles/roles.js";
 
@@ -18,6 +19,8 @@ export async function serve(roleList: string): Promise<void> {
     process.stderr.write(`${error.message}\n`);
     process.exit(usageExitCode);
   }
+  // Before any role thread starts (each takes a copy of the environment).
+  removeSecretsFromEnvironment();
 
   const logger = createLogger(config.logLevel);
   const stopTimeMs = (config.shutdownGraceSeconds + config.executor.killGraceSeconds) * 1000 + 10_000;

@@ -40,6 +40,7 @@ const updateServiceSchema = z.object(serviceFields).partial();
 /** What the server's configuration allows services to do. */
 export interface ServiceRules {
   runAsAllowedUsers: readonly string[];
+  runAsAllowedGroups: readonly string[];
 }
 
 /** The kind's own rules over its config; errors name `input.config.<key>`. */
@@ -48,6 +49,9 @@ function parseKindConfig(kind: ServiceKind, config: unknown, rules: ServiceRules
   const runAs = "runAs" in parsed ? parsed.runAs : undefined;
   if (runAs && !rules.runAsAllowedUsers.includes(runAs.user)) {
     throw ValidationError.of("input.config.runAs.user", `"${runAs.user}" is not on RUN_AS_ALLOWED_USERS`);
+  }
+  if (runAs?.group !== undefined && !rules.runAsAllowedGroups.includes(runAs.group)) {
+    throw ValidationError.of("input.config.runAs.group", `"${runAs.group}" is not on RUN_AS_ALLOWED_GROUPS`);
   }
   return parsed as Prisma.InputJsonObject;
 }

@@ -83,7 +83,7 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
       const authentication =
         (initial as Partial<SocketAuth>).authentication ?? (await authenticate(bearerToken(initial.request.headers.get("authorization"))));
       return createContext(
-        { db, provider: location.provider, logger, events, live, clock, runAsAllowedUsers: config.executor.runAsAllowedUsers },
+        { db, provider: location.provider, logger, events, live, clock, runAsAllowedUsers: config.executor.runAsAllowedUsers, runAsAllowedGroups: config.executor.runAsAllowedGroups },
         authentication.ok ? { principal: authentication.principal, authProblem: null } : { principal: null, authProblem: authentication.problem },
       );
     },
