@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateTokenSecret } from "../../src/auth/tokens.js";
 import type { DatabaseProvider } from "../../src/db/prisma-schema.js";
 import { createScratchDatabase, type ScratchDatabase } from "../../src/db/scratch-database.js";
-import { describeEachDatabase } from "../support/databases.js";
+import { describeEachDatabase, withoutPostgres } from "../support/databases.js";
 import { executionHelpers, nodeCommand } from "../support/execution-harness.js";
 import { graphqlClient, type GraphQLClient } from "../support/graphql-client.js";
 import { CreateService } from "../support/operations.js";
@@ -128,5 +128,26 @@ describe("commands of a server running as root with COMMAND_DEFAULT_USER=root", 
     const run = await h.runOnce("COMMAND", { command: "id -u" });
     expect(run.results[0]).toMatchObject({ status: "SUCCEEDED", output: "0\n" });
     expect(state.server.logs.find((entry) => String(entry.msg).startsWith("COMMAND_DEFAULT_USER=root"))).toMatchObject({ level: 40 });
+  });
+});
+
+describe.skipIf(withoutPostgres)("commands of a server running as nobody, their own user", () => {
+  if (!asRoot) {
+    it("need the tests to run as root", (context) => context.skip("starting the server as another user needs root"));
+    return;
+  }
+  // On PostgreSQL: the server as nobody needs no file of its own.
+  const state = useServerProcess("postgresql", { PGPASSWORD: "pg-secret-of-the-server" }, ["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups", "--"]);
+  const h = executionHelpers(() => state.client);
+
+  it("run as the server's user, and still cannot read its start environment", async () => {
+    const run = await h.runOnce("COMMAND", { command: inspection });
+    expect(run.results[0]).toMatchObject({ status: "SUCCEEDED", errorOutput: "" });
+    const seen = JSON.parse(run.results[0]!.output) as Inspection;
+    expect(seen.uid).toBe(nobody![2]);
+    expect(readFileSync(`/proc/${state.server.child.pid}/status`, "utf8")).toMatch(new RegExp(`^Uid:\\t${nobody![2]}\\t`, "m"));
+    expect(seen.ancestors[0]).toMatchObject({ pid: state.server.child.pid, environ: "EACCES", secrets: [] });
+    const everythingSeen = JSON.stringify(seen);
+    for (const secret of [state.scratch.location.url, state.token, "pg-secret-of-the-server"]) expect(everythingSeen).not.toContain(secret);
   });
 });
