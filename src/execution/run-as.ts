@@ -52,6 +52,15 @@ async function identityOf(user: string, group: string | undefined, files: Accoun
   return { uid, gid, home: entry[5] ?? "/" };
 }
 
+/** The server's user name; none for a uid without a passwd entry (a container's arbitrary uid). */
+function serverUserName(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The identity a command runs as: null for the server's own, or the reason it may not run.
  * Checked at every run, in case the lists or the machine's users changed since it was saved.
@@ -71,7 +80,7 @@ export async function resolveRunAs(
   const user = policy.commandDefaultUser;
   if (!serverIsRoot) {
     // Unset, or the server's own user: nothing to switch. Another user cannot be had without root.
-    if (user === undefined || user === userInfo().username) return null;
+    if (user === undefined || user === serverUserName()) return null;
     return `COMMAND_DEFAULT_USER "${user}" needs the server to run as root`;
   }
   if (user === "root") return null;

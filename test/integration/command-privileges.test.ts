@@ -151,3 +151,19 @@ describe.skipIf(withoutPostgres)("commands of a server running as nobody, their 
     for (const secret of [state.scratch.location.url, state.token, "pg-secret-of-the-server"]) expect(everythingSeen).not.toContain(secret);
   });
 });
+
+describe.skipIf(withoutPostgres)("commands of a server running as a uid of no user, with COMMAND_DEFAULT_USER", () => {
+  if (!asRoot) {
+    it("need the tests to run as root", (context) => context.skip("starting the server as another user needs root"));
+    return;
+  }
+  // As a container may run it: an arbitrary uid, which /etc/passwd does not name.
+  const state = useServerProcess("postgresql", { COMMAND_DEFAULT_USER: "nobody" }, ["setpriv", "--reuid", "4242", "--regid", "4242", "--clear-groups", "--"]);
+  const h = executionHelpers(() => state.client);
+
+  it("fail saying that another user needs the server to run as root, not retried", async () => {
+    const run = await h.runOnce("COMMAND", { command: "id -u" }, { maxAttempts: 3, retryBackoffSeconds: 0 });
+    expect(run).toMatchObject({ status: "FAILED", targetCount: 1, failedCount: 1 });
+    expect(run.results.map((result) => [result.status, result.error])).toEqual([["FAILED", 'COMMAND_DEFAULT_USER "nobody" needs the server to run as root']]);
+  });
+});
