@@ -8,6 +8,7 @@ import { projectRoot } from "../src/project-root.js";
 const external = [
   // native addons, and the optional native bindings their JavaScript tries
   "better-sqlite3",
+  "koffi",
   "pg-native",
   "bufferutil",
   "utf-8-validate",

@@ -23,6 +23,16 @@ const listVariable = z
   .string()
   .default("")
   .transform((list) => list.split(",").map((item) => item.trim()).filter(Boolean));
+/** A user or group name as passwd and group files spell it. */
+export const systemNamePattern = /^[a-z_][a-z0-9_-]*\$?$/i;
+
+/** A comma-separated list of user or group names, never root (uid or gid 0 is refused at run time too). */
+const systemNameList = (what: "user" | "group") =>
+  optional(
+    listVariable
+      .refine((names) => names.every((name) => systemNamePattern.test(name)), { message: `must be a comma-separated list of ${what} names` })
+      .refine((names) => !names.includes("root"), { message: "must not include root" }),
+  );
 
 const booleanVariable = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
@@ -44,6 +54,8 @@ const environmentSchema = z.object({
         message: "must start with postgresql:// (PostgreSQL) or file: (SQLite)",
       }),
   ),
+  /** pg's own variable for the database password: read here, so it can leave the environment. */
+  PGPASSWORD: optional(z.string().optional()),
   LOG_LEVEL: optional(z.enum(logLevels).default("info")),
   SHUTDOWN_GRACE_SECONDS: numberSetting({ min: 0, max: 3600, integer: true }, 30),
   SCHEDULER_RESYNC_SECONDS: numberSetting({ min: 0.1, max: 3600 }, 10),
@@ -54,11 +66,9 @@ const environmentSchema = z.object({
   EXECUTOR_LEASE_SECONDS: numberSetting({ min: 1, max: 3600 }, 30),
   RUN_OUTPUT_LIMIT_BYTES: numberSetting({ min: 0, max: 16 * 1024 * 1024, integer: true }, 64 * 1024),
   COMMAND_KILL_GRACE_SECONDS: numberSetting({ min: 0, max: 600 }, 5),
-  RUN_AS_ALLOWED_USERS: optional(
-    listVariable
-      .refine((names) => names.every((name) => /^[a-z_][a-z0-9_-]*\$?$/i.test(name)), { message: "must be a comma-separated list of user names" })
-      .refine((names) => !names.includes("root"), { message: "must not include root" }),
-  ),
+  RUN_AS_ALLOWED_USERS: systemNameList("user"),
+  RUN_AS_ALLOWED_GROUPS: systemNameList("group"),
+  COMMAND_DEFAULT_USER: optional(z.string().regex(systemNamePattern, { message: "must be a user name" }).optional()),
   HTTP_ALLOWED_HOSTS: optional(
     listVariable.refine((hosts) => hosts.every(isAllowedHostEntry), {
       message: "must be a comma-separated list of host names (hooks.example.com), wildcard names (*.example.com) or IP addresses",
@@ -141,6 +151,13 @@ export interface Config {
     outputLimitBytes: number;
     killGraceSeconds: number;
     runAsAllowedUsers: string[];
+    /** Groups a COMMAND service may name in `runAs.group`. */
+    runAsAllowedGroups: string[];
+    /**
+     * Who runs commands without `runAs` while the server runs as root: undefined means
+     * `nobody`; "root" is the explicit opt-in to run them as the server itself.
+     */
+    commandDefaultUser: string | undefined;
   };
   /** Where HTTP services may send requests. */
   httpEgress: HttpEgressSettings;
@@ -181,6 +198,28 @@ export interface Config {
 export const secretEnvironmentVariables: readonly string[] = ["DATABASE_URL", "POSTGRES_ADMIN_URL", "PGPASSWORD", "CRONLINE_BOOTSTRAP_ADMIN_TOKEN"];
 const secretVariables = new Set(secretEnvironmentVariables);
 
+/**
+ * Takes Cronline's secrets out of this process's environment once the configuration holds
+ * them: role threads (which copy the environment when they start), libraries and commands
+ * then never find them there.
+ */
+export function removeSecretsFromEnvironment(environment: NodeJS.ProcessEnv = process.env): void {
+  for (const name of secretEnvironmentVariables) delete environment[name];
+}
+
+/**
+ * A PostgreSQL URL with PGPASSWORD as its `password` parameter when it names no password
+ * itself (pg's own order), so the password still reaches pg once PGPASSWORD has left the
+ * environment. Appended as text: a Unix-socket URL (`postgresql://user@/db?host=/run/postgresql`)
+ * is no URL to WHATWG's parser, but pg reads it.
+ */
+function withPostgresPassword(databaseUrl: string, password: string | undefined): string {
+  if (password === undefined || !/^postgres(ql)?:\/\//i.test(databaseUrl)) return databaseUrl;
+  const userInfo = /^postgres(?:ql)?:\/\/([^@/?#]*)@/i.exec(databaseUrl)?.[1];
+  if (userInfo?.includes(":") || /[?&]password=/.test(databaseUrl)) return databaseUrl;
+  return `${databaseUrl}${databaseUrl.includes("?") ? "&" : "?"}password=${encodeURIComponent(password)}`;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -204,7 +243,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   return {
     port: env.PORT,
     host: env.HOST,
-    databaseUrl: env.DATABASE_URL,
+    databaseUrl: withPostgresPassword(env.DATABASE_URL, env.PGPASSWORD),
     logLevel: env.LOG_LEVEL,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
     schedulerResyncSeconds: env.SCHEDULER_RESYNC_SECONDS,
@@ -217,6 +256,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       outputLimitBytes: env.RUN_OUTPUT_LIMIT_BYTES,
       killGraceSeconds: env.COMMAND_KILL_GRACE_SECONDS,
       runAsAllowedUsers: env.RUN_AS_ALLOWED_USERS,
+      runAsAllowedGroups: env.RUN_AS_ALLOWED_GROUPS,
+      commandDefaultUser: env.COMMAND_DEFAULT_USER,
     },
     httpEgress: { allowedHosts: env.HTTP_ALLOWED_HOSTS, deniedNetworks: env.HTTP_DENIED_NETWORKS },
     retention: {

@@ -29,6 +29,8 @@ export interface ContextServices {
   runAsAllowedUsers: readonly string[];
   /** Where HTTP services may send requests (HTTP_ALLOWED_HOSTS, HTTP_DENIED_NETWORKS), checked when a service is saved. */
   httpEgress: HttpEgressPolicy;
+  /** Groups they may run as (RUN_AS_ALLOWED_GROUPS), checked when a service is saved. */
+  runAsAllowedGroups: readonly string[];
 }
 
 export function createContext(

@@ -1,7 +1,10 @@
-// `cronline serve`: read the configuration, start Cronline with the given roles, stop cleanly on
-// SIGTERM/SIGINT. A mistake in the roles or the settings exits 2 at once, before anything loads.
-import { ConfigError, loadConfig, type Config } from "../config.js";
+// `cronline serve`: read the configuration, then forget the secrets it read from the environment
+// and keep processes of the same user out of this one's memory; start Cronline with the given
+// roles, stop cleanly on SIGTERM/SIGINT. A mistake in the roles or the settings exits 2 at once,
+// before anything loads.
+import { ConfigError, loadConfig, removeSecretsFromEnvironment, type Config } from "../config.js";
 import { createLogger } from "../logger.js";
+import { makeProcessUndumpable } from "../process-dumpable.js";
 import { parseRoles, RoleError, type Role } from "../roles/roles.js";
 
 /** Exit code for a mistake in the command line or the settings. */
@@ -18,8 +21,13 @@ export async function serve(roleList: string): Promise<void> {
     process.stderr.write(`${error.message}\n`);
     process.exit(usageExitCode);
   }
+  // Before any role thread starts (each takes a copy of the environment).
+  removeSecretsFromEnvironment();
 
   const logger = createLogger(config.logLevel);
+  // /proc/<pid>/environ still holds what was removed: only other users' processes cannot read it.
+  const undumpable = makeProcessUndumpable();
+  if (undumpable !== null) logger.warn(`commands running as the server's own user may read its memory and start environment: ${undumpable}`);
   const stopTimeMs = (config.shutdownGraceSeconds + config.executor.killGraceSeconds) * 1000 + 10_000;
 
   /** Stops Cronline and exits with `code`; a stop that takes too long exits 1. */

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import type { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import type { PrismaPg } from "@prisma/adapter-pg";
 import type { DatabaseProvider } from "./prisma-schema.js";
@@ -20,6 +20,16 @@ export function locateDatabase(databaseUrl: string, cwd = process.cwd()): Databa
 
 export function sqliteFilePath(location: DatabaseLocation): string {
   return location.url.replace(/^file:/, "");
+}
+
+/**
+ * The database holds every service's config and payload: a missing directory is created for
+ * its owner alone (0700), and a missing file 0600, before SQLite opens it; SQLite gives its
+ * -wal and -shm files the mode of the database file. Existing ones keep their modes.
+ */
+function createPrivately(file: string): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, "a", 0o600));
 }
 
 export type DriverAdapterFactory = PrismaBetterSqlite3 | PrismaPg;
@@ -60,7 +70,7 @@ export async function createDriverAdapter(location: DatabaseLocation): Promise<D
     return new PrismaPg({ connectionString: location.url });
   }
   const file = sqliteFilePath(location);
-  mkdirSync(path.dirname(file), { recursive: true });
+  createPrivately(file);
   const { PrismaBetterSqlite3 } = await import("@prisma/adapter-better-sqlite3");
   // Wait for a concurrent writer (another Cronline process on the same file) instead of failing.
   return new (forThreadsWithOtherWork(PrismaBetterSqlite3))({ url: location.url, timeout: 10_000 });

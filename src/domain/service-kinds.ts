@@ -3,13 +3,13 @@
 // (commands, URLs, headers, bodies, environment values) are parsed here too, so a bad
 // placeholder is refused when the service is saved.
 import { z } from "zod";
-import { secretEnvironmentVariables } from "../config.js";
+import { secretEnvironmentVariables, systemNamePattern } from "../config.js";
 import { checkJsonBody } from "../execution/http-body.js";
 import { parseCommandTemplate, parseTemplate, renderSample, TemplateError, type Template } from "../execution/templates.js";
 
 const positiveSeconds = z.number().int().positive().max(86_400);
 const environmentName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
-const systemName = z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/i, "must be a user or group name");
+const systemName = z.string().regex(systemNamePattern, "must be a user or group name");
 
 /** A string field that must parse with `parse`; the parse error becomes the field's message. */
 const templateString = (parse: (text: string) => unknown, base = z.string()) =>
@@ -37,8 +37,10 @@ const commandConfigSchema = z.strictObject({
     })
     .optional(),
   timeoutSeconds: positiveSeconds.optional(),
-  /** Run as this user (and group) — the server must run as root and the user be on RUN_AS_ALLOWED_USERS. */
+  /** Run as this user (and group) — the server must run as root, the user be on RUN_AS_ALLOWED_USERS and the group on RUN_AS_ALLOWED_GROUPS. */
   runAs: z.strictObject({ user: systemName, group: systemName.optional() }).optional(),
+  /** Pass placeholder values that begin with "-" even where the program would read them as options (see renderCommand). */
+  allowOptionLikeValues: z.boolean().optional(),
 });
 
 /** The URL with each placeholder replaced by `value` ("0" fits wherever a value may go: a port, a path, a query, part of a host name). */

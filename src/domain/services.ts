@@ -42,6 +42,7 @@ const updateServiceSchema = z.object(serviceFields).partial();
 export interface ServiceRules {
   runAsAllowedUsers: readonly string[];
   httpEgress: HttpEgressPolicy;
+  runAsAllowedGroups: readonly string[];
 }
 
 /** The kind's own rules over its config; errors name `input.config.<key>`. */
@@ -55,6 +56,9 @@ function parseKindConfig(kind: ServiceKind, config: unknown, rules: ServiceRules
   const host = "url" in parsed ? staticUrlHost(parsed.url) : null;
   const refusal = host && rules.httpEgress.urlHostRefusal(host);
   if (refusal) throw ValidationError.of("input.config.url", `is refused: ${refusal}`);
+  if (runAs?.group !== undefined && !rules.runAsAllowedGroups.includes(runAs.group)) {
+    throw ValidationError.of("input.config.runAs.group", `"${runAs.group}" is not on RUN_AS_ALLOWED_GROUPS`);
+  }
   return parsed as Prisma.InputJsonObject;
 }
 

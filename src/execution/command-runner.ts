@@ -3,12 +3,13 @@
 // SIGTERM, then SIGKILL after a grace period, so grandchildren die too; when the command
 // exits by itself, whatever it left behind in its group is killed as well; a descendant that
 // left the group (setsid, a daemon) may keep the output pipes open, so they are closed for it.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stat } from "node:fs/promises";
 import { CappedOutput, failedOutcome, permanentFailure } from "./attempt.js";
 import type { AttemptOutcome } from "../domain/runs.js";
+import type { Logger } from "../logger.js";
 
 export interface CommandRequest {
   argv: string[];
@@ -20,6 +21,8 @@ export interface CommandRequest {
   outputLimitBytes: number;
   uid?: number;
   gid?: number;
+  /** Hears why a command could not be started (a warning: the service's problem, not Cronline's). */
+  logger: Pick<Logger, "warn">;
   /** Aborting it cancels the command. */
   signal: AbortSignal;
 }
@@ -32,16 +35,29 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** Why the program could not be started, as the attempt's error says it. */
 function spawnFailure(program: string, error: NodeJS.ErrnoException): string {
   switch (error.code) {
     case "ENOENT":
       return `program not found: ${program} (ENOENT)`;
     case "EACCES":
       return `permission denied running ${program} (EACCES)`;
+    case "E2BIG":
+      return `could not start ${program}: its arguments and environment are too long (E2BIG; each argument and variable at most 128 KiB, all together a few MiB)`;
+    case "EAGAIN":
+      return `could not start ${program}: the machine refused another process for now (EAGAIN)`;
+    case "EMFILE":
+    case "ENFILE":
+      return `could not start ${program}: too many open files (${error.code})`;
+    case "EPERM":
+      return `could not start ${program}: not permitted to switch to its user or group (EPERM)`;
     default:
       return `could not start ${program}: ${error.message}`;
   }
 }
+
+/** Start failures another attempt would meet again, for the same rendered command. */
+const permanentSpawnErrors = new Set(["E2BIG", "EPERM"]);
 
 export async function runCommand(request: CommandRequest): Promise<AttemptOutcome> {
   const [program, ...args] = request.argv as [string, ...string[]];
@@ -51,14 +67,28 @@ export async function runCommand(request: CommandRequest): Promise<AttemptOutcom
     if (!directory?.isDirectory()) return permanentFailure(`working directory ${request.workingDirectory} does not exist`);
     if (request.signal.aborted) return failedOutcome("cancelled before it started", "CANCELLED");
   }
-  const child = spawn(program, args, {
-    cwd: request.workingDirectory,
-    env: request.env,
-    detached: true, // a process group of its own, to signal its descendants with it
-    stdio: ["pipe", "pipe", "pipe"],
-    uid: request.uid,
-    gid: request.gid,
-  });
+  const startFailed = (error: NodeJS.ErrnoException): AttemptOutcome => {
+    const reason = spawnFailure(program, error);
+    // The command's own problem, not Cronline's: no stack.
+    request.logger.warn({ program, code: error.code }, reason);
+    return permanentSpawnErrors.has(error.code ?? "") ? permanentFailure(reason) : failedOutcome(reason);
+  };
+  let child: ChildProcessWithoutNullStreams;
+  try {
+    // Node reports ENOENT, EACCES, EAGAIN, EMFILE and ENFILE as an "error" event, and throws the
+    // others (E2BIG, EPERM from the uid/gid switch, ...) from spawn itself.
+    child = spawn(program, args, {
+      cwd: request.workingDirectory,
+      env: request.env,
+      detached: true, // a process group of its own, to signal its descendants with it
+      stdio: ["pipe", "pipe", "pipe"],
+      // With a uid or gid, Node also drops every supplementary group (setgroups(0)) in the child.
+      uid: request.uid,
+      gid: request.gid,
+    });
+  } catch (error) {
+    return startFailed(error as NodeJS.ErrnoException);
+  }
   const stdout = new CappedOutput(request.outputLimitBytes);
   const stderr = new CappedOutput(request.outputLimitBytes);
   child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
@@ -69,7 +99,7 @@ export async function runCommand(request: CommandRequest): Promise<AttemptOutcom
   try {
     await Promise.race([once(child, "spawn"), once(child, "error").then(([error]) => Promise.reject(error as Error))]);
   } catch (error) {
-    return failedOutcome(spawnFailure(program, error as NodeJS.ErrnoException));
+    return startFailed(error as NodeJS.ErrnoException);
   }
   const pid = child.pid!;
   child.stdin.end(request.stdin);

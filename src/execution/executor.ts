@@ -376,7 +376,7 @@ export class Executor {
     if (targets.declared && targets.devices.length === 0) {
       summary = { status: "FAILED", targetCount: 0, succeededCount: 0, failedCount: 0, reason: "no target devices: the targeted pools have no devices" };
     } else {
-      const attempt = prepareAttempt(service.kind, service.config, this.#limits);
+      const attempt = prepareAttempt(service.kind, service.config, this.#limits, this.#logger);
       const semaphore = this.#semaphoreFor(service.id, service.concurrency);
       const devices: (TargetDevice | null)[] = targets.declared ? targets.devices : [null];
       const finals = await Promise.all(devices.map((device) => this.#runTarget(run, report, device, attempt, semaphore, active.controller.signal)));

@@ -8,13 +8,13 @@ import type { AttemptOutcome } from "../domain/runs.js";
 import { runCommand } from "./command-runner.js";
 import { prepareHttpBody } from "./http-body.js";
 import { sendHttpRequest, type HttpEgress } from "./http-runner.js";
-import { resolveRunAs } from "./run-as.js";
-import { parseCommandTemplate, parseTemplate, renderTemplate, TemplateError, type Template, type TemplateContext } from "./templates.js";
+import { resolveRunAs, type RunAsPolicy } from "./run-as.js";
+import { parseCommandTemplate, parseTemplate, renderCommand, renderTemplate, TemplateError, type Template, type TemplateContext } from "./templates.js";
+import type { Logger } from "../logger.js";
 
-export interface ExecutionLimits {
+export interface ExecutionLimits extends RunAsPolicy {
   outputLimitBytes: number;
   killGraceMs: number;
-  runAsAllowedUsers: readonly string[];
   httpEgress: HttpEgress;
 }
 
@@ -27,14 +27,17 @@ const commandPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 const renderMap = (templates: [string, Template][], context: TemplateContext) =>
   Object.fromEntries(templates.map(([name, template]) => [name, renderTemplate(template, context)]));
 
-function commandAttempt(config: CommandConfig, limits: ExecutionLimits): Attempt {
+function commandAttempt(config: CommandConfig, limits: ExecutionLimits, logger: Logger): Attempt {
   const words = parseCommandTemplate(config.command);
   const environment = Object.entries(config.environment ?? {}).map(([name, text]): [string, Template] => [name, parseTemplate(text)]);
   const inherited = Object.fromEntries((config.inheritEnvironment ?? []).flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
   const timeoutMs = (config.timeoutSeconds ?? serviceDefaults.commandTimeoutSeconds) * 1000;
+  let runAs: ReturnType<typeof resolveRunAs> | undefined;
   return async (context, signal) => {
-    const identity = config.runAs ? await resolveRunAs(config.runAs, limits.runAsAllowedUsers) : undefined;
+    // Once per run: every target of the run runs as the same identity.
+    const identity = await (runAs ??= resolveRunAs(config.runAs, limits));
     if (typeof identity === "string") return permanentFailure(identity);
+    const argv = renderCommand(words, context, config.allowOptionLikeValues ?? false);
     const payload = JSON.stringify(context.payload);
     const env: Record<string, string> = {
       PATH: commandPath,
@@ -48,7 +51,7 @@ function commandAttempt(config: CommandConfig, limits: ExecutionLimits): Attempt
       ...(context.device && { CRONLINE_DEVICE_NAME: context.device.name, CRONLINE_DEVICE_ADDRESS: context.device.address }),
     };
     return runCommand({
-      argv: words.map((word) => renderTemplate(word, context)),
+      argv,
       env,
       workingDirectory: config.workingDirectory,
       stdin: payload,
@@ -57,6 +60,7 @@ function commandAttempt(config: CommandConfig, limits: ExecutionLimits): Attempt
       outputLimitBytes: limits.outputLimitBytes,
       uid: identity?.uid,
       gid: identity?.gid,
+      logger: logger.child({ runId: context.run.id, device: context.device?.name }),
       signal,
     });
   };
@@ -104,10 +108,10 @@ function httpAttempt(config: HttpConfig, limits: ExecutionLimits): Attempt {
  * The attempt function of a stored service. Rendering problems (a payload key or device
  * property that is missing for this target) are recorded failures of that target.
  */
-export function prepareAttempt(kind: string, storedConfig: unknown, limits: ExecutionLimits): Attempt {
+export function prepareAttempt(kind: string, storedConfig: unknown, limits: ExecutionLimits, logger: Logger): Attempt {
   let attempt: Attempt;
   try {
-    if (kind === "COMMAND") attempt = commandAttempt(serviceKinds.COMMAND.parse(storedConfig), limits);
+    if (kind === "COMMAND") attempt = commandAttempt(serviceKinds.COMMAND.parse(storedConfig), limits, logger);
     else if (kind === "HTTP") attempt = httpAttempt(serviceKinds.HTTP.parse(storedConfig), limits);
     else return async () => permanentFailure(`unknown service kind ${kind}`);
   } catch (error) {

@@ -104,12 +104,13 @@ export function renderTemplate(template: Template, context: TemplateContext, enc
 /**
  * A command line split into words the way a shell would (quotes, escapes), but never run by
  * one: operators (`;`, `|`, `&&`, `>`, ...), comments and command substitution are refused,
- * `$NAME` and globs stay literal. Each word is a template, rendered on its own, so a value
- * containing spaces or `; rm -rf /` stays one argument.
+ * `$NAME`, `${...}` and globs stay literal, exactly as written. Each word is a template,
+ * rendered on its own, so a value containing spaces or `; rm -rf /` stays one argument.
  */
 export function parseCommandTemplate(commandLine: string): Template[] {
-  assertQuotesBalanced(commandLine);
-  const words = parseShellWords(commandLine, (name) => `$${name}`);
+  // shell-quote expands `$NAME` and `${...}` through its env callback, which sees `${DIR:?}` as
+  // the name `DIR:?` and gives back no braces; an escaped `$` is a plain character to it.
+  const words = parseShellWords(withDollarsEscaped(commandLine));
   const result: Template[] = [];
   for (const word of words) {
     if (typeof word === "string") result.push(parseTemplate(word));
@@ -124,15 +125,55 @@ export function parseCommandTemplate(commandLine: string): Template[] {
   return result;
 }
 
-function assertQuotesBalanced(text: string): void {
+/**
+ * The command line with a backslash before every `$` a shell would expand (outside single
+ * quotes), so that the parser keeps it as written; unbalanced quotes are refused.
+ */
+function withDollarsEscaped(text: string): string {
+  let escaped = "";
   let quote: string | null = null;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote === null) {
-      if (c === "\\") i++;
-      else if (c === "'" || c === '"') quote = c;
-    } else if (quote === '"' && c === "\\") i++;
+    const c = text[i]!;
+    if (quote === "'") {
+      if (c === "'") quote = null;
+    } else if (c === "\\") {
+      escaped += c + (text[++i] ?? "");
+      continue;
+    } else if (c === "$") escaped += "\\";
     else if (c === quote) quote = null;
+    else if (quote === null && (c === "'" || c === '"')) quote = c;
+    escaped += c;
   }
   if (quote !== null) throw new TemplateError(`unterminated ${quote === "'" ? "single" : "double"} quote`);
+  return escaped;
+}
+
+const placeholderName = (placeholder: Placeholder) => ("key" in placeholder ? `${placeholder.kind}.${placeholder.key}` : placeholder.kind);
+
+/**
+ * The argument vector of a parsed command line against one target. A word that begins with a
+ * placeholder whose value begins with "-" would be read by the program as an option (`sort
+ * {{payload.file}}` given `-o/etc/x` writes a file): refused, unless a literal `--` word comes
+ * before it (the end of options for most programs) or `allowOptionLikeValues` is set.
+ */
+export function renderCommand(words: readonly Template[], context: TemplateContext, allowOptionLikeValues: boolean): string[] {
+  let optionsEnded = allowOptionLikeValues;
+  return words.map((word) => {
+    let text = "";
+    for (const segment of word) {
+      if (typeof segment === "string") {
+        text += segment;
+        continue;
+      }
+      const value = valueText(placeholderValue(segment, context));
+      if (text === "" && value.startsWith("-") && !optionsEnded) {
+        throw new TemplateError(
+          `{{${placeholderName(segment)}}}: its value starts with "-" and would be read as an option; put a "--" word before it in the command, or set allowOptionLikeValues`,
+        );
+      }
+      text += value;
+    }
+    if (word.length === 1 && word[0] === "--") optionsEnded = true;
+    return text;
+  });
 }

@@ -85,7 +85,7 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
       const authentication =
         (initial as Partial<SocketAuth>).authentication ?? (await authenticate(bearerToken(initial.request.headers.get("authorization"))));
       return createContext(
-        { db, provider: location.provider, logger, events, live, clock, runAsAllowedUsers: config.executor.runAsAllowedUsers, httpEgress },
+        { db, provider: location.provider, logger, events, live, clock, runAsAllowedUsers: config.executor.runAsAllowedUsers, runAsAllowedGroups: config.executor.runAsAllowedGroups, httpEgress },
         authentication.ok ? { principal: authentication.principal, authProblem: null } : { principal: null, authProblem: authentication.problem },
       );
     },

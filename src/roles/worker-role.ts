@@ -35,6 +35,8 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
       killGraceMs: config.executor.killGraceSeconds * 1000,
       runAsAllowedUsers: config.executor.runAsAllowedUsers,
       httpEgress: { policy: egressPolicy, agent: egressAgent },
+      runAsAllowedGroups: config.executor.runAsAllowedGroups,
+      commandDefaultUser: config.executor.commandDefaultUser,
     },
   });
   const pruner = new RunPruner({
@@ -48,6 +50,9 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
   return {
     ownerId: executor.ownerId,
     async start() {
+      if (config.executor.commandDefaultUser === "root" && process.getuid?.() === 0) {
+        logger.warn("COMMAND_DEFAULT_USER=root: commands without runAs run as root, and can read all that the server can, its secrets included");
+      }
       await executor.recoverAtStartup();
       await executor.start();
       pruner.start();

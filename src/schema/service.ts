@@ -22,7 +22,7 @@ export const Service = builder.prismaNode("Service", {
   // node(id:) of a deleted service answers null, not an internal error.
   nullable: true,
   description:
-    "Something to run: a COMMAND (config: command, workingDirectory, environment, inheritEnvironment, timeoutSeconds, runAs) or an HTTP call (config: url, method, headers, body, timeoutSeconds, expectedStatusCodes, maxRedirects). Templates may use {{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}.",
+    "Something to run: a COMMAND (config: command, workingDirectory, environment, inheritEnvironment, timeoutSeconds, runAs, allowOptionLikeValues) or an HTTP call (config: url, method, headers, body, timeoutSeconds, expectedStatusCodes, maxRedirects). Templates may use {{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}.",
   fields: (t) => ({
     name: t.exposeString("name"),
     description: t.exposeString("description"),

@@ -241,7 +241,7 @@ async function measure(bench: BenchCase, provider: DatabaseProvider, port: numbe
     logger,
     pollIntervalMs: 60_000,
     maxConcurrentRuns: bench.maxConcurrentRuns,
-    limits: { outputLimitBytes: 64 * 1024, killGraceMs: 5_000, runAsAllowedUsers: [], httpEgress: { policy: loopbackAllowed, agent: createEgressAgent(loopbackAllowed) } },
+    limits: { outputLimitBytes: 64 * 1024, killGraceMs: 5_000, runAsAllowedUsers: [], runAsAllowedGroups: [], commandDefaultUser: undefined, httpEgress: { policy: loopbackAllowed, agent: createEgressAgent(loopbackAllowed) } },
   });
   const progress = (step: string) => console.error(`${bench.name} on ${provider}: ${step}`);
   try {

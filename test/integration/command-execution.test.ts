@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand, type CommandRequest } from "../../src/execution/command-runner.js";
+import { createLogger } from "../../src/logger.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { executorRecordedCancel, nodeCommand, sleep, useExecutionServer } from "../support/execution-harness.js";
 import { CancelRun } from "../support/execution-operations.js";
@@ -50,6 +51,25 @@ describeEachDatabase("command execution", (provider) => {
     });
     expect(run.status).toBe("SUCCEEDED");
     expect(JSON.parse(run.results[0]!.output)).toEqual(["x; rm -rf / #", "; rm -rf /", "shell-bait $(whoami)"]);
+  });
+
+  it("refuses a placeholder value that begins with '-' where the program would take it as an option (sort -o writes a file)", async () => {
+    const target = path.join(scratch, "written-by-sort");
+    const payload = { file: `-o${target}` };
+    const attacked = await h.runOnce("COMMAND", { command: "sort {{payload.file}}" }, { payload });
+    expect(attacked.results[0]).toMatchObject({ status: "FAILED", exitCode: null, error: expect.stringMatching(/^\{\{payload.file\}\}: its value starts with "-" and would be read as an option/) });
+    // After "--" sort takes it for a file name, which does not exist.
+    const afterDashes = await h.runOnce("COMMAND", { command: "sort -- {{payload.file}}" }, { payload });
+    expect(afterDashes.results[0]).toMatchObject({ status: "FAILED", exitCode: 2 });
+    expect(existsSync(target)).toBe(false);
+    // echo takes no such option: the service says it may be given one.
+    const allowed = await h.runOnce("COMMAND", { command: "echo {{payload.file}}", allowOptionLikeValues: true }, { payload });
+    expect(allowed.results[0]).toMatchObject({ status: "SUCCEEDED", output: `-o${target}\n` });
+  });
+
+  it("passes ${...} exactly as written", async () => {
+    const run = await h.runOnce("COMMAND", { command: `${printArgv} "\${DIR:?}/x" \${HOME}/y '\${Q}'` });
+    expect(JSON.parse(run.results[0]!.output)).toEqual(["${DIR:?}/x", "${HOME}/y", "${Q}"]);
   });
 
   it("gives the payload on stdin and in CRONLINE_PAYLOAD, and only allowed variables in the environment", async () => {
@@ -336,6 +356,7 @@ describe("a cancel while the command is being started", () => {
     timeoutMs: 60_000,
     killGraceMs: 1_000,
     outputLimitBytes: 1024,
+    logger: createLogger("silent"),
     signal,
     ...extra,
   });

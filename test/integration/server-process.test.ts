@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { once } from "node:events";
 import path from "node:path";
@@ -84,11 +84,14 @@ describe("npm start --silent, as the README tells log collectors to start it", (
 });
 
 describe("the server process on its defaults", () => {
-  it("creates and migrates ./data/cronline.db, serves GraphQL and health, and stops cleanly on SIGTERM", async () => {
+  it("creates and migrates ./data/cronline.db (0600, in a 0700 directory), serves GraphQL and health, and stops cleanly on SIGTERM", async () => {
     const server = spawnServer({}, workDir);
     const url = await server.listening;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
-    expect(existsSync(path.join(workDir, "data", "cronline.db"))).toBe(true);
+    // The database holds every service's config and payload: its owner's alone.
+    const mode = (file: string) => (statSync(path.join(workDir, "data", file)).mode & 0o777).toString(8);
+    expect(mode(".")).toBe("700");
+    expect(["cronline.db", "cronline.db-wal", "cronline.db-shm"].map(mode)).toEqual(["600", "600", "600"]);
     // No token exists yet: requests are refused, and the log says how to make the first one.
     expect(await queryDeviceCount(url)).toMatchObject({ errors: [{ extensions: { code: "UNAUTHENTICATED" } }] });
     expect(server.logs.find((entry) => entry.level === 40 && /no ADMIN API token/.test(String(entry.msg)))?.msg).toMatch(/npm run token -- create --role admin/);

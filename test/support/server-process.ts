@@ -17,9 +17,18 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** `args` go to the server (`--role api`); `nodeArgs` to node before the script, e.g. `--cpu-prof` (which NODE_OPTIONS refuses). */
-export function spawnServer(env: Record<string, string>, cwd = projectRoot, { args = [], nodeArgs = [] }: { args?: string[]; nodeArgs?: string[] } = {}): ServerProcess {
-  const child = spawnInGroup(process.execPath, [...nodeArgs, "--enable-source-maps", `${projectRoot}dist/cronline.js`, "serve", ...args], {
+/**
+ * `args` go to the server (`--role api`); `nodeArgs` to node before the script, e.g. `--cpu-prof`
+ * (which NODE_OPTIONS refuses); `launcher` is a command that execs node in its own process, e.g.
+ * `["setpriv", "--groups", "shadow", "--"]`.
+ */
+export function spawnServer(
+  env: Record<string, string>,
+  cwd = projectRoot,
+  { args = [], nodeArgs = [], launcher = [] }: { args?: string[]; nodeArgs?: string[]; launcher?: string[] } = {},
+): ServerProcess {
+  const [program, ...launcherArgs] = [...launcher, process.execPath];
+  const child = spawnInGroup(program!, [...launcherArgs, ...nodeArgs, "--enable-source-maps", `${projectRoot}dist/cronline.js`, "serve", ...args], {
     cwd,
     env: { ...childEnvironment(), PORT: "0", ...env },
   }) as ChildProcessWithoutNullStreams;

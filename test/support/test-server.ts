@@ -28,6 +28,9 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
     SCHEDULER_RESYNC_SECONDS: "1",
     EXECUTOR_POLL_SECONDS: "0.2",
     COMMAND_KILL_GRACE_SECONDS: "1",
+    // The tests' commands write to the run's own temporary files, which only root may (the tests
+    // run as root). Servers the tests spawn keep the default; command-privileges.test.ts covers it.
+    COMMAND_DEFAULT_USER: "root",
     ...overrides,
   });
 }

@@ -1,10 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import pg from "pg";
+import { ConfigError, loadConfig, removeSecretsFromEnvironment, secretEnvironmentVariables } from "../../src/config.js";
 
 describe("execution settings from the environment", () => {
   it("have defaults", () => {
     const { executor, retention } = loadConfig({});
-    expect(executor).toEqual({ maxConcurrentRuns: 50, pollSeconds: 2, leaseSeconds: 30, outputLimitBytes: 65536, killGraceSeconds: 5, runAsAllowedUsers: [] });
+    expect(executor).toEqual({
+      maxConcurrentRuns: 50,
+      pollSeconds: 2,
+      leaseSeconds: 30,
+      outputLimitBytes: 65536,
+      killGraceSeconds: 5,
+      runAsAllowedUsers: [],
+      runAsAllowedGroups: [],
+      commandDefaultUser: undefined,
+    });
     expect(retention).toEqual({ keepPerTask: 1000, maxAgeDays: 0, intervalSeconds: 300 });
   });
 
@@ -12,6 +22,15 @@ describe("execution settings from the environment", () => {
     expect(loadConfig({ RUN_AS_ALLOWED_USERS: "backup, deploy" }).executor.runAsAllowedUsers).toEqual(["backup", "deploy"]);
     expect(() => loadConfig({ RUN_AS_ALLOWED_USERS: "backup,root" })).toThrow(ConfigError);
     expect(() => loadConfig({ RUN_AS_ALLOWED_USERS: "bad user" })).toThrow(/RUN_AS_ALLOWED_USERS="bad user": must be a comma-separated list of user names/);
+  });
+
+  it("read RUN_AS_ALLOWED_GROUPS as a list and COMMAND_DEFAULT_USER as a name; refuse the root group and bad names", () => {
+    const { executor } = loadConfig({ RUN_AS_ALLOWED_GROUPS: "backup, www-data", COMMAND_DEFAULT_USER: "cronjobs" });
+    expect(executor).toMatchObject({ runAsAllowedGroups: ["backup", "www-data"], commandDefaultUser: "cronjobs" });
+    expect(loadConfig({ COMMAND_DEFAULT_USER: "root" }).executor.commandDefaultUser).toBe("root");
+    expect(() => loadConfig({ RUN_AS_ALLOWED_GROUPS: "backup,root" })).toThrow(/RUN_AS_ALLOWED_GROUPS="backup,root": must not include root/);
+    expect(() => loadConfig({ RUN_AS_ALLOWED_GROUPS: "a group" })).toThrow(/RUN_AS_ALLOWED_GROUPS="a group": must be a comma-separated list of group names/);
+    expect(() => loadConfig({ COMMAND_DEFAULT_USER: "no body" })).toThrow(/COMMAND_DEFAULT_USER="no body": must be a user name/);
   });
 
   it("name each wrong variable", () => {
@@ -47,6 +66,30 @@ describe("server settings from the environment", () => {
       expect(() => loadConfig({ DATABASE_URL: url })).toThrow("DATABASE_URL=(hidden): must start with postgresql:// (PostgreSQL) or file: (SQLite)");
     }
     expect(loadConfig({ DATABASE_URL: "postgres://db.internal/cronline" }).databaseUrl).toBe("postgres://db.internal/cronline");
+  });
+});
+
+describe("secrets in the environment", () => {
+  it("PGPASSWORD reaches pg through the database URL, unless the URL names a password itself", () => {
+    const password = "p@ss w&rd=1";
+    // What pg makes of it (the client only reads its settings until it connects).
+    const seenByPg = (environment: Record<string, string>) => {
+      const client = new pg.Client({ connectionString: loadConfig(environment).databaseUrl });
+      return { user: client.user, host: client.host, database: client.database, password: client.password };
+    };
+    expect(seenByPg({ DATABASE_URL: "postgresql://cronline@db.internal:5432/cronline?application_name=x", PGPASSWORD: password })).toEqual({ user: "cronline", host: "db.internal", database: "cronline", password });
+    expect(seenByPg({ DATABASE_URL: "postgresql://cronline@/cronline?host=/run/postgresql", PGPASSWORD: password })).toMatchObject({ host: "/run/postgresql", password });
+    expect(loadConfig({ DATABASE_URL: "postgresql://cronline:own@db/cronline", PGPASSWORD: password }).databaseUrl).toBe("postgresql://cronline:own@db/cronline");
+    expect(loadConfig({ DATABASE_URL: "file:./x.db", PGPASSWORD: password }).databaseUrl).toBe("file:./x.db");
+  });
+
+  it("leave the environment once read, and nothing else does", () => {
+    const environment: NodeJS.ProcessEnv = { DATABASE_URL: "postgresql://u:pw@db/c", PGPASSWORD: "pw", POSTGRES_ADMIN_URL: "postgresql://admin@db/postgres", CRONLINE_BOOTSTRAP_ADMIN_TOKEN: `cl_${"a".repeat(43)}`, LANG: "C.UTF-8", PGUSER: "u" };
+    const config = loadConfig(environment);
+    removeSecretsFromEnvironment(environment);
+    expect(environment).toEqual({ LANG: "C.UTF-8", PGUSER: "u" });
+    expect(secretEnvironmentVariables).toEqual(expect.arrayContaining(["DATABASE_URL", "PGPASSWORD", "CRONLINE_BOOTSTRAP_ADMIN_TOKEN"]));
+    expect(config.auth.bootstrapAdminToken).toBe(`cl_${"a".repeat(43)}`);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isJsonMediaType, parseJsonTemplate, renderJsonTemplate } from "../../src/execution/json-template.js";
-import { parseCommandTemplate, parseTemplate, renderTemplate, TemplateError, type TemplateContext } from "../../src/execution/templates.js";
+import { parseCommandTemplate, parseTemplate, renderCommand as renderWords, renderTemplate, TemplateError, type TemplateContext } from "../../src/execution/templates.js";
 
 const context: TemplateContext = {
   device: { name: "edge-1", address: "10.0.0.1", properties: { rack: "r; rm -rf /", port: 8080 } },
@@ -10,7 +10,7 @@ const context: TemplateContext = {
   scheduledFor: new Date("2026-01-01T00:00:00.000Z"),
 };
 
-const renderCommand = (line: string, ctx = context) => parseCommandTemplate(line).map((word) => renderTemplate(word, ctx));
+const renderCommand = (line: string, ctx = context, allowOptionLikeValues = false) => renderWords(parseCommandTemplate(line), ctx, allowOptionLikeValues);
 
 describe("templates", () => {
   it("render every known placeholder", () => {
@@ -48,6 +48,32 @@ describe("command templates", () => {
 
   it("keep $VARIABLES and globs literal", () => {
     expect(renderCommand("ls $HOME *.txt")).toEqual(["ls", "$HOME", "*.txt"]);
+  });
+
+  it("keep ${...} exactly as written, quoted or not, complete or not", () => {
+    expect(renderCommand(`rm -rf "\${DIR:?}/x" \${HOME}/y a\${B}c "\${A:-b c}" '\${Q}' "a\\$b" \${X`)).toEqual([
+      "rm",
+      "-rf",
+      "${DIR:?}/x",
+      "${HOME}/y",
+      "a${B}c",
+      "${A:-b c}",
+      "${Q}",
+      "a$b",
+      "${X",
+    ]);
+  });
+
+  it("refuse a placeholder value that begins with '-' where the program would read it as an option", () => {
+    const dashed = { ...context, payload: { file: "-o/tmp/owned", empty: "" } };
+    expect(() => renderCommand("sort {{payload.file}}", dashed)).toThrow(/^\{\{payload.file\}\}: its value starts with "-" and would be read as an option/);
+    expect(() => renderCommand('sort "{{payload.empty}}{{payload.file}}"', dashed)).toThrow(/^\{\{payload.file\}\}: its value starts with "-"/);
+    // The program's own option with a value, a value after literal text, after "--", or when the service allows it.
+    expect(renderCommand("sort --output={{payload.file}} x{{payload.file}}", dashed)).toEqual(["sort", "--output=-o/tmp/owned", "x-o/tmp/owned"]);
+    expect(renderCommand("sort -r -- {{payload.file}}", dashed)).toEqual(["sort", "-r", "--", "-o/tmp/owned"]);
+    expect(renderCommand("sort {{payload.file}}", dashed, true)).toEqual(["sort", "-o/tmp/owned"]);
+    // A "--" that a placeholder renders does not end the options.
+    expect(() => renderCommand("sort {{payload.dashes}} {{payload.file}}", { ...dashed, payload: { ...dashed.payload, dashes: "--" } })).toThrow(/^\{\{payload.dashes\}\}/);
   });
 
   it("refuse shell operators, comments, unbalanced quotes and a placeholder as the program", () => {
