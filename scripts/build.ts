@@ -1,8 +1,10 @@
 // Bundles Cronline into dist/: the `cronline` command and the role threads' entry, each one file
 // with its libraries inside, so a start reads two files instead of resolving and compiling
-// hundreds of modules in node_modules (half of a start's time before it opens the database).
+// hundreds of modules in node_modules (half of a start's time before it opens the database);
+// then what browsers get, in dist/web/ (see build-web.ts).
 import { build } from "esbuild";
 import { projectRoot } from "../src/project-root.js";
+import { buildWebPage } from "./build-web.js";
 
 // What stays in node_modules, loaded at run time:
 const external = [
@@ -36,3 +38,5 @@ await build({
   // CommonJS libraries inside an ES module bundle still call require() for Node's own modules.
   banner: { js: 'import { createRequire as createRequireForBundle } from "node:module"; const require = createRequireForBundle(import.meta.url);' },
 });
+
+await buildWebPage(projectRoot);

@@ -1,6 +1,8 @@
-// Generates the typed client that the integration tests use (test/generated/graphql/) from
-// schema.graphql and the operations written in test/ with `graphql(...)`: what
-// `graphql-codegen` with the client preset did, without the CLI, whose loaders need Node 22.
+// Generates typed clients from schema.graphql and the operations written with `graphql(...)`:
+// the integration tests' (test/generated/graphql/, from test/) and the web page's
+// (src/generated/web-graphql/, from src/web/, documents as plain strings so the page needs no
+// GraphQL parser). What `graphql-codegen` with the client preset did, without the CLI, whose
+// loaders need Node 22.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { codegen } from "@graphql-codegen/core";
@@ -30,31 +32,36 @@ function documentsOf(file: string): Types.DocumentFile[] {
   return documents;
 }
 
-// test/**/*.ts but test/generated/, in path order as graphql-codegen read them, whatever the
-// file system's order.
-const testFiles = readdirSync(path.join(projectRoot, "test"), { recursive: true, encoding: "utf8" })
-  .map((file) => path.posix.join("test", file.split(path.sep).join("/")))
-  .filter((file) => file.endsWith(".ts") && !file.startsWith("test/generated/"))
-  .sort();
+// The .ts files under `folder` but its generated/ folder, in path order as graphql-codegen read
+// them, whatever the file system's order.
+const typeScriptFiles = (folder: string): string[] =>
+  readdirSync(path.join(projectRoot, folder), { recursive: true, encoding: "utf8" })
+    .map((file) => path.posix.join(folder, file.split(path.sep).join("/")))
+    .filter((file) => file.endsWith(".ts") && !file.startsWith(`${folder}/generated/`))
+    .sort();
 
 // Sorted like graphql-codegen's schema loader, which decides the order of the generated types.
 const schemaAst = lexicographicSortSchema(buildSchema(readFileSync(path.join(projectRoot, "schema.graphql"), "utf8")));
 
-const outputs = await preset.buildGeneratesSection({
-  baseOutputDir: "test/generated/graphql/",
-  presetConfig: { fragmentMasking: false },
-  plugins: [],
-  pluginMap: {},
-  schema: getCachedDocumentNodeFromSchema(schemaAst),
-  schemaAst,
-  documents: testFiles.flatMap(documentsOf),
-  config: {
-    emitLegacyCommonJSImports: false,
-    useTypeImports: true,
-    enumsAsTypes: true,
-    scalars: { DateTime: "string", JSONObject: "Record<string, unknown>", ID: "string" },
-  },
-});
+const generate = (documentsFolder: string, baseOutputDir: string, documentMode?: "string") =>
+  preset.buildGeneratesSection({
+    baseOutputDir,
+    presetConfig: { fragmentMasking: false },
+    plugins: [],
+    pluginMap: {},
+    schema: getCachedDocumentNodeFromSchema(schemaAst),
+    schemaAst,
+    documents: typeScriptFiles(documentsFolder).flatMap(documentsOf),
+    config: {
+      emitLegacyCommonJSImports: false,
+      useTypeImports: true,
+      enumsAsTypes: true,
+      scalars: { DateTime: "string", JSONObject: "Record<string, unknown>", ID: "string" },
+      ...(documentMode && { documentMode }),
+    },
+  });
+
+const outputs = [...(await generate("test", "test/generated/graphql/")), ...(await generate("src/web", "src/generated/web-graphql/", "string"))];
 
 for (const output of outputs) {
   const file = path.join(projectRoot, output.filename);

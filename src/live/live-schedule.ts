@@ -110,7 +110,8 @@ function changeBetween(before: TaskSummary | undefined, after: TaskSummary, writ
   }
   const edited =
     before.name !== after.name || before.serviceId !== after.serviceId || before.serviceName !== after.serviceName ||
-    before.pauseNote !== after.pauseNote || !sameStrings(before.tags, after.tags);
+    before.pauseNote !== after.pauseNote || !sameStrings(before.tags, after.tags) ||
+    before.timezone !== after.timezone || JSON.stringify(before.schedule) !== JSON.stringify(after.schedule);
   if (written || edited) return "UPDATED";
   const moved =
     !sameInstant(before.nextRunAt, after.nextRunAt) || !sameInstant(before.lastRunAt, after.lastRunAt) || before.lastRunStatus !== after.lastRunStatus;

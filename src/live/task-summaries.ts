@@ -5,7 +5,9 @@ import type { DatabaseProvider } from "../db/prisma-schema.js";
 import type { PrismaClient as PostgresqlClient } from "../generated/prisma-postgresql/client.js";
 import type { RunStatus } from "../domain/runs.js";
 import type { TaskState } from "../domain/task-policies.js";
+import { scheduleFromJson } from "../domain/task-schedule.js";
 import { secondsUntil } from "../scheduler/time/index.js";
+import type { Schedule } from "../scheduler/time/schedule.js";
 
 export interface TaskSummary {
   id: string;
@@ -14,6 +16,9 @@ export interface TaskSummary {
   tags: string[];
   serviceId: string;
   serviceName: string;
+  /** So that a table can say when the task runs without asking for the task. */
+  schedule: Schedule;
+  timezone: string;
   pauseNote: string | null;
   nextRunAt: Date | null;
   lastRunAt: Date | null;
@@ -39,6 +44,8 @@ const summaryColumns = {
   // Sorted here, not by the query: Prisma cannot split an ordered relation query into chunks,
   // so with more tasks than SQLite's 999 bound values the whole load would fail.
   tags: { select: { name: true } },
+  schedule: true,
+  timezone: true,
   pauseNote: true,
   nextRunAt: true,
   lastRunAt: true,
@@ -96,6 +103,8 @@ export async function loadTaskSummaries(db: DbClient, provider: DatabaseProvider
     tags: row.tags.map((tag) => tag.name).sort(),
     serviceId: row.serviceId,
     serviceName: row.service.name,
+    schedule: scheduleFromJson(row.schedule),
+    timezone: row.timezone,
     pauseNote: row.pauseNote,
     nextRunAt: row.nextRunAt,
     lastRunAt: row.lastRunAt,

@@ -15,6 +15,7 @@ import { requireAuthentication } from "../http/require-authentication.js";
 import { attachGraphqlWs, type WebSocketTimings } from "../http/graphql-ws.js";
 import { originRefusal, type OriginPolicy } from "../http/origin-policy.js";
 import { SharedSubscriptionResults } from "../http/shared-subscription-results.js";
+import { loadWebPage, securityHeaders } from "../http/web-page.js";
 import type { ReaderLimits } from "../live/bounded-stream.js";
 import { LiveSchedule } from "../live/live-schedule.js";
 import type { Logger } from "../logger.js";
@@ -34,7 +35,7 @@ export interface ApiRoleOptions {
 export interface ApiRole {
   /** How often subscription events were executed and serialized (shared between subscribers). */
   subscriptionResults: SharedSubscriptionResults;
-  /** Serves GraphQL and GraphiQL to a request the origin policy lets through. */
+  /** Serves GraphQL, GraphiQL and the schedule page to a request the origin policy lets through. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Serves graphql-ws on the server's websocket upgrades. */
   attachWebSockets(server: Server): void;
@@ -69,6 +70,7 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
     readerLimits: options.readerLimits,
   });
   const subscriptionResults = new SharedSubscriptionResults();
+  const webPage = loadWebPage();
   const yoga = createYoga({
     schema,
     // Authentication first: an anonymous caller's operation is refused before any limit measures it.
@@ -76,7 +78,15 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
     graphqlEndpoint: "/graphql",
     // No CORS headers unless CORS_ORIGINS lists pages; Yoga's default would allow every origin.
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: false } : false,
-    graphiql: { title: "Cronline" },
+    graphiql: {
+      title: "Cronline",
+      // The token stays out of localStorage; graphiql-start fills in the schedule page's, if signed in there.
+      shouldPersistHeaders: false,
+      headers: config.auth.disabled ? "{}" : JSON.stringify({ Authorization: "Bearer cl_paste-your-token-here" }, null, 2),
+      // Subscriptions go as server-sent events over GET, which the CSRF check refuses without it.
+      additionalHeaders: { "x-cronline-csrf": "graphiql" },
+    },
+    renderGraphiQL: (options) => webPage.renderGraphiQL(options),
     landingPage: false,
     maskedErrors: { maskError: maskUnexpectedErrors },
     logging: graphqlServerLogging(logger),
@@ -101,6 +111,10 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
         res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: refusal, extensions: { code: "FORBIDDEN_ORIGIN" } }] }));
         return;
       }
+      for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
+      if (await webPage.handle(req, res)) return;
+      // Answers about the caller's data, and GraphiQL's page names the current build's assets.
+      res.setHeader("cache-control", "no-store");
       await yoga.handle(req, res);
     },
     attachWebSockets(server) {

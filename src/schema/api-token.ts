@@ -3,7 +3,7 @@ import { createApiToken, revokeApiToken, roles, type CreatedToken } from "../aut
 import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { withSelection } from "./prisma-query.js";
 
-const ApiTokenRole = builder.enumType("ApiTokenRole", {
+export const ApiTokenRole = builder.enumType("ApiTokenRole", {
   description: "VIEWER: queries and subscriptions. OPERATOR: also pause, resume, run and cancel. ADMIN: everything, tokens included.",
   values: roles,
 });

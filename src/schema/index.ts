@@ -13,5 +13,6 @@ import "./schedule-view.js";
 import "./task-event.js";
 import "./run-event.js";
 import "./api-token.js";
+import "./viewer.js";
 
 export const schema = resolveInSlices(builder.toSchema({ sortSchema: true }));

@@ -10,6 +10,7 @@ import type { TaskFilter } from "../live/live-schedule.js";
 import { localIds } from "./global-id.js";
 import { listMaxima, maxItems } from "./list-limits.js";
 import { RunStatus, RunTrigger } from "./run.js";
+import { ScheduleRef } from "./schedule.js";
 import { TaskState } from "./task.js";
 
 export const TaskChange = builder.enumType("TaskChange", { values: taskChanges });
@@ -23,6 +24,8 @@ export const TaskSummary = builder.objectRef<TaskSummaryAt>("TaskSummary").imple
     tags: t.exposeStringList("tags"),
     serviceId: t.id({ resolve: (task) => encodeGlobalID("Service", task.serviceId) }),
     serviceName: t.exposeString("serviceName"),
+    schedule: t.field({ type: ScheduleRef, resolve: (task) => task.schedule }),
+    timezone: t.exposeString("timezone", { description: "IANA time zone the schedule's wall-clock times are in." }),
     pauseNote: t.exposeString("pauseNote", { nullable: true }),
     nextRunAt: t.expose("nextRunAt", { type: "DateTime", nullable: true }),
     secondsUntilNextRun: t.exposeInt("secondsUntilNextRun", { nullable: true, description: "At the event's `at`." }),

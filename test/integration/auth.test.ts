@@ -82,6 +82,7 @@ const queries: Record<string, { role: "VIEWER" | "ADMIN"; call: (deviceId: strin
   runs: { role: "VIEWER", call: () => `runs { pageInfo { hasNextPage } }` },
   services: { role: "VIEWER", call: () => `services { totalCount }` },
   tasks: { role: "VIEWER", call: () => `tasks { totalCount }` },
+  viewer: { role: "VIEWER", call: () => `viewer { name role }` },
 };
 
 /** Every subscription; each is opened by the websocket test below. */
@@ -177,6 +178,11 @@ describeEachDatabase("who may do what", (provider) => {
       expect(seen).toEqual(wanted);
     });
   }
+
+  it("tells callers who they are: their token's name and role", async () => {
+    const operator = await createTestToken(server.app, "OPERATOR", "who-am-i");
+    expect((await raw(server.app.url, `{ viewer { name role } }`, operator)).body).toEqual({ data: { viewer: { name: "who-am-i", role: "OPERATOR" } } });
+  });
 
   it("explains a refusal: what is missing, which role a field needs", async () => {
     const none = await raw(server.app.url, `mutation { deleteTask(input: { id: "nope" }) { __typename } }`);
@@ -509,6 +515,7 @@ describe("with AUTH_DISABLED=true on loopback", () => {
 
   it("lets a request without a token do everything, as ADMIN", async () => {
     const anonymous = graphqlClient(server.app.url);
+    expect(JSON.parse((await postWithHeaders(server.app.url, `{ viewer { name role } }`, {})).body)).toEqual({ data: { viewer: { name: "local-development", role: "ADMIN" } } });
     const { createService } = await anonymous.data(CreateService, { input: { name: "local", kind: "COMMAND", config: { command: "true" } } });
     expect(createService.__typename).toBe("CreateServiceSuccess");
     const client = subscriptionClient(server.app.url);

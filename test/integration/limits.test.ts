@@ -136,7 +136,7 @@ describe("GraphQL limits", () => {
   it("still serves GraphiQL to a browser", async () => {
     const page = await fetch(server.app.url, { headers: { accept: "text/html" } });
     expect(page.status).toBe(200);
-    expect(await page.text()).toMatch(/<title>Cronline<\/title>/);
+    expect(await page.text()).toMatch(/<title>Cronline GraphiQL<\/title>/);
   });
 
   it("answers introspection by default (GraphiQL and codegen use it)", async () => {

@@ -16,7 +16,7 @@ import { graphqlClient } from "../support/graphql-client.js";
 import { CancelRun } from "../support/execution-operations.js";
 import { UpdateService } from "../support/operations.js";
 import { createService } from "../support/fixtures.js";
-import { RunEvents, ScheduleView, TaskEvents } from "../support/live-operations.js";
+import { RunEvents, ScheduleView, ScheduleViewSchedules, TaskEvents } from "../support/live-operations.js";
 import { rawSocket, subscribe, subscriptionClient, type Subscription } from "../support/subscriptions.js";
 import { spawnInGroup } from "../support/child-processes.js";
 import { spawnServer } from "../support/server-process.js";
@@ -172,6 +172,25 @@ describeEachDatabase("the live schedule", (provider) => {
       const onDelete = await afterwards(() => server.client.data(DeleteTask, { input: { id: other.id } }), (e) => e.scheduleView.change === "DELETED");
       expect(onDelete).toMatchObject({ kind: "TASK_REMOVED", removedTaskIds: [other.id] });
       expect(view.events.some((e) => e.scheduleView.kind === "TICK")).toBe(false);
+    } finally {
+      view.unsubscribe();
+    }
+  });
+
+  it("says in each row when the task runs: its schedule and time zone, also after an edit", async () => {
+    const task = await createTask("rows-cron", { tags: ["rows"], timezone: "Europe/Berlin", schedule: { cron: { expression: "0 2 * * *" } } });
+    const view = subscribe(client, ScheduleViewSchedules, { filter: { tags: ["rows"] } });
+    try {
+      const snapshot = await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
+      expect(snapshot.scheduleView.tasks).toEqual([
+        { id: task.id, name: "rows-cron", timezone: "Europe/Berlin", schedule: { kind: "CRON", cron: { expression: "0 2 * * *" }, standard: null } },
+      ]);
+      const from = view.events.length;
+      await server.client.data(UpdateTask, { input: { id: task.id, timezone: "UTC", schedule: { standard: { frequencySeconds: 60 } } } });
+      const edited = await view.waitFor((e) => e.scheduleView.kind === "TASK_CHANGED", { from });
+      expect(edited.scheduleView.tasks).toEqual([
+        { id: task.id, name: "rows-cron", timezone: "UTC", schedule: { kind: "STANDARD", cron: null, standard: { frequencySeconds: 60 } } },
+      ]);
     } finally {
       view.unsubscribe();
     }

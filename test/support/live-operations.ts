@@ -14,6 +14,15 @@ export const ScheduleView = graphql(`
   }
 `);
 
+export const ScheduleViewSchedules = graphql(`
+  subscription ScheduleViewSchedules($filter: LiveTaskFilter) {
+    scheduleView(filter: $filter, tickSeconds: 3600) {
+      kind
+      tasks { id name timezone schedule { kind cron { expression } standard { frequencySeconds } } }
+    }
+  }
+`);
+
 export const TaskEvents = graphql(`
   subscription TaskEvents($filter: LiveTaskFilter) {
     taskEvents(filter: $filter) {
