@@ -3,16 +3,21 @@
 // up the scheduler or the worker, which have threads of their own.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createYoga } from "graphql-yoga";
-import { bearerToken, bootstrapAdminToken, hasUsableAdminToken, TokenVerifier, type Authentication, type PresentedToken, type Principal } from "../auth/tokens.js";
+import { bootstrapAdminToken, hasUsableAdminToken, onTokenRevoked, TokenVerifier, type Authentication, type PresentedToken, type Principal } from "../auth/tokens.js";
 import type { Config } from "../config.js";
 import { createContext } from "../context.js";
 import type { Database } from "../db/database.js";
 import type { EventBus } from "../events/event-bus.js";
+import { authenticateRequest, type RequestAuthentication } from "../http/authenticate-request.js";
+import { sendError } from "../http/error-response.js";
 import { graphqlLimits } from "../http/graphql-limits.js";
 import { graphqlServerLogging } from "../http/graphql-server-logging.js";
 import { requireAuthentication } from "../http/require-authentication.js";
 import { attachGraphqlWs, type WebSocketTimings } from "../http/graphql-ws.js";
 import { originRefusal, type OriginPolicy } from "../http/origin-policy.js";
+import { codedRequestParsing } from "../http/request-parsing.js";
+import { responseStatus } from "../http/response-status.js";
+import { discardUnreadBody } from "../http/unread-body.js";
 import { SharedSubscriptionResults } from "../http/shared-subscription-results.js";
 import type { ReaderLimits } from "../live/bounded-stream.js";
 import { LiveSchedule } from "../live/live-schedule.js";
@@ -41,10 +46,9 @@ export interface ApiRole {
   close(deadline: AbortSignal): Promise<void>;
 }
 
-/** What a websocket connection hands each of its operations' context. */
-export interface SocketAuth {
-  authentication: Authentication;
-}
+const graphqlEndpoint = "/graphql";
+/** How much of a refused body is read and dropped before its connection is cut instead. */
+const unreadBodyDiscardBytes = (maxBodyBytes: number) => 8 * maxBodyBytes;
 
 export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
   const { config, database, events, logger, clock } = options;
@@ -53,8 +57,8 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
   const verifier = new TokenVerifier(db, clock);
   /** AUTH_DISABLED=true: every caller is this ADMIN. */
   const localDeveloper: Principal = { name: "local-development", role: "ADMIN" };
-  const authenticate = (presented: PresentedToken): Promise<Authentication> =>
-    config.auth.disabled ? Promise.resolve({ ok: true, principal: localDeveloper }) : verifier.verify(presented);
+  const authenticate = (presented: PresentedToken, options?: { fresh?: boolean }): Promise<Authentication> =>
+    config.auth.disabled ? Promise.resolve({ ok: true, principal: localDeveloper }) : verifier.verify(presented, options);
 
   const originPolicy: OriginPolicy = { corsOrigins: config.corsOrigins, loopbackHostOnly: config.auth.disabled };
   const live = new LiveSchedule({
@@ -67,21 +71,30 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
     readerLimits: options.readerLimits,
   });
   const subscriptionResults = new SharedSubscriptionResults();
-  const yoga = createYoga({
+  const yoga = createYoga<RequestAuthentication>({
     schema,
-    // Authentication first: an anonymous caller's operation is refused before any limit measures it.
-    plugins: [requireAuthentication(), ...graphqlLimits(config.graphql), subscriptionResults.plugin()],
-    graphqlEndpoint: "/graphql",
+    plugins: [
+      // Before the body is read: an anonymous caller may send little.
+      authenticateRequest(authenticate),
+      codedRequestParsing(),
+      // Authentication first: an anonymous caller's operation is refused before any limit measures it.
+      requireAuthentication(),
+      ...graphqlLimits(config.graphql),
+      subscriptionResults.plugin(),
+      responseStatus(),
+    ],
+    graphqlEndpoint,
+    // Refused with 413 and REQUEST_ENTITY_TOO_LARGE before it is parsed: by its Content-Length, or once that much has arrived.
+    maxRequestBodySize: config.http.maxBodyBytes,
     // No CORS headers unless CORS_ORIGINS lists pages; Yoga's default would allow every origin.
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: false } : false,
     graphiql: { title: "Cronline" },
     landingPage: false,
     maskedErrors: { maskError: maskUnexpectedErrors },
     logging: graphqlServerLogging(logger),
-    context: async (initial) => {
-      // Websocket operations arrive authenticated by the connection (see graphql-ws.ts).
-      const authentication =
-        (initial as Partial<SocketAuth>).authentication ?? (await authenticate(bearerToken(initial.request.headers.get("authorization"))));
+    context: (initial) => {
+      // HTTP requests are authenticated before their body is read (authenticate-request.ts), websocket operations by their connection (graphql-ws.ts).
+      const authentication: Authentication = initial.authentication ?? { ok: false, problem: "missing" };
       return createContext(
         { db, provider: location.provider, logger, events, live, clock, runAsAllowedUsers: config.executor.runAsAllowedUsers },
         authentication.ok ? { principal: authentication.principal, authProblem: null } : { principal: null, authProblem: authentication.problem },
@@ -96,13 +109,16 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
       const refusal = originRefusal(req.headers, originPolicy);
       if (refusal) {
         logger.debug({ origin: req.headers.origin, host: req.headers.host }, "request refused by the origin policy");
-        res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: refusal, extensions: { code: "FORBIDDEN_ORIGIN" } }] }));
-        return;
+        return sendError(res, 403, refusal, "FORBIDDEN_ORIGIN");
       }
+      const path = (req.url ?? "").split("?")[0];
+      if (path !== graphqlEndpoint && path !== `${graphqlEndpoint}/`) return sendError(res, 404, `Not found: the GraphQL endpoint is ${graphqlEndpoint}`, "NOT_FOUND");
       await yoga.handle(req, res);
+      discardUnreadBody(req, unreadBodyDiscardBytes(config.http.maxBodyBytes));
     },
     attachWebSockets(server) {
-      webSockets = attachGraphqlWs(server, yoga, logger, authenticate, subscriptionResults, (headers) => originRefusal(headers, originPolicy), config.websocket, options.webSocketTimings);
+      const auth = { authenticate, onRevoked: (listener: () => void) => onTokenRevoked(db, listener) };
+      webSockets = attachGraphqlWs(server, yoga, logger, auth, subscriptionResults, (headers) => originRefusal(headers, originPolicy), config.websocket, options.webSocketTimings);
     },
     async close(deadline) {
       // Ends every subscription stream, so server-sent-event responses finish and their connections can close.
