@@ -10,6 +10,9 @@ import { DateTimeResolver, JSONObjectResolver } from "graphql-scalars";
 import type { Context } from "./context.js";
 import type PrismaTypes from "./generated/pothos-types.js";
 import { getDatamodel } from "./generated/pothos-types.js";
+import { limits } from "./domain/input-rules.js";
+import { jsonInputLimits } from "./domain/json-shape.js";
+import { jsonScalarExtensions } from "./schema/input-limits.js";
 import { listMaxima, maxItems } from "./schema/list-limits.js";
 import { defaultPageSize, fieldCost, maxPageSize } from "./schema/query-cost.js";
 import { unauthenticatedError } from "./schema/unauthenticated.js";
@@ -87,4 +90,7 @@ builder.queryType({ authScopes: { viewer: true } });
 builder.mutationType({ authScopes: { admin: true } });
 builder.subscriptionType({ authScopes: { viewer: true } });
 builder.addScalarType("DateTime", DateTimeResolver);
-builder.addScalarType("JSONObject", JSONObjectResolver);
+builder.addScalarType("JSONObject", JSONObjectResolver, {
+  description: `A JSON object (ECMA-404). As input, nested at most ${jsonInputLimits.depth} levels deep and at most ${jsonInputLimits.bytes / 1024} KiB as JSON; a device's properties, a service's config and default payload and a task's payload are stored up to ${limits.jsonBytes / 1024} KiB.`,
+  extensions: jsonScalarExtensions,
+});

@@ -98,10 +98,12 @@ const environmentSchema = z.object({
     listVariable.refine((origins) => origins.every(isOrigin), { message: "must be a comma-separated list of origins such as https://dashboard.example.com (scheme, host and port only)" }),
   ),
   GRAPHQL_INTROSPECTION: optional(booleanVariable.default(true)),
-  GRAPHQL_MAX_DEPTH: numberSetting({ min: 1, max: 1000, integer: true }, 15),
+  // At most 100: the document nesting limit follows it, and graphql-js parses recursively.
+  GRAPHQL_MAX_DEPTH: numberSetting({ min: 1, max: 100, integer: true }, 15),
   GRAPHQL_MAX_ALIASES: numberSetting({ min: 0, max: 1000, integer: true }, 30),
   GRAPHQL_MAX_TOKENS: numberSetting({ min: 10, max: 1_000_000, integer: true }, 5000),
   GRAPHQL_MAX_COST: numberSetting({ min: 1, max: 100_000_000, integer: true }, 150_000),
+  HTTP_MAX_BODY_BYTES: numberSetting({ min: 1024, max: 100 * 1024 * 1024, integer: true }, 1024 * 1024),
   WEBSOCKET_MAX_MESSAGE_BYTES: numberSetting({ min: 1024, max: 100 * 1024 * 1024, integer: true }, 1024 * 1024),
   WEBSOCKET_MAX_SUBSCRIPTIONS: numberSetting({ min: 1, max: 100_000, integer: true }, 100),
 }).superRefine((env, context) => {
@@ -182,6 +184,10 @@ export interface Config {
     maxAliases: number;
     maxTokens: number;
     maxCost: number;
+  };
+  http: {
+    /** A request body larger than this is refused with 413 before it is parsed. */
+    maxBodyBytes: number;
   };
   websocket: {
     /** A client message larger than this closes its socket (1009). */
@@ -274,6 +280,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       maxTokens: env.GRAPHQL_MAX_TOKENS,
       maxCost: env.GRAPHQL_MAX_COST,
     },
+    http: { maxBodyBytes: env.HTTP_MAX_BODY_BYTES },
     websocket: { maxMessageBytes: env.WEBSOCKET_MAX_MESSAGE_BYTES, maxSubscriptions: env.WEBSOCKET_MAX_SUBSCRIPTIONS },
   };
 }

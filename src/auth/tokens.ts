@@ -76,6 +76,16 @@ export async function createApiToken(
  * what they remember at once (revocations by other processes are seen within verifiedTokenTtlMs).
  */
 const revocations = new WeakMap<DbClient, number>();
+/** Who wants to hear of each revocation made through a database client (the websockets, to close the token's sockets). */
+const revocationListeners = new WeakMap<DbClient, Set<() => void>>();
+
+/** Calls `listener` after each revocation made through `db` in this process; returns what stops it. */
+export function onTokenRevoked(db: DbClient, listener: () => void): () => void {
+  let listeners = revocationListeners.get(db);
+  if (!listeners) revocationListeners.set(db, (listeners = new Set()));
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
 
 /** Revokes a token by id (idempotent: revoking a revoked token keeps its first revocation time). */
 export async function revokeApiToken(db: DbClient, where: { id: string } | { name: string }, now: Date): Promise<void> {
@@ -89,6 +99,7 @@ export async function revokeApiToken(db: DbClient, where: { id: string } | { nam
     throw error;
   } finally {
     revocations.set(db, (revocations.get(db) ?? 0) + 1);
+    for (const listener of revocationListeners.get(db) ?? []) listener();
   }
 }
 
@@ -128,11 +139,12 @@ export class TokenVerifier {
     private readonly clock: () => number,
   ) {}
 
-  async verify(presented: PresentedToken): Promise<Authentication> {
+  /** `fresh`: read the token from the database even if a copy is remembered (open websockets' periodic check). */
+  async verify(presented: PresentedToken, { fresh = false } = {}): Promise<Authentication> {
     if (presented.secret === null) return { ok: false, problem: presented.problem };
     const secret = presented.secret;
     if (!secret.startsWith(tokenPrefix)) return { ok: false, problem: "invalid" };
-    const token = await this.lookUp(hashToken(secret));
+    const token = await this.lookUp(hashToken(secret), fresh);
     if (!token || !isRole(token.role)) return { ok: false, problem: "invalid" };
     const now = this.clock();
     if (token.revokedAt) return { ok: false, problem: "revoked" };
@@ -146,12 +158,12 @@ export class TokenVerifier {
     return { ok: true, principal: { name: token.name, role: token.role } };
   }
 
-  private async lookUp(tokenHash: string): Promise<StoredToken | null> {
+  private async lookUp(tokenHash: string, fresh: boolean): Promise<StoredToken | null> {
     // Real time, not the application clock (which tests move): this is about how stale a copy may be.
     const now = performance.now();
     const revocationCount = revocations.get(this.db) ?? 0;
     const known = this.remembered.get(tokenHash);
-    if (known && now - known.readAt < verifiedTokenTtlMs && known.revocations === revocationCount) return known.token;
+    if (!fresh && known && now - known.readAt < verifiedTokenTtlMs && known.revocations === revocationCount) return known.token;
     const token = await this.db.apiToken.findUnique({
       where: { tokenHash },
       select: { id: true, name: true, role: true, expiresAt: true, revokedAt: true, lastUsedAt: true },

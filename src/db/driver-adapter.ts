@@ -40,6 +40,10 @@ export type DriverAdapterFactory = PrismaBetterSqlite3 | PrismaPg;
  *   transaction read, then fail to write without waiting (SQLITE_BUSY) when another connection
  *   (a role thread, another process) committed in between; BEGIN IMMEDIATE waits for the lock up
  *   to the busy timeout instead, and then reads what it will write over.
+ * - A BEGIN that fails (the lock still held elsewhere after the busy timeout) leaves the
+ *   connection usable: the adapter would keep its transaction mutex locked for good, and every
+ *   later transaction of the thread would wait forever. The failure is kept from the adapter
+ *   until it has handed over its transaction, which is then let go, and thrown as its own.
  * - Every statement outside a transaction first lets the event loop turn, and takes its place in
  *   the loop's slices (event-loop-slices.ts). better-sqlite3 answers at once, so without it a
  *   thread serving many requests runs their queries and resolvers as one unbroken chain of
@@ -49,9 +53,34 @@ function forThreadsWithOtherWork(Adapter: typeof PrismaBetterSqlite3): typeof Pr
   return class SqliteForThreadsWithOtherWork extends Adapter {
     override async connect(): ReturnType<PrismaBetterSqlite3["connect"]> {
       const adapter = await super.connect();
-      const connection = (adapter as unknown as { client: { prepare(sql: string): unknown } }).client;
+      const connection = (adapter as unknown as { client: { prepare(sql: string): { run(): unknown } } }).client;
       const prepare = connection.prepare.bind(connection);
-      connection.prepare = (sql: string) => prepare(sql === "BEGIN" ? "BEGIN IMMEDIATE" : sql);
+      // Set by a failed BEGIN; the adapter runs BEGIN holding its mutex, so no other one can come between.
+      let failedBegin: { error: unknown } | undefined;
+      connection.prepare = (sql: string) => {
+        if (sql !== "BEGIN") return prepare(sql);
+        const begin = prepare("BEGIN IMMEDIATE");
+        return {
+          run: () => {
+            try {
+              return begin.run();
+            } catch (error) {
+              failedBegin = { error };
+              return { changes: 0, lastInsertRowid: 0 };
+            }
+          },
+        };
+      };
+      const startTransaction = adapter.startTransaction.bind(adapter);
+      adapter.startTransaction = async (isolationLevel) => {
+        const transaction = await startTransaction(isolationLevel);
+        const failure = failedBegin;
+        if (!failure) return transaction;
+        failedBegin = undefined;
+        // Nothing began: rollback() only unlocks the adapter's mutex.
+        await transaction.rollback();
+        return (adapter as unknown as { onError(error: unknown): never }).onError(failure.error);
+      };
       adapter.queryRaw = afterATurn(adapter.queryRaw.bind(adapter));
       adapter.executeRaw = afterATurn(adapter.executeRaw.bind(adapter));
       return adapter;

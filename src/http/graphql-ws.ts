@@ -8,18 +8,35 @@ import type { YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer, type WebSocket } from "ws";
 import { connectionParamsToken, noTokenPresented, type Authentication, type PresentedToken } from "../auth/tokens.js";
 import type { Config } from "../config.js";
+import { DatabaseUnavailableError } from "../db/database-unavailable.js";
 import type { Logger } from "../logger.js";
+import { serviceUnavailableError } from "../schema/error-masking.js";
 import { unauthenticatedError } from "../schema/unauthenticated.js";
-import type { SharedSubscriptionResults } from "./shared-subscription-results.js";
+import { publicError, type SharedSubscriptionResults } from "./shared-subscription-results.js";
 
 export interface WebSocketTimings {
   /** Ping every this often; a client that has not answered by the next ping is dropped. */
   keepAliveMs: number;
   /** A client must send connection_init within this time. */
   connectionInitTimeoutMs: number;
+  /** How often the tokens of open sockets are read again, to close those revoked or expired elsewhere. */
+  tokenRecheckMs: number;
 }
 
-export const defaultWebSocketTimings: WebSocketTimings = { keepAliveMs: 12_000, connectionInitTimeoutMs: 3_000 };
+export const defaultWebSocketTimings: WebSocketTimings = { keepAliveMs: 12_000, connectionInitTimeoutMs: 3_000, tokenRecheckMs: 2_000 };
+
+/** How sockets are authenticated, and told of revocations made through this process. */
+export interface SocketAuthentication {
+  /** `fresh`: read the token from the database, not from the copy remembered for a few seconds. */
+  authenticate(presented: PresentedToken, options?: { fresh?: boolean }): Promise<Authentication>;
+  /** Calls `listener` after each revocation made through this process; returns what stops it. */
+  onRevoked(listener: () => void): () => void;
+}
+
+/** Close code of a socket refused, or closed, because of its token (graphql-ws's Forbidden). */
+const forbidden = 4403;
+/** Close code of a socket that cannot be served for now (the database is unavailable): try again later. */
+const tryAgainLater = 1013;
 
 /** The arguments onSubscribe returns, carrying this operation's enveloped execute and subscribe. */
 type EnvelopedArgs = ExecutionArgs & { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
@@ -49,7 +66,7 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
   server: Server,
   yoga: YogaServerInstance<ServerContext, UserContext>,
   logger: Logger,
-  authenticate: (presented: PresentedToken) => Promise<Authentication>,
+  auth: SocketAuthentication,
   sharedResults: SharedSubscriptionResults,
   /** Why an upgrade is refused (the HTTP requests' origin policy), or null. */
   upgradeRefusal: (headers: IncomingHttpHeaders) => string | null,
@@ -70,8 +87,9 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
       accept(refusal === null, 403, refusal ?? undefined);
     },
   });
-  // The token each connection authenticated with, checked again for every new subscription.
-  const presentedTokens = new WeakMap<object, PresentedToken>();
+  // The token each open connection authenticated with, checked again for every new subscription and every tokenRecheckMs.
+  const presentedTokens = new Map<WebSocket, PresentedToken>();
+  const tokenChecks = closeSocketsOfRefusedTokens(presentedTokens, auth, logger, timings.tokenRecheckMs);
   // The payload the last stringified message stood in for; send() runs right after the stringify.
   let pendingPayload: SerializedPayload | undefined;
   const graphqlWs = makeServer<Record<string, unknown> | undefined, { socket: WebSocket; request: IncomingMessage }>(
@@ -81,7 +99,16 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
       // too, with a reason saying which form it wants); a bad, revoked or expired one with 4403 Forbidden.
       onConnect: async (context) => {
         const presented = connectionParamsToken(context.connectionParams);
-        const authentication = await authenticate(presented);
+        let authentication: Authentication;
+        try {
+          authentication = await auth.authenticate(presented);
+        } catch (error) {
+          const unavailable = DatabaseUnavailableError.from(error);
+          if (!unavailable) throw error;
+          logger.warn({ reason: unavailable.message }, "websocket connection refused: the database is unavailable");
+          context.extra.socket.close(tryAgainLater, "Try again later: the database is unavailable");
+          return false;
+        }
         if (!authentication.ok) {
           logger.debug({ problem: authentication.problem }, "websocket connection refused");
           if (authentication.problem === "missing") context.extra.socket.close(4401, "Unauthorized");
@@ -103,7 +130,13 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
           ];
         }
         // A token revoked or expired since the connection opened can start nothing new.
-        const authentication = await authenticate(presentedTokens.get(context.extra.socket) ?? noTokenPresented);
+        let authentication: Authentication;
+        try {
+          authentication = await auth.authenticate(presentedTokens.get(context.extra.socket) ?? noTokenPresented);
+        } catch (error) {
+          if (!DatabaseUnavailableError.from(error)) throw error;
+          return [serviceUnavailableError()];
+        }
         if (!authentication.ok) return [unauthenticatedError(authentication.problem)];
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...context,
@@ -141,6 +174,8 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
       },
       onError: (_context, _id, _payload, errors) => {
         logger.debug({ errors: errors.map((error) => error.message) }, "websocket operation failed");
+        // Without what is meant for HTTP responses (their status), as over HTTP.
+        return errors.map(publicError);
       },
     },
   );
@@ -201,6 +236,7 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
     );
     socket.once("close", (code, reason) => {
       clearInterval(keepAlive);
+      presentedTokens.delete(socket);
       void closed(code, String(reason));
     });
   });
@@ -209,6 +245,7 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
     // Closes every socket with 1001 (going away) and stops accepting new ones. A client that has
     // not finished the close handshake when `deadline` aborts is dropped (ws would wait 30 s for it).
     close: async (deadline: AbortSignal) => {
+      tokenChecks.stop();
       const closed = new Promise<void>((resolve, reject) => webSocketServer.close((error) => (error ? reject(error) : resolve())));
       for (const socket of webSocketServer.clients) socket.close(1001, "Going away");
       const dropRemaining = () => {
@@ -221,6 +258,57 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
       } finally {
         deadline.removeEventListener("abort", dropRemaining);
       }
+    },
+  };
+}
+
+/**
+ * Closes with 4403 the sockets whose token was revoked or expired while they were open: at once
+ * for a revocation through this process, within `intervalMs` for one elsewhere (the command
+ * line, another instance) and for an expiry. Each token is read once per check, however many
+ * sockets use it. While the database is unavailable, sockets are left open.
+ */
+function closeSocketsOfRefusedTokens(presentedTokens: ReadonlyMap<WebSocket, PresentedToken>, auth: SocketAuthentication, logger: Logger, intervalMs: number) {
+  let checking = false;
+  let again = false;
+  const checkOnce = async () => {
+    const socketsBySecret = new Map<string | null, { presented: PresentedToken; sockets: WebSocket[] }>();
+    for (const [socket, presented] of presentedTokens) {
+      const group = socketsBySecret.get(presented.secret) ?? { presented, sockets: [] };
+      group.sockets.push(socket);
+      socketsBySecret.set(presented.secret, group);
+    }
+    for (const { presented, sockets } of socketsBySecret.values()) {
+      const authentication = await auth.authenticate(presented, { fresh: true });
+      if (authentication.ok) continue;
+      logger.info({ problem: authentication.problem, sockets: sockets.length }, "websockets closed: their API token is no longer usable");
+      for (const socket of sockets) socket.close(forbidden, `Forbidden: the API token is ${authentication.problem}`);
+    }
+  };
+  // One check at a time; a revocation during a check asks for one more after it.
+  const check = async () => {
+    if (checking) return void (again = true);
+    checking = true;
+    try {
+      do {
+        again = false;
+        await checkOnce();
+      } while (again);
+    } catch (error) {
+      const unavailable = DatabaseUnavailableError.from(error);
+      if (!unavailable) throw error;
+      logger.warn({ reason: unavailable.message }, "could not check the tokens of open websockets: the database is unavailable");
+    } finally {
+      checking = false;
+    }
+  };
+  const run = () => void check().catch((error: unknown) => logger.error({ err: error }, "checking the tokens of open websockets failed"));
+  const timer = setInterval(run, intervalMs).unref();
+  const stopListening = auth.onRevoked(run);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      stopListening();
     },
   };
 }

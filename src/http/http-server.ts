@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../logger.js";
+import { sendError } from "./error-response.js";
 import { handleHealth, type HealthChecks } from "./health.js";
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -15,9 +16,7 @@ export interface ListeningServer {
   close(deadline: AbortSignal): Promise<void>;
 }
 
-const notFound: RequestHandler = async (_req, res) => {
-  res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "this Cronline process has no API role" }));
-};
+const notFound: RequestHandler = async (_req, res) => sendError(res, 404, "Not found: this Cronline process has no API role", "NOT_FOUND");
 
 export function createHttpServer(logger: Logger, checks: HealthChecks, api: RequestHandler | null): Server {
   return createServer(async (req, res) => {

@@ -85,7 +85,7 @@ export class SharedSubscriptionResults {
  * a refusal answers with over HTTP) and `unexpected` (set on masked errors), which Yoga leaves
  * out of HTTP responses too.
  */
-function publicError(error: GraphQLError): GraphQLFormattedError {
+export function publicError(error: GraphQLError): GraphQLFormattedError {
   const { extensions, ...formatted } = error.toJSON();
   if (!extensions) return formatted;
   const { http: _http, unexpected: _unexpected, ...forClients } = extensions;

@@ -3,17 +3,22 @@
 // up the scheduler or the worker, which have threads of their own.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createYoga } from "graphql-yoga";
-import { bearerToken, bootstrapAdminToken, hasUsableAdminToken, TokenVerifier, type Authentication, type PresentedToken, type Principal } from "../auth/tokens.js";
+import { bootstrapAdminToken, hasUsableAdminToken, onTokenRevoked, TokenVerifier, type Authentication, type PresentedToken, type Principal } from "../auth/tokens.js";
 import type { Config } from "../config.js";
 import { createContext } from "../context.js";
 import type { Database } from "../db/database.js";
 import { HttpEgressPolicy } from "../domain/http-egress.js";
 import type { EventBus } from "../events/event-bus.js";
+import { authenticateRequest, type RequestAuthentication } from "../http/authenticate-request.js";
+import { sendError } from "../http/error-response.js";
 import { graphqlLimits } from "../http/graphql-limits.js";
 import { graphqlServerLogging } from "../http/graphql-server-logging.js";
 import { requireAuthentication } from "../http/require-authentication.js";
 import { attachGraphqlWs, type WebSocketTimings } from "../http/graphql-ws.js";
 import { originRefusal, type OriginPolicy } from "../http/origin-policy.js";
+import { codedRequestParsing } from "../http/request-parsing.js";
+import { responseStatus } from "../http/response-status.js";
+import { discardUnreadBody } from "../http/unread-body.js";
 import { SharedSubscriptionResults } from "../http/shared-subscription-results.js";
 import { loadWebPage, securityHeaders } from "../http/web-page.js";
 import type { ReaderLimits } from "../live/bounded-stream.js";
@@ -43,10 +48,9 @@ export interface ApiRole {
   close(deadline: AbortSignal): Promise<void>;
 }
 
-/** What a websocket connection hands each of its operations' context. */
-export interface SocketAuth {
-  authentication: Authentication;
-}
+const graphqlEndpoint = "/graphql";
+/** How much of a refused body is read and dropped before its connection is cut instead. */
+const unreadBodyDiscardBytes = (maxBodyBytes: number) => 8 * maxBodyBytes;
 
 export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
   const { config, database, events, logger, clock } = options;
@@ -55,8 +59,8 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
   const verifier = new TokenVerifier(db, clock);
   /** AUTH_DISABLED=true: every caller is this ADMIN. */
   const localDeveloper: Principal = { name: "local-development", role: "ADMIN" };
-  const authenticate = (presented: PresentedToken): Promise<Authentication> =>
-    config.auth.disabled ? Promise.resolve({ ok: true, principal: localDeveloper }) : verifier.verify(presented);
+  const authenticate = (presented: PresentedToken, options?: { fresh?: boolean }): Promise<Authentication> =>
+    config.auth.disabled ? Promise.resolve({ ok: true, principal: localDeveloper }) : verifier.verify(presented, options);
 
   const originPolicy: OriginPolicy = { corsOrigins: config.corsOrigins, loopbackHostOnly: config.auth.disabled };
   const httpEgress = new HttpEgressPolicy(config.httpEgress);
@@ -71,11 +75,21 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
   });
   const subscriptionResults = new SharedSubscriptionResults();
   const webPage = loadWebPage();
-  const yoga = createYoga({
+  const yoga = createYoga<RequestAuthentication>({
     schema,
-    // Authentication first: an anonymous caller's operation is refused before any limit measures it.
-    plugins: [requireAuthentication(), ...graphqlLimits(config.graphql), subscriptionResults.plugin()],
-    graphqlEndpoint: "/graphql",
+    plugins: [
+      // Before the body is read: an anonymous caller may send little.
+      authenticateRequest(authenticate),
+      codedRequestParsing(),
+      // Authentication first: an anonymous caller's operation is refused before any limit measures it.
+      requireAuthentication(),
+      ...graphqlLimits(config.graphql),
+      subscriptionResults.plugin(),
+      responseStatus(),
+    ],
+    graphqlEndpoint,
+    // Refused with 413 and REQUEST_ENTITY_TOO_LARGE before it is parsed: by its Content-Length, or once that much has arrived.
+    maxRequestBodySize: config.http.maxBodyBytes,
     // No CORS headers unless CORS_ORIGINS lists pages; Yoga's default would allow every origin.
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: false } : false,
     graphiql: {
@@ -90,10 +104,9 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
     landingPage: false,
     maskedErrors: { maskError: maskUnexpectedErrors },
     logging: graphqlServerLogging(logger),
-    context: async (initial) => {
-      // Websocket operations arrive authenticated by the connection (see graphql-ws.ts).
-      const authentication =
-        (initial as Partial<SocketAuth>).authentication ?? (await authenticate(bearerToken(initial.request.headers.get("authorization"))));
+    context: (initial) => {
+      // HTTP requests are authenticated before their body is read (authenticate-request.ts), websocket operations by their connection (graphql-ws.ts).
+      const authentication: Authentication = initial.authentication ?? { ok: false, problem: "missing" };
       return createContext(
         { db, provider: location.provider, logger, events, live, clock, runAsAllowedUsers: config.executor.runAsAllowedUsers, runAsAllowedGroups: config.executor.runAsAllowedGroups, httpEgress },
         authentication.ok ? { principal: authentication.principal, authProblem: null } : { principal: null, authProblem: authentication.problem },
@@ -108,17 +121,20 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
       const refusal = originRefusal(req.headers, originPolicy);
       if (refusal) {
         logger.debug({ origin: req.headers.origin, host: req.headers.host }, "request refused by the origin policy");
-        res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: refusal, extensions: { code: "FORBIDDEN_ORIGIN" } }] }));
-        return;
+        return sendError(res, 403, refusal, "FORBIDDEN_ORIGIN");
       }
       for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
       if (await webPage.handle(req, res)) return;
       // Answers about the caller's data, and GraphiQL's page names the current build's assets.
       res.setHeader("cache-control", "no-store");
+      const path = (req.url ?? "").split("?")[0];
+      if (path !== graphqlEndpoint && path !== `${graphqlEndpoint}/`) return sendError(res, 404, `Not found: the GraphQL endpoint is ${graphqlEndpoint}`, "NOT_FOUND");
       await yoga.handle(req, res);
+      discardUnreadBody(req, unreadBodyDiscardBytes(config.http.maxBodyBytes));
     },
     attachWebSockets(server) {
-      webSockets = attachGraphqlWs(server, yoga, logger, authenticate, subscriptionResults, (headers) => originRefusal(headers, originPolicy), config.websocket, options.webSocketTimings);
+      const auth = { authenticate, onRevoked: (listener: () => void) => onTokenRevoked(db, listener) };
+      webSockets = attachGraphqlWs(server, yoga, logger, auth, subscriptionResults, (headers) => originRefusal(headers, originPolicy), config.websocket, options.webSocketTimings);
     },
     async close(deadline) {
       // Ends every subscription stream, so server-sent-event responses finish and their connections can close.

@@ -5,6 +5,7 @@ import { decodeGlobalID } from "@pothos/plugin-relay";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { limits } from "../../src/domain/input-rules.js";
+import { jsonInputLimits } from "../../src/domain/json-shape.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { createDevice, createPool, createService } from "../support/fixtures.js";
 import type { GraphQLResponse } from "../support/graphql-client.js";
@@ -111,6 +112,48 @@ describeEachDatabase("bad input", (provider) => {
     });
   });
 
+  describe("JSON nested too deep or too large: refused before execution with HTTP 400, BAD_USER_INPUT naming the argument", () => {
+    const nested = (depth: number): Record<string, unknown> => {
+      let value: Record<string, unknown> = { leaf: true };
+      for (let level = 1; level < depth; level++) value = { a: value };
+      return value;
+    };
+
+    it("as a variable, however deep in the input; as deep as the limit is taken", async () => {
+      const atLimit = await server.client.data(CreateDevice, { input: { name: "bi-json-64", address: "10.0.0.1", properties: nested(jsonInputLimits.depth) } });
+      expect(atLimit.createDevice.__typename).toBe("CreateDeviceSuccess");
+      for (const properties of [nested(jsonInputLimits.depth + 1), nested(2_000)]) {
+        const refused = await server.client.request(CreateDevice, { input: { name: "bi-json-deep", address: "10.0.0.1", properties } });
+        expect(refused.status).toBe(400);
+        expect(refused.data ?? null).toBeNull();
+        expect(refused.errors).toEqual([
+          expect.objectContaining({
+            message: `Too large a JSON value in "input.properties" of createDevice: must be nested at most ${jsonInputLimits.depth} levels deep.`,
+            extensions: { code: "BAD_USER_INPUT", fieldErrors: [{ field: "input.properties", message: `must be nested at most ${jsonInputLimits.depth} levels deep` }] },
+          }),
+        ]);
+      }
+      const deepRule = await server.client.request(CreatePool, { input: { name: "bi-json-deep", rule: { properties: nested(100) } } });
+      expect(deepRule.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: [{ field: "input.rule.properties" }] });
+      const large = await server.client.request(CreateDevice, { input: { name: "bi-json-deep", address: "10.0.0.1", properties: { blob: "j".repeat(jsonInputLimits.bytes) } } });
+      expect(large.errors?.[0]?.extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: [{ field: "input.properties", message: `must be at most ${jsonInputLimits.bytes / 1024} KiB as JSON` }] });
+      expect(await deviceCount("bi-json-deep")).toBe(0);
+      expect(await poolCount("bi-json-deep")).toBe(0);
+    });
+
+    it("written in the document: too deep a document is refused as it is parsed", async () => {
+      const literal = (depth: number) => "{ a: ".repeat(depth) + "1" + " }".repeat(depth);
+      const response = await fetch(server.app.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${server.adminToken}` },
+        body: JSON.stringify({ query: `mutation { createDevice(input: { name: "bi-json-literal", address: "10.0.0.1", properties: ${literal(3_000)} }) { __typename } }` }),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ errors: [{ message: expect.stringMatching(/^Syntax Error: Document nesting limit of \d+ exceeded\.$/), extensions: { code: "GRAPHQL_PARSE_FAILED", maxNesting: expect.any(Number) } }] });
+      expect(await deviceCount("bi-json-literal")).toBe(0);
+    });
+  });
+
   describe("malformed ids and cursors: BAD_USER_INPUT naming the argument", () => {
     function expectBadArgument(response: GraphQLResponse<unknown>, argument: string) {
       expect(response.status).toBe(200);
@@ -120,15 +163,36 @@ describeEachDatabase("bad input", (provider) => {
       expectNoStackTrace(response);
     }
 
-    it("node(id:) with text that is no global id, and with a global id of no type", async () => {
+    it("node(id:) with text that is no global id, with a global id of no type, and with one of a type that is not a Node", async () => {
       expectBadArgument(await server.client.request(NodeById, { id: "garbage" }), "id");
       expectBadArgument(await server.client.request(NodeById, { id: Buffer.from("Nope:1").toString("base64") }), "id");
+      expectBadArgument(await server.client.request(NodeById, { id: Buffer.from("RunResult:1").toString("base64") }), "id");
     });
 
-    it("a connection's after: cursor that it never handed out, and a negative first:", async () => {
+    it("a connection's after: cursor that it never handed out", async () => {
       await createDevice(server.client, { name: "bi-cursor" });
       expectBadArgument(await server.client.request(DevicesPage, { after: "zzz" }), "after");
-      expectBadArgument(await server.client.request(PoolsPage, { first: -1 }), "first");
+    });
+  });
+
+  describe("page arguments that ask for no page: refused before execution with HTTP 400 and BAD_USER_INPUT naming them", () => {
+    it("a negative first:, first: with last:, before: with after:", async () => {
+      const negative = await server.client.request(PoolsPage, { first: -1 });
+      expect(negative).toMatchObject({ status: 400, errors: [{ message: "Invalid page of pools: first must not be negative.", extensions: { code: "BAD_USER_INPUT", fieldErrors: [{ field: "first", message: "must not be negative" }] } }] });
+      expect(negative.data ?? null).toBeNull();
+      const post = async (query: string) => {
+        const response = await fetch(server.app.url, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${server.adminToken}` },
+          body: JSON.stringify({ query }),
+        });
+        return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse<unknown>, "status">) };
+      };
+      // Nested pages too: a task's runs.
+      const both = await post(`{ tasks(first: 1) { edges { node { runs(first: 2, last: 2) { edges { cursor } } } } } }`);
+      expect(both).toMatchObject({ status: 400, errors: [{ message: "Invalid page of runs: last cannot be given with first.", extensions: { code: "BAD_USER_INPUT", fieldErrors: [{ field: "last", message: "cannot be given with first" }] } }] });
+      const cursors = await post(`{ devices(after: "a", before: "b") { totalCount } }`);
+      expect(cursors).toMatchObject({ status: 400, errors: [{ extensions: { code: "BAD_USER_INPUT", fieldErrors: [{ field: "before", message: "cannot be given with after" }] } }] });
     });
   });
 

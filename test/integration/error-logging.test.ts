@@ -41,23 +41,33 @@ describe("logging of GraphQL errors", () => {
     return (await response.json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
   };
 
-  it("logs a client's mistakes at DEBUG, never at ERROR", async () => {
+  it("logs a client's mistakes at DEBUG, never at ERROR, and always with a message", async () => {
+    const nested = (depth: number) => "{ a: ".repeat(depth) + "1" + " }".repeat(depth);
     const mistakes = [
       `{ node(id: "garbage") { id } }`,
+      `{ node(id: "${Buffer.from("RunResult:1").toString("base64")}") { id } }`,
       `{ nodes(ids: ["garbage"]) { id } }`,
       `{ devices(after: "not-a-cursor") { totalCount } }`,
       `{ devices(first: -1) { totalCount } }`,
+      `{ devices(first: 1, last: 1) { totalCount } }`,
       `{ devicez { totalCount } }`,
       `{ devices { totalCount `,
+      `mutation { createDevice(input: { name: "deep", address: "10.0.0.1", properties: ${nested(2_000)} }) { __typename } }`,
     ];
     const from = entries.length;
     for (const query of mistakes) {
       const { errors } = await post(query);
-      expect({ query, code: errors?.[0]?.extensions?.code }).not.toEqual({ query, code: "INTERNAL_SERVER_ERROR" });
-      expect(errors?.length).toBeGreaterThan(0);
+      expect({ query, codes: errors?.map((error) => error.extensions?.code) }).toEqual({ query, codes: [expect.any(String)] });
+      expect(errors?.[0]?.extensions?.code).not.toBe("INTERNAL_SERVER_ERROR");
     }
+    // Refused before GraphQL runs: malformed variables in a GET, no CSRF header, an unsupported content type.
+    const malformedGet = await fetch(`${app.url}?query=%7B__typename%7D&variables=%7B`, { headers: { authorization: `Bearer ${token}`, "x-cronline-csrf": "1" } });
+    expect(malformedGet.status).toBe(400);
+    expect((await fetch(`${app.url}?query=%7B__typename%7D`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
+    expect((await fetch(app.url, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "text/csv" }, body: "a,b" })).status).toBe(415);
     const logged = entries.slice(from);
     expect(logged.filter((entry) => entry.level >= errorLevel)).toEqual([]);
+    expect(logged.filter((entry) => typeof entry.msg !== "string" || entry.msg.trim() === "")).toEqual([]);
     expect(logged.filter((entry) => entry.msg === "yoga")).toEqual([]);
     expect(logged.filter((entry) => entry.msg === "request refused: client error").map((entry) => entry.code)).toEqual(
       expect.arrayContaining(["BAD_USER_INPUT"]),

@@ -7,6 +7,7 @@ import pg from "pg";
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type AppOptions, type RunningApp } from "../../src/app.js";
+import { defaultWebSocketTimings } from "../../src/http/graphql-ws.js";
 import { generateTokenSecret } from "../../src/auth/tokens.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { LiveSchedule, type ScheduleViewEvent } from "../../src/live/live-schedule.js";
@@ -825,7 +826,7 @@ describe("subscribers that read slowly or not at all", () => {
 describe("websocket keep-alive and connection_init timeout", () => {
   it("drops a client that answers no ping and one that never sends connection_init; keeps one that answers", async () => {
     const scratch = await createScratchDatabase("sqlite");
-    const app = await startApp(testConfig(scratch.location.url), createLogger("silent"), { webSocketTimings: { keepAliveMs: 200, connectionInitTimeoutMs: 300 } });
+    const app = await startApp(testConfig(scratch.location.url), createLogger("silent"), { webSocketTimings: { ...defaultWebSocketTimings, keepAliveMs: 200, connectionInitTimeoutMs: 300 } });
     const token = await createTestToken(app, "VIEWER");
     const init = (raw: ReturnType<typeof rawSocket>) =>
       raw.socket.on("open", () => raw.socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } })));

@@ -3,6 +3,7 @@
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
 import { startApp } from "../../src/app.js";
+import { defaultWebSocketTimings } from "../../src/http/graphql-ws.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { createLogger } from "../../src/logger.js";
 import { testConfig } from "../support/test-server.js";
@@ -17,7 +18,7 @@ describe("shutdown", { timeout: 90_000 }, () => {
         testConfig(scratch.location.url, { SHUTDOWN_GRACE_SECONDS: "1", COMMAND_KILL_GRACE_SECONDS: "1" }),
         createLogger("silent"),
         // The client says nothing at all; the server must not close it for that before shutdown does.
-        { webSocketTimings: { keepAliveMs: 600_000, connectionInitTimeoutMs: 600_000 } },
+        { webSocketTimings: { ...defaultWebSocketTimings, keepAliveMs: 600_000, connectionInitTimeoutMs: 600_000 } },
       );
       const quiet = await openUnresponsiveWebSocket(app.url);
       const closedByServer = once(quiet, "close");
