@@ -100,7 +100,8 @@ export function openLiveConnection(token: string | null, onRefused: () => void):
         error: (error) => {
           if (closed) return;
           if (Array.isArray(error)) onError(fromGraphqlErrors(error));
-          else if (isCloseEvent(error) && refusedCodes.includes(error.code)) onError(new ApiError("The server refused the API token.", "UNAUTHENTICATED"));
+          // The close reason says why ("Forbidden: the API token is revoked").
+          else if (isCloseEvent(error) && refusedCodes.includes(error.code)) onError(new ApiError(`The server refused the API token.${error.reason ? ` ${error.reason}` : ""}`, "UNAUTHENTICATED"));
           else onError(new ApiError("The live connection failed.", "NETWORK"));
         },
         complete: () => {},
