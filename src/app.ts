@@ -15,6 +15,9 @@ import type { Logger } from "./logger.js";
 import { createApiRole, type ApiRole } from "./roles/api-role.js";
 import { RoleThreads } from "./roles/role-threads.js";
 import { eventsConsumedBy, roleNames, type Role, type ThreadRole } from "./roles/roles.js";
+import { sealServiceSecretsAtStart } from "./secrets/seal-at-start.js";
+import { SecretsCipher } from "./secrets/secrets-cipher.js";
+import { resolveSecretsKey } from "./secrets/secrets-key.js";
 
 export interface RunningApp {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
@@ -48,17 +51,23 @@ export interface AppOptions {
   onRoleFailure?: (error: Error) => void;
 }
 
-/** Migrates the database, starts the roles, then serves until stop(). */
+/**
+ * Migrates the database, seals the secrets of services saved before secrets were, starts the
+ * roles, then serves until stop(). A secrets key that cannot be had is a ConfigError.
+ */
 export async function startApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<RunningApp> {
   const roles = options.roles ?? roleNames;
   setSliceMs(config.eventLoopSliceMs);
   const location = locateDatabase(config.databaseUrl);
+  const secretsKey = resolveSecretsKey(config.secrets, location, logger);
+  const secrets = new SecretsCipher(secretsKey);
   const events = new EventBus();
   // The threads load their code while this thread migrates the database.
   const threads = RoleThreads.load({
     roles: roles.filter((role): role is ThreadRole => role !== "api"),
     config,
     location,
+    secretsKey,
     logger,
     events,
     mainConsumes: roles.includes("api") ? eventsConsumedBy.api : [],
@@ -73,6 +82,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     const applied = await applyMigrations(location);
     logger.info({ provider: location.provider, applied }, applied.length ? "applied database migrations" : "database schema up to date");
     database = await openDatabase(location, options.database);
+    await sealServiceSecretsAtStart(database.client, secrets, logger);
     const threadsStarting = threads.start();
     // Awaited below; should building the API fail first, its failure is the one reported.
     threadsStarting.catch(() => {});
@@ -83,6 +93,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
           database,
           events,
           logger,
+          secrets,
           clock: options.clock ?? Date.now,
           webSocketTimings: options.webSocketTimings ?? defaultWebSocketTimings,
           readerLimits: options.readerLimits,

@@ -1,7 +1,9 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { roles, type Role } from "./auth/tokens.js";
 import { defaultDeniedNetworks, isAllowedHostEntry, parseNetwork, type HttpEgressSettings } from "./domain/http-egress.js";
 import { isHostnameOrIp } from "./domain/input-rules.js";
+import { parseSecretsKey, secretsKeyFormat } from "./secrets/key-text.js";
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -106,7 +108,13 @@ const environmentSchema = z.object({
   HTTP_MAX_BODY_BYTES: numberSetting({ min: 1024, max: 100 * 1024 * 1024, integer: true }, 1024 * 1024),
   WEBSOCKET_MAX_MESSAGE_BYTES: numberSetting({ min: 1024, max: 100 * 1024 * 1024, integer: true }, 1024 * 1024),
   WEBSOCKET_MAX_SUBSCRIPTIONS: numberSetting({ min: 1, max: 100_000, integer: true }, 100),
+  SECRETS_KEY: optional(z.string().refine((text) => parseSecretsKey(text) !== null, { message: secretsKeyFormat }).optional()),
+  SECRETS_KEY_FILE: optional(z.string().optional()),
+  RUN_OUTPUT_VISIBLE_TO: optional(z.enum(roles).default("OPERATOR")),
 }).superRefine((env, context) => {
+  if (env.SECRETS_KEY !== undefined && env.SECRETS_KEY_FILE !== undefined) {
+    context.addIssue({ code: "custom", path: ["SECRETS_KEY_FILE"], message: "must not be set together with SECRETS_KEY: give the key one way" });
+  }
   if (env.AUTH_DISABLED && !isLoopbackHost(env.HOST)) {
     context.addIssue({
       code: "custom",
@@ -195,13 +203,17 @@ export interface Config {
     /** Operations one socket may have in progress at once. */
     maxSubscriptions: number;
   };
+  /** Where the key sealing the services' secrets comes from; neither: a key file next to the SQLite database. */
+  secrets: { key: string | undefined; keyFile: string | undefined };
+  /** The lowest role that sees what runs printed (RunResult and runEvents output and errorOutput). */
+  runOutputVisibleTo: Role;
 }
 
 /**
  * The variables that carry Cronline's secrets (and PGPASSWORD, which pg reads for the
  * database): never echoed in configuration errors, never passed on to commands.
  */
-export const secretEnvironmentVariables: readonly string[] = ["DATABASE_URL", "POSTGRES_ADMIN_URL", "PGPASSWORD", "CRONLINE_BOOTSTRAP_ADMIN_TOKEN"];
+export const secretEnvironmentVariables: readonly string[] = ["DATABASE_URL", "POSTGRES_ADMIN_URL", "PGPASSWORD", "CRONLINE_BOOTSTRAP_ADMIN_TOKEN", "SECRETS_KEY"];
 const secretVariables = new Set(secretEnvironmentVariables);
 
 /**
@@ -282,5 +294,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     },
     http: { maxBodyBytes: env.HTTP_MAX_BODY_BYTES },
     websocket: { maxMessageBytes: env.WEBSOCKET_MAX_MESSAGE_BYTES, maxSubscriptions: env.WEBSOCKET_MAX_SUBSCRIPTIONS },
+    secrets: { key: env.SECRETS_KEY, keyFile: env.SECRETS_KEY_FILE },
+    runOutputVisibleTo: env.RUN_OUTPUT_VISIBLE_TO,
   };
 }

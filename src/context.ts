@@ -1,10 +1,11 @@
-import type { Principal, TokenProblem } from "./auth/tokens.js";
+import type { Principal, Role, TokenProblem } from "./auth/tokens.js";
 import type { DbClient } from "./db/database.js";
 import type { DatabaseProvider } from "./db/prisma-schema.js";
 import type { HttpEgressPolicy } from "./domain/http-egress.js";
 import type { EventBus } from "./events/event-bus.js";
 import type { LiveSchedule } from "./live/live-schedule.js";
 import type { Logger } from "./logger.js";
+import type { SecretsCipher } from "./secrets/secrets-cipher.js";
 import { createLoaders, type Loaders } from "./schema/loaders.js";
 
 /** What every resolver receives: one per GraphQL operation. */
@@ -31,6 +32,10 @@ export interface ContextServices {
   httpEgress: HttpEgressPolicy;
   /** Groups they may run as (RUN_AS_ALLOWED_GROUPS), checked when a service is saved. */
   runAsAllowedGroups: readonly string[];
+  /** Seals the services' secrets when they are saved. */
+  secrets: SecretsCipher;
+  /** The lowest role that sees run output (RUN_OUTPUT_VISIBLE_TO). */
+  runOutputVisibleTo: Role;
 }
 
 export function createContext(

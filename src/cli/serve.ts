@@ -69,6 +69,11 @@ export async function serve(roleList: string): Promise<void> {
       });
     }
   } catch (error) {
+    // A setting only checked at start (the secrets key) is a mistake in the settings too.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(usageExitCode);
+    }
     logger.fatal({ err: error }, "Cronline could not start");
     process.exit(1);
   }

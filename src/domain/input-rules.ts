@@ -65,8 +65,12 @@ export const jsonObjectRule = z
 
 export const idListRule = z.array(z.string()).max(limits.idsPerList, `must have at most ${limits.idsPerList} entries`);
 
-/** Parses `input` or throws a ValidationError whose fields are prefixed with `prefix`. */
-export function parseInput<T extends z.ZodType>(schema: T, input: unknown, prefix = "input"): z.output<T> {
+/**
+ * Parses `input` or throws a ValidationError whose fields are prefixed with `prefix`. An issue
+ * at one of `secretPaths` (full paths, prefix included) is told with its `params.unquoted`
+ * message when it has one, which quotes nothing of the value.
+ */
+export function parseInput<T extends z.ZodType>(schema: T, input: unknown, prefix = "input", secretPaths: ReadonlySet<string> = new Set()): z.output<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw new ValidationError(
@@ -74,7 +78,9 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown, prefi
       const path = [prefix, ...issue.path.map(String)];
       // zod reports unknown keys on their object; each is named by its own path instead.
       if (issue.code === "unrecognized_keys") return issue.keys.map((key) => ({ field: [...path, key].join("."), message: "is not a known field" }));
-      return [{ field: path.join("."), message: issue.message }];
+      const field = path.join(".");
+      const unquoted = issue.code === "custom" ? (issue.params as { unquoted?: string } | undefined)?.unquoted : undefined;
+      return [{ field, message: secretPaths.has(field) && unquoted !== undefined ? unquoted : issue.message }];
     }),
   );
 }

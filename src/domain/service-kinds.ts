@@ -1,7 +1,8 @@
 // What each kind of Service needs in its configuration. A kind is a string column plus a
 // JSON config validated here, so new kinds add a schema, not a migration. Templates
 // (commands, URLs, headers, bodies, environment values) are parsed here too, so a bad
-// placeholder is refused when the service is saved.
+// placeholder is refused when the service is saved. Which values are secret is said here
+// too (secretPlaces); src/domain/service-secrets.ts keeps them out of sight.
 import { z } from "zod";
 import { secretEnvironmentVariables, systemNamePattern } from "../config.js";
 import { checkJsonBody } from "../execution/http-body.js";
@@ -11,14 +12,17 @@ const positiveSeconds = z.number().int().positive().max(86_400);
 const environmentName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
 const systemName = z.string().regex(systemNamePattern, "must be a user or group name");
 
-/** A string field that must parse with `parse`; the parse error becomes the field's message. */
+/**
+ * A string field that must parse with `parse`; the parse error becomes the field's message
+ * (and its `unquoted` form, for a field that holds a secret: see parseInput).
+ */
 const templateString = (parse: (text: string) => unknown, base = z.string()) =>
   base.superRefine((text, ctx) => {
     try {
       parse(text);
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
-      ctx.addIssue({ code: "custom", message: error.message });
+      ctx.addIssue({ code: "custom", message: error.message, params: { unquoted: error.unquoted } });
     }
   });
 
@@ -67,6 +71,9 @@ export function staticUrlHost(urlTemplate: string): string | null {
   return zero === one ? zero! : null;
 }
 
+/** The HTTP fields `secretFields` may list. */
+const markableHttpFields = ["url", "body"] as const;
+
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid header name");
 
 const httpConfigSchema = z
@@ -82,6 +89,12 @@ const httpConfigSchema = z
     expectedStatusCodes: z.array(z.number().int().min(100).max(599)).min(1).optional(),
     /** Redirects followed, each checked like the first request; 0: a 3xx is the answer. */
     maxRedirects: z.number().int().min(0).max(10).optional(),
+    /** Fields whose value is secret too, like every header: a URL with a token in it, a body with a password. */
+    secretFields: z
+      .array(z.enum(markableHttpFields))
+      .max(2)
+      .transform((fields) => [...new Set(fields)])
+      .optional(),
   })
   .superRefine((config, ctx) => {
     if (config.body === undefined) return;
@@ -90,7 +103,7 @@ const httpConfigSchema = z
       checkJsonBody(config.body, contentType);
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
-      ctx.addIssue({ code: "custom", path: ["body"], message: `${error.message} (content-type is ${contentType})` });
+      ctx.addIssue({ code: "custom", path: ["body"], message: `${error.message} (content-type is ${contentType})`, params: { unquoted: `${error.unquoted} (content-type is ${contentType})` } });
     }
   });
 
@@ -103,5 +116,14 @@ export type ServiceKind = keyof typeof serviceKinds;
 export const serviceKindNames = Object.keys(serviceKinds) as ServiceKind[];
 export type CommandConfig = z.output<typeof commandConfigSchema>;
 export type HttpConfig = z.output<typeof httpConfigSchema>;
+
+/**
+ * Where a kind keeps secrets: every value of its `map` (header values, environment values),
+ * and those of the `markable` fields the config lists in `secretFields`.
+ */
+export const secretPlaces: Record<ServiceKind, { map: string; markable: readonly string[] }> = {
+  COMMAND: { map: "environment", markable: [] },
+  HTTP: { map: "headers", markable: markableHttpFields },
+};
 
 export const serviceDefaults = { concurrency: 10, commandTimeoutSeconds: 300, httpTimeoutSeconds: 30, httpMaxRedirects: 0 } as const;

@@ -1,6 +1,8 @@
+import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { DbClient, Prisma } from "../db/database.js";
 import { isForeignKeyViolation, isRecordMissing } from "../db/prisma-errors.js";
+import { SecretsUnreadableError, type SecretsCipher } from "../secrets/secrets-cipher.js";
 import { assertDevicesExist } from "./devices.js";
 import { InUseError, NotFoundError, ValidationError } from "./errors.js";
 import { descriptionRule, idListRule, jsonObjectRule, nameRule, parseInput, tagsRule } from "./input-rules.js";
@@ -8,6 +10,7 @@ import { withUniqueName } from "./names.js";
 import { assertPoolsExist } from "./pools.js";
 import type { HttpEgressPolicy } from "./http-egress.js";
 import { serviceDefaults, serviceKindNames, serviceKinds, staticUrlHost, type ServiceKind } from "./service-kinds.js";
+import { openSecrets, resolveMasks, sealSecrets, secretPaths, splitSecrets, withSecrets, type SealedSecretColumns } from "./service-secrets.js";
 import { createTags, replaceTags } from "./tags.js";
 
 const uniqueIds = idListRule.transform((ids) => [...new Set(ids)]);
@@ -38,16 +41,21 @@ const createServiceSchema = z.object({
 
 const updateServiceSchema = z.object(serviceFields).partial();
 
-/** What the server's configuration allows services to do. */
+/** What the server's configuration allows services to do, and the cipher that seals their secrets. */
 export interface ServiceRules {
   runAsAllowedUsers: readonly string[];
   httpEgress: HttpEgressPolicy;
   runAsAllowedGroups: readonly string[];
+  secrets: SecretsCipher;
 }
 
-/** The kind's own rules over its config; errors name `input.config.<key>`. */
-function parseKindConfig(kind: ServiceKind, config: unknown, rules: ServiceRules): Prisma.InputJsonObject {
-  const parsed = parseInput(serviceKinds[kind], config, "input.config");
+/**
+ * The kind's own rules over its (whole, secrets included) config; errors name
+ * `input.config.<key>` and quote nothing of a secret value. Returns the columns to store:
+ * the config with its secrets masked, and the secrets sealed for the service `id`.
+ */
+function sealedKindConfig(id: string, kind: ServiceKind, config: Record<string, unknown>, rules: ServiceRules) {
+  const parsed = parseInput(serviceKinds[kind], config, "input.config", secretPaths(kind, config));
   const runAs = "runAs" in parsed ? parsed.runAs : undefined;
   if (runAs && !rules.runAsAllowedUsers.includes(runAs.user)) {
     throw ValidationError.of("input.config.runAs.user", `"${runAs.user}" is not on RUN_AS_ALLOWED_USERS`);
@@ -59,7 +67,18 @@ function parseKindConfig(kind: ServiceKind, config: unknown, rules: ServiceRules
   if (runAs?.group !== undefined && !rules.runAsAllowedGroups.includes(runAs.group)) {
     throw ValidationError.of("input.config.runAs.group", `"${runAs.group}" is not on RUN_AS_ALLOWED_GROUPS`);
   }
-  return parsed as Prisma.InputJsonObject;
+  const split = splitSecrets(kind, parsed);
+  return { config: split.config as Prisma.InputJsonObject, ...sealSecrets(rules.secrets, id, split.secrets) };
+}
+
+/** The stored config with its secrets in place, to check it against a new kind. */
+function wholeConfig(rules: ServiceRules, id: string, stored: { config: unknown } & SealedSecretColumns): Record<string, unknown> {
+  try {
+    return withSecrets(stored.config as Record<string, unknown>, openSecrets(rules.secrets, id, stored));
+  } catch (error) {
+    if (!(error instanceof SecretsUnreadableError)) throw error;
+    throw ValidationError.of("input.config", `is needed to change the kind: the stored secrets cannot be read (${error.message})`);
+  }
 }
 
 async function assertTargetsExist(db: DbClient, deviceIds: string[] | undefined, poolIds: string[] | undefined) {
@@ -78,15 +97,19 @@ async function nameVanishedTarget(db: DbClient, error: unknown, deviceIds: strin
 /** `actor`: name of the API token making the change, recorded as createdBy/updatedBy. */
 export async function createService(db: DbClient, input: unknown, rules: ServiceRules, actor: string | null = null): Promise<string> {
   const { targetDeviceIds, targetPoolIds, tags, config, defaultPayload, ...fields } = parseInput(createServiceSchema, input);
-  const validConfig = parseKindConfig(fields.kind, config, rules);
+  // The id is chosen here: the sealed secrets are bound to it.
+  const id = uuidv7();
+  // Nothing is stored yet, so a "••••" has nothing to keep.
+  const sealed = sealedKindConfig(id, fields.kind, resolveMasks(fields.kind, config, () => ({})), rules);
   await assertTargetsExist(db, targetDeviceIds, targetPoolIds);
   const service = await withUniqueName("service", fields.name, () =>
     db.service.create({
       data: {
+        id,
         ...fields,
         createdBy: actor,
         updatedBy: actor,
-        config: validConfig,
+        ...sealed,
         defaultPayload: defaultPayload as Prisma.InputJsonObject,
         tags: createTags(tags),
         targetDevices: { create: targetDeviceIds.map((deviceId) => ({ deviceId })) },
@@ -103,11 +126,18 @@ export async function createService(db: DbClient, input: unknown, rules: Service
 
 export async function updateService(db: DbClient, id: string, input: unknown, rules: ServiceRules, actor: string | null = null): Promise<void> {
   const { targetDeviceIds, targetPoolIds, tags, config, defaultPayload, ...fields } = parseInput(updateServiceSchema, input);
-  const current = await db.service.findUnique({ where: { id }, select: { kind: true, config: true } });
+  const current = await db.service.findUnique({ where: { id }, select: { kind: true, config: true, secrets: true, secretsKeyId: true } });
   if (!current) throw new NotFoundError("input.id", id, "Service");
   // A new kind needs a config of that kind; a new config is checked against the (new) kind.
+  // A "••••" in the new config keeps the value stored at its place.
   const kind = fields.kind ?? (current.kind as ServiceKind);
-  const validConfig = config !== undefined || fields.kind !== undefined ? parseKindConfig(kind, config ?? current.config, rules) : undefined;
+  const stored = () => openSecrets(rules.secrets, id, current);
+  const sealed =
+    config !== undefined
+      ? sealedKindConfig(id, kind, resolveMasks(kind, config, stored), rules)
+      : fields.kind !== undefined
+        ? sealedKindConfig(id, kind, wholeConfig(rules, id, current), rules)
+        : undefined;
   await assertTargetsExist(db, targetDeviceIds, targetPoolIds);
   try {
     await withUniqueName("service", fields.name, () =>
@@ -116,7 +146,7 @@ export async function updateService(db: DbClient, id: string, input: unknown, ru
         data: {
           ...fields,
           updatedBy: actor,
-          ...(validConfig && { config: validConfig }),
+          ...sealed,
           ...(defaultPayload && { defaultPayload: defaultPayload as Prisma.InputJsonObject }),
           ...(tags && { tags: replaceTags(tags) }),
           ...(targetDeviceIds && { targetDevices: { deleteMany: {}, create: targetDeviceIds.map((deviceId) => ({ deviceId })) } }),

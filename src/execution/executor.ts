@@ -15,6 +15,7 @@ import { cancelledByOperator } from "../domain/run-control.js";
 import { supersededReason, type AttemptOutcome, type NewRunResult, type RunReport, type RunResultStatus, type RunTrigger } from "../domain/runs.js";
 import type { CronlineEvents, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
+import type { SecretsCipher } from "../secrets/secrets-cipher.js";
 import { failedOutcome, storableOutcome } from "./attempt.js";
 import { errorText } from "./error-text.js";
 import { Semaphore } from "./concurrency.js";
@@ -30,6 +31,8 @@ export interface ExecutorOptions {
   events: EventBus;
   logger: Logger;
   limits: ExecutionLimits;
+  /** Opens the services' secrets. */
+  secrets: SecretsCipher;
   /** Identifies this process in Run.ownerId; the default is stable across restarts of one host and pid. */
   ownerId?: string;
   /** Epoch milliseconds now. */
@@ -69,6 +72,7 @@ export class Executor {
   readonly #events: EventBus;
   readonly #logger: Logger;
   readonly #limits: ExecutionLimits;
+  readonly #secrets: SecretsCipher;
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #maxConcurrentRuns: number;
@@ -100,6 +104,7 @@ export class Executor {
     this.#events = options.events;
     this.#logger = options.logger.child({ component: "executor" });
     this.#limits = options.limits;
+    this.#secrets = options.secrets;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#maxConcurrentRuns = options.maxConcurrentRuns ?? 50;
@@ -376,7 +381,7 @@ export class Executor {
     if (targets.declared && targets.devices.length === 0) {
       summary = { status: "FAILED", targetCount: 0, succeededCount: 0, failedCount: 0, reason: "no target devices: the targeted pools have no devices" };
     } else {
-      const attempt = prepareAttempt(service.kind, service.config, this.#limits, this.#logger);
+      const attempt = prepareAttempt(service, this.#limits, this.#secrets, this.#logger);
       const semaphore = this.#semaphoreFor(service.id, service.concurrency);
       const devices: (TargetDevice | null)[] = targets.declared ? targets.devices : [null];
       const finals = await Promise.all(devices.map((device) => this.#runTarget(run, report, device, attempt, semaphore, active.controller.signal)));

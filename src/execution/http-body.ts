@@ -25,7 +25,7 @@ export function prepareHttpBody(bodyText: string | undefined): BodyRenderer {
   }
   return (context, contentType) => {
     if (contentType !== undefined && isJsonMediaType(contentType)) {
-      if (json instanceof TemplateError) throw new TemplateError(`the body ${json.message}, as content-type is ${contentType}`);
+      if (json instanceof TemplateError) throw new TemplateError(`the body ${json.message}, as content-type is ${contentType}`, `the body ${json.unquoted}, as content-type is ${contentType}`);
       return { body: renderJsonTemplate(json, context), contentType: undefined };
     }
     if (contentType === undefined && !(json instanceof TemplateError) && json.isContainer) {

@@ -49,7 +49,9 @@ export function parseJsonTemplate(text: string): JsonTemplate {
   try {
     sample = JSON.parse(render(segments, (slot) => (slot.inString ? "" : "null")));
   } catch (error) {
-    throw new TemplateError(`must be JSON, with placeholders inside strings or as whole values: ${(error as Error).message}`);
+    const rule = "must be JSON, with placeholders inside strings or as whole values";
+    // JSON.parse's message quotes the text: not in the form for templates that hold secrets.
+    throw new TemplateError(`${rule}: ${(error as Error).message}`, rule);
   }
   return { segments, isContainer: typeof sample === "object" && sample !== null };
 }

@@ -25,7 +25,7 @@ const queuedRunColumns = {
       retryBackoffSeconds: true,
       deadlineSeconds: true,
       overlapPolicy: true,
-      service: { select: { id: true, kind: true, config: true, concurrency: true } },
+      service: { select: { id: true, kind: true, config: true, secrets: true, secretsKeyId: true, concurrency: true } },
     },
   },
 } as const;

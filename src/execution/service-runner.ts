@@ -1,13 +1,19 @@
-// Turns a service's config into what one attempt against one target does: templates are
-// parsed once per run and rendered per target, then handed to the runner of the kind.
+// Turns a service's config into what one attempt against one target does: its secrets are
+// opened and put back in place, templates are parsed once per run and rendered per target,
+// then handed to the runner of the kind; the secret values, as rendered, are masked in what
+// the attempt recorded.
 import { isIP } from "node:net";
-import type { CommandConfig, HttpConfig } from "../domain/service-kinds.js";
-import { serviceDefaults, serviceKinds } from "../domain/service-kinds.js";
+import { parseInput } from "../domain/input-rules.js";
+import type { CommandConfig, HttpConfig, ServiceKind } from "../domain/service-kinds.js";
+import { serviceDefaults, serviceKindNames, serviceKinds } from "../domain/service-kinds.js";
+import { openSecrets, secretPaths, secretValues, withSecrets, type SealedSecretColumns } from "../domain/service-secrets.js";
+import { SecretsUnreadableError, type SecretsCipher } from "../secrets/secrets-cipher.js";
 import { permanentFailure } from "./attempt.js";
 import type { AttemptOutcome } from "../domain/runs.js";
 import { runCommand } from "./command-runner.js";
 import { prepareHttpBody } from "./http-body.js";
 import { sendHttpRequest, type HttpEgress } from "./http-runner.js";
+import { maskOutcome, secretMasker } from "./output-masking.js";
 import { resolveRunAs, type RunAsPolicy } from "./run-as.js";
 import { parseCommandTemplate, parseTemplate, renderCommand, renderTemplate, TemplateError, type Template, type TemplateContext } from "./templates.js";
 import type { Logger } from "../logger.js";
@@ -39,18 +45,19 @@ function commandAttempt(config: CommandConfig, limits: ExecutionLimits, logger: 
     if (typeof identity === "string") return permanentFailure(identity);
     const argv = renderCommand(words, context, config.allowOptionLikeValues ?? false);
     const payload = JSON.stringify(context.payload);
+    const secretEnvironment = renderMap(environment, context);
     const env: Record<string, string> = {
       PATH: commandPath,
       ...(identity && { HOME: identity.home }),
       ...inherited,
-      ...renderMap(environment, context),
+      ...secretEnvironment,
       CRONLINE_PAYLOAD: payload,
       CRONLINE_RUN_ID: context.run.id,
       CRONLINE_TASK_NAME: context.task.name,
       CRONLINE_SCHEDULED_FOR: context.scheduledFor.toISOString(),
       ...(context.device && { CRONLINE_DEVICE_NAME: context.device.name, CRONLINE_DEVICE_ADDRESS: context.device.address }),
     };
-    return runCommand({
+    const outcome = await runCommand({
       argv,
       env,
       workingDirectory: config.workingDirectory,
@@ -63,6 +70,7 @@ function commandAttempt(config: CommandConfig, limits: ExecutionLimits, logger: 
       logger: logger.child({ runId: context.run.id, device: context.device?.name }),
       signal,
     });
+    return maskOutcome(outcome, secretMasker(Object.values(secretEnvironment)));
   };
 }
 
@@ -85,13 +93,15 @@ function httpAttempt(config: HttpConfig, limits: ExecutionLimits): Attempt {
   const renderBody = prepareHttpBody(config.body);
   const hasBody = config.method !== "GET" && config.method !== "HEAD";
   const timeoutMs = (config.timeoutSeconds ?? serviceDefaults.httpTimeoutSeconds) * 1000;
-  return (context, signal) => {
+  const secretFields = new Set(config.secretFields);
+  return async (context, signal) => {
+    const renderedUrl = renderTemplate(url, context, encodeUrlValue);
     const renderedHeaders = renderHeaders(headers, context);
     const contentType = Object.entries(renderedHeaders).find(([name]) => name.toLowerCase() === "content-type")?.[1];
     const body = hasBody ? renderBody(context, contentType) : undefined;
-    return sendHttpRequest({
+    const outcome = await sendHttpRequest({
       method: config.method,
-      url: renderTemplate(url, context, encodeUrlValue),
+      url: renderedUrl,
       headers: { ...(contentType === undefined && body?.contentType && { "content-type": body.contentType }), ...renderedHeaders },
       body: body?.body,
       timeoutMs,
@@ -101,28 +111,54 @@ function httpAttempt(config: HttpConfig, limits: ExecutionLimits): Attempt {
       egress: limits.httpEgress,
       signal,
     });
+    const secrets = [
+      ...Object.values(renderedHeaders),
+      ...(secretFields.has("url") ? [renderedUrl] : []),
+      ...(secretFields.has("body") && config.body !== undefined && body !== undefined ? [body.body] : []),
+    ];
+    return maskOutcome(outcome, secretMasker(secrets));
   };
 }
 
+/** A stored service, with what it takes to open its secrets. */
+export interface StoredService extends SealedSecretColumns {
+  id: string;
+  kind: string;
+  config: unknown;
+}
+
 /**
- * The attempt function of a stored service. Rendering problems (a payload key or device
- * property that is missing for this target) are recorded failures of that target.
+ * The attempt function of a stored service. Secrets that cannot be opened, and rendering
+ * problems (a payload key or device property that is missing for this target), are recorded
+ * failures of each target.
  */
-export function prepareAttempt(kind: string, storedConfig: unknown, limits: ExecutionLimits, logger: Logger): Attempt {
+export function prepareAttempt(service: StoredService, limits: ExecutionLimits, secrets: SecretsCipher, logger: Logger): Attempt {
+  const kind = service.kind as ServiceKind;
+  if (!serviceKindNames.includes(kind)) return async () => permanentFailure(`unknown service kind ${service.kind}`);
+  let config: Record<string, unknown>;
+  try {
+    config = withSecrets(service.config as Record<string, unknown>, openSecrets(secrets, service.id, service));
+  } catch (error) {
+    if (!(error instanceof SecretsUnreadableError)) throw error;
+    return async () => permanentFailure(`the service's secrets cannot be read: ${error.message}`);
+  }
+  // Reasons that no attempt's output carries (an invalid config, a template that cannot be
+  // rendered) quote no template text, and no secret value as the config writes it.
+  const maskWritten = secretMasker(secretValues(kind, config));
   let attempt: Attempt;
   try {
-    if (kind === "COMMAND") attempt = commandAttempt(serviceKinds.COMMAND.parse(storedConfig), limits, logger);
-    else if (kind === "HTTP") attempt = httpAttempt(serviceKinds.HTTP.parse(storedConfig), limits);
-    else return async () => permanentFailure(`unknown service kind ${kind}`);
+    // The reasons name the fields and quote nothing of a secret value.
+    const valid = parseInput(serviceKinds[kind], config, "config", secretPaths(kind, config, "config"));
+    attempt = kind === "COMMAND" ? commandAttempt(valid as CommandConfig, limits, logger) : httpAttempt(valid as HttpConfig, limits);
   } catch (error) {
     // Only rows written before a rule existed can fail here; each target records why.
-    return async () => permanentFailure(`the service's config is not valid: ${(error as Error).message}`);
+    return async () => permanentFailure(maskWritten(`the service's config is not valid: ${(error as Error).message}`));
   }
   return async (context, signal) => {
     try {
       return await attempt(context, signal);
     } catch (error) {
-      if (error instanceof TemplateError) return permanentFailure(error.message);
+      if (error instanceof TemplateError) return permanentFailure(maskWritten(error.unquoted));
       throw error;
     }
   };

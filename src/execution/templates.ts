@@ -21,9 +21,13 @@ type Segment = string | Placeholder;
 export type Template = readonly Segment[];
 
 export class TemplateError extends Error {
-  constructor(message: string) {
+  /** The message without any text of the template (positions instead), for templates that hold secrets. */
+  readonly unquoted: string;
+
+  constructor(message: string, unquoted = message) {
     super(message);
     this.name = "TemplateError";
+    this.unquoted = unquoted;
   }
 }
 
@@ -32,11 +36,12 @@ const keyedPlaceholder = /^(device\.properties|payload)\.([A-Za-z0-9_-]+)$/;
 export const placeholderHelp =
   "{{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}";
 
-function parsePlaceholder(name: string): Placeholder {
+/** `position`: where the placeholder's `{{` is in the template, counted from 1. */
+function parsePlaceholder(name: string, position: number): Placeholder {
   if (fixedPlaceholders.has(name as never)) return { kind: name as "device.name" };
   const keyed = keyedPlaceholder.exec(name);
   if (keyed) return { kind: keyed[1] as "payload", key: keyed[2]! };
-  throw new TemplateError(`unknown placeholder {{${name}}}; known: ${placeholderHelp}`);
+  throw new TemplateError(`unknown placeholder {{${name}}}; known: ${placeholderHelp}`, `unknown placeholder at character ${position}; known: ${placeholderHelp}`);
 }
 
 /** Parses `text`; every `{{` must open a known placeholder closed by `}}`. */
@@ -46,10 +51,11 @@ export function parseTemplate(text: string): Template {
   for (;;) {
     const open = rest.indexOf("{{");
     if (open < 0) break;
+    const position = text.length - rest.length + open + 1;
     const close = rest.indexOf("}}", open + 2);
-    if (close < 0) throw new TemplateError(`"{{" at "${rest.slice(open, open + 20)}" is not closed by "}}"`);
+    if (close < 0) throw new TemplateError(`"{{" at "${rest.slice(open, open + 20)}" is not closed by "}}"`, `"{{" at character ${position} is not closed by "}}"`);
     if (open > 0) segments.push(rest.slice(0, open));
-    segments.push(parsePlaceholder(rest.slice(open + 2, close).trim()));
+    segments.push(parsePlaceholder(rest.slice(open + 2, close).trim(), position));
     rest = rest.slice(close + 2);
   }
   if (rest !== "") segments.push(rest);

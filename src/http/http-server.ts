@@ -22,7 +22,8 @@ export function createHttpServer(logger: Logger, checks: HealthChecks, api: Requ
   return createServer(async (req, res) => {
     const started = performance.now();
     res.on("finish", () =>
-      logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) }, "request"),
+      // The path alone: a query string may carry a GraphQL document and its variables, secrets included.
+      logger.debug({ method: req.method, path: req.url?.split("?")[0], status: res.statusCode, ms: Math.round(performance.now() - started) }, "request"),
     );
     if (await handleHealth(req, res, checks)) return;
     await (api ?? notFound)(req, res);

@@ -24,6 +24,7 @@ import { loadWebPage, securityHeaders } from "../http/web-page.js";
 import type { ReaderLimits } from "../live/bounded-stream.js";
 import { LiveSchedule } from "../live/live-schedule.js";
 import type { Logger } from "../logger.js";
+import type { SecretsCipher } from "../secrets/secrets-cipher.js";
 import { maskUnexpectedErrors } from "../schema/error-masking.js";
 import { schema } from "../schema/index.js";
 
@@ -32,6 +33,7 @@ export interface ApiRoleOptions {
   database: Database;
   events: EventBus;
   logger: Logger;
+  secrets: SecretsCipher;
   clock: () => number;
   webSocketTimings: WebSocketTimings;
   readerLimits?: ReaderLimits;
@@ -108,7 +110,19 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
       // HTTP requests are authenticated before their body is read (authenticate-request.ts), websocket operations by their connection (graphql-ws.ts).
       const authentication: Authentication = initial.authentication ?? { ok: false, problem: "missing" };
       return createContext(
-        { db, provider: location.provider, logger, events, live, clock, runAsAllowedUsers: config.executor.runAsAllowedUsers, runAsAllowedGroups: config.executor.runAsAllowedGroups, httpEgress },
+        {
+          db,
+          provider: location.provider,
+          logger,
+          events,
+          live,
+          clock,
+          runAsAllowedUsers: config.executor.runAsAllowedUsers,
+          runAsAllowedGroups: config.executor.runAsAllowedGroups,
+          httpEgress,
+          secrets: options.secrets,
+          runOutputVisibleTo: config.runOutputVisibleTo,
+        },
         authentication.ok ? { principal: authentication.principal, authProblem: null } : { principal: null, authProblem: authentication.problem },
       );
     },

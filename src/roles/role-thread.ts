@@ -10,6 +10,8 @@ import type { DatabaseLocation } from "../db/driver-adapter.js";
 import { EventBus, type EventName } from "../events/event-bus.js";
 import { linkEventBus } from "../events/event-link.js";
 import { createLogger } from "../logger.js";
+import { SecretsCipher } from "../secrets/secrets-cipher.js";
+import type { SecretsKey } from "../secrets/secrets-key.js";
 import type { ThreadRole } from "./roles.js";
 import { createSchedulerRole } from "./scheduler-role.js";
 import { createWorkerRole } from "./worker-role.js";
@@ -19,6 +21,7 @@ export interface RoleThreadData {
   /** The configuration without secrets the thread does not need. */
   config: Config;
   location: DatabaseLocation;
+  secretsKey: SecretsKey;
   executorOwnerId?: string;
   /** Send every SQL statement to the main thread (tests count them). */
   reportStatements: boolean;
@@ -78,7 +81,7 @@ async function openRole(): Promise<OpenedRole> {
     const role = { start: () => scheduler.start(), stop: () => scheduler.stop(), executorOwnerId: null, fireTimeOf: (taskId: string) => scheduler.fireTimeOf(taskId) };
     return { role, database };
   }
-  const worker = createWorkerRole(data.config, database, events, logger, data.executorOwnerId);
+  const worker = createWorkerRole(data.config, database, events, logger, new SecretsCipher(data.secretsKey), data.executorOwnerId);
   const role = { start: () => worker.start(), stop: (graceMs: number) => worker.stop(graceMs), executorOwnerId: worker.ownerId, fireTimeOf: () => undefined };
   return { role, database };
 }

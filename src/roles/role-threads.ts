@@ -14,6 +14,7 @@ import type { EventBus, EventName } from "../events/event-bus.js";
 import { linkEventBus } from "../events/event-link.js";
 import type { Logger } from "../logger.js";
 import { projectRoot } from "../project-root.js";
+import type { SecretsKey } from "../secrets/secrets-key.js";
 import type { ControlReply, ControlRequest, Question, RoleThreadData } from "./role-thread.js";
 import { eventsConsumedBy, type ThreadRole } from "./roles.js";
 
@@ -21,6 +22,8 @@ export interface RoleThreadsOptions {
   roles: readonly ThreadRole[];
   config: Config;
   location: DatabaseLocation;
+  /** The key the worker opens the services' secrets with. */
+  secretsKey: SecretsKey;
   logger: Logger;
   /** The main thread's bus, and the events its listeners use. */
   events: EventBus;
@@ -159,8 +162,12 @@ export class RoleThreads {
         links.get(other)!.push({ port: between.port2, peerConsumes: eventsConsumedBy[role] });
       }
     }
-    // Only what a thread needs crosses over: no bootstrap token.
-    const config: Config = { ...options.config, auth: { ...options.config.auth, bootstrapAdminToken: undefined } };
+    // Only what a thread needs crosses over: no bootstrap token, and the secrets key once, resolved.
+    const config: Config = {
+      ...options.config,
+      auth: { ...options.config.auth, bootstrapAdminToken: undefined },
+      secrets: { key: undefined, keyFile: undefined },
+    };
     const entry = roleThreadEntry();
     const threads = roles.map((role) => {
       const roleLinks = links.get(role)!;
@@ -168,6 +175,7 @@ export class RoleThreads {
         role,
         config,
         location: options.location,
+        secretsKey: options.secretsKey,
         executorOwnerId: options.executorOwnerId,
         reportStatements: options.onQuery !== undefined,
         links: roleLinks,

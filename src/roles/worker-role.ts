@@ -8,6 +8,7 @@ import { Executor } from "../execution/executor.js";
 import { RunPruner } from "../execution/retention.js";
 import { RunStore } from "../execution/run-store.js";
 import type { Logger } from "../logger.js";
+import type { SecretsCipher } from "../secrets/secrets-cipher.js";
 
 export interface WorkerRole {
   readonly ownerId: string;
@@ -17,7 +18,7 @@ export interface WorkerRole {
   stop(graceMs: number): Promise<void>;
 }
 
-export function createWorkerRole(config: Config, database: Database, events: EventBus, logger: Logger, ownerId?: string): WorkerRole {
+export function createWorkerRole(config: Config, database: Database, events: EventBus, logger: Logger, secrets: SecretsCipher, ownerId?: string): WorkerRole {
   const { client, location } = database;
   const egressPolicy = new HttpEgressPolicy(config.httpEgress);
   const egressAgent = createEgressAgent(egressPolicy);
@@ -26,6 +27,7 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
     store: new RunStore(client, location.provider),
     events,
     logger,
+    secrets,
     ownerId,
     maxConcurrentRuns: config.executor.maxConcurrentRuns,
     pollIntervalMs: config.executor.pollSeconds * 1000,

@@ -7,6 +7,7 @@ import { maxItems } from "./list-limits.js";
 import { RunStatus } from "./run.js";
 import { RunResultStatus } from "./run-result.js";
 import { RunSummary } from "./task-summary.js";
+import { runOutputNote, runOutputVisibility } from "./visibility.js";
 
 const RunEventType = builder.enumType("RunEventType", {
   values: {
@@ -27,9 +28,9 @@ const TargetResult = builder.objectRef<NewRunResult>("TargetResult").implement({
     exitCode: t.exposeInt("exitCode", { nullable: true }),
     httpStatus: t.exposeInt("httpStatus", { nullable: true }),
     error: t.exposeString("error", { nullable: true }),
-    output: t.exposeString("output"),
+    output: t.exposeString("output", { nullable: true, ...runOutputVisibility, description: runOutputNote }),
     outputTruncated: t.exposeBoolean("outputTruncated"),
-    errorOutput: t.exposeString("errorOutput"),
+    errorOutput: t.exposeString("errorOutput", { nullable: true, ...runOutputVisibility, description: runOutputNote }),
     errorOutputTruncated: t.exposeBoolean("errorOutputTruncated"),
     startedAt: t.expose("startedAt", { type: "DateTime" }),
     finishedAt: t.expose("finishedAt", { type: "DateTime" }),

@@ -1,5 +1,6 @@
 import { builder } from "../builder.js";
 import { runResultStatuses, type RunResultStatus as RunResultStatusName } from "../domain/runs.js";
+import { runOutputNote, runOutputVisibility } from "./visibility.js";
 
 export const RunResultStatus = builder.enumType("RunResultStatus", {
   description: "The outcome of one attempt against one target.",
@@ -18,11 +19,15 @@ export const RunResult = builder.prismaObject("RunResult", {
     status: t.field({ type: RunResultStatus, select: { status: true }, resolve: (result) => result.status as RunResultStatusName }),
     exitCode: t.exposeInt("exitCode", { nullable: true, description: "COMMAND: the exit code; null when it did not exit by itself." }),
     httpStatus: t.exposeInt("httpStatus", { nullable: true, description: "HTTP: the response status." }),
-    output: t.exposeString("output", { description: "COMMAND: standard output; HTTP: the response body (each up to RUN_OUTPUT_LIMIT_BYTES)." }),
+    output: t.exposeString("output", {
+      nullable: true,
+      ...runOutputVisibility,
+      description: `COMMAND: standard output; HTTP: the response body (each up to RUN_OUTPUT_LIMIT_BYTES). ${runOutputNote}`,
+    }),
     outputTruncated: t.exposeBoolean("outputTruncated"),
-    errorOutput: t.exposeString("errorOutput", { description: "COMMAND: standard error." }),
+    errorOutput: t.exposeString("errorOutput", { nullable: true, ...runOutputVisibility, description: `COMMAND: standard error. ${runOutputNote}` }),
     errorOutputTruncated: t.exposeBoolean("errorOutputTruncated"),
-    error: t.exposeString("error", { nullable: true, description: "What went wrong; null on success." }),
+    error: t.exposeString("error", { nullable: true, description: 'What went wrong; null on success. Secret values of the service show as "••••".' }),
     startedAt: t.expose("startedAt", { type: "DateTime" }),
     finishedAt: t.expose("finishedAt", { type: "DateTime" }),
     durationMs: t.exposeInt("durationMs"),

@@ -1,5 +1,6 @@
 import { builder } from "../builder.js";
-import { serviceKindNames } from "../domain/service-kinds.js";
+import { serviceKindNames, type ServiceKind as ServiceKindName } from "../domain/service-kinds.js";
+import { maskedConfig, secretEntries, secretMask, type SecretEntry } from "../domain/service-secrets.js";
 import { createService, deleteService, updateService } from "../domain/services.js";
 import { tagNames } from "../domain/tags.js";
 import { Device } from "./device.js";
@@ -9,10 +10,22 @@ import { listMaxima, maxItems } from "./list-limits.js";
 import { OrderInput, orderBy, nameTagWhere } from "./listing.js";
 import { Pool } from "./pool.js";
 import { withSelection } from "./prisma-query.js";
+import { adminOnly } from "./visibility.js";
 
 const ServiceKind = builder.enumType("ServiceKind", {
   description: "What a service does when it runs; `config` holds the kind's settings.",
   values: serviceKindNames,
+});
+
+const ServiceSecret = builder.objectRef<SecretEntry>("ServiceSecret").implement({
+  description:
+    "A secret place of a service's config: a header (HTTP), an environment variable (COMMAND), or a field listed in config.secretFields. Its value is write-only: stored sealed, never shown, masked in run output.",
+  fields: (t) => ({
+    field: t.exposeString("field", { description: 'The config key it is in: "headers", "environment", "url" or "body".' }),
+    name: t.exposeString("name", { nullable: true, description: "The header's or variable's name; null for a whole field." }),
+    isSet: t.exposeBoolean("isSet", { description: "Whether a value is stored (an empty value is not a secret, and is shown as it is)." }),
+    value: t.string({ description: `Always masked: "${secretMask}" when set, "" when not.`, resolve: (entry) => (entry.isSet ? secretMask : "") }),
+  }),
 });
 
 export const Service = builder.prismaNode("Service", {
@@ -22,12 +35,27 @@ export const Service = builder.prismaNode("Service", {
   // node(id:) of a deleted service answers null, not an internal error.
   nullable: true,
   description:
-    "Something to run: a COMMAND (config: command, workingDirectory, environment, inheritEnvironment, timeoutSeconds, runAs, allowOptionLikeValues) or an HTTP call (config: url, method, headers, body, timeoutSeconds, expectedStatusCodes, maxRedirects). Templates may use {{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}.",
+    "Something to run: a COMMAND (config: command, workingDirectory, environment, inheritEnvironment, timeoutSeconds, runAs, allowOptionLikeValues) or an HTTP call (config: url, method, headers, body, timeoutSeconds, expectedStatusCodes, maxRedirects, secretFields). Templates may use {{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}.",
   fields: (t) => ({
     name: t.exposeString("name"),
     description: t.exposeString("description"),
     kind: t.field({ type: ServiceKind, select: { kind: true }, resolve: (service) => service.kind as (typeof serviceKindNames)[number] }),
-    config: t.expose("config", { type: "JSONObject" }),
+    config: t.field({
+      type: "JSONObject",
+      nullable: true,
+      ...adminOnly,
+      description: `ADMIN only: null for other roles. Secret values (every header, every environment variable, the fields listed in secretFields) show as "${secretMask}"; sent back as "${secretMask}" in updateService, a value keeps what is stored.`,
+      select: { kind: true, config: true },
+      resolve: (service) => maskedConfig(service.kind as ServiceKindName, service.config as Record<string, unknown>),
+    }),
+    secrets: t.field({
+      type: [ServiceSecret],
+      nullable: true,
+      ...adminOnly,
+      description: "ADMIN only: null for other roles. The secret places of config, and whether each holds a value.",
+      select: { kind: true, config: true },
+      resolve: (service) => secretEntries(service.kind as ServiceKindName, service.config as Record<string, unknown>),
+    }),
     defaultPayload: t.expose("defaultPayload", { type: "JSONObject" }),
     tags: t.stringList({ select: { tags: { select: { name: true } } }, resolve: (service) => tagNames(service.tags) }),
     requiresConfirmation: t.exposeBoolean("requiresConfirmation", { description: "Manual runs of its tasks need confirm: true." }),
@@ -101,7 +129,10 @@ const UpdateServiceInput = builder.inputType("UpdateServiceInput", {
     name: t.string(),
     description: t.string(),
     kind: t.field({ type: ServiceKind }),
-    config: t.field({ type: "JSONObject" }),
+    config: t.field({
+      type: "JSONObject",
+      description: `Replaces the whole config. A secret value sent as "${secretMask}" keeps the value stored at its place (the same header or variable name, the same field); a new value replaces it; one left out is removed.`,
+    }),
     defaultPayload: t.field({ type: "JSONObject" }),
     targetDeviceIds: t.idList(maxItems(listMaxima.ids)),
     targetPoolIds: t.idList(maxItems(listMaxima.ids)),

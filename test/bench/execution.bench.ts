@@ -10,6 +10,7 @@
 // until the last RUN_FINISHED event; runs, their statuses and results are then counted in
 // the database.
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { parseArgs } from "node:util";
 import { openDatabase, type Database } from "../../src/db/database.js";
@@ -23,6 +24,7 @@ import { createEgressAgent } from "../../src/execution/egress-agent.js";
 import { Executor } from "../../src/execution/executor.js";
 import { RunStore } from "../../src/execution/run-store.js";
 import { createLogger } from "../../src/logger.js";
+import { SecretsCipher } from "../../src/secrets/secrets-cipher.js";
 import { goalLine, markdownTable } from "./report.js";
 import { startSink } from "./sink.js";
 
@@ -242,6 +244,8 @@ async function measure(bench: BenchCase, provider: DatabaseProvider, port: numbe
     pollIntervalMs: 60_000,
     maxConcurrentRuns: bench.maxConcurrentRuns,
     limits: { outputLimitBytes: 64 * 1024, killGraceMs: 5_000, runAsAllowedUsers: [], runAsAllowedGroups: [], commandDefaultUser: undefined, httpEgress: { policy: loopbackAllowed, agent: createEgressAgent(loopbackAllowed) } },
+    // The seeded services hold no secrets: any key does.
+    secrets: new SecretsCipher({ id: "bench", bytes: randomBytes(32) }),
   });
   const progress = (step: string) => console.error(`${bench.name} on ${provider}: ${step}`);
   try {

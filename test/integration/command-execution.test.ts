@@ -50,7 +50,7 @@ describeEachDatabase("command execution", (provider) => {
       payload: { who: "$(whoami)" },
     });
     expect(run.status).toBe("SUCCEEDED");
-    expect(JSON.parse(run.results[0]!.output)).toEqual(["x; rm -rf / #", "; rm -rf /", "shell-bait $(whoami)"]);
+    expect(JSON.parse(run.results[0]!.output!)).toEqual(["x; rm -rf / #", "; rm -rf /", "shell-bait $(whoami)"]);
   });
 
   it("refuses a placeholder value that begins with '-' where the program would take it as an option (sort -o writes a file)", async () => {
@@ -69,21 +69,23 @@ describeEachDatabase("command execution", (provider) => {
 
   it("passes ${...} exactly as written", async () => {
     const run = await h.runOnce("COMMAND", { command: `${printArgv} "\${DIR:?}/x" \${HOME}/y '\${Q}'` });
-    expect(JSON.parse(run.results[0]!.output)).toEqual(["${DIR:?}/x", "${HOME}/y", "${Q}"]);
+    expect(JSON.parse(run.results[0]!.output!)).toEqual(["${DIR:?}/x", "${HOME}/y", "${Q}"]);
   });
 
   it("gives the payload on stdin and in CRONLINE_PAYLOAD, and only allowed variables in the environment", async () => {
-    const script = `let stdin = ""; process.stdin.on("data", (c) => (stdin += c)).on("end", () => process.stdout.write(JSON.stringify({ stdin, env: process.env })));`;
+    // Environment values are secret, so GREETING itself is masked in the output; reversed, it is not.
+    const script = `let stdin = ""; process.stdin.on("data", (c) => (stdin += c)).on("end", () => process.stdout.write(JSON.stringify({ stdin, env: process.env, reversedGreeting: [...process.env.GREETING].reverse().join("") })));`;
     const run = await h.runOnce(
       "COMMAND",
       { command: nodeCommand(script), environment: { GREETING: "hello {{task.name}}" }, inheritEnvironment: ["LANG"] },
       { payload: { level: 2, name: "nightly" } },
     );
     expect(run.status).toBe("SUCCEEDED");
-    const { stdin, env } = JSON.parse(run.results[0]!.output) as { stdin: string; env: Record<string, string> };
+    const { stdin, env, reversedGreeting } = JSON.parse(run.results[0]!.output!) as { stdin: string; env: Record<string, string>; reversedGreeting: string };
     expect(JSON.parse(stdin)).toEqual({ level: 2, name: "nightly" });
     expect(JSON.parse(env.CRONLINE_PAYLOAD!)).toEqual({ level: 2, name: "nightly" });
-    expect(env.GREETING).toMatch(/^hello task-\d+$/);
+    expect(env.GREETING).toBe("••••");
+    expect([...reversedGreeting].reverse().join("")).toMatch(/^hello task-\d+$/);
     expect(env.LANG).toBe("C.UTF-8");
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.CRONLINE_TEST_SECRET).toBeUndefined();
@@ -92,11 +94,11 @@ describeEachDatabase("command execution", (provider) => {
 
   it("refuses to pass Cronline's secrets through inheritEnvironment, when saved and when run", async () => {
     const { createService } = await h.server.client.data(CreateService, {
-      input: { name: "leaky", kind: "COMMAND", config: { command: "env", inheritEnvironment: ["LANG", "DATABASE_URL", "CRONLINE_BOOTSTRAP_ADMIN_TOKEN", "POSTGRES_ADMIN_URL"] } },
+      input: { name: "leaky", kind: "COMMAND", config: { command: "env", inheritEnvironment: ["LANG", "DATABASE_URL", "CRONLINE_BOOTSTRAP_ADMIN_TOKEN", "POSTGRES_ADMIN_URL", "SECRETS_KEY"] } },
     });
     expect(createService).toMatchObject({
       __typename: "ValidationError",
-      fieldErrors: [{ field: "input.config.inheritEnvironment", message: "must not name variables holding Cronline's secrets (DATABASE_URL, CRONLINE_BOOTSTRAP_ADMIN_TOKEN, POSTGRES_ADMIN_URL)" }],
+      fieldErrors: [{ field: "input.config.inheritEnvironment", message: "must not name variables holding Cronline's secrets (DATABASE_URL, CRONLINE_BOOTSTRAP_ADMIN_TOKEN, POSTGRES_ADMIN_URL, SECRETS_KEY)" }],
     });
     // Saved before the rule existed.
     const stored = await h.server.app.database.client.service.create({
@@ -241,7 +243,7 @@ describeEachDatabase("command execution", (provider) => {
     const pool = await h.createPool("fan-pool", { deviceIds: [a, b], rule: { tags: ["fan"] } });
     const run = await h.runOnce("COMMAND", { command: `${printArgv} {{device.name}} {{device.properties.n}}` }, { targetDeviceIds: [a], targetPoolIds: [pool] });
     expect(run).toMatchObject({ status: "SUCCEEDED", targetCount: 3, succeededCount: 3 });
-    expect(run.results.map((r) => [r.deviceName, r.device?.name, JSON.parse(r.output)]).sort()).toEqual([
+    expect(run.results.map((r) => [r.deviceName, r.device?.name, JSON.parse(r.output!)]).sort()).toEqual([
       ["fan-a", "fan-a", ["fan-a", "1"]],
       ["fan-b", "fan-b", ["fan-b", "2"]],
       ["fan-c", "fan-c", ["fan-c", "3"]],

@@ -79,7 +79,7 @@ describeEachDatabase("commands of a server running as root", (provider) => {
   it("run as nobody without runAs, without the server's supplementary groups, and cannot read the server's environment", async () => {
     const run = await h.runOnce("COMMAND", { command: inspection });
     expect(run.results[0]).toMatchObject({ status: "SUCCEEDED", errorOutput: "" });
-    const seen = JSON.parse(run.results[0]!.output) as Inspection;
+    const seen = JSON.parse(run.results[0]!.output!) as Inspection;
     expect({ uid: seen.uid, gid: seen.gid, groups: seen.groups, shadow: seen.shadow }).toEqual({ uid: nobody![2], gid: nobody![3], groups: "", shadow: "EACCES" });
     // Its parent is the server, which holds the group shadow and was started with the secrets.
     const [server] = seen.ancestors;
@@ -143,7 +143,7 @@ describe.skipIf(withoutPostgres)("commands of a server running as nobody, their 
   it("run as the server's user, and still cannot read its start environment", async () => {
     const run = await h.runOnce("COMMAND", { command: inspection });
     expect(run.results[0]).toMatchObject({ status: "SUCCEEDED", errorOutput: "" });
-    const seen = JSON.parse(run.results[0]!.output) as Inspection;
+    const seen = JSON.parse(run.results[0]!.output!) as Inspection;
     expect(seen.uid).toBe(nobody![2]);
     expect(readFileSync(`/proc/${state.server.child.pid}/status`, "utf8")).toMatch(new RegExp(`^Uid:\\t${nobody![2]}\\t`, "m"));
     expect(seen.ancestors[0]).toMatchObject({ pid: state.server.child.pid, environ: "EACCES", secrets: [] });

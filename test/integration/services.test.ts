@@ -32,7 +32,8 @@ describeEachDatabase("services", (provider) => {
       name: "backup",
       description: "nightly backup",
       kind: "COMMAND",
-      config: { command: "backup.sh --all", environment: { LANG: "C" }, timeoutSeconds: 600 },
+      // Environment values are secret: write-only.
+      config: { command: "backup.sh --all", environment: { LANG: "••••" }, timeoutSeconds: 600 },
       defaultPayload: { retries: 2, paths: ["/etc", "/var"], options: { compress: true } },
       tags: ["nightly", "ops"],
       targetDevices: [{ name: "tgt-a" }, { name: "tgt-b" }],

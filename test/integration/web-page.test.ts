@@ -15,7 +15,7 @@ import { signalProcessGroup } from "../support/child-processes.js";
 import { createDevice, createService } from "../support/fixtures.js";
 import { graphqlClient, type GraphQLClient } from "../support/graphql-client.js";
 import { spawnServer, type ServerProcess } from "../support/server-process.js";
-import { CreateTask, PauseTask } from "../support/task-operations.js";
+import { CreateTask, PauseTask, RunTask } from "../support/task-operations.js";
 import { startDroppingProxy } from "../support/tcp-proxy.js";
 
 const hourly = { standard: { frequencySeconds: 3_600 } };
@@ -198,6 +198,22 @@ describe("the schedule page and GraphiQL, in chromium", () => {
     // The table heard of it too.
     await page.getByRole("link", { name: "← Schedule" }).click();
     await taskRow(page, "run-by-hand").locator(".last-run .badge", { hasText: "Succeeded" }).waitFor();
+  });
+
+  it("shows a VIEWER a run's results without what the commands printed (RUN_OUTPUT_VISIBLE_TO)", async () => {
+    const { runTask } = await admin.data(RunTask, { input: { id: taskIds.get("run-by-hand")!, confirm: true } });
+    if (runTask.__typename !== "RunTaskSuccess") throw new Error(runTask.__typename);
+    const page = await open();
+    await signIn(page, tokens.viewer);
+    await openTask(page, "run-by-hand");
+    const run = page.locator(`.runs > .run[data-run-id="${runTask.run.id}"]`);
+    await run.locator(".run-toggle .badge", { hasText: "Succeeded" }).waitFor();
+    const toggle = run.locator(".run-toggle");
+    if ((await toggle.getAttribute("aria-expanded")) !== "true") await toggle.click();
+    const laptop = run.locator(".result[data-device='laptop']");
+    await laptop.getByText("exit code 0").waitFor();
+    await laptop.getByRole("region", { name: "Standard output" }).getByText("(not shown to your role: RUN_OUTPUT_VISIBLE_TO)").waitFor();
+    expect(await run.getByText("hello from laptop").count()).toBe(0);
   });
 
   it("asks before running a task that requires confirmation, and runs it once confirmed", async () => {

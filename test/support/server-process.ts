@@ -18,6 +18,16 @@ export interface ServerProcess {
 }
 
 /**
+ * The SECRETS_KEY of the tests' servers on PostgreSQL, which needs one: the same for all of
+ * them, as it must be for processes sharing a database.
+ */
+export const testSecretsKey = "Y3JvbmxpbmUtc2VjcmV0cy1rZXktZm9yLXRlc3RzISE=";
+
+/** The settings a test server starts with before its own: a secrets key on PostgreSQL. */
+export const secretsKeyFor = (databaseUrl: string | undefined): Record<string, string> =>
+  /^postgres(ql)?:/.test(databaseUrl ?? "") ? { SECRETS_KEY: testSecretsKey } : {};
+
+/**
  * `args` go to the server (`--role api`); `nodeArgs` to node before the script, e.g. `--cpu-prof`
  * (which NODE_OPTIONS refuses); `launcher` is a command that execs node in its own process, e.g.
  * `["setpriv", "--groups", "shadow", "--"]`.
@@ -30,7 +40,7 @@ export function spawnServer(
   const [program, ...launcherArgs] = [...launcher, process.execPath];
   const child = spawnInGroup(program!, [...launcherArgs, ...nodeArgs, "--enable-source-maps", `${projectRoot}dist/cronline.js`, "serve", ...args], {
     cwd,
-    env: { ...childEnvironment(), PORT: "0", ...env },
+    env: { ...childEnvironment(), PORT: "0", ...secretsKeyFor(env.DATABASE_URL), ...env },
   }) as ChildProcessWithoutNullStreams;
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];

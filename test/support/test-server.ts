@@ -7,6 +7,7 @@ import { createScratchDatabase, type ScratchDatabase } from "../../src/db/scratc
 import { createLogger } from "../../src/logger.js";
 import { createTestToken } from "./tokens.js";
 import { graphqlClient, type GraphQLClient } from "./graphql-client.js";
+import { secretsKeyFor } from "./server-process.js";
 
 export interface TestServer {
   app: RunningApp;
@@ -31,6 +32,7 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
     // The tests' commands write to the run's own temporary files, which only root may (the tests
     // run as root). Servers the tests spawn keep the default; command-privileges.test.ts covers it.
     COMMAND_DEFAULT_USER: "root",
+    ...secretsKeyFor(databaseUrl),
     ...overrides,
   });
 }

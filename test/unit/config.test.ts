@@ -106,3 +106,28 @@ describe("websocket settings from the environment", () => {
     expect(() => loadConfig({ WEBSOCKET_MAX_SUBSCRIPTIONS: "2.5" })).toThrow(/WEBSOCKET_MAX_SUBSCRIPTIONS="2.5"/);
   });
 });
+
+describe("secrets settings from the environment", () => {
+  const key = Buffer.alloc(32, 7);
+
+  it("take SECRETS_KEY as 32 bytes in base64 or hex, refusing anything else without echoing it", () => {
+    expect(loadConfig({ SECRETS_KEY: key.toString("base64") }).secrets).toEqual({ key: key.toString("base64"), keyFile: undefined });
+    expect(loadConfig({ SECRETS_KEY: key.toString("hex") }).secrets.key).toBe(key.toString("hex"));
+    for (const wrong of ["hunter2-hunter2", Buffer.alloc(16, 7).toString("base64"), Buffer.alloc(33, 7).toString("hex")]) {
+      expect(() => loadConfig({ SECRETS_KEY: wrong })).toThrow(/SECRETS_KEY=\(hidden\): must be 32 bytes written as base64 \(44 characters\) or hex \(64 characters\)/);
+      expect(() => loadConfig({ SECRETS_KEY: wrong })).not.toThrow(wrong);
+    }
+  });
+
+  it("refuse SECRETS_KEY and SECRETS_KEY_FILE together, and take either alone", () => {
+    expect(() => loadConfig({ SECRETS_KEY: key.toString("base64"), SECRETS_KEY_FILE: "/etc/cronline/key" })).toThrow(/SECRETS_KEY_FILE="\/etc\/cronline\/key": must not be set together with SECRETS_KEY/);
+    expect(loadConfig({ SECRETS_KEY_FILE: "/etc/cronline/key" }).secrets).toEqual({ key: undefined, keyFile: "/etc/cronline/key" });
+    expect(loadConfig({}).secrets).toEqual({ key: undefined, keyFile: undefined });
+  });
+
+  it("read RUN_OUTPUT_VISIBLE_TO as a role, OPERATOR by default", () => {
+    expect(loadConfig({}).runOutputVisibleTo).toBe("OPERATOR");
+    expect(loadConfig({ RUN_OUTPUT_VISIBLE_TO: "VIEWER" }).runOutputVisibleTo).toBe("VIEWER");
+    expect(() => loadConfig({ RUN_OUTPUT_VISIBLE_TO: "viewer" })).toThrow(/RUN_OUTPUT_VISIBLE_TO="viewer"/);
+  });
+});

@@ -118,11 +118,12 @@ function ResultItem({ result, serviceKind }: { result: ResultView; serviceKind: 
   );
 }
 
-function Output({ title, text, truncated }: { title: string; text: string; truncated: boolean }) {
+/** `text` is null for a role below the server's RUN_OUTPUT_VISIBLE_TO. */
+function Output({ title, text, truncated }: { title: string; text: string | null; truncated: boolean }) {
   return (
     <section class="output" aria-label={title}>
       <h4>{title}</h4>
-      {text === "" ? <p class="none">(empty)</p> : <pre tabIndex={0}>{text}</pre>}
+      {text === null ? <p class="none">(not shown to your role: RUN_OUTPUT_VISIBLE_TO)</p> : text === "" ? <p class="none">(empty)</p> : <pre tabIndex={0}>{text}</pre>}
       {truncated && <p class="note">Cut at RUN_OUTPUT_LIMIT_BYTES.</p>}
     </section>
   );

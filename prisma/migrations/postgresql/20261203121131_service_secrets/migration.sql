@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Service" ADD COLUMN     "secrets" TEXT,
+ADD COLUMN     "secretsKeyId" TEXT;

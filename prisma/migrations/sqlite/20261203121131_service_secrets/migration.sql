@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Service" ADD COLUMN "secrets" TEXT;
+ALTER TABLE "Service" ADD COLUMN "secretsKeyId" TEXT;
