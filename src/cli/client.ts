@@ -104,7 +104,7 @@ function errorOfResult(error: TypedError): CliError {
   const details = { code: error.__typename, ...(error.field !== undefined && { field: error.field }) };
   switch (error.__typename) {
     case "ValidationError":
-      return new CliError(error.message, exitCodes.usage, { ...details, fieldErrors: error.fieldErrors ?? [] });
+      return new CliError(error.message, exitCodes.usage, { ...details, fieldErrors: error.fieldErrors ?? [], summary: "the server refused the input" });
     case "NotFoundError":
       return new CliError(error.message, exitCodes.notFound, { ...details, id: error.id });
     case "InUseError":

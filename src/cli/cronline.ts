@@ -9,6 +9,10 @@ import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { projectRoot } from "../project-root.js";
 import { registerConfigurationCommands } from "./commands/configuration.js";
+import { registerInventoryCommands } from "./commands/inventory.js";
+import { registerRunCommands } from "./commands/runs.js";
+import { registerScheduleCommands } from "./commands/schedule.js";
+import { registerTaskCommands } from "./commands/tasks.js";
 import { exitCodes } from "./exit-codes.js";
 
 const { version } = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { version: string };
@@ -32,6 +36,16 @@ program
     await serve(options.role);
   });
 
+// A reader that stops early (`cronline watch --json | head -1`) is no failure.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(exitCodes.ok);
+});
+
+registerTaskCommands(program);
+registerRunCommands(program);
+registerScheduleCommands(program);
+registerInventoryCommands(program);
 registerConfigurationCommands(program);
 
 await program.parseAsync();

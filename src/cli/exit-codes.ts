@@ -25,7 +25,8 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: ExitCode,
-    readonly details: { code?: string; fieldErrors?: FieldProblem[]; [key: string]: unknown } = {},
+    /** `summary`: the message without the fields, said before them on a terminal. */
+    readonly details: { code?: string; fieldErrors?: FieldProblem[]; summary?: string; [key: string]: unknown } = {},
   ) {
     super(message);
     this.name = "CliError";

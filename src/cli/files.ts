@@ -1,9 +1,9 @@
 // Files the command reads (-f): YAML, or JSON (which YAML reads too); "-" is standard input.
 import { readFileSync } from "node:fs";
-import { parse, YAMLParseError } from "yaml";
 import { CliError, exitCodes } from "./exit-codes.js";
 
-export function readDataFile(file: string): unknown {
+export async function readDataFile(file: string): Promise<unknown> {
+  const { parse, YAMLParseError } = await import("yaml");
   let text: string;
   try {
     text = readFileSync(file === "-" ? 0 : file, "utf8");

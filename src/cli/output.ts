@@ -13,7 +13,7 @@ export function printLine(text = ""): void {
 
 /** A table with a header row; cells are text, "" for nothing. */
 export function formatTable(head: string[], rows: string[][]): string {
-  const table = new Table({ head, style: { head: [], border: [] } });
+  const table = new Table({ head, style: { head: [], border: [], compact: true } });
   table.push(...rows);
   return table.toString();
 }
@@ -66,9 +66,12 @@ export function reportError(error: unknown, json: boolean): ExitCode {
   const failure = error instanceof CliError ? error : new CliError(error instanceof Error ? error.message : String(error), exitCodes.failure);
   if (json) {
     process.stderr.write(`${JSON.stringify({ error: { message: failure.message, exitCode: failure.exitCode, ...failure.details } })}\n`);
+  } else if (failure.details.fieldErrors?.length) {
+    // The message lists the fields too: each goes on a line of its own instead.
+    process.stderr.write(`error: ${failure.details.summary ?? "invalid input"}\n`);
+    for (const problem of failure.details.fieldErrors) process.stderr.write(`  ${problem.field}: ${problem.message}\n`);
   } else {
     process.stderr.write(`error: ${failure.message}\n`);
-    for (const problem of failure.details.fieldErrors ?? []) process.stderr.write(`  ${problem.field}: ${problem.message}\n`);
   }
   return failure.exitCode;
 }

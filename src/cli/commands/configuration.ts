@@ -1,12 +1,9 @@
 // `cronline export` and `cronline apply`: the server's devices, pools, services and tasks as
 // one YAML file, and that file made true on a server (see src/cli/schedules-as-code).
 import type { Command } from "commander";
-import { stringify } from "yaml";
 import { clientAction, clientCommand } from "../command-context.js";
 import { readDataFile } from "../files.js";
 import { printJson, printLine } from "../output.js";
-import { applyDocument } from "../schedules-as-code/apply.js";
-import { parseDocument } from "../schedules-as-code/document.js";
 import type { Action } from "../schedules-as-code/plan.js";
 import { documentOf, readServerState } from "../schedules-as-code/server-objects.js";
 
@@ -25,8 +22,9 @@ export function registerConfigurationCommands(program: Command): void {
         process.stderr.write("warning: the server shows services' configs only to ADMIN tokens; they are written empty\n");
       }
       const document = documentOf(state);
-      if (json) printJson(document);
-      else process.stdout.write(header + stringify(document, { lineWidth: 0 }));
+      if (json) return printJson(document);
+      const { stringify } = await import("yaml");
+      process.stdout.write(header + stringify(document, { lineWidth: 0 }));
     }),
   );
 
@@ -36,7 +34,9 @@ export function registerConfigurationCommands(program: Command): void {
     .option("--prune", "also delete what the server holds and the file leaves out")
     .action(
       clientAction(async ({ client, json }, options: { file: string; dryRun?: boolean; prune?: boolean }) => {
-        const document = parseDocument(readDataFile(options.file), options.file);
+        // The file's checks load the API's own rules: only this command needs them.
+        const [{ parseDocument }, { applyDocument }] = await Promise.all([import("../schedules-as-code/document.js"), import("../schedules-as-code/apply.js")]);
+        const document = parseDocument(await readDataFile(options.file), options.file);
         const outcome = await applyDocument(client, document, { dryRun: options.dryRun === true, prune: options.prune === true });
         const counts = { create: 0, update: 0, delete: 0, unchanged: 0 } satisfies Record<Action, number>;
         for (const change of outcome.changes) counts[change.action] += 1;

@@ -142,6 +142,7 @@ export async function applyDocument(client: ApiClient, document: ConfigurationDo
     throw new CliError(`the file cannot be applied; nothing was changed: ${problems.map((problem) => `${problem.field}: ${problem.message}`).join("; ")}`, exitCodes.usage, {
       code: "INVALID_FILE",
       fieldErrors: problems,
+      summary: "the file cannot be applied; nothing was changed",
     });
   }
   if (options.dryRun) return { changes, applied: false };
@@ -158,7 +159,8 @@ export async function applyDocument(client: ApiClient, document: ConfigurationDo
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
       const before = done.length === 0 ? "nothing was changed before it" : `done before it: ${done.map((step) => `${step.action} ${step.kind} ${step.name}`).join(", ")}`;
-      throw new CliError(`${change.action} ${change.kind} "${change.name}" failed: ${error.message} (${before})`, error.exitCode, { ...error.details, change, done });
+      const summary = `${change.action} ${change.kind} "${change.name}" failed (${before})`;
+      throw new CliError(`${change.action} ${change.kind} "${change.name}" failed: ${error.message} (${before})`, error.exitCode, { ...error.details, summary, change, done });
     }
     done.push(change);
   }

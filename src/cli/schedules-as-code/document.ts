@@ -140,7 +140,10 @@ function checked<T>(parse: () => T, what: string): T {
     return parse();
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    throw new CliError(`${what} is not valid: ${error.message}`, exitCodes.usage, { code: "INVALID_FILE", fieldErrors: error.issues });
+    // A single object is parsed without a prefix: its fields are named as they are.
+    const fieldErrors = error.issues.map((issue) => ({ ...issue, field: issue.field.replace(/^\./, "") }));
+    const list = fieldErrors.map((issue) => `${issue.field}: ${issue.message}`).join("; ");
+    throw new CliError(`${what} is not valid: ${list}`, exitCodes.usage, { code: "INVALID_INPUT", fieldErrors, summary: `${what} is not valid` });
   }
 }
 

@@ -51,9 +51,12 @@ function canonicalZone(zone: string): string {
   }
 }
 
-/** Whether what the file wants equals what the server shows, where a masked value counts as equal: only the server knows it. */
+/**
+ * Whether what the file wants equals what the server shows, where a masked value counts as
+ * equal to any the file gives (only the server knows it), though not to one it leaves out.
+ */
 export function matchesShown(wanted: unknown, shown: unknown): boolean {
-  if (shown === secretMask) return true;
+  if (shown === secretMask) return wanted !== undefined;
   if (Array.isArray(wanted) && Array.isArray(shown)) return wanted.length === shown.length && wanted.every((item, index) => matchesShown(item, shown[index]));
   if (isPlainObject(wanted) && isPlainObject(shown)) {
     const keys = new Set([...Object.keys(wanted), ...Object.keys(shown)]);
