@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { CliError, exitCodes } from "./exit-codes.js";
 
 export async function readDataFile(file: string): Promise<unknown> {
-  const { parse, YAMLParseError } = await import("yaml");
+  const { parseYaml, YAMLParseError } = await import("./yaml-text.js");
   let text: string;
   try {
     text = readFileSync(file === "-" ? 0 : file, "utf8");
@@ -11,7 +11,7 @@ export async function readDataFile(file: string): Promise<unknown> {
     throw new CliError(`cannot read ${file}: ${(error as Error).message}`, exitCodes.usage, { code: "UNREADABLE_FILE" });
   }
   try {
-    return parse(text);
+    return parseYaml(text);
   } catch (error) {
     if (!(error instanceof YAMLParseError)) throw error;
     throw new CliError(`${file} is not YAML or JSON: ${error.message}`, exitCodes.usage, { code: "INVALID_FILE" });

@@ -17,13 +17,20 @@ export function globalIdOf(reference: string, type: ObjectType): string | null {
   return isId ? reference : null;
 }
 
+/** A node(id:) answer as the object of `type`, without the __typename a page of them does not carry. */
+function nodeOf<Fields>(node: { __typename: string } | null, type: ObjectType): Fields | undefined {
+  if (node?.__typename !== type) return undefined;
+  const { __typename: _type, ...fields } = node;
+  return fields as Fields;
+}
+
 const notFound = (type: ObjectType, reference: string) =>
   new CliError(`no ${type.toLowerCase()} named or with id "${reference}"`, exitCodes.notFound, { code: "NOT_FOUND", reference });
 
 export async function findTask(client: ApiClient, reference: string): Promise<CliTaskFieldsFragment> {
   const id = globalIdOf(reference, "Task");
   const found = id
-    ? await client.request(CliTaskById, { id }).then(({ node }) => (node?.__typename === "Task" ? node : undefined))
+    ? await client.request(CliTaskById, { id }).then(({ node }) => nodeOf<CliTaskFieldsFragment>(node, "Task"))
     : await findFirst(
         (first, after) => client.request(CliTasksPage, { first, after, filter: { nameContains: reference } }).then((data) => data.tasks),
         (task) => task.name === reference,
@@ -35,7 +42,7 @@ export async function findTask(client: ApiClient, reference: string): Promise<Cl
 export async function findDevice(client: ApiClient, reference: string): Promise<CliDeviceFieldsFragment> {
   const id = globalIdOf(reference, "Device");
   const found = id
-    ? await client.request(CliNodeById, { id }).then(({ node }) => (node?.__typename === "Device" ? node : undefined))
+    ? await client.request(CliNodeById, { id }).then(({ node }) => nodeOf<CliDeviceFieldsFragment>(node, "Device"))
     : await findFirst(
         (first, after) => client.request(CliDevicesPage, { first, after, filter: { nameContains: reference } }).then((data) => data.devices),
         (device) => device.name === reference,
@@ -47,7 +54,7 @@ export async function findDevice(client: ApiClient, reference: string): Promise<
 export async function findPool(client: ApiClient, reference: string): Promise<CliPoolFieldsFragment> {
   const id = globalIdOf(reference, "Pool");
   const found = id
-    ? await client.request(CliNodeById, { id }).then(({ node }) => (node?.__typename === "Pool" ? node : undefined))
+    ? await client.request(CliNodeById, { id }).then(({ node }) => nodeOf<CliPoolFieldsFragment>(node, "Pool"))
     : await findFirst(
         (first, after) => client.request(CliPoolsPage, { first, after, filter: { nameContains: reference } }).then((data) => data.pools),
         (pool) => pool.name === reference,
@@ -59,7 +66,7 @@ export async function findPool(client: ApiClient, reference: string): Promise<Cl
 export async function findService(client: ApiClient, reference: string): Promise<CliServiceFieldsFragment> {
   const id = globalIdOf(reference, "Service");
   const found = id
-    ? await client.request(CliNodeById, { id }).then(({ node }) => (node?.__typename === "Service" ? node : undefined))
+    ? await client.request(CliNodeById, { id }).then(({ node }) => nodeOf<CliServiceFieldsFragment>(node, "Service"))
     : await findFirst(
         (first, after) => client.request(CliServicesPage, { first, after, filter: { nameContains: reference } }).then((data) => data.services),
         (service) => service.name === reference,

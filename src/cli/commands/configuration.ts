@@ -23,8 +23,8 @@ export function registerConfigurationCommands(program: Command): void {
       }
       const document = documentOf(state);
       if (json) return printJson(document);
-      const { stringify } = await import("yaml");
-      process.stdout.write(header + stringify(document, { lineWidth: 0 }));
+      const { toYaml } = await import("../yaml-text.js");
+      process.stdout.write(header + toYaml(document));
     }),
   );
 
