@@ -26,7 +26,17 @@ let url = "";
 let viewerToken = "";
 
 beforeAll(async () => {
-  server = spawnServer({ DATABASE_URL: `file:${path.join(workDir, "cli.db")}`, CRONLINE_BOOTSTRAP_ADMIN_TOKEN: adminToken, EXECUTOR_POLL_SECONDS: "0.5" }, workDir);
+  server = spawnServer(
+    {
+      DATABASE_URL: `file:${path.join(workDir, "cli.db")}`,
+      CRONLINE_BOOTSTRAP_ADMIN_TOKEN: adminToken,
+      EXECUTOR_POLL_SECONDS: "0.5",
+      // The `sleep 30` runs some tests leave are cut short at the end.
+      SHUTDOWN_GRACE_SECONDS: "1",
+      COMMAND_KILL_GRACE_SECONDS: "1",
+    },
+    workDir,
+  );
   url = await server.listening;
   const { createApiToken } = await graphqlClient(url, adminToken).data(CreateApiToken, { input: { name: "cli-viewer", role: "VIEWER" } });
   if (createApiToken.__typename !== "CreateApiTokenSuccess") throw new Error(createApiToken.__typename);
@@ -46,7 +56,7 @@ interface Outcome {
   stdout: string;
   stderr: string;
   /** stdout as JSON */
-  json: <T = any>() => T; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: <T = any>() => T;
 }
 
 /** `cronline <args>` with CRONLINE_URL and CRONLINE_TOKEN (the ADMIN token unless `token`; null: none). */
@@ -57,7 +67,7 @@ async function cronline(args: string[], { token = adminToken as string | null } 
 }
 
 /** The JSON a command printed, once it exited 0 (else its stderr, to see why). */
-async function json<T = any>(args: string[]): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function json<T = any>(args: string[]): Promise<T> {
   const result = await cronline([...args, "--json"]);
   expect(result.code, result.stderr).toBe(0);
   return result.json<T>();
@@ -148,11 +158,14 @@ describe("the cronline command", () => {
     expect((await cronline(["tasks", "view", "hourly (copy)"])).code).toBe(3);
   });
 
-  it("pauses and resumes a task, or every task carrying a tag", async () => {
+  it("pauses, resumes and runs a task, or every task carrying a tag", async () => {
     expect(await json(["tasks", "pause", "hourly", "--note", "maintenance"])).toMatchObject([{ name: "hourly", state: "PAUSED", pauseNote: "maintenance" }]);
     expect(await json(["tasks", "resume", "hourly"])).toMatchObject([{ name: "hourly", state: "ACTIVE", pauseNote: null }]);
     expect(await json(["tasks", "pause", "--tag", "batch"])).toMatchObject([{ name: "hourly", state: "PAUSED" }]);
     expect(await json(["tasks", "resume", "--tag", "batch"])).toMatchObject([{ name: "hourly", state: "ACTIVE" }]);
+    expect(await json(["tasks", "run", "--tag", "batch"])).toMatchObject([{ task: { name: "hourly" }, trigger: "MANUAL" }]);
+    const waitForTag = await cronline(["tasks", "run", "--tag", "batch", "--wait"]);
+    expect(waitForTag).toMatchObject({ code: 2, stderr: "error: --wait follows one run: name a task instead of --tag\n" });
   });
 
   it("runs a task and waits for it: a line per target off a terminal, exit 0 when it succeeded and 1 when it failed", async () => {
