@@ -122,6 +122,19 @@ describe("the cronline command", () => {
     const shown = await cronline(["services", "view", "hook"]);
     expect(shown.stdout).toMatch(/^kind: +HTTP$/m);
 
+    expect(await json(["services", "edit", "broken", "--concurrency", "3", "--description", "fails on purpose"])).toMatchObject({
+      concurrency: 3,
+      description: "fails on purpose",
+      config: { command: "false" },
+      targetDevices: [{ name: "edge-1" }],
+    });
+    await Promise.all([json(["pools", "add", "spare-pool", "--rule-tag", "spare"]), json(["services", "add", "temporary", "--command", "true"])]);
+    expect(names(await json(["pools", "list"]))).toEqual(["lab", "spare-pool"]);
+    expect((await cronline(["pools", "view", "lab"])).stdout).toMatch(/^members: +edge-1$/m);
+    const deleted = await Promise.all([json(["pools", "delete", "spare-pool"]), json(["services", "delete", "temporary"])]);
+    expect(deleted.map((outcome) => outcome.name)).toEqual(["spare-pool", "temporary"]);
+    expect(names(await json(["services", "list", "--name", "temp"]))).toEqual([]);
+
     const inUse = await cronline(["devices", "delete", "edge-1"]);
     expect(inUse.code).toBe(1);
     expect(inUse.stderr).toMatch(/^error: .*still used by/);
