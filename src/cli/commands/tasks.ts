@@ -90,7 +90,7 @@ function scheduleFlag(flags: TaskFlags): ScheduleSpec | undefined {
 }
 
 /** The task's fields from -f and the flags, in the file's terms. */
-const taskFields = (flags: TaskFlags, name: string | undefined) =>
+const taskFieldsOf = (flags: TaskFlags, name: string | undefined) =>
   objectFields(flags.file, {
     name,
     service: flags.service,
@@ -247,7 +247,7 @@ export function registerTaskCommands(program: Command): void {
     .action(
       clientAction(async ({ client, json }, name: string | undefined, flags: TaskFlags) => {
         const { parseSpecFile } = await import("../schedules-as-code/document.js");
-        const spec = parseSpecFile("task", await taskFields(flags, name), "the task");
+        const spec = parseSpecFile("task", await taskFieldsOf(flags, name), "the task");
         const input = await taskInput(spec, lookupNames(client));
         // A whole spec gives every field createTask requires.
         const { task } = unwrapResult((await client.request(CliCreateTask, { input: input as CreateTaskInput, schedule: spec.state === "ACTIVE" })).createTask);
@@ -262,7 +262,7 @@ export function registerTaskCommands(program: Command): void {
       clientAction(async ({ client, json }, reference: string, flags: TaskFlags) => {
         const current = await findTask(client, reference);
         const { parsePartialSpec } = await import("../schedules-as-code/document.js");
-        const changes = parsePartialSpec("task", await taskFields(flags, flags.name), "the changes");
+        const changes = parsePartialSpec("task", await taskFieldsOf(flags, flags.name), "the changes");
         let task = current;
         if (Object.keys(changes).some((field) => field !== "state")) {
           task = unwrapResult((await client.request(CliUpdateTask, { input: { id: current.id, ...(await taskInput(changes, lookupNames(client))) } })).updateTask).task;

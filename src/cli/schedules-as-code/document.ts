@@ -10,11 +10,12 @@ import { poolRuleSchema } from "../../domain/pool-rules.js";
 import { serviceDefaults, serviceKindNames, serviceKinds, type ServiceKind } from "../../domain/service-kinds.js";
 import { taskFields as taskFieldRules } from "../../domain/task-fields.js";
 import { taskDefaults } from "../../domain/task-policies.js";
+import { calendarFrequencies, weekdays } from "../../domain/task-schedule.js";
 import { CliError, exitCodes } from "../exit-codes.js";
 
 const names = z.array(nameRule).max(limits.idsPerList, `must have at most ${limits.idsPerList} entries`);
 const instant = z.iso.datetime({ offset: true, message: "must be an ISO-8601 instant with a time zone, e.g. 2027-01-01T00:00:00Z" });
-const weekday = z.enum(["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]);
+const weekday = z.enum(weekdays);
 
 /** A schedule as the API's ScheduleInput writes it; previewSchedule judges the rest. */
 export const scheduleSpec = z
@@ -24,7 +25,7 @@ export const scheduleSpec = z
     once: z.strictObject({ at: instant }).optional(),
     calendar: z
       .strictObject({
-        frequency: z.enum(["DAILY", "WEEKLY", "MONTHLY_DAY", "MONTHLY_WEEKDAY"]),
+        frequency: z.enum(calendarFrequencies),
         timeOfDay: z.string(),
         weekdays: z.array(weekday).optional(),
         day: z.number().int().optional(),
