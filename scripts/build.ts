@@ -1,7 +1,11 @@
-// Bundles Cronline into dist/: the `cronline` command and the role threads' entry, each one file
-// with its libraries inside, so a start reads two files instead of resolving and compiling
-// hundreds of modules in node_modules (half of a start's time before it opens the database);
-// then what browsers get, in dist/web/ (see build-web.ts).
+// Bundles Cronline into dist/: the `cronline` command and the role threads' entry, with their
+// libraries inside, so a start reads a few files instead of resolving and compiling hundreds of
+// modules in node_modules (half of a start's time before it opens the database). What is
+// imported only lazily (the server behind `cronline serve`, a client command's heavier parts)
+// goes into chunks beside them, loaded when used: `cronline`'s client commands neither compile
+// nor load the server, nor Prisma. Then what browsers get, in dist/web/ (see build-web.ts).
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import path from "node:path";
 import { build } from "esbuild";
 import { projectRoot } from "../src/project-root.js";
 import { buildWebPage } from "./build-web.js";
@@ -21,12 +25,21 @@ const external = [
   "@prisma/schema-engine-wasm",
 ];
 
+const outdir = path.join(projectRoot, "dist");
+// Chunks are named by their content: those of earlier builds would pile up.
+if (existsSync(outdir)) {
+  for (const file of readdirSync(outdir).filter((name) => name.startsWith("chunk-"))) rmSync(path.join(outdir, file));
+}
+
 await build({
   absWorkingDir: projectRoot,
   entryPoints: ["src/cli/cronline.ts", "src/roles/role-thread.ts"],
-  outdir: "dist",
+  outdir,
   entryNames: "[name]",
+  // Chunks stay beside the entries: code in them finds ./role-thread.js relative to itself.
+  chunkNames: "chunk-[hash]",
   bundle: true,
+  splitting: true,
   platform: "node",
   format: "esm",
   target: "node20",

@@ -6,9 +6,7 @@ import { ConfigError, loadConfig, removeSecretsFromEnvironment, type Config } fr
 import { createLogger } from "../logger.js";
 import { makeProcessUndumpable } from "../process-dumpable.js";
 import { parseRoles, RoleError, type Role } from "../roles/roles.js";
-
-/** Exit code for a mistake in the command line or the settings. */
-export const usageExitCode = 2;
+import { exitCodes } from "./exit-codes.js";
 
 export async function serve(roleList: string): Promise<void> {
   let config: Config;
@@ -19,7 +17,7 @@ export async function serve(roleList: string): Promise<void> {
   } catch (error) {
     if (!(error instanceof ConfigError || error instanceof RoleError)) throw error;
     process.stderr.write(`${error.message}\n`);
-    process.exit(usageExitCode);
+    process.exit(exitCodes.usage);
   }
   // Before any role thread starts (each takes a copy of the environment).
   removeSecretsFromEnvironment();
@@ -72,7 +70,7 @@ export async function serve(roleList: string): Promise<void> {
     // A setting only checked at start (the secrets key) is a mistake in the settings too.
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      process.exit(usageExitCode);
+      process.exit(exitCodes.usage);
     }
     logger.fatal({ err: error }, "Cronline could not start");
     process.exit(1);

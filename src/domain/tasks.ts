@@ -1,18 +1,18 @@
 // The rules of tasks: what a valid task is, how its state moves, and when it runs next.
 // Every write bumps `version`, which the scheduler uses to advance a task only from what
 // it read (see src/scheduler/task-store.ts).
-import { z } from "zod";
 import { Prisma, type DbClient } from "../db/database.js";
 import { isRecordMissing } from "../db/prisma-errors.js";
 import { canonicalTimeZone, scheduleFrom } from "../scheduler/time/index.js";
 import type { Schedule } from "../scheduler/time/schedule.js";
 import { assertDevicesExist } from "./devices.js";
 import { ConfirmationRequiredError, ConflictError, NotFoundError, StateError, ValidationError } from "./errors.js";
-import { descriptionRule, idListRule, jsonObjectRule, nameRule, parseInput, tagRule, tagsRule } from "./input-rules.js";
+import { descriptionRule, nameRule, parseInput, tagRule } from "./input-rules.js";
 import { withUniqueName } from "./names.js";
 import { assertPoolsExist } from "./pools.js";
 import { unscheduledRun, type NewRun } from "./runs.js";
-import { misfirePolicies, overlapPolicies, taskDefaults, type TaskState } from "./task-policies.js";
+import { createTaskSchema, updateTaskSchema } from "./task-fields.js";
+import type { TaskState } from "./task-policies.js";
 import { assertValidSchedule, scheduleFromInput, scheduleFromJson, scheduleToJson } from "./task-schedule.js";
 import { createTags, replaceTags } from "./tags.js";
 
@@ -22,51 +22,6 @@ export interface TaskDeps {
   /** Name of the API token making the change, recorded as createdBy, updatedBy, pausedBy. */
   actor?: string | null;
 }
-
-const uniqueIds = idListRule.transform((ids) => [...new Set(ids)]);
-const week = 7 * 86_400;
-
-const taskFields = {
-  name: nameRule,
-  description: descriptionRule,
-  serviceId: z.string(),
-  schedule: z.unknown(),
-  timezone: z.string(),
-  payload: jsonObjectRule,
-  tags: tagsRule,
-  targetDeviceIds: uniqueIds,
-  targetPoolIds: uniqueIds,
-  requiresConfirmation: z.boolean(),
-  misfirePolicy: z.enum(misfirePolicies),
-  misfireGraceSeconds: z.number().int().min(0).max(week, `must be at most ${week} (a week)`),
-  overlapPolicy: z.enum(overlapPolicies),
-  jitterSeconds: z.number().int().min(0).max(86_400, "must be at most 86400 (a day)"),
-  maxRuns: z.number().int().min(1, "must be at least 1").nullable(),
-  maxAttempts: z.number().int().min(1, "must be at least 1").max(20, "must be at most 20"),
-  retryBackoffSeconds: z.number().int().min(0).max(3_600, "must be at most 3600 (an hour)"),
-  deadlineSeconds: z.number().int().min(1, "must be at least 1").max(week, `must be at most ${week} (a week)`).nullable(),
-};
-
-const createTaskSchema = z.object({
-  ...taskFields,
-  description: taskFields.description.default(""),
-  timezone: taskFields.timezone.default(taskDefaults.timezone),
-  payload: taskFields.payload.default({}),
-  tags: taskFields.tags.default([]),
-  targetDeviceIds: taskFields.targetDeviceIds.default([]),
-  targetPoolIds: taskFields.targetPoolIds.default([]),
-  requiresConfirmation: taskFields.requiresConfirmation.default(false),
-  misfirePolicy: taskFields.misfirePolicy.default(taskDefaults.misfirePolicy),
-  misfireGraceSeconds: taskFields.misfireGraceSeconds.default(taskDefaults.misfireGraceSeconds),
-  overlapPolicy: taskFields.overlapPolicy.default(taskDefaults.overlapPolicy),
-  jitterSeconds: taskFields.jitterSeconds.default(taskDefaults.jitterSeconds),
-  maxRuns: taskFields.maxRuns.default(null),
-  maxAttempts: taskFields.maxAttempts.default(taskDefaults.maxAttempts),
-  retryBackoffSeconds: taskFields.retryBackoffSeconds.default(taskDefaults.retryBackoffSeconds),
-  deadlineSeconds: taskFields.deadlineSeconds.default(null),
-});
-
-const updateTaskSchema = z.object(taskFields).partial();
 
 /**
  * What scheduling a task at `now` writes: its schedule anchored at now (a STANDARD schedule

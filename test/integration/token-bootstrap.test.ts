@@ -85,6 +85,36 @@ describeEachDatabase("the token command", (provider) => {
     }
   }, 120_000);
 
+  it("prints JSON with --json: the created token with its secret, the list, the revocation, and a mistake on stderr", async () => {
+    const scratch = await createScratchDatabase(provider);
+    try {
+      const created = await tokenCommand(scratch.location.url, "create", "--role", "operator", "--name", "ci", "--expires", "2030-01-01T00:00:00Z", "--json");
+      expect(created.code).toBe(0);
+      const token = JSON.parse(created.stdout) as { secret: string };
+      expect(token).toEqual({ name: "ci", role: "OPERATOR", expiresAt: "2030-01-01T00:00:00.000Z", secret: expect.stringMatching(/^cl_[A-Za-z0-9_-]{43}$/) });
+      expect((await tokenCommand(scratch.location.url, "revoke", "--name", "ci", "--json")).stdout).toBe(`${JSON.stringify({ name: "ci", revoked: true }, null, 2)}\n`);
+      const listed = await tokenCommand(scratch.location.url, "list", "--json");
+      expect(JSON.parse(listed.stdout)).toEqual([
+        {
+          name: "ci",
+          role: "OPERATOR",
+          state: "revoked",
+          createdAt: expect.any(String),
+          expiresAt: "2030-01-01T00:00:00.000Z",
+          revokedAt: expect.any(String),
+          lastUsedAt: null,
+        },
+      ]);
+      expect(listed.stdout).not.toContain(token.secret);
+      const taken = await tokenCommand(scratch.location.url, "create", "--role", "viewer", "--name", "ci", "--json");
+      expect(taken.code).toBe(2);
+      expect(taken.stdout).toBe("");
+      expect(JSON.parse(taken.stderr)).toEqual({ error: { message: expect.stringMatching(/name/) } });
+    } finally {
+      await scratch.drop();
+    }
+  }, 120_000);
+
   it("stores CRONLINE_BOOTSTRAP_ADMIN_TOKEN as an ADMIN token on first start, and not once an ADMIN token exists", async () => {
     const scratch = await createScratchDatabase(provider);
     try {

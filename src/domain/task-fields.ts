@@ -1,0 +1,51 @@
+// What a valid task's fields are, as createTask and updateTask take them. Apart from
+// tasks.ts, which writes them, so that `cronline apply` checks a file with these same rules
+// before it sends anything, without loading the database layer.
+import { z } from "zod";
+import { descriptionRule, idListRule, jsonObjectRule, nameRule, tagsRule } from "./input-rules.js";
+import { misfirePolicies, overlapPolicies, taskDefaults } from "./task-policies.js";
+
+const uniqueIds = idListRule.transform((ids) => [...new Set(ids)]);
+const week = 7 * 86_400;
+
+export const taskFields = {
+  name: nameRule,
+  description: descriptionRule,
+  serviceId: z.string(),
+  schedule: z.unknown(),
+  timezone: z.string(),
+  payload: jsonObjectRule,
+  tags: tagsRule,
+  targetDeviceIds: uniqueIds,
+  targetPoolIds: uniqueIds,
+  requiresConfirmation: z.boolean(),
+  misfirePolicy: z.enum(misfirePolicies),
+  misfireGraceSeconds: z.number().int().min(0).max(week, `must be at most ${week} (a week)`),
+  overlapPolicy: z.enum(overlapPolicies),
+  jitterSeconds: z.number().int().min(0).max(86_400, "must be at most 86400 (a day)"),
+  maxRuns: z.number().int().min(1, "must be at least 1").nullable(),
+  maxAttempts: z.number().int().min(1, "must be at least 1").max(20, "must be at most 20"),
+  retryBackoffSeconds: z.number().int().min(0).max(3_600, "must be at most 3600 (an hour)"),
+  deadlineSeconds: z.number().int().min(1, "must be at least 1").max(week, `must be at most ${week} (a week)`).nullable(),
+};
+
+export const createTaskSchema = z.object({
+  ...taskFields,
+  description: taskFields.description.default(""),
+  timezone: taskFields.timezone.default(taskDefaults.timezone),
+  payload: taskFields.payload.default({}),
+  tags: taskFields.tags.default([]),
+  targetDeviceIds: taskFields.targetDeviceIds.default([]),
+  targetPoolIds: taskFields.targetPoolIds.default([]),
+  requiresConfirmation: taskFields.requiresConfirmation.default(false),
+  misfirePolicy: taskFields.misfirePolicy.default(taskDefaults.misfirePolicy),
+  misfireGraceSeconds: taskFields.misfireGraceSeconds.default(taskDefaults.misfireGraceSeconds),
+  overlapPolicy: taskFields.overlapPolicy.default(taskDefaults.overlapPolicy),
+  jitterSeconds: taskFields.jitterSeconds.default(taskDefaults.jitterSeconds),
+  maxRuns: taskFields.maxRuns.default(null),
+  maxAttempts: taskFields.maxAttempts.default(taskDefaults.maxAttempts),
+  retryBackoffSeconds: taskFields.retryBackoffSeconds.default(taskDefaults.retryBackoffSeconds),
+  deadlineSeconds: taskFields.deadlineSeconds.default(null),
+});
+
+export const updateTaskSchema = z.object(taskFields).partial();
