@@ -305,11 +305,13 @@ describe("the cronline command", () => {
     const exported = await cronline(["export"]);
     expect(exported.code).toBe(0);
     const document = parse(exported.stdout);
+    // Secrets are write-only: the export names the header, masked, and applying it back keeps the stored value.
     expect(document.services.find((service: { name: string }) => service.name === "code-hook").config).toEqual({
       url: "https://hooks.example.com/code",
       method: "POST",
-      headers: { authorization: "Bearer code-secret" },
+      headers: { authorization: "••••" },
     });
+    expect(exported.stdout).not.toContain("code-secret");
     const reapplied = await json(["apply", "-f", file("exported.yaml", exported.stdout)]);
     expect(reapplied.counts).toMatchObject({ create: 0, update: 0, delete: 0 });
     expect(reapplied.counts.unchanged).toBe(reapplied.changes.length);
