@@ -3,6 +3,7 @@
 // up the scheduler or the worker, which have threads of their own.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createYoga } from "graphql-yoga";
+import { announcingAfterCommit, type ClusterNotifier } from "../cluster/notifier.js";
 import { bearerToken, bootstrapAdminToken, hasUsableAdminToken, TokenVerifier, type Authentication, type PresentedToken, type Principal } from "../auth/tokens.js";
 import type { Config } from "../config.js";
 import { createContext } from "../context.js";
@@ -24,6 +25,8 @@ export interface ApiRoleOptions {
   config: Config;
   database: Database;
   events: EventBus;
+  /** How the other instances hear of what the API writes. */
+  notifier: ClusterNotifier;
   logger: Logger;
   clock: () => number;
   webSocketTimings: WebSocketTimings;
@@ -67,6 +70,8 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
     readerLimits: options.readerLimits,
   });
   const subscriptionResults = new SharedSubscriptionResults();
+  // What the API writes reaches this process's roles at once, and the other instances right after its commit.
+  const announce = location.provider === "postgresql" ? announcingAfterCommit(events, db, options.notifier, logger) : events;
   const yoga = createYoga({
     schema,
     // Authentication first: an anonymous caller's operation is refused before any limit measures it.
@@ -83,7 +88,7 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
       const authentication =
         (initial as Partial<SocketAuth>).authentication ?? (await authenticate(bearerToken(initial.request.headers.get("authorization"))));
       return createContext(
-        { db, provider: location.provider, logger, events, live, clock, runAsAllowedUsers: config.executor.runAsAllowedUsers },
+        { db, provider: location.provider, logger, events: announce, live, clock, runAsAllowedUsers: config.executor.runAsAllowedUsers },
         authentication.ok ? { principal: authentication.principal, authProblem: null } : { principal: null, authProblem: authentication.problem },
       );
     },

@@ -3,6 +3,8 @@
 // it with control messages on parentPort (role-threads.ts); its events travel to the other
 // threads' buses through event links.
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
+import { notifierFor, type Membership } from "../cluster/membership.js";
+import { ProcessStats } from "../cluster/process-stats.js";
 import type { Config } from "../config.js";
 import { openDatabase, type Database } from "../db/database.js";
 import type { DatabaseLocation } from "../db/driver-adapter.js";
@@ -18,6 +20,9 @@ export interface RoleThreadData {
   /** The configuration without secrets the thread does not need. */
   config: Config;
   location: DatabaseLocation;
+  /** The instance this process is (see src/cluster/), and the counters and clock offset its threads share. */
+  instanceId: string;
+  stats: SharedArrayBuffer;
   executorOwnerId?: string;
   /** Send every SQL statement to the main thread (tests count them). */
   reportStatements: boolean;
@@ -71,12 +76,13 @@ interface OpenedRole {
 /** Opens the database (migrated by then: the main thread migrates while the threads load) and creates the role. */
 async function openRole(): Promise<OpenedRole> {
   const database = await openDatabase(data.location, data.reportStatements ? { onQuery: reportStatement } : {});
+  const membership: Membership = { instanceId: data.instanceId, stats: new ProcessStats(data.stats), notifier: notifierFor(data.location.provider, data.instanceId) };
   if (data.role === "scheduler") {
-    const scheduler = createSchedulerRole(data.config, database, events, logger);
+    const scheduler = createSchedulerRole(data.config, database, events, logger, membership);
     const role = { start: () => scheduler.start(), stop: () => scheduler.stop(), executorOwnerId: null, fireTimeOf: (taskId: string) => scheduler.fireTimeOf(taskId) };
     return { role, database };
   }
-  const worker = createWorkerRole(data.config, database, events, logger, data.executorOwnerId);
+  const worker = createWorkerRole(data.config, database, events, logger, membership, data.executorOwnerId);
   const role = { start: () => worker.start(), stop: (graceMs: number) => worker.stop(graceMs), executorOwnerId: worker.ownerId, fireTimeOf: () => undefined };
   return { role, database };
 }

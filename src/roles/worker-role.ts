@@ -1,4 +1,6 @@
-// The worker role: executes queued runs and prunes old ones.
+// The worker role: executes queued runs and prunes old ones; starts no new run once its
+// instance is drained.
+import type { Membership } from "../cluster/membership.js";
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
 import type { EventBus } from "../events/event-bus.js";
@@ -15,14 +17,16 @@ export interface WorkerRole {
   stop(graceMs: number): Promise<void>;
 }
 
-export function createWorkerRole(config: Config, database: Database, events: EventBus, logger: Logger, ownerId?: string): WorkerRole {
+export function createWorkerRole(config: Config, database: Database, events: EventBus, logger: Logger, membership: Membership, ownerId?: string): WorkerRole {
   const { client, location } = database;
   const executor = new Executor({
     db: client,
-    store: new RunStore(client, location.provider),
+    store: new RunStore(client, location.provider, membership.notifier),
     events,
     logger,
     ownerId,
+    now: membership.stats.clock,
+    stats: membership.stats,
     maxConcurrentRuns: config.executor.maxConcurrentRuns,
     pollIntervalMs: config.executor.pollSeconds * 1000,
     leaseMs: config.executor.leaseSeconds * 1000,
@@ -39,6 +43,9 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
     intervalMs: config.retention.intervalSeconds * 1000,
     keepPerTask: config.retention.keepPerTask,
     maxAgeDays: config.retention.maxAgeDays,
+  });
+  events.on("instanceDrained", ({ instanceId }) => {
+    if (instanceId === membership.instanceId) void executor.drain();
   });
   return {
     ownerId: executor.ownerId,

@@ -12,5 +12,6 @@ import "./schedule-view.js";
 import "./task-event.js";
 import "./run-event.js";
 import "./api-token.js";
+import "./instance.js";
 
 export const schema = builder.toSchema({ sortSchema: true });
