@@ -55,7 +55,7 @@ export async function joinCluster(options: ClusterMemberOptions): Promise<Cluste
   };
   const identity = { id: instanceId, version: cronlineVersion, roles };
   await measureClock();
-  await registerInstance(db, location.provider, identity, leaseMs);
+  await registerInstance(db, location.provider, identity, stats.clockOffsetMs, leaseMs);
 
   let listener: NotificationListener | undefined;
   if (onPostgres) {
@@ -85,7 +85,7 @@ export async function joinCluster(options: ClusterMemberOptions): Promise<Cluste
       const renewed = await heartbeat(db, location.provider, instanceId, { ...stats.counters(), clockOffsetMs: stats.clockOffsetMs }, leaseMs);
       if (renewed === null) {
         logger.warn("this instance's lease had expired and its record was removed; registering again");
-        await registerInstance(db, location.provider, identity, leaseMs);
+        await registerInstance(db, location.provider, identity, stats.clockOffsetMs, leaseMs);
       } else if (renewed.draining && !draining) {
         // drainInstance's notification may have been lost: the record says so too.
         draining = true;

@@ -15,16 +15,17 @@ export interface InstanceIdentity {
 }
 
 /** Records this process as a live instance, its lease holding `leaseMs`. */
-export async function registerInstance(db: DbClient, provider: DatabaseProvider, identity: InstanceIdentity, leaseMs: number): Promise<void> {
+export async function registerInstance(db: DbClient, provider: DatabaseProvider, identity: InstanceIdentity, clockOffsetMs: number, leaseMs: number): Promise<void> {
   const d = sqlDialects[provider];
   await db.$executeRawUnsafe(
-    `INSERT INTO "Instance" ("id", "host", "pid", "version", "roles", "startedAt", "heartbeatAt", "leaseExpiresAt")
-     VALUES (${d.placeholder(1)}, ${d.placeholder(2)}, ${d.placeholder(3)}, ${d.placeholder(4)}, ${d.placeholder(5)}, ${d.now()}, ${d.now()}, ${d.now(6)})`,
+    `INSERT INTO "Instance" ("id", "host", "pid", "version", "roles", "clockOffsetMs", "startedAt", "heartbeatAt", "leaseExpiresAt")
+     VALUES (${d.placeholder(1)}, ${d.placeholder(2)}, ${d.placeholder(3)}, ${d.placeholder(4)}, ${d.placeholder(5)}, ${d.placeholder(6)}, ${d.now()}, ${d.now()}, ${d.now(7)})`,
     identity.id,
     hostname(),
     process.pid,
     identity.version,
     identity.roles.join(","),
+    clockOffsetMs,
     leaseMs,
   );
 }
