@@ -8,7 +8,7 @@ import type { EventBus, EventName } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
 import { eventsConsumedBy, type Role } from "../roles/roles.js";
 import { cronlineVersion } from "../version.js";
-import { clockOffsetWarningMs, measureClockOffset } from "./clock-offset.js";
+import { ClockOffsetEstimate, clockOffsetWarningMs, measureClockOffset } from "./clock-offset.js";
 import { EventRelay } from "./event-relay.js";
 import { deregisterInstance, heartbeat, registerInstance } from "./instances.js";
 import { NotificationListener } from "./notification-listener.js";
@@ -37,18 +37,19 @@ export async function joinCluster(options: ClusterMemberOptions): Promise<Cluste
   const { client: db, location } = database;
   const logger = options.logger.child({ component: "cluster", instanceId });
   const onPostgres = location.provider === "postgresql";
+  const estimate = new ClockOffsetEstimate();
   let warnedOffset: number | undefined;
 
   /** SQLite's clock is this machine's: only PostgreSQL's can differ. */
   const measureClock = async () => {
     if (!onPostgres) return;
-    const { offsetMs, roundTripMs } = await measureClockOffset(db);
+    estimate.update(await measureClockOffset(db));
+    const { offsetMs, roundTripMs } = estimate.current!;
     stats.clockOffsetMs = offsetMs;
-    const far = Math.abs(offsetMs) > clockOffsetWarningMs;
-    if (far && (warnedOffset === undefined || Math.abs(offsetMs - warnedOffset) > clockOffsetWarningMs)) {
+    if (estimate.surelyFar && (warnedOffset === undefined || Math.abs(offsetMs - warnedOffset) > clockOffsetWarningMs)) {
       warnedOffset = offsetMs;
       logger.warn({ clockOffsetMs: offsetMs, roundTripMs, thresholdMs: clockOffsetWarningMs }, "this machine's clock is off from the database's; Cronline goes by the database's");
-    } else if (!far && warnedOffset !== undefined) {
+    } else if (!estimate.surelyFar && warnedOffset !== undefined && Math.abs(offsetMs) <= clockOffsetWarningMs) {
       warnedOffset = undefined;
       logger.info({ clockOffsetMs: offsetMs }, "this machine's clock agrees with the database's again");
     }

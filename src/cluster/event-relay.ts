@@ -1,7 +1,7 @@
 // Turns the other processes' notifications into this process's events: reads the rows a note
 // names (only for events some role of this process listens to) and emits the events on the
-// main thread's bus, whose links carry them on to the role threads that use them. Payloads
-// are handled one after the other, in the order they arrived.
+// main thread's bus, whose links carry them on to the role threads that use them, in the
+// order they were received.
 import type { DbClient } from "../db/database.js";
 import { runReportColumns, type NewRun, type NewRunResult, type RunReport, type RunResultStatus, type RunTrigger } from "../domain/runs.js";
 import type { CronlineEvents, EventBus, EventName } from "../events/event-bus.js";
@@ -45,10 +45,20 @@ const whileRunning = (run: RunReport): RunReport => ({ ...run, status: "RUNNING"
 
 const byId = <T extends { id: string }>(rows: T[]) => new Map(rows.map((row) => [row.id, row]));
 
+/** The rows the notes of a batch name, read once for the whole batch. */
+interface Rows {
+  tasks: Map<string, { id: string; nextRunAt: Date | null; version: number }>;
+  newRuns: Map<string, Omit<NewRun, "status">>;
+  reports: Map<string, RunReport>;
+  results: Map<string, NewRunResult>;
+}
+
 export class EventRelay {
   readonly #options: EventRelayOptions;
   readonly #logger: Logger;
-  #queue: Promise<void> = Promise.resolve();
+  /** Notes received and not yet relayed, in order. */
+  #pending: ClusterNote[] = [];
+  #relaying = false;
 
   constructor(options: EventRelayOptions) {
     this.#options = options;
@@ -59,20 +69,50 @@ export class EventRelay {
   accept(payload: string): void {
     const decoded = decodeNotes(payload);
     if (!decoded || decoded.origin === this.#options.instanceId) return;
-    this.#queue = this.#queue
-      .then(async () => {
-        for (const note of decoded.notes) for (const [event, data] of await this.#eventsOf(note)) this.#options.bus.emit(event, data as never);
-      })
-      .catch((error: unknown) => this.#logger.warn({ err: error }, "could not relay another instance's events; the resyncs will catch up"));
+    this.#pending.push(...decoded.notes);
+    if (!this.#relaying) void this.#relay();
   }
 
-  /** Resolves once every payload accepted so far is relayed. */
-  settled(): Promise<void> {
-    return this.#queue;
+  /** Relays what is pending, each batch with one read per kind of row: a busy moment costs a few statements, not a few per notification. */
+  async #relay(): Promise<void> {
+    this.#relaying = true;
+    while (this.#pending.length > 0) {
+      const notes = this.#pending;
+      this.#pending = [];
+      try {
+        const rows = await this.#read(notes);
+        for (const note of notes) for (const [event, data] of this.#eventsOf(note, rows)) this.#options.bus.emit(event, data as never);
+      } catch (error) {
+        this.#logger.warn({ err: error, notes: notes.length }, "could not relay other instances' events; the resyncs will catch up");
+      }
+    }
+    this.#relaying = false;
   }
 
-  async #eventsOf([kind, items]: ClusterNote): Promise<Emission[]> {
+  async #read(notes: ClusterNote[]): Promise<Rows> {
     const { db, wanted } = this.#options;
+    const ids = (kinds: ClusterNote[0][]) => [...new Set(notes.filter(([kind]) => kinds.includes(kind)).flatMap(([, items]) => items.map((item) => (Array.isArray(item) ? item[0] : item))))];
+    const taskIds = wanted("tasksAdvanced") ? ids(["tasksAdvanced"]) : [];
+    const newRunIds = wanted("runsCreated") ? ids(["runsCreated"]) : [];
+    const progress = wanted("runProgress");
+    const resultIds = progress ? ids(["targetsFinished"]) : [];
+    const [tasks, newRuns, results] = await Promise.all([
+      taskIds.length > 0 ? db.task.findMany({ where: { id: { in: taskIds } }, select: { id: true, nextRunAt: true, version: true } }) : [],
+      newRunIds.length > 0 ? db.run.findMany({ where: { id: { in: newRunIds } }, select: newRunColumns }) : [],
+      resultIds.length > 0 ? db.runResult.findMany({ where: { id: { in: resultIds } }, select: resultColumns }) : [],
+    ]);
+    const reportIds = progress ? [...new Set([...ids(["runsStarted", "runsFinished"]), ...results.map((result) => result.runId)])] : [];
+    const reports = reportIds.length > 0 ? ((await db.run.findMany({ where: { id: { in: reportIds } }, select: runReportColumns })) as RunReport[]) : [];
+    return {
+      tasks: byId(tasks),
+      newRuns: byId(newRuns.map((row) => ({ ...row, trigger: row.trigger as RunTrigger, payload: row.payload as Record<string, unknown> }))),
+      reports: byId(reports),
+      results: byId(results.map((row) => ({ ...row, status: row.status as RunResultStatus }))),
+    };
+  }
+
+  #eventsOf([kind, items]: ClusterNote, rows: Rows): Emission[] {
+    const { wanted } = this.#options;
     switch (kind) {
       case "taskChanged":
         return wanted("taskChanged") ? items.map(([taskId, change]): Emission => ["taskChanged", { taskId, change }]) : [];
@@ -83,45 +123,29 @@ export class EventRelay {
       case "instanceDrained":
         return wanted("instanceDrained") ? items.map((instanceId): Emission => ["instanceDrained", { instanceId }]) : [];
       case "tasksAdvanced": {
-        if (!wanted("tasksAdvanced")) return [];
-        const rows = await db.task.findMany({ where: { id: { in: items.map(([id]) => id) } }, select: { id: true, nextRunAt: true, version: true } });
-        return [["tasksAdvanced", { tasks: rows.map((row) => ({ taskId: row.id, nextRunAt: row.nextRunAt, version: row.version })) }]];
+        const tasks = items.flatMap(([id]) => rows.tasks.get(id) ?? []).map((row) => ({ taskId: row.id, nextRunAt: row.nextRunAt, version: row.version }));
+        return tasks.length > 0 ? [["tasksAdvanced", { tasks }]] : [];
       }
       case "runsCreated": {
-        if (!wanted("runsCreated")) return [];
-        const rows = byId(await db.run.findMany({ where: { id: { in: items.map(([id]) => id) } }, select: newRunColumns }));
         const runs = items.flatMap(([id, status]): NewRun[] => {
-          const row = rows.get(id);
-          return row ? [{ ...row, status, trigger: row.trigger as RunTrigger, payload: row.payload as Record<string, unknown> }] : [];
+          const row = rows.newRuns.get(id);
+          return row ? [{ ...row, status }] : [];
         });
         return runs.length > 0 ? [["runsCreated", { runs }]] : [];
       }
       case "runsStarted":
-      case "runsFinished": {
-        if (!wanted("runProgress")) return [];
-        const rows = byId(await this.#reports(items));
+      case "runsFinished":
         return items.flatMap((id): Emission[] => {
-          const run = rows.get(id);
+          const run = rows.reports.get(id);
           if (!run) return [];
           return [["runProgress", kind === "runsStarted" ? { type: "RUN_STARTED", run: whileRunning(run), result: null } : { type: "RUN_FINISHED", run, result: null }]];
         });
-      }
-      case "targetsFinished": {
-        if (!wanted("runProgress")) return [];
-        const results = byId(await db.runResult.findMany({ where: { id: { in: items } }, select: resultColumns }));
-        const runs = byId(await this.#reports([...new Set([...results.values()].map((result) => result.runId))]));
+      case "targetsFinished":
         return items.flatMap((id): Emission[] => {
-          const result = results.get(id);
-          const run = result && runs.get(result.runId);
-          if (!result || !run) return [];
-          return [["runProgress", { type: "TARGET_FINISHED", run: whileRunning(run), result: { ...result, status: result.status as RunResultStatus } }]];
+          const result = rows.results.get(id);
+          const run = result && rows.reports.get(result.runId);
+          return result && run ? [["runProgress", { type: "TARGET_FINISHED", run: whileRunning(run), result }]] : [];
         });
-      }
     }
-  }
-
-  async #reports(ids: string[]): Promise<RunReport[]> {
-    const rows = await this.#options.db.run.findMany({ where: { id: { in: ids } }, select: runReportColumns });
-    return rows as RunReport[];
   }
 }

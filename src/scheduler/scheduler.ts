@@ -45,9 +45,10 @@ const claimBatchSize = 5_000;
 const retryDelayMs = 1_000;
 /**
  * A difference the resync finds is counted as missed when no event about the task came
- * within this time: an event still on its way when the resync read is not a lost one.
+ * within this time: an event still on its way when the resync read (late, on a busy
+ * machine) is not a lost one.
  */
-export const missedChangeGraceMs = 2_000;
+export const missedChangeGraceMs = 10_000;
 
 /**
  * Where a series that this plan completes would go on if it turned out not to have reached
