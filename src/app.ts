@@ -1,6 +1,10 @@
 // Composes a Cronline process from its roles: the scheduler and the worker in threads of their
-// own (loading while this thread migrates the database), the API on this thread, and the HTTP
-// server that fronts them.
+// own (loading while this thread migrates the database), the API on this thread, the HTTP
+// server that fronts them, and the process's part in the cluster of instances on its database.
+import { v7 as uuidv7 } from "uuid";
+import { joinCluster, type ClusterMember } from "./cluster/cluster-member.js";
+import { notifierFor } from "./cluster/membership.js";
+import { ProcessStats } from "./cluster/process-stats.js";
 import { setSliceMs } from "./event-loop-slices.js";
 import type { Config } from "./config.js";
 import { isDatabaseReachable, openDatabase, type Database, type DatabaseOptions } from "./db/database.js";
@@ -29,6 +33,8 @@ export interface RunningApp {
   events: EventBus;
   /** The role threads: ask the scheduler, the executor's owner id. */
   threads: RoleThreads;
+  /** This process as an instance of the cluster on its database (the `instances` query). */
+  instanceId: string;
   /** How often subscription events were executed and serialized (shared between subscribers); null without the API role. */
   subscriptionResults: SharedSubscriptionResults | null;
   stop(): Promise<void>;
@@ -39,7 +45,7 @@ export interface AppOptions {
   roles?: readonly Role[];
   /** This thread's database options; `onQuery` also hears the role threads' statements. */
   database?: DatabaseOptions;
-  /** Epoch milliseconds now, for the API (the role threads keep real time). */
+  /** Epoch milliseconds now, for the API (the role threads keep the database's time). */
   clock?: () => number;
   /** Identifies this process on the runs it executes (tests run several in one process). */
   executorOwnerId?: string;
@@ -62,6 +68,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const secretsKey = resolveSecretsKey(config.secrets, location, logger);
   const secrets = new SecretsCipher(secretsKey);
   const events = new EventBus();
+  const instanceId = uuidv7();
+  const stats = new ProcessStats();
   // The threads load their code while this thread migrates the database.
   const threads = RoleThreads.load({
     roles: roles.filter((role): role is ThreadRole => role !== "api"),
@@ -71,18 +79,23 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     logger,
     events,
     mainConsumes: roles.includes("api") ? eventsConsumedBy.api : [],
+    instanceId,
+    stats: stats.buffer,
     executorOwnerId: options.executorOwnerId,
     onQuery: options.database?.onQuery,
     onFailure: options.onRoleFailure ?? ((error) => logger.fatal({ err: error }, "a Cronline role thread failed")),
   });
   let database: Database | undefined;
   let api: ApiRole | null = null;
+  let member: ClusterMember | undefined;
   try {
     // Before any connection of this process touches the file (see pendingMigrationNames).
     const applied = await applyMigrations(location);
     logger.info({ provider: location.provider, applied }, applied.length ? "applied database migrations" : "database schema up to date");
     database = await openDatabase(location, options.database);
     await sealServiceSecretsAtStart(database.client, secrets, logger);
+    // Before the roles start: they go by the database's clock, and hear the other instances from their first read.
+    member = await joinCluster({ database, instanceId, roles, stats, events, leaseMs: config.executor.leaseSeconds * 1000, logger });
     const threadsStarting = threads.start();
     // Awaited below; should building the API fail first, its failure is the one reported.
     threadsStarting.catch(() => {});
@@ -92,9 +105,10 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
           config,
           database,
           events,
+          notifier: notifierFor(location.provider, instanceId),
           logger,
           secrets,
-          clock: options.clock ?? Date.now,
+          clock: options.clock ?? stats.clock,
           webSocketTimings: options.webSocketTimings ?? defaultWebSocketTimings,
           readerLimits: options.readerLimits,
         })
@@ -103,6 +117,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   } catch (error) {
     await threads.terminate();
     await api?.close(AbortSignal.timeout(1_000));
+    await member?.leave();
     await database?.close();
     throw error;
   }
@@ -114,7 +129,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const server = createHttpServer(logger, { isReady }, api && ((req, res) => api.handle(req, res)));
   api?.attachWebSockets(server);
   const listening = await listen(server, config.port, config.host);
-  logger.info({ url: listening.url, roles }, "Cronline listening");
+  logger.info({ url: listening.url, roles, instanceId }, "Cronline listening");
 
   const stop = () =>
     (stopping ??= (async () => {
@@ -127,9 +142,10 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       await threads.stop(config.shutdownGraceSeconds * 1000);
       await api?.close(deadline);
       await listening.close(deadline);
+      await member!.leave();
       await database.close();
       logger.info("stopped");
     })());
 
-  return { url: listening.url, roles, database, events, threads, subscriptionResults: api?.subscriptionResults ?? null, stop };
+  return { url: listening.url, roles, database, events, threads, instanceId, subscriptionResults: api?.subscriptionResults ?? null, stop };
 }

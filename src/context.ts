@@ -2,7 +2,7 @@ import type { Principal, Role, TokenProblem } from "./auth/tokens.js";
 import type { DbClient } from "./db/database.js";
 import type { DatabaseProvider } from "./db/prisma-schema.js";
 import type { HttpEgressPolicy } from "./domain/http-egress.js";
-import type { EventBus } from "./events/event-bus.js";
+import type { EventSink } from "./events/event-bus.js";
 import type { LiveSchedule } from "./live/live-schedule.js";
 import type { Logger } from "./logger.js";
 import type { SecretsCipher } from "./secrets/secrets-cipher.js";
@@ -23,7 +23,8 @@ export interface ContextServices {
   db: DbClient;
   provider: DatabaseProvider;
   logger: Logger;
-  events: EventBus;
+  /** Where the API tells what it wrote: this process's roles, and the other instances. */
+  events: EventSink;
   live: LiveSchedule;
   clock: () => number;
   /** Users COMMAND services may run as (RUN_AS_ALLOWED_USERS), checked when a service is saved. */

@@ -29,6 +29,12 @@ export interface SqlDialect {
   jsonArrayOfRows(expressions: string[]): string;
   /** A timestamp column as ISO text with its zone, for `jsonArrayOfRows`. */
   isoInstant(column: string): string;
+  /**
+   * The database's clock now, as a stored timestamp, `n` milliseconds (a parameter number)
+   * ahead when given: leases and heartbeats are set and compared by the clock all processes
+   * share, not by each one's own.
+   */
+  now(n?: number): string;
 }
 
 const postgresTypes: Record<SqlType, string> = { text: "text", integer: "integer", timestamp: "timestamp(3)", json: "jsonb", boolean: "boolean" };
@@ -56,6 +62,8 @@ export const sqlDialects: Record<DatabaseProvider, SqlDialect> = {
     jsonArrayOfRows: (expressions) => `CAST(json_agg(json_build_array(${expressions.join(", ")})) AS text)`,
     // Prisma's timestamp(3) has no zone and holds UTC.
     isoInstant: (column) => `to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+    // now() is the transaction's start: one instant for everything a transaction compares and writes.
+    now: (n) => `(CAST(now() AT TIME ZONE 'UTC' AS timestamp(3))${n === undefined ? "" : ` + CAST($${n} AS double precision) * interval '1 millisecond'`})`,
   },
   sqlite: {
     placeholder: () => "?",
@@ -69,6 +77,8 @@ export const sqlDialects: Record<DatabaseProvider, SqlDialect> = {
     jsonArrayOfRows: (expressions) => `json_group_array(json_array(${expressions.join(", ")}))`,
     // Already ISO text with "+00:00" (see `stored`).
     isoInstant: (column) => column,
+    // The machine's clock (SQLite has no other), in the text form Prisma stores (see `stored`).
+    now: (n) => `strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'${n === undefined ? "" : `, printf('%+.3f seconds', CAST(? AS REAL) / 1000)`})`,
   },
 };
 

@@ -52,6 +52,21 @@ export interface RunReport {
   failedCount: number;
 }
 
+/** The columns of Run a RunReport is read from. */
+export const runReportColumns = {
+  id: true,
+  taskId: true,
+  trigger: true,
+  status: true,
+  scheduledFor: true,
+  reason: true,
+  startedAt: true,
+  finishedAt: true,
+  targetCount: true,
+  succeededCount: true,
+  failedCount: true,
+} as const satisfies Record<keyof RunReport, true>;
+
 export const reportOfNewRun = (run: NewRun): RunReport => ({
   id: run.id,
   taskId: run.taskId,

@@ -1,5 +1,6 @@
 // Events between the API, the scheduler, the executor and the live subscriptions. Each
-// thread has its own bus; event-link.ts carries events between the buses of one process.
+// thread has its own bus; event-link.ts carries events between the buses of one process, and
+// on PostgreSQL the cluster relay (src/cluster/event-relay.ts) brings those of other processes.
 // Listeners run synchronously and must not throw.
 import { EventEmitter } from "node:events";
 import type { NewRun, NewRunResult, RunReport } from "../domain/runs.js";
@@ -10,8 +11,8 @@ export type TaskChange = (typeof taskChanges)[number];
 export interface CronlineEvents {
   /** A task was written by the API or completed by the scheduler. */
   taskChanged: { taskId: string; change: TaskChange };
-  /** The scheduler moved these tasks on to their next occurrence (null: none left). */
-  tasksAdvanced: { tasks: { taskId: string; nextRunAt: Date | null }[] };
+  /** A scheduler moved these tasks on to their next occurrence (null: none left), writing this version. */
+  tasksAdvanced: { tasks: { taskId: string; nextRunAt: Date | null; version: number }[] };
   /** Runs were created (QUEUED ones wait for the executor; SKIPPED ones are records). */
   runsCreated: { runs: NewRun[] };
   /** The other active runs of each task, queued before `runId`, must stop: it replaces them (CANCEL_PREVIOUS). */
@@ -20,14 +21,23 @@ export interface CronlineEvents {
   runsCancelled: { runIds: string[] };
   /** A run started, one attempt against one target ended (`result`), or the run ended. */
   runProgress: { type: "RUN_STARTED" | "TARGET_FINISHED" | "RUN_FINISHED"; run: RunReport; result: NewRunResult | null };
+  /** drainInstance: that instance claims and starts no new work from now on. */
+  instanceDrained: { instanceId: string };
+  /** Notifications from other processes may have been lost (the listening connection was down): look at the database. */
+  notificationsLost: Record<string, never>;
 }
 
 export type EventName = keyof CronlineEvents;
 
+/** What a writer needs of a bus: to emit what it did. */
+export interface EventSink {
+  emit<K extends EventName>(event: K, payload: CronlineEvents[K]): void;
+}
+
 /** Where this bus sends what it emits besides its own listeners (another thread's bus). */
 export type EventOutlet = <K extends EventName>(event: K, payload: CronlineEvents[K]) => void;
 
-export class EventBus {
+export class EventBus implements EventSink {
   readonly #emitter = new EventEmitter().setMaxListeners(0);
   readonly #outlets = new Set<EventOutlet>();
 

@@ -43,6 +43,8 @@ export interface ExecutorOptions {
   maxConcurrentRuns?: number;
   pollIntervalMs?: number;
   leaseMs?: number;
+  /** Where the number of runs executing here is kept (the instance's heartbeat reports it). */
+  stats?: { runsExecuting: number };
 }
 
 type LoadedRun = Awaited<ReturnType<RunStore["loadRuns"]>>[number];
@@ -95,8 +97,10 @@ export class Executor {
   #stopping = true;
   /** Looking for runs to start: stopped first at shutdown. */
   #intake: { timers: NodeJS.Timeout[]; unsubscribe: () => void } | undefined;
-  /** Looking after the runs going on (leases, cancels): stopped once they are all done. */
-  #upkeep: { timer: NodeJS.Timeout; unsubscribe: (() => void)[] } | undefined;
+  /** Looking after the runs going on (leases, cancels) and closing those of dead processes: stopped once they are all done. */
+  #upkeep: { timers: NodeJS.Timeout[]; unsubscribe: (() => void)[] } | undefined;
+  readonly #stats: { runsExecuting: number } | undefined;
+  #recovering = false;
 
   constructor(options: ExecutorOptions) {
     this.#db = options.db;
@@ -111,6 +115,7 @@ export class Executor {
     this.#pollIntervalMs = options.pollIntervalMs ?? 2_000;
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.ownerId = options.ownerId ?? `${hostname()}:${process.pid}`;
+    this.#stats = options.stats;
     this.#writer = new RunWriter(this.#store, this.ownerId, this.#logger);
   }
 
@@ -130,31 +135,40 @@ export class Executor {
   async start(): Promise<void> {
     this.#stopping = false;
     this.#intake = {
-      timers: [setInterval(() => this.#kick(true), this.#pollIntervalMs), setInterval(() => void this.#recover(false), this.#leaseMs)],
+      timers: [setInterval(() => this.#kick(true), this.#pollIntervalMs)],
       unsubscribe: this.#events.on("runsCreated", ({ runs }) => {
         for (const run of runs) if (run.status === "QUEUED") this.#queued.add(run.id);
         this.#kick(false);
       }),
     };
     this.#upkeep = {
-      timer: setInterval(() => void this.#renewLeases(), Math.max(this.#leaseMs / 3, 100)),
+      timers: [
+        setInterval(() => void this.#renewLeases(), Math.max(this.#leaseMs / 3, 100)),
+        // At every poll (at least every third of a lease), so a dead process's runs are closed soon after their lease ends.
+        setInterval(() => void this.#recover(false), Math.min(this.#pollIntervalMs, this.#leaseMs / 3)),
+      ],
       unsubscribe: [
         this.#events.on("runsCancelled", ({ runIds }) => this.#cancelLocal(runIds, cancelledByOperator)),
         this.#events.on("runsSuperseded", ({ runs }) => void this.#supersede(runs)),
+        // Runs queued or left by others may have gone unannounced.
+        this.#events.on("notificationsLost", () => {
+          this.#kick(true);
+          void this.#recover(false);
+        }),
       ],
     };
-    for (const timer of [...this.#intake.timers, this.#upkeep.timer]) timer.unref();
+    for (const timer of [...this.#intake.timers, ...this.#upkeep.timers]) timer.unref();
     this.#logger.info({ ownerId: this.ownerId }, "executor started");
     this.#kick(true);
   }
 
-  /**
-   * Starts nothing new, lets running runs finish for up to `graceMs`, then cancels the rest
-   * (commands killed, requests aborted) and resolves once they are recorded. Until then
-   * leases are renewed, so other processes do not take the runs for interrupted ones, and
-   * cancels are still obeyed.
-   */
-  async stop(graceMs: number): Promise<void> {
+  /** Starts no new run (drainInstance); running runs go on, their leases renewed, and dead processes' runs are still closed. */
+  async drain(): Promise<void> {
+    await this.#stopIntake();
+    this.#logger.info({ runs: this.#active.size }, "executor drained: starting no new run");
+  }
+
+  async #stopIntake(): Promise<void> {
     this.#stopping = true;
     if (this.#intake) {
       for (const timer of this.#intake.timers) clearInterval(timer);
@@ -164,6 +178,16 @@ export class Executor {
     clearImmediate(this.#pumpSoon);
     this.#pumpSoon = undefined;
     while (this.#pumping) await this.#pumping;
+  }
+
+  /**
+   * Starts nothing new, lets running runs finish for up to `graceMs`, then cancels the rest
+   * (commands killed, requests aborted) and resolves once they are recorded. Until then
+   * leases are renewed, so other processes do not take the runs for interrupted ones, and
+   * cancels are still obeyed.
+   */
+  async stop(graceMs: number): Promise<void> {
+    await this.#stopIntake();
     const allDone = () => Promise.all([...this.#active.values()].map((run) => run.done));
     const drained = await Promise.race([allDone().then(() => true), sleep(graceMs, false, { ref: false })]);
     if (!drained) {
@@ -172,10 +196,14 @@ export class Executor {
       await allDone();
     }
     if (this.#upkeep) {
-      clearInterval(this.#upkeep.timer);
+      for (const timer of this.#upkeep.timers) clearInterval(timer);
       for (const unsubscribe of this.#upkeep.unsubscribe) unsubscribe();
       this.#upkeep = undefined;
     }
+  }
+
+  #countActive(): void {
+    if (this.#stats) this.#stats.runsExecuting = this.#active.size;
   }
 
   #capacity(): number {
@@ -255,7 +283,7 @@ export class Executor {
         candidates.map((run) => run.id),
         this.ownerId,
         now,
-        new Date(now.getTime() + this.#leaseMs),
+        this.#leaseMs,
       );
       const started: { run: LoadedRun; active: ActiveRun }[] = [];
       for (const run of candidates) {
@@ -271,6 +299,7 @@ export class Executor {
         this.#active.set(run.id, active);
         started.push({ run, active });
       }
+      this.#countActive();
       const preparation = this.#prepare([...new Set(started.map(({ run }) => run.taskId))], now);
       for (const { run, active } of started) {
         active.done = preparation
@@ -282,6 +311,7 @@ export class Executor {
           })
           .finally(() => {
             this.#active.delete(run.id);
+            this.#countActive();
             this.#unblock(run.taskId);
             // A free slot: known queued runs first; the database only when it may hold more than those.
             this.#kick(this.#queued.size === 0 && this.#moreQueued);
@@ -479,7 +509,7 @@ export class Executor {
   /** Keeps this process's leases alive; runs closed meanwhile by someone else are stopped. */
   async #renewLeases(): Promise<void> {
     try {
-      const lost = await this.#store.renewLeases(this.ownerId, this.activeRunIds, new Date(this.#now() + this.#leaseMs));
+      const lost = await this.#store.renewLeases(this.ownerId, this.activeRunIds, this.#leaseMs);
       this.#cancelLocal(lost, "cancelled");
     } catch (error) {
       this.#logger.warn({ err: error }, "could not renew run leases");
@@ -491,13 +521,21 @@ export class Executor {
    * without closing them; at startup also this owner's runs from a previous life.
    */
   async #recover(atStartup: boolean): Promise<void> {
+    // One pass at a time: a slow one does not pile up more behind it.
+    if (this.#recovering) return;
+    this.#recovering = true;
     try {
       const { closed, reruns } = await this.#store.recoverInterruptedRuns(this.ownerId, this.activeRunIds, new Date(this.#now()), atStartup);
-      if (closed.length > 0) this.#logger.warn({ closed: closed.length, reruns: reruns.length }, "closed interrupted runs");
+      if (closed.length === 0) return;
+      this.#logger.warn({ closed: closed.length, reruns: reruns.length }, "closed interrupted runs");
       for (const run of closed) this.#progress("RUN_FINISHED", run);
       if (reruns.length > 0) this.#events.emit("runsCreated", { runs: reruns });
+      // Queued runs that waited behind the closed ones may start now.
+      this.#kick(true);
     } catch (error) {
       this.#logger.error({ err: error }, "could not close interrupted runs");
+    } finally {
+      this.#recovering = false;
     }
   }
 }

@@ -1,7 +1,11 @@
 // The executor's database access. Every change of a run's status is a conditional update
 // from the status it is expected to have, so several Cronline processes sharing a database
 // never execute one run twice, and a run closed by one (cancelled, recovered) is not
-// reopened by another.
+// reopened by another. Leases are set and compared by the database's clock, so a process
+// whose clock is off neither closes the runs of others nor has its own closed. Every change
+// of a run's status is told to the other processes from its own transaction.
+import { noClusterNotifier, type ClusterNotifier } from "../cluster/notifier.js";
+import type { NoteItems } from "../cluster/notes.js";
 import type { DbClient, Prisma } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, sqlDialects, type SqlColumn, type SqlDialect } from "../db/sql-dialect.js";
@@ -76,11 +80,13 @@ export class RunStore {
   readonly #db: DbClient;
   readonly #provider: DatabaseProvider;
   readonly #dialect: SqlDialect;
+  readonly #notifier: ClusterNotifier;
 
-  constructor(db: DbClient, provider: DatabaseProvider) {
+  constructor(db: DbClient, provider: DatabaseProvider, notifier = noClusterNotifier) {
     this.#db = db;
     this.#provider = provider;
     this.#dialect = sqlDialects[provider];
+    this.#notifier = notifier;
   }
 
   /** The runs among `ids` with what starting them needs, in no particular order. */
@@ -98,28 +104,34 @@ export class RunStore {
    * QUEUED → RUNNING for this owner, in one statement, for each of `ids` unless another run
    * of its task is running and the task's overlap policy is not ALLOW (queued runs of a task
    * then go one after the other). The caller passes at most one run of such a task: the
-   * statement does not see the runs it starts itself. Returns the ids started.
+   * statement does not see the runs it starts itself. Returns the ids started, whose lease
+   * holds `leaseMs` by the database's clock.
    */
-  async claimRuns(ids: readonly string[], ownerId: string, now: Date, leaseExpiresAt: Date): Promise<Set<string>> {
+  async claimRuns(ids: readonly string[], ownerId: string, now: Date, leaseMs: number): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const d = this.#dialect;
-    const rows = await this.#db.$queryRawUnsafe<{ id: string }[]>(
-      `UPDATE "Run" SET "status" = 'RUNNING', "ownerId" = ${d.placeholder(1)}, "leaseExpiresAt" = ${d.typed(2, "timestamp")}, "startedAt" = ${d.typed(3, "timestamp")}
-       WHERE "id" IN (${d.textList(4)}) AND "status" = 'QUEUED'
-         AND (EXISTS (SELECT 1 FROM "Task" WHERE "Task"."id" = "Run"."taskId" AND "Task"."overlapPolicy" = 'ALLOW')
-           OR NOT EXISTS (SELECT 1 FROM "Run" AS "other" WHERE "other"."taskId" = "Run"."taskId" AND "other"."status" = 'RUNNING'))
-       RETURNING "id"`,
-      ownerId,
-      leaseExpiresAt,
-      now,
-      JSON.stringify(ids),
-    );
-    return new Set(rows.map((row) => row.id));
+    return this.#notifier.atomically(this.#db, async (tx) => {
+      const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
+        `UPDATE "Run" SET "status" = 'RUNNING', "ownerId" = ${d.placeholder(1)}, "leaseExpiresAt" = ${d.now(2)}, "startedAt" = ${d.typed(3, "timestamp")}
+         WHERE "id" IN (${d.textList(4)}) AND "status" = 'QUEUED'
+           AND (EXISTS (SELECT 1 FROM "Task" WHERE "Task"."id" = "Run"."taskId" AND "Task"."overlapPolicy" = 'ALLOW')
+             OR NOT EXISTS (SELECT 1 FROM "Run" AS "other" WHERE "other"."taskId" = "Run"."taskId" AND "other"."status" = 'RUNNING'))
+         RETURNING "id"`,
+        ownerId,
+        leaseMs,
+        now,
+        JSON.stringify(ids),
+      );
+      const started = rows.map((row) => row.id);
+      return { value: new Set(started), notes: [["runsStarted", started]] };
+    });
   }
 
   async skipRun(id: string, reason: string, now: Date): Promise<boolean> {
-    const { count } = await this.#db.run.updateMany({ where: { id, status: "QUEUED" }, data: { status: "SKIPPED", reason, finishedAt: now } });
-    return count === 1;
+    return this.#notifier.atomically(this.#db, async (tx) => {
+      const { count } = await tx.run.updateMany({ where: { id, status: "QUEUED" }, data: { status: "SKIPPED", reason, finishedAt: now } });
+      return { value: count === 1, notes: count === 1 ? [["runsFinished", [id]]] : [] };
+    });
   }
 
   /**
@@ -157,6 +169,10 @@ export class RunStore {
         for (const [runId, reason] of await this.#updateEnds(tx, others, ownerId, "CANCELLED")) recorded.set(runId, { status: "CANCELLED", cancelReason: reason });
       }
       await recordEndOfLatestRuns(tx, [...recorded.keys()]);
+      await this.#notifier.within(tx, [
+        ["targetsFinished", results.map((result) => result.id)],
+        ["runsFinished", [...recorded.keys()]],
+      ]);
       return recorded;
     });
   }
@@ -205,78 +221,100 @@ export class RunStore {
         where: { id: run.id, ownerId, status: "RUNNING" },
         data: { status: "FAILED", reason, finishedAt: now, leaseExpiresAt: null },
       });
-      if (count === 1) await recordEndOfLatestRun(tx, run.id, "FAILED");
+      if (count === 1) {
+        await recordEndOfLatestRun(tx, run.id, "FAILED");
+        await this.#notifier.within(tx, [["runsFinished", [run.id]]]);
+      }
       return count === 1;
     });
   }
 
-  /** Extends this owner's leases; returns the ids among `ids` that are no longer RUNNING for it. */
-  async renewLeases(ownerId: string, ids: string[], leaseExpiresAt: Date): Promise<string[]> {
+  /** Extends this owner's leases by `leaseMs` from the database's now; returns the ids among `ids` that are no longer RUNNING for it. */
+  async renewLeases(ownerId: string, ids: string[], leaseMs: number): Promise<string[]> {
     if (ids.length === 0) return [];
-    await this.#db.run.updateMany({ where: { id: { in: ids }, ownerId, status: "RUNNING" }, data: { leaseExpiresAt } });
+    const d = this.#dialect;
+    await this.#db.$executeRawUnsafe(
+      `UPDATE "Run" SET "leaseExpiresAt" = ${d.now(1)} WHERE "id" IN (${d.textList(2)}) AND "ownerId" = ${d.placeholder(3)} AND "status" = 'RUNNING'`,
+      leaseMs,
+      JSON.stringify(ids),
+      ownerId,
+    );
     const lost = await this.#db.run.findMany({ where: { id: { in: ids }, NOT: { ownerId, status: "RUNNING" } }, select: { id: true } });
     return lost.map((row) => row.id);
   }
 
   /**
-   * Closes as FAILED "interrupted" the RUNNING runs whose lease has expired, except those
-   * this owner is executing (`executingIds`: their leases are renewed, but a renewal can
-   * come late), and, at startup (`ownLeftovers`), all those this very owner id holds from a
-   * previous life of the process (same host and pid, e.g. pid 1 in a container). The
-   * misfire policy of each task decides about a re-run: SKIP none, RUN_ONCE one per task,
-   * RUN_ALL one per interrupted run. Returns the runs closed and the re-runs queued.
+   * Closes as FAILED "interrupted" the RUNNING runs whose lease has expired by the database's
+   * clock, except those this owner is executing (`executingIds`: their leases are renewed,
+   * but a renewal can come late), and, at startup (`ownLeftovers`), all those this very owner
+   * id holds from a previous life of the process (same host and pid, e.g. pid 1 in a
+   * container). The misfire policy of each task decides about a re-run: SKIP none, RUN_ONCE
+   * one per task, RUN_ALL one per interrupted run. The runs are closed and their re-runs
+   * queued in one transaction, so a process that dies meanwhile loses no re-run. Returns the
+   * runs closed and the re-runs queued; `finishedAt` is what the closed runs record.
    */
   async recoverInterruptedRuns(
     ownerId: string,
     executingIds: string[],
-    now: Date,
+    finishedAt: Date,
     ownLeftovers: boolean,
   ): Promise<{ closed: RunReport[]; reruns: NewRun[] }> {
-    const notExecutedHere = executingIds.length === 0 ? {} : { OR: [{ ownerId: { not: ownerId } }, { id: { notIn: executingIds } }] };
-    const expired = { AND: [{ OR: [{ leaseExpiresAt: { lt: now } }, { leaseExpiresAt: null }] }, notExecutedHere] };
-    const orphaned = { status: "RUNNING", OR: ownLeftovers ? [expired, { ownerId }] : [expired] };
-    const candidates = await this.#db.run.findMany({
-      where: orphaned,
-      select: {
-        id: true,
-        taskId: true,
-        trigger: true,
-        scheduledFor: true,
-        startedAt: true,
-        targetCount: true,
-        succeededCount: true,
-        failedCount: true,
-        payload: true,
-        task: { select: { misfirePolicy: true } },
-      },
-      orderBy: [{ claimedAt: "asc" }, { id: "asc" }],
-    });
-    const closed: typeof candidates = [];
-    for (const run of candidates) {
-      const { count } = await this.#db.run.updateMany({
-        where: { id: run.id, ...orphaned },
-        data: { status: "FAILED", reason: interruptedReason, finishedAt: now, leaseExpiresAt: null },
+    const d = this.#dialect;
+    // Others' runs whose lease expired, and this owner's leftovers; its runs going on here are excluded.
+    const orphaned = (n: number) =>
+      `"status" = 'RUNNING' AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" < ${d.now()}${ownLeftovers ? ` OR "ownerId" = ${d.placeholder(n)}` : ""})
+       AND "id" NOT IN (${d.textList(n + (ownLeftovers ? 1 : 0))})`;
+    const orphanedArgs = [...(ownLeftovers ? [ownerId] : []), JSON.stringify(executingIds)];
+    // A plain read first: the write transaction (SQLite's write lock) only when there is something to close.
+    const [found] = await this.#db.$queryRawUnsafe<unknown[]>(`SELECT "id" FROM "Run" WHERE ${orphaned(1)} LIMIT 1`, ...orphanedArgs);
+    if (!found) return { closed: [], reruns: [] };
+    return this.#db.$transaction(async (tx) => {
+      const closedIds = await tx.$queryRawUnsafe<{ id: string }[]>(
+        `UPDATE "Run" SET "status" = 'FAILED', "reason" = ${d.placeholder(1)}, "finishedAt" = ${d.typed(2, "timestamp")}, "leaseExpiresAt" = NULL
+         WHERE ${orphaned(3)} RETURNING "id"`,
+        interruptedReason,
+        finishedAt,
+        ...orphanedArgs,
+      );
+      const closed = await tx.run.findMany({
+        where: { id: { in: closedIds.map((row) => row.id) } },
+        select: {
+          id: true,
+          taskId: true,
+          trigger: true,
+          scheduledFor: true,
+          startedAt: true,
+          targetCount: true,
+          succeededCount: true,
+          failedCount: true,
+          payload: true,
+          task: { select: { misfirePolicy: true } },
+        },
+        orderBy: [{ claimedAt: "asc" }, { id: "asc" }],
       });
-      if (count === 1) closed.push(run);
-    }
-    const rerunOf = new Map<string, (typeof closed)[number]>();
-    for (const run of closed) {
-      if (run.task.misfirePolicy === "RUN_ALL") rerunOf.set(run.id, run);
-      else if (run.task.misfirePolicy === "RUN_ONCE") rerunOf.set(run.taskId, run);
-    }
-    const reruns = [...rerunOf.values()].map(
-      (run) => unscheduledRun(run.taskId, "RETRY", run.payload as Record<string, unknown>, now, `re-run of interrupted run ${run.id}`),
-    );
-    if (reruns.length > 0) await this.#db.run.createMany({ data: reruns.map((run) => ({ ...run, payload: run.payload as object })) });
-    for (const run of closed) await recordEndOfLatestRun(this.#db, run.id, "FAILED");
-    const reports = closed.map(({ payload: _payload, task: _task, ...run }): RunReport => ({
-      ...run,
-      trigger: run.trigger as RunTrigger,
-      status: "FAILED",
-      reason: interruptedReason,
-      finishedAt: now,
-    }));
-    return { closed: reports, reruns };
+      const rerunOf = new Map<string, (typeof closed)[number]>();
+      for (const run of closed) {
+        if (run.task.misfirePolicy === "RUN_ALL") rerunOf.set(run.id, run);
+        else if (run.task.misfirePolicy === "RUN_ONCE") rerunOf.set(run.taskId, run);
+      }
+      const reruns = [...rerunOf.values()].map(
+        (run) => unscheduledRun(run.taskId, "RETRY", run.payload as Record<string, unknown>, finishedAt, `re-run of interrupted run ${run.id}`),
+      );
+      if (reruns.length > 0) await tx.run.createMany({ data: reruns.map((run) => ({ ...run, payload: run.payload as object })) });
+      await recordEndOfLatestRuns(tx, closed.map((run) => run.id));
+      await this.#notifier.within(tx, [
+        ["runsFinished", closed.map((run) => run.id)],
+        ["runsCreated", reruns.map((run): NoteItems["runsCreated"] => [run.id, run.status])],
+      ]);
+      const reports = closed.map(({ payload: _payload, task: _task, ...run }): RunReport => ({
+        ...run,
+        trigger: run.trigger as RunTrigger,
+        status: "FAILED",
+        reason: interruptedReason,
+        finishedAt,
+      }));
+      return { closed: reports, reruns };
+    });
   }
 
   /**
@@ -303,11 +341,18 @@ export class RunStore {
           if ((await tx.run.updateMany({ where: { id: run.id, status: "QUEUED" }, data })).count === 0) return false;
           // Superseded runs are older than the run replacing them, so this changes the task only on a tie.
           await recordEndOfLatestRun(tx, run.id, "CANCELLED");
+          await this.#notifier.within(tx, [["runsFinished", [run.id]]]);
           return true;
         });
         if (cancelledQueued) {
           queued.push({ ...run, trigger: run.trigger as RunTrigger, status: "CANCELLED", reason: supersededReason, startedAt: null, finishedAt: now, targetCount: 0, succeededCount: 0, failedCount: 0 });
-        } else if ((await this.#db.run.updateMany({ where: { id: run.id, status: "RUNNING" }, data })).count === 1) {
+        } else if (
+          await this.#notifier.atomically(this.#db, async (tx) => {
+            const cancelled = (await tx.run.updateMany({ where: { id: run.id, status: "RUNNING" }, data })).count === 1;
+            // Whichever process executes it stops it at once.
+            return { value: cancelled, notes: cancelled ? [["runsCancelled", [run.id]]] : [] };
+          })
+        ) {
           running.push(run.id);
         }
       }

@@ -1,6 +1,7 @@
 // The live schedule behind the subscriptions. One in-memory table of task summaries, loaded
-// when the first subscriber arrives and kept current from the event bus (and, for what other
-// Cronline processes change, from a periodic look at the database); one ticker for all views;
+// when the first subscriber arrives and kept current from the event bus, which also carries
+// what other Cronline processes do (on PostgreSQL), with a periodic look at the database in
+// case some of it was lost (and for what no event tells: a service renamed); one ticker for all views;
 // each distinct view (filter and tick) computes its countdowns once per tick and hands the
 // same event to all of its subscribers.
 import type { DbClient } from "../db/database.js";
@@ -288,6 +289,8 @@ export class LiveSchedule {
         this.#events.on("tasksAdvanced", ({ tasks }) => this.#change(() => this.#tasksAdvanced(table, tasks))),
         this.#events.on("runsCreated", ({ runs }) => this.#change(() => this.#runsCreated(table, runs))),
         this.#events.on("runProgress", (event) => this.#change(() => this.#runProgress(table, event))),
+        // Other instances' events may have been lost: the database has what they said.
+        this.#events.on("notificationsLost", () => this.#queueResync(table)),
       ];
       this.#change(async () => {
         for (const { summary, fingerprint } of await loadTaskSummaries(this.#db, this.#provider)) {

@@ -3,6 +3,7 @@
 // up the scheduler or the worker, which have threads of their own.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createYoga } from "graphql-yoga";
+import { announcingAfterCommit, type ClusterNotifier } from "../cluster/notifier.js";
 import { bootstrapAdminToken, hasUsableAdminToken, onTokenRevoked, TokenVerifier, type Authentication, type PresentedToken, type Principal } from "../auth/tokens.js";
 import type { Config } from "../config.js";
 import { createContext } from "../context.js";
@@ -32,6 +33,8 @@ export interface ApiRoleOptions {
   config: Config;
   database: Database;
   events: EventBus;
+  /** How the other instances hear of what the API writes. */
+  notifier: ClusterNotifier;
   logger: Logger;
   secrets: SecretsCipher;
   clock: () => number;
@@ -76,6 +79,8 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
     readerLimits: options.readerLimits,
   });
   const subscriptionResults = new SharedSubscriptionResults();
+  // What the API writes reaches this process's roles at once, and the other instances right after its commit.
+  const announce = location.provider === "postgresql" ? announcingAfterCommit(events, db, options.notifier, logger) : events;
   const webPage = loadWebPage();
   const yoga = createYoga<RequestAuthentication>({
     schema,
@@ -114,7 +119,7 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
           db,
           provider: location.provider,
           logger,
-          events,
+          events: announce,
           live,
           clock,
           runAsAllowedUsers: config.executor.runAsAllowedUsers,

@@ -4,6 +4,8 @@
 // threads' buses through event links.
 import { setSliceMs } from "../event-loop-slices.js";
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
+import { notifierFor, type Membership } from "../cluster/membership.js";
+import { ProcessStats } from "../cluster/process-stats.js";
 import type { Config } from "../config.js";
 import { openDatabase, type Database } from "../db/database.js";
 import type { DatabaseLocation } from "../db/driver-adapter.js";
@@ -22,6 +24,9 @@ export interface RoleThreadData {
   config: Config;
   location: DatabaseLocation;
   secretsKey: SecretsKey;
+  /** The instance this process is (see src/cluster/), and the counters and clock offset its threads share. */
+  instanceId: string;
+  stats: SharedArrayBuffer;
   executorOwnerId?: string;
   /** Send every SQL statement to the main thread (tests count them). */
   reportStatements: boolean;
@@ -76,12 +81,13 @@ interface OpenedRole {
 /** Opens the database (migrated by then: the main thread migrates while the threads load) and creates the role. */
 async function openRole(): Promise<OpenedRole> {
   const database = await openDatabase(data.location, data.reportStatements ? { onQuery: reportStatement } : {});
+  const membership: Membership = { instanceId: data.instanceId, stats: new ProcessStats(data.stats), notifier: notifierFor(data.location.provider, data.instanceId) };
   if (data.role === "scheduler") {
-    const scheduler = createSchedulerRole(data.config, database, events, logger);
+    const scheduler = createSchedulerRole(data.config, database, events, logger, membership);
     const role = { start: () => scheduler.start(), stop: () => scheduler.stop(), executorOwnerId: null, fireTimeOf: (taskId: string) => scheduler.fireTimeOf(taskId) };
     return { role, database };
   }
-  const worker = createWorkerRole(data.config, database, events, logger, new SecretsCipher(data.secretsKey), data.executorOwnerId);
+  const worker = createWorkerRole(data.config, database, events, logger, new SecretsCipher(data.secretsKey), membership, data.executorOwnerId);
   const role = { start: () => worker.start(), stop: (graceMs: number) => worker.stop(graceMs), executorOwnerId: worker.ownerId, fireTimeOf: () => undefined };
   return { role, database };
 }

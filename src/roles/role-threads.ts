@@ -28,6 +28,9 @@ export interface RoleThreadsOptions {
   /** The main thread's bus, and the events its listeners use. */
   events: EventBus;
   mainConsumes: readonly EventName[];
+  instanceId: string;
+  /** ProcessStats' buffer, shared with every thread. */
+  stats: SharedArrayBuffer;
   executorOwnerId?: string;
   /** Called with the SQL statements the threads send (tests count them). */
   onQuery?: (sql: string) => void;
@@ -176,6 +179,8 @@ export class RoleThreads {
         config,
         location: options.location,
         secretsKey: options.secretsKey,
+        instanceId: options.instanceId,
+        stats: options.stats,
         executorOwnerId: options.executorOwnerId,
         reportStatements: options.onQuery !== undefined,
         links: roleLinks,

@@ -20,10 +20,12 @@ export function parseRoles(text: string): Role[] {
 
 /**
  * The events each role listens to, so a thread is only sent what it uses. The API's live
- * views follow everything; the scheduler replans edited tasks; the worker starts and stops runs.
+ * views follow everything; the scheduler replans tasks edited, or claimed by other processes;
+ * the worker starts and stops runs; both stop taking work when their instance is drained, and
+ * look at the database when notifications from other processes may have been lost.
  */
 export const eventsConsumedBy: Record<Role, readonly EventName[]> = {
-  api: ["taskChanged", "tasksAdvanced", "runsCreated", "runsSuperseded", "runsCancelled", "runProgress"],
-  scheduler: ["taskChanged"],
-  worker: ["runsCreated", "runsCancelled", "runsSuperseded"],
+  api: ["taskChanged", "tasksAdvanced", "runsCreated", "runProgress", "notificationsLost"],
+  scheduler: ["taskChanged", "tasksAdvanced", "instanceDrained", "notificationsLost"],
+  worker: ["runsCreated", "runsCancelled", "runsSuperseded", "instanceDrained", "notificationsLost"],
 };

@@ -1,4 +1,6 @@
-// The scheduler role: fires every active task on time, claiming each occurrence once.
+// The scheduler role: fires every active task on time, by the database's clock, claiming each
+// occurrence once; claims nothing more once its instance is drained.
+import type { Membership } from "../cluster/membership.js";
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
 import type { EventBus } from "../events/event-bus.js";
@@ -6,11 +8,17 @@ import type { Logger } from "../logger.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { TaskStore } from "../scheduler/task-store.js";
 
-export function createSchedulerRole(config: Config, database: Database, events: EventBus, logger: Logger): Scheduler {
-  return new Scheduler({
-    store: new TaskStore(database.client, database.location.provider),
+export function createSchedulerRole(config: Config, database: Database, events: EventBus, logger: Logger, membership: Membership): Scheduler {
+  const scheduler = new Scheduler({
+    store: new TaskStore(database.client, database.location.provider, membership.notifier),
     events,
     logger,
+    now: membership.stats.clock,
     resyncIntervalMs: config.schedulerResyncSeconds * 1000,
+    stats: membership.stats,
   });
+  events.on("instanceDrained", ({ instanceId }) => {
+    if (instanceId === membership.instanceId) void scheduler.drain();
+  });
+  return scheduler;
 }

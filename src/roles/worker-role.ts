@@ -1,4 +1,6 @@
-// The worker role: executes queued runs and prunes old ones.
+// The worker role: executes queued runs and prunes old ones; starts no new run once its
+// instance is drained.
+import type { Membership } from "../cluster/membership.js";
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
 import type { EventBus } from "../events/event-bus.js";
@@ -18,17 +20,19 @@ export interface WorkerRole {
   stop(graceMs: number): Promise<void>;
 }
 
-export function createWorkerRole(config: Config, database: Database, events: EventBus, logger: Logger, secrets: SecretsCipher, ownerId?: string): WorkerRole {
+export function createWorkerRole(config: Config, database: Database, events: EventBus, logger: Logger, secrets: SecretsCipher, membership: Membership, ownerId?: string): WorkerRole {
   const { client, location } = database;
   const egressPolicy = new HttpEgressPolicy(config.httpEgress);
   const egressAgent = createEgressAgent(egressPolicy);
   const executor = new Executor({
     db: client,
-    store: new RunStore(client, location.provider),
+    store: new RunStore(client, location.provider, membership.notifier),
     events,
     logger,
     secrets,
     ownerId,
+    now: membership.stats.clock,
+    stats: membership.stats,
     maxConcurrentRuns: config.executor.maxConcurrentRuns,
     pollIntervalMs: config.executor.pollSeconds * 1000,
     leaseMs: config.executor.leaseSeconds * 1000,
@@ -48,6 +52,9 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
     intervalMs: config.retention.intervalSeconds * 1000,
     keepPerTask: config.retention.keepPerTask,
     maxAgeDays: config.retention.maxAgeDays,
+  });
+  events.on("instanceDrained", ({ instanceId }) => {
+    if (instanceId === membership.instanceId) void executor.drain();
   });
   return {
     ownerId: executor.ownerId,

@@ -1,16 +1,19 @@
 // The in-process scheduler: keeps every active task in a FireQueue, wakes when the earliest
 // is due, plans the fires (fire-plan.ts) and claims them in one transaction (task-store.ts).
 // The database is the truth: a claim that loses to another process or to an API write
-// reloads the task and carries on from what it finds.
+// reloads the task and carries on from what it finds. Changes made elsewhere arrive as events
+// (from this process's API, or other processes through the cluster relay); a slow resync
+// compares versions with the database in case one was lost.
 import { randomFillSync } from "node:crypto";
 import { v7 as uuidv7 } from "uuid";
+import { notesOfEvent } from "../cluster/notes.js";
 import type { NewRun } from "../domain/runs.js";
-import type { EventBus } from "../events/event-bus.js";
+import type { CronlineEvents, EventBus, EventName } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
 import { planFire, type ActiveRuns, type FirePlan, type SchedulableTask } from "./fire-plan.js";
 import { FireQueue } from "./fire-queue.js";
 import { applyJitter, nextOccurrence } from "./time/index.js";
-import type { CachedTask, Claim, TaskStore } from "./task-store.js";
+import type { CachedTask, Claim, ClaimOutcome, TaskStore } from "./task-store.js";
 
 export interface SchedulerOptions {
   store: TaskStore;
@@ -20,8 +23,15 @@ export interface SchedulerOptions {
   now?: () => number;
   /** [0, 1); drives jitter. */
   random?: () => number;
-  /** How often to look for tasks changed by other processes. */
+  /** How often to compare the tasks held with the database, for changes whose event was lost. */
   resyncIntervalMs?: number;
+  /** Where claims and changes the resync had to catch are counted (the instance's heartbeat reports them). */
+  stats?: SchedulerStats;
+}
+
+export interface SchedulerStats {
+  recordClaims(count: number, at: number): void;
+  recordMissedChanges(count: number): void;
 }
 
 /**
@@ -33,6 +43,12 @@ const maxTimerMs = 30_000;
 const claimBatchSize = 5_000;
 /** How soon a failed cycle (database unreachable, say) is tried again. */
 const retryDelayMs = 1_000;
+/**
+ * A difference the resync finds is counted as missed when no event about the task came
+ * within this time: an event still on its way when the resync read (late, on a busy
+ * machine) is not a lost one.
+ */
+export const missedChangeGraceMs = 10_000;
 
 /**
  * Where a series that this plan completes would go on if it turned out not to have reached
@@ -45,6 +61,39 @@ function resumeAfterMaxRuns(task: CachedTask, plan: FirePlan): Date | null {
 }
 
 const noActiveRuns: ActiveRuns = { queued: 0, running: 0 };
+
+type EventList = { [K in EventName]: [K, CronlineEvents[K]] }[EventName][];
+
+/** What a claim's outcome tells everyone: the runs to stop and the runs created first, then the tasks that completed or moved on. */
+function claimEvents(claims: Claim[], { claimed, created, recounted }: ClaimOutcome): { runs: EventList; tasks: EventList } {
+  const runs: EventList = [];
+  const createdIds = new Set(created.map((run) => run.id));
+  const superseding = claims.filter((claim) => claim.plan.supersedeActiveRuns && claimed.has(claim.task.id));
+  const newest = superseding.flatMap(({ task, runs: planned }) => {
+    const run = planned.findLast((r) => r.status === "QUEUED" && createdIds.has(r.id));
+    return run ? [{ taskId: task.id, runId: run.id }] : [];
+  });
+  if (newest.length > 0) runs.push(["runsSuperseded", { runs: newest }]);
+  if (created.length > 0) runs.push(["runsCreated", { runs: created }]);
+  const tasks: EventList = [];
+  const advanced = claims.filter(({ task }) => claimed.has(task.id)).map(({ task, plan }) => ({ taskId: task.id, nextRunAt: advancedTask(task, plan, recounted).nextRunAt, version: task.version + 1 }));
+  for (const { taskId, nextRunAt } of advanced) if (!nextRunAt) tasks.push(["taskChanged", { taskId, change: "COMPLETED" }]);
+  if (advanced.length > 0) tasks.push(["tasksAdvanced", { tasks: advanced }]);
+  return { runs, tasks };
+}
+
+/** What a resync watches for within its grace, to tell a lost event from one on its way. */
+interface ResyncWatch {
+  /** Tasks an event told of. */
+  heard: Set<string>;
+  /** The version each claim of this scheduler wrote. */
+  claimed: Map<string, number>;
+}
+
+/** A claimed task as its row now holds it. */
+function advancedTask(task: CachedTask, plan: FirePlan, recounted: ClaimOutcome["recounted"]): { nextRunAt: Date | null; scheduledRunCount: number } {
+  return recounted.get(task.id) ?? { nextRunAt: plan.nextRunAt, scheduledRunCount: task.scheduledRunCount + plan.queued };
+}
 
 /**
  * What planFire reads of a task besides its identity (id, version). A Record so that a
@@ -129,13 +178,16 @@ export class Scheduler {
   /** Jitter of each task's next fire, recorded in the run it creates. */
   readonly #jitter = new Map<string, number>();
   readonly #pendingReloads = new Set<string>();
+  readonly #stats: SchedulerStats | undefined;
+  /** One per resync within its grace: what events told of, and what this scheduler claimed, since it began. */
+  readonly #watches = new Set<ResyncWatch>();
   #timer: NodeJS.Timeout | undefined;
   #resyncTimer: NodeJS.Timeout | undefined;
-  #lastResync = 0;
+  #resyncing = false;
   #busy: Promise<void> | undefined;
   #wakeAgain = false;
   #stopped = true;
-  #unsubscribe: (() => void) | undefined;
+  #unsubscribe: (() => void)[] = [];
 
   constructor(options: SchedulerOptions) {
     this.#store = options.store;
@@ -144,6 +196,7 @@ export class Scheduler {
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#resyncIntervalMs = options.resyncIntervalMs ?? 10_000;
+    this.#stats = options.stats;
   }
 
   /** Number of tasks waiting to fire. */
@@ -158,22 +211,33 @@ export class Scheduler {
   }
 
   async start(): Promise<void> {
-    this.#stopped = false;
-    this.#lastResync = this.#now();
+    // Listening before the load: a change made while it reads is reloaded after it (nothing
+    // runs before #stopped is cleared).
+    this.#unsubscribe = [
+      this.#events.on("taskChanged", ({ taskId }) => this.#heard([taskId])),
+      this.#events.on("tasksAdvanced", ({ tasks }) => this.#heard(tasks.filter((task) => this.#isNewer(task.taskId, task.version, task.nextRunAt)).map((task) => task.taskId))),
+      this.#events.on("notificationsLost", () => void this.#resync()),
+    ];
     const tasks = await this.#store.loadActiveTasks();
     for (const task of tasks) this.#schedule(task);
-    this.#unsubscribe = this.#events.on("taskChanged", ({ taskId }) => this.reload([taskId]));
-    this.#resyncTimer = setInterval(() => this.#resync(), this.#resyncIntervalMs);
+    this.#stopped = false;
+    this.#resyncTimer = setInterval(() => void this.#resync(), this.#resyncIntervalMs);
     this.#resyncTimer.unref();
     this.#logger.info({ tasks: tasks.length }, "scheduler started");
     this.#wake();
+  }
+
+  /** Claims nothing more (drainInstance); what it claimed goes on. */
+  async drain(): Promise<void> {
+    await this.stop();
+    this.#logger.info("scheduler drained: claiming nothing more");
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     clearInterval(this.#resyncTimer);
-    this.#unsubscribe?.();
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     await this.#busy;
   }
 
@@ -187,6 +251,18 @@ export class Scheduler {
   reload(taskIds: string[]): void {
     for (const id of taskIds) this.#pendingReloads.add(id);
     this.#wake();
+  }
+
+  /** An event told of changes to these tasks. */
+  #heard(taskIds: string[]): void {
+    for (const watch of this.#watches) for (const id of taskIds) watch.heard.add(id);
+    this.reload(taskIds);
+  }
+
+  /** A claim wrote `version` of the task: news unless this scheduler holds it at that version (its own claim) or let it go (its own completion). */
+  #isNewer(taskId: string, version: number, nextRunAt: Date | null): boolean {
+    const held = this.#tasks.get(taskId);
+    return held ? held.version < version : nextRunAt !== null;
   }
 
   #schedule(task: CachedTask): void {
@@ -270,45 +346,41 @@ export class Scheduler {
     let outcome: Awaited<ReturnType<TaskStore["applyClaims"]>>;
     try {
       claims = await this.#planClaims(tasks, new Date(now));
-      outcome = await this.#store.applyClaims(claims);
+      const planned = claims;
+      // The other processes hear of the claim from its own transaction.
+      outcome = await this.#store.applyClaims(planned, (applied) => {
+        const { runs, tasks: news } = claimEvents(planned, applied);
+        return [...runs, ...news].flatMap(([event, payload]) => notesOfEvent(event, payload));
+      });
     } catch (error) {
       // Nothing was claimed (one transaction): the tasks are still due, with the same jitter.
       for (const task of tasks) this.#queue.set(task.id, now);
       throw error;
     }
-    const { claimed, created, recounted } = outcome;
-    // The runs go to the executor first: the rest is this scheduler's own bookkeeping.
-    const superseding = claims.filter((claim) => claim.plan.supersedeActiveRuns);
-    if (superseding.length > 0) {
-      const createdIds = new Set(created.map((run) => run.id));
-      const newest = superseding.flatMap(({ task, runs }) => {
-        const run = runs.findLast((r) => r.status === "QUEUED" && createdIds.has(r.id));
-        return run ? [{ taskId: task.id, runId: run.id }] : [];
-      });
-      if (newest.length > 0) this.#events.emit("runsSuperseded", { runs: newest });
-    }
-    if (created.length > 0) this.#events.emit("runsCreated", { runs: created });
+    const { claimed, recounted } = outcome;
+    const events = claimEvents(claims, outcome);
+    // The runs go to the executor first; the tasks' news once this scheduler holds them as they are now.
+    emitAll(this.#events, events.runs);
     const lost: string[] = [];
-    const advanced: { taskId: string; nextRunAt: Date | null }[] = [];
     for (const { task, plan } of claims) {
       if (!claimed.has(task.id)) {
         lost.push(task.id);
         continue;
       }
-      const after = recounted.get(task.id) ?? { nextRunAt: plan.nextRunAt, scheduledRunCount: task.scheduledRunCount + plan.queued };
-      advanced.push({ taskId: task.id, nextRunAt: after.nextRunAt });
+      const after = advancedTask(task, plan, recounted);
       if (after.nextRunAt) {
         this.#schedule({ ...task, version: task.version + 1, nextRunAt: after.nextRunAt, scheduledRunCount: after.scheduledRunCount });
       } else {
         this.#unschedule(task.id);
-        this.#events.emit("taskChanged", { taskId: task.id, change: "COMPLETED" });
       }
     }
+    if (claimed.size > 0) this.#stats?.recordClaims(claimed.size, now);
+    for (const watch of this.#watches) for (const { task } of claims) if (claimed.has(task.id)) watch.claimed.set(task.id, task.version + 1);
     if (lost.length > 0) {
       this.#logger.debug({ tasks: lost.length }, "tasks changed elsewhere; reloading");
       this.reload(lost);
     }
-    if (advanced.length > 0) this.#events.emit("tasksAdvanced", { tasks: advanced });
+    emitAll(this.#events, events.tasks);
   }
 
   async #planClaims(tasks: CachedTask[], claimedAt: Date): Promise<Claim[]> {
@@ -340,15 +412,40 @@ export class Scheduler {
     });
   }
 
+  /**
+   * Compares the versions of the tasks to schedule with those held, and reloads whatever
+   * differs: a change whose event was lost (the listening connection was down, a process died
+   * between its commit and its notification). A difference no event explains within
+   * missedChangeGraceMs is counted as missed.
+   */
   async #resync(): Promise<void> {
-    const since = this.#lastResync;
-    this.#lastResync = this.#now();
+    if (this.#resyncing || this.#stopped) return;
+    this.#resyncing = true;
+    const watch: ResyncWatch = { heard: new Set(this.#pendingReloads), claimed: new Map() };
+    this.#watches.add(watch);
     try {
-      // A margin covers writes committed with a timestamp taken just before the last look.
-      const changed = await this.#store.changedSince(new Date(since - 2_000));
-      if (changed.length > 0) this.reload(changed);
+      const versions = await this.#store.activeTaskVersions();
+      const differing = [...versions].filter(([id, version]) => (this.#tasks.get(id)?.version ?? -1) < version).map(([id]) => id);
+      for (const id of this.#tasks.keys()) if (!versions.has(id)) differing.push(id);
+      if (differing.length > 0) this.reload(differing);
+      const timer = setTimeout(() => {
+        this.#watches.delete(watch);
+        // A version this scheduler's own claim wrote, read before the claim's end was taken in, is no news either.
+        const missed = differing.filter((id) => !watch.heard.has(id) && watch.claimed.get(id) !== versions.get(id));
+        if (missed.length === 0) return;
+        this.#stats?.recordMissedChanges(missed.length);
+        this.#logger.warn({ tasks: missed.length }, "the resync found task changes that no event had announced");
+      }, missedChangeGraceMs);
+      timer.unref();
     } catch (error) {
-      this.#logger.warn({ err: error }, "could not look for changed tasks");
+      this.#watches.delete(watch);
+      this.#logger.warn({ err: error }, "could not compare the tasks with the database");
+    } finally {
+      this.#resyncing = false;
     }
   }
+}
+
+function emitAll(bus: EventBus, events: EventList): void {
+  for (const [event, payload] of events) bus.emit(event, payload as never);
 }

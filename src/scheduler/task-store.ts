@@ -2,6 +2,9 @@
 // read and inserts the runs it planned, in one transaction: if another process (or an API
 // write) changed the task meanwhile, the update matches nothing and no run is created; the
 // unique (taskId, occurrence) of Run backs this up, so an occurrence is never run twice.
+// The other processes on the database hear of a claim from its own transaction.
+import { noClusterNotifier, type ClusterNotifier } from "../cluster/notifier.js";
+import type { ClusterNote } from "../cluster/notes.js";
 import { Prisma, type DbClient } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, sqlDialects, type SqlColumn } from "../db/sql-dialect.js";
@@ -142,10 +145,12 @@ const runColumns: SqlColumn<keyof NewRun>[] = [
 export class TaskStore {
   readonly #db: DbClient;
   readonly #provider: DatabaseProvider;
+  readonly #notifier: ClusterNotifier;
 
-  constructor(db: DbClient, provider: DatabaseProvider) {
+  constructor(db: DbClient, provider: DatabaseProvider, notifier = noClusterNotifier) {
     this.#db = db;
     this.#provider = provider;
+    this.#notifier = notifier;
   }
 
   /**
@@ -208,10 +213,16 @@ export class TaskStore {
     return new Map(services.map((service) => [service.id, service.defaultPayload]));
   }
 
-  /** Ids of the tasks written by the API since `since` (scheduler claims do not touch updatedAt). */
-  async changedSince(since: Date): Promise<string[]> {
-    const rows = await this.#db.task.findMany({ where: { updatedAt: { gte: since } }, select: { id: true } });
-    return rows.map((row) => row.id);
+  /**
+   * The version of every task to schedule, by id: what the scheduler's resync compares with
+   * what it holds. No clock is involved, so a process whose clock is off misses nothing.
+   */
+  async activeTaskVersions(): Promise<Map<string, number>> {
+    const dialect = sqlDialects[this.#provider];
+    const [row] = await this.#db.$queryRawUnsafe<{ tasks: string | null }[]>(
+      `SELECT ${dialect.jsonArrayOfRows(['"id"', '"version"'])} AS "tasks" FROM "Task" WHERE "state" = 'ACTIVE' AND "nextRunAt" IS NOT NULL`,
+    );
+    return new Map(row?.tasks ? (JSON.parse(row.tasks) as [string, number][]) : []);
   }
 
   /** Queued and running runs per task, for the overlap policy. */
@@ -243,9 +254,10 @@ export class TaskStore {
    * Applies the claims whose task is still at the version they were planned from. Returns
    * the ids of the tasks claimed, the runs created (an occurrence already recorded is left
    * out) and the claimed tasks that ended up other than planned because of that: they count
-   * only the runs really queued, so their row must be read again.
+   * only the runs really queued, so their row must be read again. `notesOf` tells what the
+   * other processes hear of the outcome, in the same transaction.
    */
-  async applyClaims(claims: Claim[]): Promise<ClaimOutcome> {
+  async applyClaims(claims: Claim[], notesOf: (outcome: ClaimOutcome) => ClusterNote[] = () => []): Promise<ClaimOutcome> {
     const runs = claims.flatMap((claim) => claim.runs);
     // Built before the transaction takes the database's write lock; rebuilt in there only
     // for the rare batch in which some task was changed elsewhere meanwhile.
@@ -262,7 +274,9 @@ export class TaskStore {
       const created: NewRun[] = [];
       for (const chunk of toInsert) created.push(...(await this.#insertRuns(tx, chunk.runs, chunk.table)));
       const recounted = created.length === runs.length ? new Map() : await this.#recount(tx, claims.filter((c) => claimed.has(c.task.id)), created);
-      return { claimed, created, recounted };
+      const outcome = { claimed, created, recounted };
+      await this.#notifier.within(tx, notesOf(outcome));
+      return outcome;
     });
   }
 

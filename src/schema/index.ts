@@ -14,5 +14,6 @@ import "./task-event.js";
 import "./run-event.js";
 import "./api-token.js";
 import "./viewer.js";
+import "./instance.js";
 
 export const schema = resolveInSlices(builder.toSchema({ sortSchema: true }));

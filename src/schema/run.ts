@@ -2,7 +2,7 @@ import { decodeGlobalID } from "@pothos/plugin-relay";
 import { builder, operatorMutation } from "../builder.js";
 import { NotFoundError, StateError, ValidationError } from "../domain/errors.js";
 import { cancelRun } from "../domain/run-control.js";
-import { runResultStatuses, runStatuses, runTriggers, type RunReport } from "../domain/runs.js";
+import { runReportColumns, runResultStatuses, runStatuses, runTriggers, type RunReport } from "../domain/runs.js";
 import { localId } from "./global-id.js";
 import { maxItems } from "./list-limits.js";
 import { RunResult, RunResultStatus } from "./run-result.js";
@@ -139,20 +139,6 @@ builder.queryField("run", (t) =>
 );
 
 const CancelRunInput = builder.inputType("CancelRunInput", { fields: (t) => ({ id: t.id({ required: true }) }) });
-
-const runReportColumns = {
-  id: true,
-  taskId: true,
-  trigger: true,
-  status: true,
-  scheduledFor: true,
-  reason: true,
-  startedAt: true,
-  finishedAt: true,
-  targetCount: true,
-  succeededCount: true,
-  failedCount: true,
-} as const satisfies Record<keyof RunReport, true>;
 
 builder.mutationField("cancelRun", (t) =>
   t.prismaField({

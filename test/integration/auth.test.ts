@@ -66,12 +66,14 @@ const mutations: Record<string, { role: "OPERATOR" | "ADMIN"; call: string }> = 
   resumeTasks: { role: "OPERATOR", call: `resumeTasks(input: { tag: "no-task-has-this-tag" }) { ... on ResumeTasksSuccess { tasks { id } } }` },
   runTasks: { role: "OPERATOR", call: `runTasks(input: { tag: "no-task-has-this-tag" }) { ... on RunTasksSuccess { runs { id } } }` },
   cancelRun: { role: "OPERATOR", call: `cancelRun(input: { id: "nope" })` },
+  drainInstance: { role: "ADMIN", call: `drainInstance(input: { id: "nope" })` },
 };
 
 /** Every query, with arguments it answers without error; `deviceId` is a device that exists. */
 const queries: Record<string, { role: "VIEWER" | "ADMIN"; call: (deviceId: string) => string }> = {
   apiTokens: { role: "ADMIN", call: () => `apiTokens { name }` },
   devices: { role: "VIEWER", call: () => `devices { totalCount }` },
+  instances: { role: "ADMIN", call: () => `instances { id }` },
   node: { role: "VIEWER", call: (deviceId) => `node(id: "${deviceId}") { __typename }` },
   nodes: { role: "VIEWER", call: (deviceId) => `nodes(ids: ["${deviceId}"]) { __typename }` },
   pools: { role: "VIEWER", call: () => `pools { totalCount }` },

@@ -223,7 +223,7 @@ describe("GRAPHQL_INTROSPECTION=false", () => {
 });
 
 /** Settings under which nothing queries the database in the background while statements are counted. */
-const quiet = { SCHEDULER_RESYNC_SECONDS: "3600", EXECUTOR_POLL_SECONDS: "3600", RUN_RETENTION_INTERVAL_SECONDS: "86400", LIVE_RESYNC_SECONDS: "3600" };
+const quiet = { SCHEDULER_RESYNC_SECONDS: "3600", EXECUTOR_POLL_SECONDS: "3600", EXECUTOR_LEASE_SECONDS: "3600", RUN_RETENTION_INTERVAL_SECONDS: "86400", LIVE_RESYNC_SECONDS: "3600" };
 
 /** The SQL statements `work` caused, token look-ups and lastUsedAt writes left out. */
 async function statementsDuring(server: TestServer, work: () => Promise<unknown>): Promise<string[]> {

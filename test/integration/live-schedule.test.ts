@@ -534,9 +534,9 @@ describe("a live view that falls behind on ticks only", () => {
       expect((await reading.next()).value).toMatchObject({ kind: "SNAPSHOT" });
       const firstNext = new Date(Date.now() + 60_000);
       const secondNext = new Date(Date.now() + 120_000);
-      app.events.emit("tasksAdvanced", { tasks: [{ taskId: first!.id, nextRunAt: firstNext }] });
+      app.events.emit("tasksAdvanced", { tasks: [{ taskId: first!.id, nextRunAt: firstNext, version: 0 }] });
       await nextTickWith(first!.id, firstNext);
-      app.events.emit("tasksAdvanced", { tasks: [{ taskId: second!.id, nextRunAt: secondNext }] });
+      app.events.emit("tasksAdvanced", { tasks: [{ taskId: second!.id, nextRunAt: secondNext, version: 0 }] });
       const latest = await nextTickWith(second!.id, secondNext);
       if (mode === "CHANGES") expect(latest.tasks.map((task) => task.id)).toEqual([second!.id]);
 

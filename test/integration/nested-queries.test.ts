@@ -20,15 +20,17 @@ function expectFewButSome(statements: number) {
 }
 
 describeEachDatabase("nested reads", (provider) => {
-  // No task exists here, and resync is an hour away: the scheduler sends nothing while
-  // queries are counted, so every statement counted comes from the request. Authentication
-  // is off because a token's lastUsedAt write (at most once a minute, not awaited by the
-  // request) could otherwise land inside a counted window. The counts are about batching: on a
-  // loaded machine a request can outlast an event-loop slice, and a batch cut by the slice's end
-  // reads twice, so slices are made longer than any of these requests.
+  // No task exists here, and resync and the instance's heartbeat are an hour away: nothing
+  // is sent in the background while queries are counted, so every statement counted comes
+  // from the request. Authentication is off because a token's lastUsedAt write (at most once
+  // a minute, not awaited by the request) could otherwise land inside a counted window. The
+  // counts are about batching: on a loaded machine a request can outlast an event-loop slice,
+  // and a batch cut by the slice's end reads twice, so slices are made longer than any of these
+  // requests.
   const server = useTestServer(provider, {
     SCHEDULER_RESYNC_SECONDS: "3600",
     EXECUTOR_POLL_SECONDS: "3600",
+    EXECUTOR_LEASE_SECONDS: "3600",
     RUN_RETENTION_INTERVAL_SECONDS: "86400",
     AUTH_DISABLED: "true",
     EVENT_LOOP_SLICE_MS: "10000",
