@@ -4,7 +4,7 @@
 // imported only lazily (the server behind `cronline serve`, a client command's heavier parts)
 // goes into chunks beside them, loaded when used: `cronline`'s client commands neither compile
 // nor load the server, nor Prisma. Then what browsers get, in dist/web/ (see build-web.ts).
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 import { projectRoot } from "../src/project-root.js";
@@ -26,12 +26,8 @@ const external = [
 ];
 
 const outdir = path.join(projectRoot, "dist");
-// Chunks are named by their content: those of earlier builds would pile up.
-if (existsSync(outdir)) {
-  for (const file of readdirSync(outdir).filter((name) => name.startsWith("chunk-"))) rmSync(path.join(outdir, file));
-}
 
-await build({
+const { metafile } = await build({
   absWorkingDir: projectRoot,
   entryPoints: ["src/cli/cronline.ts", "src/roles/role-thread.ts"],
   outdir,
@@ -50,6 +46,14 @@ await build({
   logLevel: "warning",
   // CommonJS libraries inside an ES module bundle still call require() for Node's own modules.
   banner: { js: 'import { createRequire as createRequireForBundle } from "node:module"; const require = createRequireForBundle(import.meta.url);' },
+  metafile: true,
 });
+
+// Chunks are named by their content: those of earlier builds would pile up. They go only once
+// the new ones are written, so a process loading dist/ meanwhile finds every chunk it names.
+const written = new Set(Object.keys(metafile.outputs).map((output) => path.basename(output)));
+for (const file of readdirSync(outdir).filter((name) => name.startsWith("chunk-") && !written.has(name))) {
+  rmSync(path.join(outdir, file));
+}
 
 await buildWebPage(projectRoot);

@@ -4,7 +4,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
 import { spawnInGroup, stopAllChildren } from "../support/child-processes.js";
-import prepareTestRun from "../support/test-run.js";
+import { prepareRunDirectory } from "../support/test-run.js";
 
 function isAlive(pid: number): boolean {
   try {
@@ -37,7 +37,7 @@ describe("the tests' own cleanup", () => {
   });
 
   it("at the end of the run kills the process groups still recorded and removes the temporary files", async () => {
-    const teardown = prepareTestRun();
+    const teardown = prepareRunDirectory();
     let runDirectory = "";
     let started = { child: 0, grandchild: 0 };
     try {
