@@ -105,6 +105,8 @@ const environmentSchema = z.object({
   GRAPHQL_MAX_ALIASES: numberSetting({ min: 0, max: 1000, integer: true }, 30),
   GRAPHQL_MAX_TOKENS: numberSetting({ min: 10, max: 1_000_000, integer: true }, 5000),
   GRAPHQL_MAX_COST: numberSetting({ min: 1, max: 100_000_000, integer: true }, 150_000),
+  GRAPHQL_MAX_COST_IN_FLIGHT: numberSetting({ min: 1, max: 1_000_000_000, integer: true }, 300_000),
+  GRAPHQL_MAX_QUEUED_OPERATIONS: numberSetting({ min: 0, max: 100_000, integer: true }, 200),
   HTTP_MAX_BODY_BYTES: numberSetting({ min: 1024, max: 100 * 1024 * 1024, integer: true }, 1024 * 1024),
   WEBSOCKET_MAX_MESSAGE_BYTES: numberSetting({ min: 1024, max: 100 * 1024 * 1024, integer: true }, 1024 * 1024),
   WEBSOCKET_MAX_SUBSCRIPTIONS: numberSetting({ min: 1, max: 100_000, integer: true }, 100),
@@ -192,6 +194,10 @@ export interface Config {
     maxAliases: number;
     maxTokens: number;
     maxCost: number;
+    /** The total cost of the operations executing at once; the others wait their turn (execution-admission.ts). */
+    maxCostInFlight: number;
+    /** Operations waiting for their turn before more are refused with 503. */
+    maxQueued: number;
   };
   http: {
     /** A request body larger than this is refused with 413 before it is parsed. */
@@ -291,6 +297,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       maxAliases: env.GRAPHQL_MAX_ALIASES,
       maxTokens: env.GRAPHQL_MAX_TOKENS,
       maxCost: env.GRAPHQL_MAX_COST,
+      maxCostInFlight: env.GRAPHQL_MAX_COST_IN_FLIGHT,
+      maxQueued: env.GRAPHQL_MAX_QUEUED_OPERATIONS,
     },
     http: { maxBodyBytes: env.HTTP_MAX_BODY_BYTES },
     websocket: { maxMessageBytes: env.WEBSOCKET_MAX_MESSAGE_BYTES, maxSubscriptions: env.WEBSOCKET_MAX_SUBSCRIPTIONS },

@@ -12,6 +12,7 @@ import { HttpEgressPolicy } from "../domain/http-egress.js";
 import type { EventBus } from "../events/event-bus.js";
 import { authenticateRequest, type RequestAuthentication } from "../http/authenticate-request.js";
 import { sendError } from "../http/error-response.js";
+import { CostAdmission, executionAdmission } from "../http/execution-admission.js";
 import { graphqlLimits } from "../http/graphql-limits.js";
 import { graphqlServerLogging } from "../http/graphql-server-logging.js";
 import { requireAuthentication } from "../http/require-authentication.js";
@@ -28,6 +29,7 @@ import type { Logger } from "../logger.js";
 import type { SecretsCipher } from "../secrets/secrets-cipher.js";
 import { maskUnexpectedErrors } from "../schema/error-masking.js";
 import { schema } from "../schema/index.js";
+import { computedCost } from "../schema/query-cost.js";
 
 export interface ApiRoleOptions {
   config: Config;
@@ -91,6 +93,8 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
       // Authentication first: an anonymous caller's operation is refused before any limit measures it.
       requireAuthentication(),
       ...graphqlLimits(config.graphql),
+      // After the cost limit, which computes what each operation costs.
+      executionAdmission(new CostAdmission({ maxCostInFlight: config.graphql.maxCostInFlight, maxQueued: config.graphql.maxQueued }), computedCost),
       subscriptionResults.plugin(),
       responseStatus(),
     ],

@@ -35,6 +35,14 @@ export function fieldCost<Context>(args: Record<string, unknown>, _context: Cont
   return 1;
 }
 
+/** The cost computed for each execution, for those that meter it (execution-admission.ts). */
+const costsComputed = new WeakMap<object, number>();
+
+/** What queryCostLimit computed for this execution's arguments, if it did. */
+export function computedCost(args: object): number | undefined {
+  return costsComputed.get(args);
+}
+
 /**
  * Refuses an operation costing more than maxCost before it runs, over HTTP and websocket.
  * Checked when execution starts, not during validation: the cost depends on the variables,
@@ -61,6 +69,7 @@ export function queryCostLimit(maxCost: number): Plugin {
       if (error instanceof GraphQLError) return null;
       throw error;
     }
+    costsComputed.set(args, cost);
     if (cost <= maxCost) return null;
     return {
       // A request error like the other limits' (refused before anything runs): HTTP 400.

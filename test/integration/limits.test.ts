@@ -191,6 +191,47 @@ describe("GraphQL cost limit", () => {
   });
 });
 
+describe("operations taking turns (GRAPHQL_MAX_COST_IN_FLIGHT, GRAPHQL_MAX_QUEUED_OPERATIONS)", () => {
+  // A preview of 1,000 instants costs about 100,000: over this budget, so each runs alone, and none may wait.
+  const server = useTestServer("sqlite", { GRAPHQL_MAX_COST_IN_FLIGHT: "1000", GRAPHQL_MAX_QUEUED_OPERATIONS: "0" });
+  const auth = () => ({ authorization: `Bearer ${server.adminToken}` });
+  const preview = `{ previewSchedule(count: 1000, schedule: { cron: { expression: "*/7 * * * *" } }) { ... on PreviewScheduleSuccess { instants } } }`;
+
+  it("refuses a heavy operation with 503 and Retry-After while another runs and none may wait; light ones still pass", async () => {
+    const refusals: { status: number; retryAfter: string | null; body: unknown }[] = [];
+    // Requests sent together overlap: each preview yields the event loop in slices while it runs.
+    for (let round = 0; round < 20 && refusals.length === 0; round++) {
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          fetch(server.app.url, { method: "POST", headers: { "content-type": "application/json", ...auth() }, body: JSON.stringify({ query: preview }) }),
+        ),
+      );
+      const light = await post(server.app.url, `{ devices { totalCount } }`, auth());
+      expect(light.body).toEqual({ data: { devices: { totalCount: 0 } } });
+      for (const answer of answers) {
+        const body = (await answer.json()) as { data?: { previewSchedule: { instants: string[] } } };
+        if (answer.status === 200) expect(body.data?.previewSchedule.instants).toHaveLength(1000);
+        else refusals.push({ status: answer.status, retryAfter: answer.headers.get("retry-after"), body });
+      }
+    }
+    expect(refusals[0]).toEqual({
+      status: 503,
+      retryAfter: "1",
+      body: { errors: [{ message: "The server is busy with other operations: try again shortly", extensions: { code: "SERVICE_UNAVAILABLE" } }] },
+    });
+  });
+});
+
+describe("operations waiting their turn", () => {
+  const server = useTestServer("sqlite", { GRAPHQL_MAX_COST_IN_FLIGHT: "1000" });
+
+  it("answers every heavy operation sent at once, one after another", async () => {
+    const preview = `{ previewSchedule(count: 1000, schedule: { cron: { expression: "*/7 * * * *" } }) { ... on PreviewScheduleSuccess { instants } } }`;
+    const answers = await Promise.all(Array.from({ length: 6 }, () => post(server.app.url, preview, { authorization: `Bearer ${server.adminToken}` })));
+    expect(answers.map((answer) => [answer.status, (answer.body.data as { previewSchedule: { instants: string[] } }).previewSchedule.instants.length])).toEqual(Array(6).fill([200, 1000]));
+  });
+});
+
 describe("GRAPHQL_INTROSPECTION=false", () => {
   const server = useTestServer("sqlite", { GRAPHQL_INTROSPECTION: "false" });
 
