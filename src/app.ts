@@ -21,7 +21,7 @@ import { RoleThreads } from "./roles/role-threads.js";
 import { eventsConsumedBy, roleNames, type Role, type ThreadRole } from "./roles/roles.js";
 import { sealServiceSecretsAtStart } from "./secrets/seal-at-start.js";
 import { SecretsCipher } from "./secrets/secrets-cipher.js";
-import { resolveSecretsKey } from "./secrets/secrets-key.js";
+import { resolveSecretsKeys } from "./secrets/secrets-key.js";
 
 export interface RunningApp {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
@@ -65,8 +65,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const roles = options.roles ?? roleNames;
   setSliceMs(config.eventLoopSliceMs);
   const location = locateDatabase(config.databaseUrl);
-  const secretsKey = resolveSecretsKey(config.secrets, location, logger);
-  const secrets = new SecretsCipher(secretsKey);
+  const secretsKeys = resolveSecretsKeys(config.secrets, location, logger);
+  const secrets = new SecretsCipher(secretsKeys);
   const events = new EventBus();
   const instanceId = uuidv7();
   const stats = new ProcessStats();
@@ -75,7 +75,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     roles: roles.filter((role): role is ThreadRole => role !== "api"),
     config,
     location,
-    secretsKey,
+    secretsKeys,
     logger,
     events,
     mainConsumes: roles.includes("api") ? eventsConsumedBy.api : [],

@@ -112,10 +112,20 @@ const environmentSchema = z.object({
   WEBSOCKET_MAX_SUBSCRIPTIONS: numberSetting({ min: 1, max: 100_000, integer: true }, 100),
   SECRETS_KEY: optional(z.string().refine((text) => parseSecretsKey(text) !== null, { message: secretsKeyFormat }).optional()),
   SECRETS_KEY_FILE: optional(z.string().optional()),
+  SECRETS_PREVIOUS_KEYS: optional(
+    z
+      .string()
+      .refine((text) => text.split(",").every((key) => parseSecretsKey(key) !== null), { message: `each key, separated by commas, ${secretsKeyFormat}` })
+      .optional(),
+  ),
+  SECRETS_PREVIOUS_KEYS_FILE: optional(z.string().optional()),
   RUN_OUTPUT_VISIBLE_TO: optional(z.enum(roles).default("OPERATOR")),
 }).superRefine((env, context) => {
   if (env.SECRETS_KEY !== undefined && env.SECRETS_KEY_FILE !== undefined) {
     context.addIssue({ code: "custom", path: ["SECRETS_KEY_FILE"], message: "must not be set together with SECRETS_KEY: give the key one way" });
+  }
+  if (env.SECRETS_PREVIOUS_KEYS !== undefined && env.SECRETS_PREVIOUS_KEYS_FILE !== undefined) {
+    context.addIssue({ code: "custom", path: ["SECRETS_PREVIOUS_KEYS_FILE"], message: "must not be set together with SECRETS_PREVIOUS_KEYS: give the previous keys one way" });
   }
   if (env.AUTH_DISABLED && !isLoopbackHost(env.HOST)) {
     context.addIssue({
@@ -210,7 +220,13 @@ export interface Config {
     maxSubscriptions: number;
   };
   /** Where the key sealing the services' secrets comes from; neither: a key file next to the SQLite database. */
-  secrets: { key: string | undefined; keyFile: string | undefined };
+  secrets: {
+    key: string | undefined;
+    keyFile: string | undefined;
+    /** Keys that sealed secrets before the one in use: they still open them, and the start seals those again with the key in use. */
+    previousKeys: string | undefined;
+    previousKeysFile: string | undefined;
+  };
   /** The lowest role that sees what runs printed (RunResult and runEvents output and errorOutput). */
   runOutputVisibleTo: Role;
 }
@@ -219,7 +235,7 @@ export interface Config {
  * The variables that carry Cronline's secrets (and PGPASSWORD, which pg reads for the
  * database): never echoed in configuration errors, never passed on to commands.
  */
-export const secretEnvironmentVariables: readonly string[] = ["DATABASE_URL", "POSTGRES_ADMIN_URL", "PGPASSWORD", "CRONLINE_BOOTSTRAP_ADMIN_TOKEN", "SECRETS_KEY"];
+export const secretEnvironmentVariables: readonly string[] = ["DATABASE_URL", "POSTGRES_ADMIN_URL", "PGPASSWORD", "CRONLINE_BOOTSTRAP_ADMIN_TOKEN", "SECRETS_KEY", "SECRETS_PREVIOUS_KEYS"];
 const secretVariables = new Set(secretEnvironmentVariables);
 
 /**
@@ -302,7 +318,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     },
     http: { maxBodyBytes: env.HTTP_MAX_BODY_BYTES },
     websocket: { maxMessageBytes: env.WEBSOCKET_MAX_MESSAGE_BYTES, maxSubscriptions: env.WEBSOCKET_MAX_SUBSCRIPTIONS },
-    secrets: { key: env.SECRETS_KEY, keyFile: env.SECRETS_KEY_FILE },
+    secrets: { key: env.SECRETS_KEY, keyFile: env.SECRETS_KEY_FILE, previousKeys: env.SECRETS_PREVIOUS_KEYS, previousKeysFile: env.SECRETS_PREVIOUS_KEYS_FILE },
     runOutputVisibleTo: env.RUN_OUTPUT_VISIBLE_TO,
   };
 }

@@ -13,7 +13,7 @@ import { EventBus, type EventName } from "../events/event-bus.js";
 import { linkEventBus } from "../events/event-link.js";
 import { createLogger } from "../logger.js";
 import { SecretsCipher } from "../secrets/secrets-cipher.js";
-import type { SecretsKey } from "../secrets/secrets-key.js";
+import type { SecretsKeys } from "../secrets/secrets-key.js";
 import type { ThreadRole } from "./roles.js";
 import { createSchedulerRole } from "./scheduler-role.js";
 import { createWorkerRole } from "./worker-role.js";
@@ -23,7 +23,7 @@ export interface RoleThreadData {
   /** The configuration without secrets the thread does not need. */
   config: Config;
   location: DatabaseLocation;
-  secretsKey: SecretsKey;
+  secretsKeys: SecretsKeys;
   /** The instance this process is (see src/cluster/), and the counters and clock offset its threads share. */
   instanceId: string;
   stats: SharedArrayBuffer;
@@ -87,7 +87,7 @@ async function openRole(): Promise<OpenedRole> {
     const role = { start: () => scheduler.start(), stop: () => scheduler.stop(), executorOwnerId: null, fireTimeOf: (taskId: string) => scheduler.fireTimeOf(taskId) };
     return { role, database };
   }
-  const worker = createWorkerRole(data.config, database, events, logger, new SecretsCipher(data.secretsKey), membership, data.executorOwnerId);
+  const worker = createWorkerRole(data.config, database, events, logger, new SecretsCipher(data.secretsKeys), membership, data.executorOwnerId);
   const role = { start: () => worker.start(), stop: (graceMs: number) => worker.stop(graceMs), executorOwnerId: worker.ownerId, fireTimeOf: () => undefined };
   return { role, database };
 }

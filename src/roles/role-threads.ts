@@ -14,7 +14,7 @@ import type { EventBus, EventName } from "../events/event-bus.js";
 import { linkEventBus } from "../events/event-link.js";
 import type { Logger } from "../logger.js";
 import { projectRoot } from "../project-root.js";
-import type { SecretsKey } from "../secrets/secrets-key.js";
+import type { SecretsKeys } from "../secrets/secrets-key.js";
 import type { ControlReply, ControlRequest, Question, RoleThreadData } from "./role-thread.js";
 import { eventsConsumedBy, type ThreadRole } from "./roles.js";
 
@@ -23,7 +23,7 @@ export interface RoleThreadsOptions {
   config: Config;
   location: DatabaseLocation;
   /** The key the worker opens the services' secrets with. */
-  secretsKey: SecretsKey;
+  secretsKeys: SecretsKeys;
   logger: Logger;
   /** The main thread's bus, and the events its listeners use. */
   events: EventBus;
@@ -165,11 +165,11 @@ export class RoleThreads {
         links.get(other)!.push({ port: between.port2, peerConsumes: eventsConsumedBy[role] });
       }
     }
-    // Only what a thread needs crosses over: no bootstrap token, and the secrets key once, resolved.
+    // Only what a thread needs crosses over: no bootstrap token, and the secrets keys once, resolved.
     const config: Config = {
       ...options.config,
       auth: { ...options.config.auth, bootstrapAdminToken: undefined },
-      secrets: { key: undefined, keyFile: undefined },
+      secrets: { key: undefined, keyFile: undefined, previousKeys: undefined, previousKeysFile: undefined },
     };
     const entry = roleThreadEntry();
     const threads = roles.map((role) => {
@@ -178,7 +178,7 @@ export class RoleThreads {
         role,
         config,
         location: options.location,
-        secretsKey: options.secretsKey,
+        secretsKeys: options.secretsKeys,
         instanceId: options.instanceId,
         stats: options.stats,
         executorOwnerId: options.executorOwnerId,

@@ -1,7 +1,8 @@
 // The key that seals the services' secrets: from SECRETS_KEY, from the file SECRETS_KEY_FILE
 // names, or, on SQLite with neither, from `secrets.key` next to the database file, generated
 // (mode 0600) on the first start. PostgreSQL has no such place that every process sharing the
-// database would see, so it needs one of the variables.
+// database would see, so it needs one of the variables. Keys used before it (rotation) come from
+// SECRETS_PREVIOUS_KEYS or SECRETS_PREVIOUS_KEYS_FILE.
 import { createHmac, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -16,11 +17,21 @@ export interface SecretsKey {
   bytes: Uint8Array;
 }
 
+/** The key that seals, and the keys that sealed before it and still open what they sealed. */
+export interface SecretsKeys {
+  current: SecretsKey;
+  previous: SecretsKey[];
+}
+
 export interface SecretsKeySettings {
   /** SECRETS_KEY: 32 bytes as base64 or hex. */
   key: string | undefined;
   /** SECRETS_KEY_FILE: a file holding the key as SECRETS_KEY would. */
   keyFile: string | undefined;
+  /** SECRETS_PREVIOUS_KEYS: such keys separated by commas. */
+  previousKeys: string | undefined;
+  /** SECRETS_PREVIOUS_KEYS_FILE: a file of such keys, one per line. */
+  previousKeysFile: string | undefined;
 }
 
 function keyOf(bytes: Uint8Array): SecretsKey {
@@ -28,14 +39,16 @@ function keyOf(bytes: Uint8Array): SecretsKey {
 }
 
 /** `named`: how errors name the file, e.g. `SECRETS_KEY_FILE="/etc/cronline/key"`. */
-function readKeyFile(file: string, named: string): SecretsKey {
-  let text: string;
+function readFileNamed(file: string, named: string): string {
   try {
-    text = readFileSync(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (error) {
     throw new ConfigError([`${named}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`]);
   }
-  const bytes = parseSecretsKey(text);
+}
+
+function readKeyFile(file: string, named: string): SecretsKey {
+  const bytes = parseSecretsKey(readFileNamed(file, named));
   if (!bytes) throw new ConfigError([`${named}: the file ${secretsKeyFormat}`]);
   return keyOf(bytes);
 }
@@ -56,7 +69,29 @@ function readOrCreateKeyFile(file: string, logger: Logger): SecretsKey {
   return readKeyFile(file, `the secrets key file ${JSON.stringify(file)}`);
 }
 
-export function resolveSecretsKey(settings: SecretsKeySettings, location: DatabaseLocation, logger: Logger): SecretsKey {
+export function resolveSecretsKeys(settings: SecretsKeySettings, location: DatabaseLocation, logger: Logger): SecretsKeys {
+  const current = resolveCurrentKey(settings, location, logger);
+  // The key in use may still be listed among the previous ones while a rotation is rolled out.
+  const previous = previousKeys(settings).filter((key) => key.id !== current.id);
+  return { current, previous };
+}
+
+function previousKeys(settings: SecretsKeySettings): SecretsKey[] {
+  if (settings.previousKeys !== undefined) return settings.previousKeys.split(",").map((text) => keyOf(parseSecretsKey(text)!));
+  if (settings.previousKeysFile === undefined) return [];
+  const named = `SECRETS_PREVIOUS_KEYS_FILE=${JSON.stringify(settings.previousKeysFile)}`;
+  const lines = readFileNamed(settings.previousKeysFile, named)
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+  return lines.map((line, index) => {
+    const bytes = parseSecretsKey(line);
+    if (!bytes) throw new ConfigError([`${named}: line ${index + 1} of its keys ${secretsKeyFormat}`]);
+    return keyOf(bytes);
+  });
+}
+
+function resolveCurrentKey(settings: SecretsKeySettings, location: DatabaseLocation, logger: Logger): SecretsKey {
   if (settings.key !== undefined) return keyOf(parseSecretsKey(settings.key)!);
   if (settings.keyFile !== undefined) return readKeyFile(settings.keyFile, `SECRETS_KEY_FILE=${JSON.stringify(settings.keyFile)}`);
   if (location.provider === "postgresql") {

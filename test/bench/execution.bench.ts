@@ -245,7 +245,7 @@ async function measure(bench: BenchCase, provider: DatabaseProvider, port: numbe
     maxConcurrentRuns: bench.maxConcurrentRuns,
     limits: { outputLimitBytes: 64 * 1024, killGraceMs: 5_000, runAsAllowedUsers: [], runAsAllowedGroups: [], commandDefaultUser: undefined, httpEgress: { policy: loopbackAllowed, agent: createEgressAgent(loopbackAllowed) } },
     // The seeded services hold no secrets: any key does.
-    secrets: new SecretsCipher({ id: "bench", bytes: randomBytes(32) }),
+    secrets: new SecretsCipher({ current: { id: "bench", bytes: randomBytes(32) }, previous: [] }),
   });
   const progress = (step: string) => console.error(`${bench.name} on ${provider}: ${step}`);
   try {

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
 import Database from "better-sqlite3";
@@ -377,6 +378,34 @@ describeEachDatabase("services saved before secrets were sealed", (provider) => 
     await client.data(UpdateService, { input: { id: serviceId, config: { url: `${sink.base}/keyed`, headers: { Authorization: `Bearer ${token}` } } } });
     expect((await runService(client, serviceId)).status).toBe("SUCCEEDED");
     expect(lastAuthorization(sink.received, "/keyed")).toBe(`Bearer ${token}`);
+  });
+  it("open under a new key while SECRETS_PREVIOUS_KEYS lists the old one, are sealed again with the new one at that start, and then need only it", async () => {
+    const [keyA, keyB] = [randomBytes(32).toString("base64"), randomBytes(32).toString("hex")];
+    let client = await restart({ SECRETS_KEY: keyA });
+    const token = secretOf("token");
+    const { createService } = await client.data(CreateService, {
+      input: { name: "rotated", kind: "HTTP", config: { url: `${sink.base}/rotated`, headers: { Authorization: `Bearer ${token}` } } },
+    });
+    if (createService.__typename !== "CreateServiceSuccess") throw new Error(JSON.stringify(createService));
+    const serviceId = createService.service.id;
+    const rowId = (row: Record<string, unknown>) => row.secretsKeyId;
+    const sealedWithA = rowId(await serviceRow(scratch.location, decodeGlobalID(serviceId).id));
+
+    // The rollout: every process gets the new key and keeps the old one as previous (here in a file, with a comment).
+    const previousKeysFile = path.join(tmpdir(), `previous-keys-${randomBytes(4).toString("hex")}`);
+    writeFileSync(previousKeysFile, `# retired 2026-12\n${keyA}\n`, { mode: 0o600 });
+    client = await restart({ SECRETS_KEY: keyB, SECRETS_PREVIOUS_KEYS_FILE: previousKeysFile });
+    const resealed = await serviceRow(scratch.location, decodeGlobalID(serviceId).id);
+    expect(rowId(resealed)).not.toBe(sealedWithA);
+    expect(JSON.stringify(resealed)).not.toContain(token);
+    expect((await runService(client, serviceId)).status).toBe("SUCCEEDED");
+    expect(lastAuthorization(sink.received, "/rotated")).toBe(`Bearer ${token}`);
+
+    // Once every process runs with the new key, the old one may go.
+    client = await restart({ SECRETS_KEY: keyB });
+    expect(await readService(client, serviceId)).toMatchObject({ config: { headers: { Authorization: masked } } });
+    expect((await runService(client, serviceId)).status).toBe("SUCCEEDED");
+    expect(lastAuthorization(sink.received, "/rotated")).toBe(`Bearer ${token}`);
   });
 });
 

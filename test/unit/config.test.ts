@@ -111,7 +111,7 @@ describe("secrets settings from the environment", () => {
   const key = Buffer.alloc(32, 7);
 
   it("take SECRETS_KEY as 32 bytes in base64 or hex, refusing anything else without echoing it", () => {
-    expect(loadConfig({ SECRETS_KEY: key.toString("base64") }).secrets).toEqual({ key: key.toString("base64"), keyFile: undefined });
+    expect(loadConfig({ SECRETS_KEY: key.toString("base64") }).secrets).toEqual({ key: key.toString("base64"), keyFile: undefined, previousKeys: undefined, previousKeysFile: undefined });
     expect(loadConfig({ SECRETS_KEY: key.toString("hex") }).secrets.key).toBe(key.toString("hex"));
     for (const wrong of ["hunter2-hunter2", Buffer.alloc(16, 7).toString("base64"), Buffer.alloc(33, 7).toString("hex")]) {
       expect(() => loadConfig({ SECRETS_KEY: wrong })).toThrow(/SECRETS_KEY=\(hidden\): must be 32 bytes written as base64 \(44 characters\) or hex \(64 characters\)/);
@@ -121,8 +121,16 @@ describe("secrets settings from the environment", () => {
 
   it("refuse SECRETS_KEY and SECRETS_KEY_FILE together, and take either alone", () => {
     expect(() => loadConfig({ SECRETS_KEY: key.toString("base64"), SECRETS_KEY_FILE: "/etc/cronline/key" })).toThrow(/SECRETS_KEY_FILE="\/etc\/cronline\/key": must not be set together with SECRETS_KEY/);
-    expect(loadConfig({ SECRETS_KEY_FILE: "/etc/cronline/key" }).secrets).toEqual({ key: undefined, keyFile: "/etc/cronline/key" });
-    expect(loadConfig({}).secrets).toEqual({ key: undefined, keyFile: undefined });
+    expect(loadConfig({ SECRETS_KEY_FILE: "/etc/cronline/key" }).secrets).toMatchObject({ key: undefined, keyFile: "/etc/cronline/key" });
+    expect(loadConfig({}).secrets).toEqual({ key: undefined, keyFile: undefined, previousKeys: undefined, previousKeysFile: undefined });
+  });
+
+  it("take SECRETS_PREVIOUS_KEYS as such keys separated by commas, refusing a bad one without echoing any, or together with SECRETS_PREVIOUS_KEYS_FILE", () => {
+    const other = Buffer.alloc(32, 9).toString("hex");
+    expect(loadConfig({ SECRETS_PREVIOUS_KEYS: `${key.toString("base64")},${other}` }).secrets.previousKeys).toBe(`${key.toString("base64")},${other}`);
+    expect(() => loadConfig({ SECRETS_PREVIOUS_KEYS: `${other},hunter2-hunter2` })).toThrow(/SECRETS_PREVIOUS_KEYS=\(hidden\): each key, separated by commas, must be 32 bytes/);
+    expect(() => loadConfig({ SECRETS_PREVIOUS_KEYS: `${other},hunter2-hunter2` })).not.toThrow(other);
+    expect(() => loadConfig({ SECRETS_PREVIOUS_KEYS: other, SECRETS_PREVIOUS_KEYS_FILE: "/etc/cronline/old-keys" })).toThrow(/SECRETS_PREVIOUS_KEYS_FILE="\/etc\/cronline\/old-keys": must not be set together with SECRETS_PREVIOUS_KEYS/);
   });
 
   it("read RUN_OUTPUT_VISIBLE_TO as a role, OPERATOR by default", () => {
