@@ -111,6 +111,12 @@ const environmentSchema = z.object({
   SECRETS_KEY: optional(z.string().refine((text) => parseSecretsKey(text) !== null, { message: secretsKeyFormat }).optional()),
   SECRETS_KEY_FILE: optional(z.string().optional()),
   RUN_OUTPUT_VISIBLE_TO: optional(z.enum(roles).default("OPERATOR")),
+  METRICS_TOKEN: optional(
+    z
+      .string()
+      .regex(/^[\x21-\x7e]{16,}$/, { message: "must be at least 16 printable characters without spaces" })
+      .optional(),
+  ),
 }).superRefine((env, context) => {
   if (env.SECRETS_KEY !== undefined && env.SECRETS_KEY_FILE !== undefined) {
     context.addIssue({ code: "custom", path: ["SECRETS_KEY_FILE"], message: "must not be set together with SECRETS_KEY: give the key one way" });
@@ -207,13 +213,17 @@ export interface Config {
   secrets: { key: string | undefined; keyFile: string | undefined };
   /** The lowest role that sees what runs printed (RunResult and runEvents output and errorOutput). */
   runOutputVisibleTo: Role;
+  metrics: {
+    /** The bearer token GET /metrics requires; undefined: open to loopback callers only. */
+    token: string | undefined;
+  };
 }
 
 /**
  * The variables that carry Cronline's secrets (and PGPASSWORD, which pg reads for the
  * database): never echoed in configuration errors, never passed on to commands.
  */
-export const secretEnvironmentVariables: readonly string[] = ["DATABASE_URL", "POSTGRES_ADMIN_URL", "PGPASSWORD", "CRONLINE_BOOTSTRAP_ADMIN_TOKEN", "SECRETS_KEY"];
+export const secretEnvironmentVariables: readonly string[] = ["DATABASE_URL", "POSTGRES_ADMIN_URL", "PGPASSWORD", "CRONLINE_BOOTSTRAP_ADMIN_TOKEN", "SECRETS_KEY", "METRICS_TOKEN"];
 const secretVariables = new Set(secretEnvironmentVariables);
 
 /**
@@ -296,5 +306,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     websocket: { maxMessageBytes: env.WEBSOCKET_MAX_MESSAGE_BYTES, maxSubscriptions: env.WEBSOCKET_MAX_SUBSCRIPTIONS },
     secrets: { key: env.SECRETS_KEY, keyFile: env.SECRETS_KEY_FILE },
     runOutputVisibleTo: env.RUN_OUTPUT_VISIBLE_TO,
+    metrics: { token: env.METRICS_TOKEN },
   };
 }
