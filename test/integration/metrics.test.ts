@@ -8,6 +8,8 @@ import { refusalOf, scrapeMetrics, type Scrape } from "../support/metrics.js";
 import { subscribe, subscriptionClient } from "../support/subscriptions.js";
 import { TaskEvents } from "../support/live-operations.js";
 import { PauseTask, ResumeTask } from "../support/task-operations.js";
+import { createScratchDatabase } from "../../src/db/scratch-database.js";
+import { spawnServer } from "../support/server-process.js";
 import { useTestServer } from "../support/test-server.js";
 
 /** Polls the scrape until `check` passes. */
@@ -174,5 +176,33 @@ describe.skipIf(outsideAddress === undefined)("GET /metrics without METRICS_TOKE
     const outside = await scrapeMetrics(`http://${outsideAddress}:${port}/graphql`);
     expect(outside.status).toBe(403);
     expect(refusalOf(outside)).toMatchObject({ message: expect.stringContaining("set METRICS_TOKEN"), extensions: { code: "FORBIDDEN" } });
+  });
+});
+
+describe("GET /metrics of processes with separate roles", () => {
+  it("answers each process's own: the API's without role threads, the scheduler's and worker's without GraphQL", async () => {
+    const scratch = await createScratchDatabase("sqlite");
+    const env = { DATABASE_URL: scratch.location.url };
+    const api = spawnServer(env, undefined, { args: ["--role", "api"] });
+    const servers = [api];
+    try {
+      // One after the other: the first applies the migrations of the fresh database.
+      const apiScrape = await scrapeMetrics(await api.listening);
+      const engine = spawnServer(env, undefined, { args: ["--role", "scheduler,worker"] });
+      servers.push(engine);
+      const engineScrape = await scrapeMetrics(await engine.listening);
+      expect([apiScrape.status, engineScrape.status]).toEqual([200, 200]);
+      expect(apiScrape.families).toContain("cronline_graphql_operations_total");
+      expect(apiScrape.families).not.toContain("cronline_occurrences_total");
+      expect(apiScrape.text).not.toMatch(/^cronline_role_thread_up\{/m);
+      expect(engineScrape.families).toContain("cronline_occurrences_total");
+      expect(engineScrape.families).toContain("cronline_runs_finished_total");
+      expect(engineScrape.families).not.toContain("cronline_graphql_operations_total");
+      expect([engineScrape.value("cronline_role_thread_up", { thread: "scheduler" }), engineScrape.value("cronline_role_thread_up", { thread: "worker" })]).toEqual([1, 1]);
+    } finally {
+      for (const server of servers) server.child.kill("SIGTERM");
+      await Promise.all(servers.map((server) => server.exited));
+      await scratch.drop();
+    }
   });
 });
