@@ -28,3 +28,15 @@ describeEachDatabase("failed statements", (provider) => {
     expect(kinds).toEqual(["constraint", "other", "constraint"]);
   });
 });
+
+it("a database that cannot be reached is reported as unavailable", async () => {
+  const kinds: QueryErrorKind[] = [];
+  // Nothing listens on port 9 (discard): every connection is refused.
+  const database = await openDatabase({ provider: "postgresql", url: "postgresql://postgres@127.0.0.1:9/cronline" }, { onQueryError: (kind) => kinds.push(kind) });
+  try {
+    await expect(database.client.$queryRawUnsafe("SELECT 1")).rejects.toThrow();
+    expect(kinds).toEqual(["unavailable"]);
+  } finally {
+    await database.close();
+  }
+});
