@@ -6,7 +6,7 @@
 import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLError } from "graphql";
 import { isAsyncIterable, type Plugin } from "graphql-yoga";
 import type { ApiMetrics } from "./catalog.js";
-import { OperationNames, unknownOperation } from "./operation-names.js";
+import { OperationNames } from "./operation-names.js";
 
 type ErrorLike = Pick<GraphQLError, "extensions"> | { extensions?: Record<string, unknown> };
 
@@ -43,16 +43,21 @@ export class GraphqlMetrics {
         this.#declaredNames.set(request, params.operationName);
       },
       onExecute: ({ args }) => {
-        const started = this.#begin(args);
-        return { onExecuteDone: ({ result }) => (isAsyncIterable(result) ? undefined : started.done(result)) };
+        const done = this.#begin(args);
+        return {
+          onExecuteDone: ({ result }) => {
+            if (!isAsyncIterable(result)) done(result);
+          },
+        };
       },
       onSubscribe: ({ args }) => {
-        const started = this.#begin(args);
+        const done = this.#begin(args);
         return {
           onSubscribeResult: ({ result }) => {
-            if (!isAsyncIterable(result)) return started.done(result);
-            started.done({ data: {} });
-            return { onNext: ({ result: event }) => this.#countErrors(started.operation, event.errors ?? []) };
+            if (!isAsyncIterable(result)) return void done(result);
+            // Started: its events' errors count under its name.
+            const operation = done({ data: {} });
+            return { onNext: ({ result: event }) => this.#countErrors(operation, event.errors ?? []) };
           },
         };
       },
@@ -123,27 +128,22 @@ export class GraphqlMetrics {
     return tracked;
   }
 
-  #begin(args: ExecutionArgs) {
+  /** Starts timing an operation; what it returns records its end and answers its operation label. */
+  #begin(args: ExecutionArgs): (result: ExecutionResult) => string {
     const request = (args.contextValue as { request?: object } | undefined)?.request;
     if (request) this.#executed.add(request);
     const definition = getOperationAST(args.document, args.operationName);
     const type = definition?.operation ?? "unknown";
     const started = performance.now();
-    const metrics = this.#metrics;
-    const names = this.#names;
-    const countErrors = (operation: string, errors: readonly ErrorLike[]) => this.#countErrors(operation, errors);
-    const begun = {
-      operation: unknownOperation,
-      done(result: ExecutionResult) {
-        const declared = definition?.name?.value;
-        // Refused at execution (no token, over the cost limit): no new name for it.
-        begun.operation = isRefusal(result) ? names.ofRefused(declared) : names.ofExecuted(declared);
-        metrics.operations.inc({ operation: begun.operation, type });
-        metrics.duration.observe({ operation: begun.operation, type }, (performance.now() - started) / 1000);
-        countErrors(begun.operation, result.errors ?? []);
-      },
+    return (result) => {
+      const declared = definition?.name?.value;
+      // Refused at execution (no token, over the cost limit): no new name for it.
+      const operation = isRefusal(result) ? this.#names.ofRefused(declared) : this.#names.ofExecuted(declared);
+      this.#metrics.operations.inc({ operation, type });
+      this.#metrics.duration.observe({ operation, type }, (performance.now() - started) / 1000);
+      this.#countErrors(operation, result.errors ?? []);
+      return operation;
     };
-    return begun;
   }
 
   #countErrors(operation: string, errors: readonly ErrorLike[]): void {
