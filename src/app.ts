@@ -16,6 +16,7 @@ import { createHttpServer, listen } from "./http/http-server.js";
 import type { SharedSubscriptionResults } from "./http/shared-subscription-results.js";
 import type { ReaderLimits } from "./live/bounded-stream.js";
 import type { Logger } from "./logger.js";
+import { ProcessMetrics } from "./metrics/process-metrics.js";
 import { createApiRole, type ApiRole } from "./roles/api-role.js";
 import { RoleThreads } from "./roles/role-threads.js";
 import { eventsConsumedBy, roleNames, type Role, type ThreadRole } from "./roles/roles.js";
@@ -70,6 +71,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const events = new EventBus();
   const instanceId = uuidv7();
   const stats = new ProcessStats();
+  const metrics = new ProcessMetrics(stats);
   // The threads load their code while this thread migrates the database.
   const threads = RoleThreads.load({
     roles: roles.filter((role): role is ThreadRole => role !== "api"),
@@ -92,7 +94,9 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     // Before any connection of this process touches the file (see pendingMigrationNames).
     const applied = await applyMigrations(location);
     logger.info({ provider: location.provider, applied }, applied.length ? "applied database migrations" : "database schema up to date");
-    database = await openDatabase(location, options.database);
+    database = await openDatabase(location, { ...options.database, onQueryError: (kind) => metrics.database.queryErrors.inc({ kind }) });
+    metrics.countFrom(database.client, logger);
+    metrics.collectFromThreads(threads);
     await sealServiceSecretsAtStart(database.client, secrets, logger);
     // Before the roles start: they go by the database's clock, and hear the other instances from their first read.
     member = await joinCluster({ database, instanceId, roles, stats, events, leaseMs: config.executor.leaseSeconds * 1000, logger });
@@ -111,6 +115,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
           clock: options.clock ?? stats.clock,
           webSocketTimings: options.webSocketTimings ?? defaultWebSocketTimings,
           readerLimits: options.readerLimits,
+          metrics: metrics.graphql,
         })
       : null;
     await threadsStarting;
@@ -126,7 +131,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   // Not ready once shutdown has begun (load balancers stop sending work first), nor while a role thread is stuck.
   const isReady = async () =>
     stopping === undefined && (await Promise.all([isDatabaseReachable(database.client), threads.areResponsive(2_000)])).every(Boolean);
-  const server = createHttpServer(logger, { isReady }, api && ((req, res) => api.handle(req, res)));
+  const server = createHttpServer(logger, { isReady }, { source: metrics, access: config.metrics }, api && ((req, res) => api.handle(req, res)));
   api?.attachWebSockets(server);
   const listening = await listen(server, config.port, config.host);
   logger.info({ url: listening.url, roles, instanceId }, "Cronline listening");

@@ -120,6 +120,12 @@ const environmentSchema = z.object({
   ),
   SECRETS_PREVIOUS_KEYS_FILE: optional(z.string().optional()),
   RUN_OUTPUT_VISIBLE_TO: optional(z.enum(roles).default("OPERATOR")),
+  METRICS_TOKEN: optional(
+    z
+      .string()
+      .regex(/^[\x21-\x7e]{16,}$/, { message: "must be at least 16 printable characters without spaces" })
+      .optional(),
+  ),
 }).superRefine((env, context) => {
   if (env.SECRETS_KEY !== undefined && env.SECRETS_KEY_FILE !== undefined) {
     context.addIssue({ code: "custom", path: ["SECRETS_KEY_FILE"], message: "must not be set together with SECRETS_KEY: give the key one way" });
@@ -229,13 +235,17 @@ export interface Config {
   };
   /** The lowest role that sees what runs printed (RunResult and runEvents output and errorOutput). */
   runOutputVisibleTo: Role;
+  metrics: {
+    /** The bearer token GET /metrics requires; undefined: open to loopback callers only. */
+    token: string | undefined;
+  };
 }
 
 /**
  * The variables that carry Cronline's secrets (and PGPASSWORD, which pg reads for the
  * database): never echoed in configuration errors, never passed on to commands.
  */
-export const secretEnvironmentVariables: readonly string[] = ["DATABASE_URL", "POSTGRES_ADMIN_URL", "PGPASSWORD", "CRONLINE_BOOTSTRAP_ADMIN_TOKEN", "SECRETS_KEY", "SECRETS_PREVIOUS_KEYS"];
+export const secretEnvironmentVariables: readonly string[] = ["DATABASE_URL", "POSTGRES_ADMIN_URL", "PGPASSWORD", "CRONLINE_BOOTSTRAP_ADMIN_TOKEN", "SECRETS_KEY", "SECRETS_PREVIOUS_KEYS", "METRICS_TOKEN"];
 const secretVariables = new Set(secretEnvironmentVariables);
 
 /**
@@ -320,5 +330,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     websocket: { maxMessageBytes: env.WEBSOCKET_MAX_MESSAGE_BYTES, maxSubscriptions: env.WEBSOCKET_MAX_SUBSCRIPTIONS },
     secrets: { key: env.SECRETS_KEY, keyFile: env.SECRETS_KEY_FILE, previousKeys: env.SECRETS_PREVIOUS_KEYS, previousKeysFile: env.SECRETS_PREVIOUS_KEYS_FILE },
     runOutputVisibleTo: env.RUN_OUTPUT_VISIBLE_TO,
+    metrics: { token: env.METRICS_TOKEN },
   };
 }

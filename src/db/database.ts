@@ -1,5 +1,6 @@
 import type { PrismaClient as SqliteClient } from "../generated/prisma-sqlite/client.js";
 import { createDriverAdapter, type DatabaseLocation } from "./driver-adapter.js";
+import { reportingQueryErrors, type QueryErrorKind } from "./query-errors.js";
 
 /**
  * The client type the rest of the code sees. Both generated clients come from the same
@@ -16,10 +17,13 @@ export interface Database {
 export interface DatabaseOptions {
   /** Called with every SQL statement sent; used by tests that count queries. */
   onQuery?: (sql: string) => void;
+  /** Called with the kind of every statement that fails (the metrics count them). */
+  onQueryError?: (kind: QueryErrorKind) => void;
 }
 
 export async function openDatabase(location: DatabaseLocation, options: DatabaseOptions = {}): Promise<Database> {
-  const adapter = await createDriverAdapter(location);
+  const created = await createDriverAdapter(location);
+  const adapter = options.onQueryError ? reportingQueryErrors(created, options.onQueryError) : created;
   const log = options.onQuery ? [{ emit: "event" as const, level: "query" as const }] : [];
   // Each provider's generated client is large: a process loads only the one it uses.
   const client =

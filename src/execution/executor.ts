@@ -15,6 +15,7 @@ import { cancelledByOperator } from "../domain/run-control.js";
 import { supersededReason, type AttemptOutcome, type NewRunResult, type RunReport, type RunResultStatus, type RunTrigger } from "../domain/runs.js";
 import type { CronlineEvents, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
+import type { ExecutionMetrics } from "../metrics/catalog.js";
 import type { SecretsCipher } from "../secrets/secrets-cipher.js";
 import { failedOutcome, storableOutcome } from "./attempt.js";
 import { errorText } from "./error-text.js";
@@ -45,6 +46,8 @@ export interface ExecutorOptions {
   leaseMs?: number;
   /** Where the number of runs executing here is kept (the instance's heartbeat reports it). */
   stats?: { runsExecuting: number };
+  /** Where runs' ends, durations and start lag are recorded (GET /metrics). */
+  metrics?: ExecutionMetrics;
 }
 
 type LoadedRun = Awaited<ReturnType<RunStore["loadRuns"]>>[number];
@@ -100,6 +103,7 @@ export class Executor {
   /** Looking after the runs going on (leases, cancels) and closing those of dead processes: stopped once they are all done. */
   #upkeep: { timers: NodeJS.Timeout[]; unsubscribe: (() => void)[] } | undefined;
   readonly #stats: { runsExecuting: number } | undefined;
+  readonly #metrics: ExecutionMetrics | undefined;
   #recovering = false;
 
   constructor(options: ExecutorOptions) {
@@ -116,6 +120,7 @@ export class Executor {
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.ownerId = options.ownerId ?? `${hostname()}:${process.pid}`;
     this.#stats = options.stats;
+    this.#metrics = options.metrics;
     this.#writer = new RunWriter(this.#store, this.ownerId, this.#logger);
   }
 
@@ -297,6 +302,7 @@ export class Executor {
         setMaxListeners(0, controller.signal);
         const active: ActiveRun = { controller, cancelReason: null, done: Promise.resolve() };
         this.#active.set(run.id, active);
+        this.#metrics?.fireLag.observe({ stage: "start" }, Math.max(0, now.getTime() - run.claimedAt.getTime()) / 1000);
         started.push({ run, active });
       }
       this.#countActive();
@@ -331,6 +337,8 @@ export class Executor {
     const reason = `could not start within its ${deadlineSeconds}s deadline (${Math.round(lateMs / 1000)}s late)`;
     if (await this.#store.skipRun(run.id, reason, now)) {
       this.#progress("RUN_FINISHED", { ...this.#report(run, now), status: "SKIPPED", reason, startedAt: null, finishedAt: now });
+      if (run.trigger === "SCHEDULE" || run.trigger === "CATCHUP") this.#metrics?.occurrences.inc({ outcome: "skipped_deadline" });
+      this.#metrics?.runsFinished.inc({ status: "SKIPPED", service_kind: run.task.service.kind });
     }
     return true;
   }
@@ -385,6 +393,7 @@ export class Executor {
     try {
       if (!(await this.#store.failRun(run, this.ownerId, reason, finishedAt))) return;
       this.#progress("RUN_FINISHED", { ...this.#report(run, startedAt), status: "FAILED", reason, finishedAt });
+      this.#measureEnd(run, "FAILED", startedAt, finishedAt);
     } catch (closeError) {
       this.#logger.error({ err: closeError, runId: run.id }, "could not close a run after an internal error; recovery closes it when its lease expires");
     }
@@ -394,6 +403,12 @@ export class Executor {
   #report(run: LoadedRun, startedAt: Date): RunReport {
     const { id, taskId, scheduledFor, reason } = run;
     return { id, taskId, trigger: run.trigger as RunTrigger, status: "RUNNING", scheduledFor, reason, startedAt, finishedAt: null, targetCount: 0, succeededCount: 0, failedCount: 0 };
+  }
+
+  #measureEnd(run: LoadedRun, status: string, startedAt: Date, finishedAt: Date): void {
+    const labels = { status, service_kind: run.task.service.kind };
+    this.#metrics?.runsFinished.inc(labels);
+    this.#metrics?.runDuration.observe(labels, Math.max(0, finishedAt.getTime() - startedAt.getTime()) / 1000);
   }
 
   #progress(type: CronlineEvents["runProgress"]["type"], run: RunReport, result: NewRunResult | null = null): void {
@@ -426,6 +441,7 @@ export class Executor {
       // A run cancelled in the database (possibly through another process) ends with the reason stored there.
       const reason = cancelReason ?? written.summary.reason ?? run.reason;
       this.#progress("RUN_FINISHED", { ...report, status, reason, finishedAt, targetCount, succeededCount, failedCount });
+      this.#measureEnd(run, status, startedAt, finishedAt);
     }
     this.#logger.info({ runId: run.id, taskId: run.taskId, status: written?.status, targets: summary.targetCount, failed: summary.failedCount }, "run finished");
   }
@@ -475,6 +491,7 @@ export class Executor {
         finishedAt: new Date(this.#now()),
         durationMs: Math.round(performance.now() - started),
       };
+      this.#metrics?.targetDuration.observe({ status: result.status, service_kind: run.task.service.kind }, result.durationMs / 1000);
       // Reported once stored: a process that dies loses nothing it has reported.
       this.#writer.addResult(result, () => this.#progress("TARGET_FINISHED", report, result));
       if (!deservesRetry(outcome.status) || permanent || number >= run.task.maxAttempts || signal.aborted) return outcome.status;
@@ -500,6 +517,7 @@ export class Executor {
       const { running, queued } = await this.#store.cancelSupersededRuns(superseding, new Date(this.#now()));
       this.#cancelLocal(running, supersededReason);
       for (const run of queued) this.#progress("RUN_FINISHED", run);
+      if (queued.length > 0) this.#metrics?.runsFinished.inc({ status: "CANCELLED", service_kind: "unknown" }, queued.length);
       this.#kick(true);
     } catch (error) {
       this.#logger.error({ err: error, superseding }, "could not cancel superseded runs");
@@ -529,6 +547,7 @@ export class Executor {
       if (closed.length === 0) return;
       this.#logger.warn({ closed: closed.length, reruns: reruns.length }, "closed interrupted runs");
       for (const run of closed) this.#progress("RUN_FINISHED", run);
+      this.#metrics?.runsFinished.inc({ status: "FAILED", service_kind: "unknown" }, closed.length);
       if (reruns.length > 0) this.#events.emit("runsCreated", { runs: reruns });
       // Queued runs that waited behind the closed ones may start now.
       this.#kick(true);

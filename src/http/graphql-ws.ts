@@ -4,12 +4,14 @@
 import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
 import { GraphQLError, type ExecutionArgs } from "graphql";
 import { CloseCode, handleProtocols, makeServer } from "graphql-ws";
+import { isAsyncIterable } from "graphql-yoga";
 import type { YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer, type WebSocket } from "ws";
 import { connectionParamsToken, noTokenPresented, type Authentication, type PresentedToken } from "../auth/tokens.js";
 import type { Config } from "../config.js";
 import { DatabaseUnavailableError } from "../db/database-unavailable.js";
 import type { Logger } from "../logger.js";
+import type { GraphqlMetrics } from "../metrics/graphql-metrics.js";
 import { serviceUnavailableError } from "../schema/error-masking.js";
 import { unauthenticatedError } from "../schema/unauthenticated.js";
 import { publicError, type SharedSubscriptionResults } from "./shared-subscription-results.js";
@@ -71,6 +73,8 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
   /** Why an upgrade is refused (the HTTP requests' origin policy), or null. */
   upgradeRefusal: (headers: IncomingHttpHeaders) => string | null,
   limits: Config["websocket"],
+  /** Counts the sockets, their subscriptions and the operations refused before they ran. */
+  metrics: GraphqlMetrics,
   timings: WebSocketTimings = defaultWebSocketTimings,
 ): { close(deadline: AbortSignal): Promise<void> } {
   const webSocketServer = new WebSocketServer({
@@ -121,13 +125,17 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
       execute: (args) => (args as EnvelopedArgs).execute(args) as never,
       subscribe: (args) => (args as EnvelopedArgs).subscribe(args) as never,
       onSubscribe: async (context, _id, payload) => {
+        const refused = (errors: readonly GraphQLError[]) => {
+          metrics.refused(payload.operationName, errors);
+          return [...errors];
+        };
         // graphql-ws lists every operation in progress, this one included, until it ends.
         if (Object.keys(context.subscriptions).length > limits.maxSubscriptions) {
-          return [
+          return refused([
             new GraphQLError(`Too many subscriptions on this socket: at most ${limits.maxSubscriptions} at a time (WEBSOCKET_MAX_SUBSCRIPTIONS)`, {
               extensions: { code: "TOO_MANY_SUBSCRIPTIONS", maxSubscriptions: limits.maxSubscriptions },
             }),
-          ];
+          ]);
         }
         // A token revoked or expired since the connection opened can start nothing new.
         let authentication: Authentication;
@@ -135,9 +143,9 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
           authentication = await auth.authenticate(presentedTokens.get(context.extra.socket) ?? noTokenPresented);
         } catch (error) {
           if (!DatabaseUnavailableError.from(error)) throw error;
-          return [serviceUnavailableError()];
+          return refused([serviceUnavailableError()]);
         }
-        if (!authentication.ok) return [unauthenticatedError(authentication.problem)];
+        if (!authentication.ok) return refused([unauthenticatedError(authentication.problem)]);
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...context,
           req: context.extra.request,
@@ -150,9 +158,9 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
         try {
           document = parse(payload.query);
           const errors = validate(schema, document);
-          if (errors.length > 0) return errors;
+          if (errors.length > 0) return refused(errors);
         } catch (error) {
-          if (error instanceof GraphQLError) return [error];
+          if (error instanceof GraphQLError) return refused([error]);
           throw error;
         }
         const args: EnvelopedArgs = {
@@ -166,6 +174,7 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
         };
         return args;
       },
+      onOperation: (_context, _id, _payload, args, result) => (isAsyncIterable(result) ? (metrics.trackWebSocketSubscription(result, args) as never) : undefined),
       onNext: (_context, _id, _payload, _args, result) => new SerializedPayload(sharedResults.payloadBytes(result)) as never,
       jsonMessageReplacer: (_key, value: unknown) => {
         if (!(value instanceof SerializedPayload)) return value;
@@ -200,6 +209,7 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
   // graphql-ws's own ws adapter (graphql-ws/use/ws) sends the messages as graphql-ws makes
   // them; this one is the same but for the shared payloads.
   webSocketServer.on("connection", (socket, request) => {
+    const closedForMetrics = metrics.webSocketOpened();
     socket.once("error", (error) => {
       logger.warn({ err: error }, "websocket error");
       socket.close(CloseCode.InternalServerError, "Internal server error");
@@ -235,6 +245,7 @@ export function attachGraphqlWs<ServerContext extends object, UserContext extend
       { socket, request },
     );
     socket.once("close", (code, reason) => {
+      closedForMetrics();
       clearInterval(keepAlive);
       presentedTokens.delete(socket);
       void closed(code, String(reason));

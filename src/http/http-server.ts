@@ -1,10 +1,11 @@
-// The process's HTTP server: health endpoints always (every role answers them), the API
-// where this process has the API role, 404 otherwise.
+// The process's HTTP server: health endpoints and /metrics always (every role answers them),
+// the API where this process has the API role, 404 otherwise.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../logger.js";
 import { sendError } from "./error-response.js";
 import { handleHealth, type HealthChecks } from "./health.js";
+import { handleMetrics, type MetricsAccess, type MetricsSource } from "./metrics-endpoint.js";
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -18,7 +19,7 @@ export interface ListeningServer {
 
 const notFound: RequestHandler = async (_req, res) => sendError(res, 404, "Not found: this Cronline process has no API role", "NOT_FOUND");
 
-export function createHttpServer(logger: Logger, checks: HealthChecks, api: RequestHandler | null): Server {
+export function createHttpServer(logger: Logger, checks: HealthChecks, metrics: { source: MetricsSource; access: MetricsAccess }, api: RequestHandler | null): Server {
   return createServer(async (req, res) => {
     const started = performance.now();
     res.on("finish", () =>
@@ -26,6 +27,7 @@ export function createHttpServer(logger: Logger, checks: HealthChecks, api: Requ
       logger.debug({ method: req.method, path: req.url?.split("?")[0], status: res.statusCode, ms: Math.round(performance.now() - started) }, "request"),
     );
     if (await handleHealth(req, res, checks)) return;
+    if (await handleMetrics(req, res, metrics.source, metrics.access, logger)) return;
     await (api ?? notFound)(req, res);
   });
 }

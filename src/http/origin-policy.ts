@@ -38,7 +38,7 @@ function isSameOrigin(origin: string, host: string | undefined): boolean {
 }
 
 /** `127.0.0.1:4000` → `127.0.0.1`, `[::1]:4000` → `[::1]`. */
-function hostName(host: string): string {
+export function hostName(host: string): string {
   try {
     return new URL(`http://${host}`).hostname;
   } catch {

@@ -26,6 +26,7 @@ import { loadWebPage, securityHeaders } from "../http/web-page.js";
 import type { ReaderLimits } from "../live/bounded-stream.js";
 import { LiveSchedule } from "../live/live-schedule.js";
 import type { Logger } from "../logger.js";
+import type { GraphqlMetrics } from "../metrics/graphql-metrics.js";
 import type { SecretsCipher } from "../secrets/secrets-cipher.js";
 import { maskUnexpectedErrors } from "../schema/error-masking.js";
 import { schema } from "../schema/index.js";
@@ -42,6 +43,7 @@ export interface ApiRoleOptions {
   clock: () => number;
   webSocketTimings: WebSocketTimings;
   readerLimits?: ReaderLimits;
+  metrics: GraphqlMetrics;
 }
 
 export interface ApiRole {
@@ -87,6 +89,8 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
   const yoga = createYoga<RequestAuthentication>({
     schema,
     plugins: [
+      // First: it also counts the operations the other plugins refuse.
+      options.metrics.plugin(),
       // Before the body is read: an anonymous caller may send little.
       authenticateRequest(authenticate),
       codedRequestParsing(),
@@ -157,7 +161,7 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
     },
     attachWebSockets(server) {
       const auth = { authenticate, onRevoked: (listener: () => void) => onTokenRevoked(db, listener) };
-      webSockets = attachGraphqlWs(server, yoga, logger, auth, subscriptionResults, (headers) => originRefusal(headers, originPolicy), config.websocket, options.webSocketTimings);
+      webSockets = attachGraphqlWs(server, yoga, logger, auth, subscriptionResults, (headers) => originRefusal(headers, originPolicy), config.websocket, options.metrics, options.webSocketTimings);
     },
     async close(deadline) {
       // Ends every subscription stream, so server-sent-event responses finish and their connections can close.

@@ -4,6 +4,7 @@
 // threads' buses through event links.
 import { setSliceMs } from "../event-loop-slices.js";
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
+import { Registry } from "prom-client";
 import { notifierFor, type Membership } from "../cluster/membership.js";
 import { ProcessStats } from "../cluster/process-stats.js";
 import type { Config } from "../config.js";
@@ -12,6 +13,7 @@ import type { DatabaseLocation } from "../db/driver-adapter.js";
 import { EventBus, type EventName } from "../events/event-bus.js";
 import { linkEventBus } from "../events/event-link.js";
 import { createLogger } from "../logger.js";
+import { databaseMetrics, executionMetrics, schedulerMetrics } from "../metrics/catalog.js";
 import { SecretsCipher } from "../secrets/secrets-cipher.js";
 import type { SecretsKeys } from "../secrets/secrets-key.js";
 import type { ThreadRole } from "./roles.js";
@@ -35,7 +37,7 @@ export interface RoleThreadData {
 }
 
 /** What the main thread may ask a role thread at any time. */
-export type Question = { question: "ping" } | { question: "fireTimeOf"; taskId: string };
+export type Question = { question: "ping" } | { question: "fireTimeOf"; taskId: string } | { question: "metrics" };
 
 export type ControlRequest = { type: "open" } | { type: "start" } | { type: "stop"; graceMs: number } | ({ type: "ask"; id: number } & Question);
 
@@ -71,6 +73,9 @@ const reportStatement = (sql: string) => {
   statements.push(sql);
 };
 const events = new EventBus();
+// This thread's metrics; the main thread sums them with every other thread's at each scrape.
+const registry = new Registry();
+const queryErrors = databaseMetrics(registry).queryErrors;
 for (const link of data.links) linkEventBus(events, link.port, link.peerConsumes);
 
 interface OpenedRole {
@@ -80,14 +85,17 @@ interface OpenedRole {
 
 /** Opens the database (migrated by then: the main thread migrates while the threads load) and creates the role. */
 async function openRole(): Promise<OpenedRole> {
-  const database = await openDatabase(data.location, data.reportStatements ? { onQuery: reportStatement } : {});
+  const database = await openDatabase(data.location, {
+    ...(data.reportStatements && { onQuery: reportStatement }),
+    onQueryError: (kind) => queryErrors.inc({ kind }),
+  });
   const membership: Membership = { instanceId: data.instanceId, stats: new ProcessStats(data.stats), notifier: notifierFor(data.location.provider, data.instanceId) };
   if (data.role === "scheduler") {
-    const scheduler = createSchedulerRole(data.config, database, events, logger, membership);
+    const scheduler = createSchedulerRole(data.config, database, events, logger, membership, (scheduledTasks) => schedulerMetrics(registry, scheduledTasks));
     const role = { start: () => scheduler.start(), stop: () => scheduler.stop(), executorOwnerId: null, fireTimeOf: (taskId: string) => scheduler.fireTimeOf(taskId) };
     return { role, database };
   }
-  const worker = createWorkerRole(data.config, database, events, logger, new SecretsCipher(data.secretsKeys), membership, data.executorOwnerId);
+  const worker = createWorkerRole(data.config, database, events, logger, new SecretsCipher(data.secretsKeys), membership, executionMetrics(registry), data.executorOwnerId);
   const role = { start: () => worker.start(), stop: (graceMs: number) => worker.stop(graceMs), executorOwnerId: worker.ownerId, fireTimeOf: () => undefined };
   return { role, database };
 }
@@ -118,8 +126,19 @@ control.on("message", (request: ControlRequest) => {
       })();
       return;
     case "ask":
-      reply({ type: "answer", id: request.id, value: request.question === "ping" ? true : opened?.role.fireTimeOf(request.taskId) });
+      void answer(request).then((value) => reply({ type: "answer", id: request.id, value }));
       return;
   }
 });
+async function answer(question: Question): Promise<unknown> {
+  switch (question.question) {
+    case "ping":
+      return true;
+    case "fireTimeOf":
+      return opened?.role.fireTimeOf(question.taskId);
+    case "metrics":
+      return registry.getMetricsAsJSON();
+  }
+}
+
 reply({ type: "loaded" });

@@ -13,6 +13,7 @@ import type { DatabaseLocation } from "../db/driver-adapter.js";
 import type { EventBus, EventName } from "../events/event-bus.js";
 import { linkEventBus } from "../events/event-link.js";
 import type { Logger } from "../logger.js";
+import type { ThreadMetricsJson } from "../metrics/process-metrics.js";
 import { projectRoot } from "../project-root.js";
 import type { SecretsKeys } from "../secrets/secrets-key.js";
 import type { ControlReply, ControlRequest, Question, RoleThreadData } from "./role-thread.js";
@@ -170,6 +171,7 @@ export class RoleThreads {
       ...options.config,
       auth: { ...options.config.auth, bootstrapAdminToken: undefined },
       secrets: { key: undefined, keyFile: undefined, previousKeys: undefined, previousKeysFile: undefined },
+      metrics: { token: undefined },
     };
     const entry = roleThreadEntry();
     const threads = roles.map((role) => {
@@ -242,6 +244,11 @@ export class RoleThreads {
     const scheduler = this.#threads.find((thread) => thread.role === "scheduler");
     if (!scheduler) throw new Error("this process has no scheduler role");
     return (await scheduler.ask({ question: "fireTimeOf", taskId }, 10_000)) as number | undefined;
+  }
+
+  /** Each thread's metrics (see ProcessMetrics); undefined for a thread that does not answer within `timeoutMs`. */
+  async metricsOf(timeoutMs: number): Promise<{ thread: ThreadRole; metrics: ThreadMetricsJson | undefined }[]> {
+    return Promise.all(this.#threads.map(async (thread) => ({ thread: thread.role, metrics: (await thread.ask({ question: "metrics" }, timeoutMs)) as ThreadMetricsJson | undefined })));
   }
 
   /** True when every thread answers within `timeoutMs`: none is stuck or gone. */

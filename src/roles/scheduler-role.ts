@@ -5,17 +5,27 @@ import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
+import type { SchedulerMetrics } from "../metrics/catalog.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { TaskStore } from "../scheduler/task-store.js";
 
-export function createSchedulerRole(config: Config, database: Database, events: EventBus, logger: Logger, membership: Membership): Scheduler {
-  const scheduler = new Scheduler({
+/** `metricsFor` registers the scheduler's metrics, given how to count the tasks it holds. */
+export function createSchedulerRole(
+  config: Config,
+  database: Database,
+  events: EventBus,
+  logger: Logger,
+  membership: Membership,
+  metricsFor?: (scheduledTasks: () => number) => SchedulerMetrics,
+): Scheduler {
+  const scheduler: Scheduler = new Scheduler({
     store: new TaskStore(database.client, database.location.provider, membership.notifier),
     events,
     logger,
     now: membership.stats.clock,
     resyncIntervalMs: config.schedulerResyncSeconds * 1000,
     stats: membership.stats,
+    metrics: metricsFor?.(() => scheduler.size),
   });
   events.on("instanceDrained", ({ instanceId }) => {
     if (instanceId === membership.instanceId) void scheduler.drain();

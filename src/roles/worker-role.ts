@@ -10,6 +10,7 @@ import { Executor } from "../execution/executor.js";
 import { RunPruner } from "../execution/retention.js";
 import { RunStore } from "../execution/run-store.js";
 import type { Logger } from "../logger.js";
+import type { ExecutionMetrics } from "../metrics/catalog.js";
 import type { SecretsCipher } from "../secrets/secrets-cipher.js";
 
 export interface WorkerRole {
@@ -20,7 +21,7 @@ export interface WorkerRole {
   stop(graceMs: number): Promise<void>;
 }
 
-export function createWorkerRole(config: Config, database: Database, events: EventBus, logger: Logger, secrets: SecretsCipher, membership: Membership, ownerId?: string): WorkerRole {
+export function createWorkerRole(config: Config, database: Database, events: EventBus, logger: Logger, secrets: SecretsCipher, membership: Membership, metrics?: ExecutionMetrics, ownerId?: string): WorkerRole {
   const { client, location } = database;
   const egressPolicy = new HttpEgressPolicy(config.httpEgress);
   const egressAgent = createEgressAgent(egressPolicy);
@@ -33,6 +34,7 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
     ownerId,
     now: membership.stats.clock,
     stats: membership.stats,
+    metrics,
     maxConcurrentRuns: config.executor.maxConcurrentRuns,
     pollIntervalMs: config.executor.pollSeconds * 1000,
     leaseMs: config.executor.leaseSeconds * 1000,

@@ -24,11 +24,17 @@ export interface ActiveRuns {
   running: number;
 }
 
+/** What became of the occurrences a planned run stands for (the metrics count them). */
+export type OccurrenceOutcome = "queued" | "caught_up" | "skipped_misfire" | "skipped_overlap";
+
 export interface PlannedRun {
   occurrence: Date;
   trigger: "SCHEDULE" | "CATCHUP";
   status: "QUEUED" | "SKIPPED";
   reason: string | null;
+  outcome: OccurrenceOutcome;
+  /** Occurrences it stands for: 1, or more for the record of those beyond the ones recorded one by one. */
+  occurrences: number;
 }
 
 export interface FirePlan {
@@ -102,7 +108,15 @@ export function planFire(task: SchedulableTask, now: Date, active: ActiveRuns, j
   const firstUnlisted = more ? nextOccurrence(task.schedule, task.timezone, due.at(-1)!) : null;
   const summaryAt = unrecorded[0] ?? firstUnlisted;
   if (summaryAt) {
-    runs.push({ occurrence: summaryAt, trigger: "CATCHUP", status: "SKIPPED", reason: unrecordedReason(task, unrecorded, firstUnlisted, now) });
+    runs.push({
+      occurrence: summaryAt,
+      trigger: "CATCHUP",
+      status: "SKIPPED",
+      reason: unrecordedReason(task, unrecorded, firstUnlisted, now),
+      outcome: "skipped_misfire",
+      // Those never listed count as one: how many there were is not known.
+      occurrences: unrecorded.length + (firstUnlisted ? 1 : 0),
+    });
   }
 
   for (const occurrence of due) {
@@ -110,7 +124,7 @@ export function planFire(task: SchedulableTask, now: Date, active: ActiveRuns, j
     const trigger = late ? "CATCHUP" : "SCHEDULE";
     if (!toRun.has(occurrence.getTime())) {
       if (recordedSkips.has(occurrence.getTime())) {
-        runs.push({ occurrence, trigger, status: "SKIPPED", reason: missedReason(task, judgedAt, occurrence) });
+        runs.push({ occurrence, trigger, status: "SKIPPED", reason: missedReason(task, judgedAt, occurrence), outcome: "skipped_misfire", occurrences: 1 });
       }
       continue;
     }
@@ -119,13 +133,20 @@ export function planFire(task: SchedulableTask, now: Date, active: ActiveRuns, j
       break;
     }
     if (task.overlapPolicy === "CANCEL_PREVIOUS" && occurrence.getTime() !== newestToRun) {
-      runs.push({ occurrence, trigger, status: "SKIPPED", reason: "superseded by a later occurrence (overlap policy CANCEL_PREVIOUS)" });
+      runs.push({ occurrence, trigger, status: "SKIPPED", reason: "superseded by a later occurrence (overlap policy CANCEL_PREVIOUS)", outcome: "skipped_overlap", occurrences: 1 });
     } else if (overlapAllows(task.overlapPolicy, ahead)) {
-      runs.push({ occurrence, trigger, status: "QUEUED", reason: null });
+      runs.push({ occurrence, trigger, status: "QUEUED", reason: null, outcome: late ? "caught_up" : "queued", occurrences: 1 });
       ahead.queued += 1;
       queued += 1;
     } else {
-      runs.push({ occurrence, trigger, status: "SKIPPED", reason: `the previous run is still active (overlap policy ${task.overlapPolicy})` });
+      runs.push({
+        occurrence,
+        trigger,
+        status: "SKIPPED",
+        reason: `the previous run is still active (overlap policy ${task.overlapPolicy})`,
+        outcome: "skipped_overlap",
+        occurrences: 1,
+      });
     }
   }
 

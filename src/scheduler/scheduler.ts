@@ -10,6 +10,7 @@ import { notesOfEvent } from "../cluster/notes.js";
 import type { NewRun } from "../domain/runs.js";
 import type { CronlineEvents, EventBus, EventName } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
+import type { SchedulerMetrics } from "../metrics/catalog.js";
 import { planFire, type ActiveRuns, type FirePlan, type SchedulableTask } from "./fire-plan.js";
 import { FireQueue } from "./fire-queue.js";
 import { applyJitter, nextOccurrence } from "./time/index.js";
@@ -27,6 +28,8 @@ export interface SchedulerOptions {
   resyncIntervalMs?: number;
   /** Where claims and changes the resync had to catch are counted (the instance's heartbeat reports them). */
   stats?: SchedulerStats;
+  /** Where fire lag, occurrences and claim conflicts are recorded (GET /metrics). */
+  metrics?: Pick<SchedulerMetrics, "fireLag" | "occurrences" | "claimConflicts">;
 }
 
 export interface SchedulerStats {
@@ -179,6 +182,7 @@ export class Scheduler {
   readonly #jitter = new Map<string, number>();
   readonly #pendingReloads = new Set<string>();
   readonly #stats: SchedulerStats | undefined;
+  readonly #metrics: SchedulerOptions["metrics"];
   /** One per resync within its grace: what events told of, and what this scheduler claimed, since it began. */
   readonly #watches = new Set<ResyncWatch>();
   #timer: NodeJS.Timeout | undefined;
@@ -197,6 +201,7 @@ export class Scheduler {
     this.#random = options.random ?? Math.random;
     this.#resyncIntervalMs = options.resyncIntervalMs ?? 10_000;
     this.#stats = options.stats;
+    this.#metrics = options.metrics;
   }
 
   /** Number of tasks waiting to fire. */
@@ -375,12 +380,33 @@ export class Scheduler {
       }
     }
     if (claimed.size > 0) this.#stats?.recordClaims(claimed.size, now);
+    this.#measure(claims, outcome, now);
     for (const watch of this.#watches) for (const { task } of claims) if (claimed.has(task.id)) watch.claimed.set(task.id, task.version + 1);
     if (lost.length > 0) {
       this.#logger.debug({ tasks: lost.length }, "tasks changed elsewhere; reloading");
       this.reload(lost);
     }
     emitAll(this.#events, events.tasks);
+  }
+
+  /** Fire lag of the runs queued, what became of the occurrences, and the claims lost. */
+  #measure(claims: Claim[], { claimed, created }: ClaimOutcome, now: number): void {
+    const metrics = this.#metrics;
+    if (!metrics) return;
+    if (claimed.size < claims.length) metrics.claimConflicts.inc(claims.length - claimed.size);
+    // Usually every planned run is created; else only those created count.
+    const createdIds = created.length === claims.reduce((sum, claim) => sum + claim.runs.length, 0) ? null : new Set(created.map((run) => run.id));
+    const occurrences = new Map<string, number>();
+    for (const { task, plan, runs } of claims) {
+      if (!claimed.has(task.id)) continue;
+      plan.runs.forEach((planned, i) => {
+        const run = runs[i]!;
+        if (createdIds && !createdIds.has(run.id)) return;
+        occurrences.set(planned.outcome, (occurrences.get(planned.outcome) ?? 0) + planned.occurrences);
+        if (run.status === "QUEUED") metrics.fireLag.observe({ stage: "claim" }, Math.max(0, now - run.scheduledFor.getTime() - run.jitterMs) / 1000);
+      });
+    }
+    for (const [outcome, count] of occurrences) metrics.occurrences.inc({ outcome }, count);
   }
 
   async #planClaims(tasks: CachedTask[], claimedAt: Date): Promise<Claim[]> {

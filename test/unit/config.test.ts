@@ -139,3 +139,27 @@ describe("secrets settings from the environment", () => {
     expect(() => loadConfig({ RUN_OUTPUT_VISIBLE_TO: "viewer" })).toThrow(/RUN_OUTPUT_VISIBLE_TO="viewer"/);
   });
 });
+
+describe("metrics settings from the environment", () => {
+  it("take METRICS_TOKEN as a bearer token of 16 or more printable characters, refusing anything else without echoing it", () => {
+    expect(loadConfig({}).metrics).toEqual({ token: undefined });
+    expect(loadConfig({ METRICS_TOKEN: "prometheus-scrapes-here" }).metrics).toEqual({ token: "prometheus-scrapes-here" });
+    for (const token of ["too-short-token", "has a space in it, long enough"]) {
+      const error = (() => {
+        try {
+          loadConfig({ METRICS_TOKEN: token });
+        } catch (caught) {
+          return caught as ConfigError;
+        }
+      })();
+      expect(error?.message).toMatch(/METRICS_TOKEN=\(hidden\): must be at least 16 printable characters/);
+      expect(error?.message).not.toContain(token);
+    }
+  });
+
+  it("leave the environment once read", () => {
+    const environment: NodeJS.ProcessEnv = { METRICS_TOKEN: "prometheus-scrapes-here", LANG: "C.UTF-8" };
+    removeSecretsFromEnvironment(environment);
+    expect(environment).toEqual({ LANG: "C.UTF-8" });
+  });
+});

@@ -25,7 +25,7 @@ const idle = { queued: 0, running: 0 };
 describe("planFire", () => {
   it("runs an on-time occurrence and moves to the next one", () => {
     const plan = planFire(everyMinute(), at("2026-03-01T00:00:00.120Z"), idle);
-    expect(plan.runs).toEqual([{ occurrence: at("2026-03-01T00:00:00Z"), trigger: "SCHEDULE", status: "QUEUED", reason: null }]);
+    expect(plan.runs).toEqual([{ occurrence: at("2026-03-01T00:00:00Z"), trigger: "SCHEDULE", status: "QUEUED", reason: null, outcome: "queued", occurrences: 1 }]);
     expect(iso(plan.nextRunAt)).toBe("2026-03-01T00:01:00.000Z");
     expect(plan).toMatchObject({ state: "ACTIVE", queued: 1, supersedeActiveRuns: false });
   });
@@ -83,6 +83,25 @@ describe("planFire", () => {
     expect(cancelling).toMatchObject({ supersedeActiveRuns: true, queued: 1 });
   });
 
+  it("tells what became of each occurrence, as the metrics count them", () => {
+    const outcomes = (plan: ReturnType<typeof planFire>) => plan.runs.map((r) => [r.outcome, r.occurrences]);
+    const now = at("2026-03-01T00:03:00Z");
+    // Every occurrence is later than the 10 s grace: the latest is caught up, the others skipped.
+    expect(outcomes(planFire(everyMinute({ misfirePolicy: "RUN_ONCE", misfireGraceSeconds: 10 }), at("2026-03-01T00:03:30Z"), idle))).toEqual([
+      ["skipped_misfire", 1],
+      ["skipped_misfire", 1],
+      ["skipped_misfire", 1],
+      ["caught_up", 1],
+    ]);
+    expect(outcomes(planFire(everyMinute({ overlapPolicy: "SKIP" }), at("2026-03-01T00:00:10Z"), { queued: 0, running: 1 }))).toEqual([["skipped_overlap", 1]]);
+    expect(outcomes(planFire(everyMinute({ overlapPolicy: "CANCEL_PREVIOUS", misfirePolicy: "RUN_ALL" }), now, idle)).map(([outcome]) => outcome)).toEqual([
+      "skipped_overlap",
+      "skipped_overlap",
+      "skipped_overlap",
+      "queued",
+    ]);
+  });
+
   it("under CANCEL_PREVIOUS with several due occurrences, keeps only the newest", () => {
     const plan = planFire(everyMinute({ overlapPolicy: "CANCEL_PREVIOUS", misfirePolicy: "RUN_ALL" }), at("2026-03-01T00:03:00Z"), idle);
     expect(plan.runs.map((r) => r.status)).toEqual(["SKIPPED", "SKIPPED", "SKIPPED", "QUEUED"]);
@@ -101,6 +120,8 @@ describe("planFire", () => {
       trigger: "CATCHUP",
       status: "SKIPPED",
       reason: "85341 missed occurrences from 2026-03-01T00:00:00.000Z to 2026-03-01T23:42:20.000Z skipped (misfire policy SKIP), beyond the 1000 recorded one by one",
+      outcome: "skipped_misfire",
+      occurrences: 85_341,
     });
     expect(iso(skipped[1]!.occurrence)).toBe("2026-03-01T23:42:21.000Z");
     expect(new Set(plan.runs.map((r) => r.occurrence.getTime())).size).toBe(plan.runs.length);
