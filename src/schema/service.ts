@@ -5,6 +5,7 @@ import { createService, deleteService, updateService } from "../domain/services.
 import { tagNames } from "../domain/tags.js";
 import { Device } from "./device.js";
 import { deleteErrors, writeErrors } from "./errors.js";
+import { InUseError } from "../domain/errors.js";
 import { localId, localIds } from "./global-id.js";
 import { listMaxima, maxItems } from "./list-limits.js";
 import { OrderInput, orderBy, nameTagWhere } from "./listing.js";
@@ -166,8 +167,10 @@ builder.mutationFields((t) => ({
   }),
   updateService: t.prismaField({
     type: "Service",
+    description: "Changes a service. Renaming a service that workflows run (they name it), or making it a WORKFLOW, gives an InUseError naming them.",
     args: { input: t.arg({ type: UpdateServiceInput, required: true }) },
-    errors: { types: writeErrors, dataField: { name: "service" } },
+    // InUseError: a rename of a service that workflow steps name.
+    errors: { types: [...writeErrors, InUseError], dataField: { name: "service" } },
     resolve: async (query, _parent, { input: { id: globalId, ...changes } }, ctx) => {
       const id = localId(String(globalId), "Service", "input.id");
       await updateService(ctx.db, id, withLocalTargetIds(changes), ctx, ctx.principal?.name ?? null);
