@@ -32,10 +32,11 @@ export interface TemplateContext {
 export const stepFields = ["status", "stdout", "stderr", "exitCode", "httpStatus", "json"] as const;
 export type StepField = (typeof stepFields)[number];
 
-/** `{{steps.<step>[.devices.<device>].<field>[.<json path>]}}`: an earlier step's result in a workflow. */
+/** `{{steps.<step>[.devices.<device> | .device].<field>[.<json path>]}}`: an earlier step's result in a workflow. */
 export interface StepPlaceholder {
   kind: "steps";
   step: string;
+  /** A device by name; "" for `.device`, the device of the target being rendered; null for the step's only result. */
   device: string | null;
   field: StepField;
   /** For `json`: the keys and indexes into the parsed output. */
@@ -66,8 +67,8 @@ export class TemplateError extends Error {
 const fixedPlaceholders = new Set(["device.name", "device.address", "task.name", "run.id", "scheduledFor"] as const);
 const keyedPlaceholder = /^(device\.properties|payload)\.([A-Za-z0-9_-]+)$/;
 export const placeholderHelp =
-  "{{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}, and in a workflow {{steps.<step>.<field>}}, {{steps.<step>.devices.<device>.<field>}} (fields: status, stdout, stderr, exitCode, httpStatus, json.<path>)";
-const stepPlaceholder = /^steps\.([A-Za-z0-9_-]+)(?:\.devices\.([A-Za-z0-9_-]+))?\.(status|stdout|stderr|exitCode|httpStatus|json)((?:\.[A-Za-z0-9_-]+)*)$/;
+  "{{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}, and in a workflow {{steps.<step>.<field>}}, {{steps.<step>.devices.<device>.<field>}}, {{steps.<step>.device.<field>}} (fields: status, stdout, stderr, exitCode, httpStatus, json.<path>)";
+const stepPlaceholder = /^steps\.([A-Za-z0-9_-]+)(?:\.devices\.([A-Za-z0-9_-]+)|\.(device))?\.(status|stdout|stderr|exitCode|httpStatus|json)((?:\.[A-Za-z0-9_-]+)*)$/;
 
 /** `position`: where the placeholder's `{{` is in the template, counted from 1. */
 function parsePlaceholder(name: string, position: number): Placeholder {
@@ -75,8 +76,8 @@ function parsePlaceholder(name: string, position: number): Placeholder {
   const keyed = keyedPlaceholder.exec(name);
   if (keyed) return { kind: keyed[1] as "payload", key: keyed[2]! };
   const step = stepPlaceholder.exec(name);
-  if (step && (step[3] === "json" || step[4] === "")) {
-    return { kind: "steps", step: step[1]!, device: step[2] ?? null, field: step[3] as StepField, path: step[4] ? step[4].slice(1).split(".") : [] };
+  if (step && (step[4] === "json" || step[5] === "")) {
+    return { kind: "steps", step: step[1]!, device: step[2] ?? (step[3] ? "" : null), field: step[4] as StepField, path: step[5] ? step[5].slice(1).split(".") : [] };
   }
   throw new TemplateError(`unknown placeholder {{${name}}}; known: ${placeholderHelp}`, `unknown placeholder at character ${position}; known: ${placeholderHelp}`);
 }
@@ -133,7 +134,7 @@ export function placeholderValue(placeholder: Placeholder, context: TemplateCont
 
 /** The text of a step placeholder as written, for messages. */
 export const stepPlaceholderText = (p: StepPlaceholder) =>
-  `{{steps.${p.step}${p.device === null ? "" : `.devices.${p.device}`}.${p.field}${p.path.map((key) => `.${key}`).join("")}}}`;
+  `{{steps.${p.step}${p.device === null ? "" : p.device === "" ? ".device" : `.devices.${p.device}`}.${p.field}${p.path.map((key) => `.${key}`).join("")}}}`;
 
 function stepValue(placeholder: StepPlaceholder, context: TemplateContext): unknown {
   const text = stepPlaceholderText(placeholder);
@@ -143,8 +144,9 @@ function stepValue(placeholder: StepPlaceholder, context: TemplateContext): unkn
   if (placeholder.field === "status" && placeholder.device === null) return step.status;
   let result: StepTargetResult | undefined;
   if (placeholder.device !== null) {
-    result = step.results.find((r) => r.deviceName === placeholder.device);
-    if (!result) throw new TemplateError(`${text}: step "${placeholder.step}" did not run on device "${placeholder.device}"`);
+    const device = placeholder.device === "" ? deviceOf(context, text.slice(2, -2)).name : placeholder.device;
+    result = step.results.find((r) => r.deviceName === device);
+    if (!result) throw new TemplateError(`${text}: step "${placeholder.step}" did not run on device "${device}"`);
   } else {
     if (step.results.length !== 1) {
       throw new TemplateError(`${text}: step "${placeholder.step}" ran on ${step.results.length} targets; name one with {{steps.${placeholder.step}.devices.<device>.${placeholder.field}}}`);

@@ -36,7 +36,7 @@ export const Service = builder.prismaNode("Service", {
   // node(id:) of a deleted service answers null, not an internal error.
   nullable: true,
   description:
-    "Something to run: a COMMAND (config: command, workingDirectory, environment, inheritEnvironment, timeoutSeconds, runAs, allowOptionLikeValues) or an HTTP call (config: url, method, headers, body, timeoutSeconds, expectedStatusCodes, maxRedirects, secretFields). Templates may use {{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}.",
+    "Something to run: a COMMAND (config: command, workingDirectory, environment, inheritEnvironment, timeoutSeconds, runAs, allowOptionLikeValues) an HTTP call (config: url, method, headers, body, timeoutSeconds, expectedStatusCodes, maxRedirects, secretFields), or a WORKFLOW of other services (config: steps, each with name, service, after [{ step, on: SUCCESS | FAILURE | ALWAYS }], targets RUN | SERVICE, payload, timeoutSeconds, maxAttempts, retryBackoffSeconds, killGraceSeconds; see README \"Workflows\"). Templates may use {{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}, and in a workflow's steps {{steps.<step>.<field>}}, {{steps.<step>.devices.<device>.<field>}}, {{steps.<step>.device.<field>}} (status, stdout, stderr, exitCode, httpStatus, json.<path>).",
   fields: (t) => ({
     name: t.exposeString("name"),
     description: t.exposeString("description"),

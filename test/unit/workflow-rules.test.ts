@@ -37,6 +37,13 @@ describe("step placeholders", () => {
     );
   });
 
+  it("read the result on the device being rendered with .device", () => {
+    const r2 = { ...context, device: { name: "r2", address: "10.0.0.2", properties: {} } };
+    expect(render("{{steps.backup.device.exitCode}} {{steps.backup.device.status}}", r2)).toBe("2 FAILED");
+    expect(() => render("{{steps.backup.device.stdout}}")).toThrow("{{steps.backup.device.stdout}}: the run has no target device");
+    expect(() => render("{{steps.inventory.device.stdout}}", r2)).toThrow('step "inventory" did not run on device "r2"');
+  });
+
   it("keep a JSON value's type in a JSON body, and escape it inside a string", () => {
     const body = parseJsonTemplate('{"flag": {{steps.inventory.json.flag}}, "items": {{steps.inventory.json.items}}, "text": "{{steps.backup.devices.r1.stdout}}"}');
     expect(JSON.parse(renderJsonTemplate(body, context))).toEqual({ flag: true, items: [{ id: 7 }], text: "saved r1\n" });
