@@ -6,6 +6,7 @@
 import type { RunResultStatus, StepReport, StepStatus } from "../domain/runs.js";
 import type { StepCondition, WorkflowConfig, WorkflowStep } from "../domain/workflow-config.js";
 import { payloadTemplates } from "../domain/workflow-config.js";
+import { errorText } from "./error-text.js";
 import type { RunTargets, TargetDevice } from "./targets.js";
 import { renderTemplate, type StepOutcome, type StepTargetResult, type TemplateContext } from "./templates.js";
 
@@ -131,10 +132,18 @@ export class WorkflowRunner {
           settle(step, report, []);
           continue;
         }
-        const work = this.#runStep(path, step, services.get(step.service), targets, outcomes).then(({ report, results }) => {
-          running.delete(step.name);
-          settle(step, report, results);
-        });
+        const work = this.#runStep(path, step, services.get(step.service), targets, outcomes).then(
+          ({ report, results }) => {
+            running.delete(step.name);
+            settle(step, report, results);
+          },
+          // A step that could not even be recorded fails on its own; the others go on.
+          (error: unknown) => {
+            running.delete(step.name);
+            const reason = `internal error: ${errorText(error)}`;
+            settle(step, { name: path, serviceName: step.service, status: "FAILED", reason, startedAt: null, finishedAt: this.#host.now(), targetCount: 0, succeededCount: 0, failedCount: 0 }, []);
+          },
+        );
         running.set(step.name, work);
       }
       if (running.size > 0) await Promise.race(running.values());

@@ -385,4 +385,46 @@ describeEachDatabase("workflows across a crash", (provider) => {
       await scratch.drop();
     }
   }, 180_000);
+
+  it("stops the whole run at shutdown: the running step's process group killed, the run CANCELLED, later steps skipped", async () => {
+    const scratch = await createScratchDatabase(provider);
+    const token = generateTokenSecret();
+    const dir = mkdtempSync(join(tmpdir(), "workflow-shutdown-"));
+    const pidFile = join(dir, "long.pid");
+    const server = spawnServer({ DATABASE_URL: scratch.location.url, CRONLINE_BOOTSTRAP_ADMIN_TOKEN: token, COMMAND_DEFAULT_USER: "root", SHUTDOWN_GRACE_SECONDS: "1" });
+    try {
+      const client = graphqlClient(await server.listening, token);
+      // The long step ignores SIGTERM: only the SIGKILL to its group after the kill grace ends it.
+      await createService(client, "long", "COMMAND", {
+        command: nodeCommand(`process.on("SIGTERM", () => {}); require("fs").writeFileSync(process.argv[1], String(process.pid)); setInterval(() => {}, 1000);`, pidFile),
+      });
+      await createService(client, "never", "COMMAND", { command: "echo never" });
+      const workflow = await createService(client, "stopping", "WORKFLOW", {
+        steps: [
+          { name: "long", service: "long", killGraceSeconds: 1 },
+          { name: "never", service: "never", after: [{ step: "long", on: "ALWAYS" }] },
+        ],
+      });
+      const runId = await runTask(client, await createTask(client, workflow));
+      await expect.poll(() => existsSync(pidFile) && readFileSync(pidFile, "utf8") !== "", { timeout: 60_000 }).toBe(true);
+      const pid = Number(readFileSync(pidFile, "utf8"));
+      server.child.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
+      expect(() => process.kill(pid, 0)).toThrow();
+
+      const again = spawnServer({ DATABASE_URL: scratch.location.url, CRONLINE_BOOTSTRAP_ADMIN_TOKEN: token });
+      try {
+        const run = await fetchRun(graphqlClient(await again.listening, token), runId);
+        expect(run).toMatchObject({ status: "CANCELLED", reason: "cancelled: the server was shutting down" });
+        expect(stepsOf(run!)).toEqual({ long: "CANCELLED", never: "SKIPPED" });
+      } finally {
+        again.child.kill("SIGKILL");
+        await again.exited;
+      }
+    } finally {
+      server.child.kill("SIGKILL");
+      await server.exited;
+      await scratch.drop();
+    }
+  }, 180_000);
 });
