@@ -26,6 +26,7 @@ const resultColumns = {
   runId: true,
   deviceId: true,
   deviceName: true,
+  stepName: true,
   attempt: true,
   status: true,
   exitCode: true,

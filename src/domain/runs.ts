@@ -50,6 +50,26 @@ export interface RunReport {
   targetCount: number;
   succeededCount: number;
   failedCount: number;
+  /** A WORKFLOW run's steps as they stand, in the order they started (absent: not told, or not a workflow). */
+  steps?: StepReport[];
+}
+
+/** Statuses of a workflow step: running, ended as a target does, or SKIPPED (its conditions did not hold, or the run was stopped first). */
+export const stepStatuses = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED"] as const satisfies readonly RunStatus[];
+export type StepStatus = (typeof stepStatuses)[number];
+
+/** One step of a WORKFLOW run, as stored in RunStep and told by events. */
+export interface StepReport {
+  /** The step's name; "outer/inner" inside a nested workflow. */
+  name: string;
+  serviceName: string;
+  status: StepStatus;
+  reason: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  targetCount: number;
+  succeededCount: number;
+  failedCount: number;
 }
 
 /** The columns of Run a RunReport is read from. */
@@ -65,7 +85,7 @@ export const runReportColumns = {
   targetCount: true,
   succeededCount: true,
   failedCount: true,
-} as const satisfies Record<keyof RunReport, true>;
+} as const satisfies Record<Exclude<keyof RunReport, "steps">, true>;
 
 export const reportOfNewRun = (run: NewRun): RunReport => ({
   id: run.id,
@@ -111,6 +131,8 @@ export interface NewRunResult extends AttemptOutcome {
   /** Null when the run has no targets and the service ran once without a device. */
   deviceId: string | null;
   deviceName: string | null;
+  /** The workflow step it belongs to ("outer/inner" when nested); null outside workflows. */
+  stepName: string | null;
   attempt: number;
   startedAt: Date;
   finishedAt: Date;

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { secretEnvironmentVariables, systemNamePattern } from "../config.js";
 import { checkJsonBody } from "../execution/http-body.js";
 import { parseCommandTemplate, parseTemplate, renderSample, TemplateError, type Template } from "../execution/templates.js";
+import { workflowConfigSchema, type WorkflowConfig } from "./workflow-config.js";
 
 const positiveSeconds = z.number().int().positive().max(86_400);
 const environmentName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
@@ -110,12 +111,28 @@ const httpConfigSchema = z
 export const serviceKinds = {
   COMMAND: commandConfigSchema,
   HTTP: httpConfigSchema,
+  WORKFLOW: workflowConfigSchema,
 } as const;
 
 export type ServiceKind = keyof typeof serviceKinds;
 export const serviceKindNames = Object.keys(serviceKinds) as ServiceKind[];
 export type CommandConfig = z.output<typeof commandConfigSchema>;
 export type HttpConfig = z.output<typeof httpConfigSchema>;
+export type { WorkflowConfig };
+
+/** Every template of a valid COMMAND or HTTP config, with the field it is in (`environment.NAME`). */
+export function configTemplates(kind: ServiceKind, config: Record<string, unknown>): [string, Template][] {
+  const map = (name: string, entries: unknown) => Object.entries((entries ?? {}) as Record<string, string>).map(([key, text]): [string, Template] => [`${name}.${key}`, parseTemplate(text)]);
+  if (kind === "COMMAND") {
+    const command = config as CommandConfig;
+    return [...parseCommandTemplate(command.command).map((word): [string, Template] => ["command", word]), ...map("environment", command.environment)];
+  }
+  if (kind === "HTTP") {
+    const http = config as HttpConfig;
+    return [["url", parseTemplate(http.url)], ...map("headers", http.headers), ...(http.body === undefined ? [] : [["body", parseTemplate(http.body)] as [string, Template]])];
+  }
+  return [];
+}
 
 /**
  * Where a kind keeps secrets: every value of its `map` (header values, environment values),
@@ -124,6 +141,8 @@ export type HttpConfig = z.output<typeof httpConfigSchema>;
 export const secretPlaces: Record<ServiceKind, { map: string; markable: readonly string[] }> = {
   COMMAND: { map: "environment", markable: [] },
   HTTP: { map: "headers", markable: markableHttpFields },
+  // A workflow holds no secrets of its own: its steps' services do.
+  WORKFLOW: { map: "", markable: [] },
 };
 
 export const serviceDefaults = { concurrency: 10, commandTimeoutSeconds: 300, httpTimeoutSeconds: 30, httpMaxRedirects: 0 } as const;

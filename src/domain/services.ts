@@ -12,6 +12,8 @@ import type { HttpEgressPolicy } from "./http-egress.js";
 import { serviceDefaults, serviceKindNames, serviceKinds, staticUrlHost, type ServiceKind } from "./service-kinds.js";
 import { openSecrets, resolveMasks, sealSecrets, secretPaths, splitSecrets, withSecrets, type SealedSecretColumns } from "./service-secrets.js";
 import { createTags, replaceTags } from "./tags.js";
+import type { WorkflowConfig } from "./workflow-config.js";
+import { assertNotInWorkflows, checkWorkflow } from "./workflows.js";
 
 const uniqueIds = idListRule.transform((ids) => [...new Set(ids)]);
 
@@ -101,6 +103,7 @@ export async function createService(db: DbClient, input: unknown, rules: Service
   const id = uuidv7();
   // Nothing is stored yet, so a "••••" has nothing to keep.
   const sealed = sealedKindConfig(id, fields.kind, resolveMasks(fields.kind, config, () => ({})), rules);
+  if (fields.kind === "WORKFLOW") await checkWorkflow(db, { id, name: fields.name }, sealed.config as unknown as WorkflowConfig);
   await assertTargetsExist(db, targetDeviceIds, targetPoolIds);
   const service = await withUniqueName("service", fields.name, () =>
     db.service.create({
@@ -126,8 +129,12 @@ export async function createService(db: DbClient, input: unknown, rules: Service
 
 export async function updateService(db: DbClient, id: string, input: unknown, rules: ServiceRules, actor: string | null = null): Promise<void> {
   const { targetDeviceIds, targetPoolIds, tags, config, defaultPayload, ...fields } = parseInput(updateServiceSchema, input);
-  const current = await db.service.findUnique({ where: { id }, select: { kind: true, config: true, secrets: true, secretsKeyId: true } });
+  const current = await db.service.findUnique({ where: { id }, select: { name: true, kind: true, config: true, secrets: true, secretsKeyId: true } });
   if (!current) throw new NotFoundError("input.id", id, "Service");
+  // Workflows name their steps' services: a rename would leave them pointing nowhere.
+  if (fields.name !== undefined && fields.name !== current.name) {
+    await assertNotInWorkflows(db, current.name, "input.name", `service ${JSON.stringify(current.name)}`);
+  }
   // A new kind needs a config of that kind; a new config is checked against the (new) kind.
   // A "••••" in the new config keeps the value stored at its place.
   const kind = fields.kind ?? (current.kind as ServiceKind);
@@ -138,6 +145,11 @@ export async function updateService(db: DbClient, id: string, input: unknown, ru
       : fields.kind !== undefined
         ? sealedKindConfig(id, kind, wholeConfig(rules, id, current), rules)
         : undefined;
+  if (kind === "WORKFLOW" && (sealed || fields.name !== undefined)) {
+    const workflow = (sealed?.config ?? current.config) as unknown as WorkflowConfig;
+    await checkWorkflow(db, { id, name: fields.name ?? current.name }, workflow);
+  }
+  if (current.kind !== "WORKFLOW" && kind === "WORKFLOW") await assertNotInWorkflows(db, current.name, "input.kind", `service ${JSON.stringify(current.name)}`);
   await assertTargetsExist(db, targetDeviceIds, targetPoolIds);
   try {
     await withUniqueName("service", fields.name, () =>
@@ -168,6 +180,7 @@ export async function deleteService(db: DbClient, id: string): Promise<void> {
   if (!service) throw new NotFoundError("input.id", id, "Service");
   const inUse = (usedBy: string[]) => new InUseError("input.id", usedBy, `service ${JSON.stringify(service.name)}`);
   if (service.tasks.length > 0) throw inUse(service.tasks.map((t) => `task ${JSON.stringify(t.name)}`));
+  await assertNotInWorkflows(db, service.name, "input.id", `service ${JSON.stringify(service.name)}`);
   try {
     await db.service.delete({ where: { id } });
   } catch (error) {

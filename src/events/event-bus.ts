@@ -3,10 +3,12 @@
 // on PostgreSQL the cluster relay (src/cluster/event-relay.ts) brings those of other processes.
 // Listeners run synchronously and must not throw.
 import { EventEmitter } from "node:events";
-import type { NewRun, NewRunResult, RunReport } from "../domain/runs.js";
+import type { NewRun, NewRunResult, RunReport, StepReport } from "../domain/runs.js";
 
 export const taskChanges = ["CREATED", "UPDATED", "PAUSED", "RESUMED", "COMPLETED", "DELETED"] as const;
 export type TaskChange = (typeof taskChanges)[number];
+
+export type RunProgressType = "RUN_STARTED" | "STEP_STARTED" | "TARGET_FINISHED" | "STEP_FINISHED" | "RUN_FINISHED";
 
 export interface CronlineEvents {
   /** A task was written by the API or completed by the scheduler. */
@@ -19,8 +21,8 @@ export interface CronlineEvents {
   runsSuperseded: { runs: { taskId: string; runId: string }[] };
   /** These runs were set CANCELLED in the database: whoever executes them must stop now. */
   runsCancelled: { runIds: string[] };
-  /** A run started, one attempt against one target ended (`result`), or the run ended. */
-  runProgress: { type: "RUN_STARTED" | "TARGET_FINISHED" | "RUN_FINISHED"; run: RunReport; result: NewRunResult | null };
+  /** A run started, a workflow step started or ended (`step`), one attempt against one target ended (`result`), or the run ended. */
+  runProgress: { type: RunProgressType; run: RunReport; result: NewRunResult | null; step?: StepReport | null };
   /** drainInstance: that instance claims and starts no new work from now on. */
   instanceDrained: { instanceId: string };
   /** Notifications from other processes may have been lost (the listening connection was down): look at the database. */

@@ -17,14 +17,17 @@ import type { CronlineEvents, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
 import type { ExecutionMetrics } from "../metrics/catalog.js";
 import type { SecretsCipher } from "../secrets/secrets-cipher.js";
-import { failedOutcome, storableOutcome } from "./attempt.js";
+import { failedOutcome, permanentFailure, storableOutcome } from "./attempt.js";
+import type { WorkflowConfig } from "../domain/workflow-config.js";
+import { TemplateError, type TemplateContext } from "./templates.js";
+import { WorkflowRunner, type RecordedProgress, type WorkflowHost } from "./workflow-runner.js";
 import { errorText } from "./error-text.js";
 import { Semaphore } from "./concurrency.js";
 import { deservesRetry, retryDelayMs, summarizeRun, type RunSummary } from "./run-outcome.js";
 import type { RunStore } from "./run-store.js";
 import { RunWriter } from "./run-writer.js";
 import { prepareAttempt, type Attempt, type ExecutionLimits } from "./service-runner.js";
-import { resolveTargetsOfTasks, type RunTargets, type TargetDevice } from "./targets.js";
+import { resolveTargetsOfServices, resolveTargetsOfTasks, type RunTargets, type TargetDevice } from "./targets.js";
 
 export interface ExecutorOptions {
   db: DbClient;
@@ -51,6 +54,28 @@ export interface ExecutorOptions {
 }
 
 type LoadedRun = Awaited<ReturnType<RunStore["loadRuns"]>>[number];
+
+/** How the attempts against one target go: outside workflows the task's settings, in a step the step's. */
+interface TargetSettings {
+  /** The workflow step the results belong to; null outside workflows. */
+  stepName: string | null;
+  maxAttempts: number;
+  retryBackoffSeconds: number;
+  /** The template context of the target; throws a TemplateError when it cannot be made for it. */
+  context: (device: TargetDevice | null) => TemplateContext;
+  /** The run as TARGET_FINISHED reports it (a workflow's with its step tree). */
+  report?: () => RunReport;
+}
+
+/** The last attempt against a target, and when every attempt is stored. */
+interface TargetEnd {
+  status: RunResultStatus;
+  result: NewRunResult;
+  stored: Promise<void>;
+}
+
+const stepServiceColumns = { id: true, name: true, kind: true, config: true, secrets: true, secretsKeyId: true, concurrency: true } as const;
+type StepServiceRow = { id: string; name: string; kind: string; config: unknown; secrets: string | null; secretsKeyId: string | null; concurrency: number };
 
 /** What a batch of started runs needs before their targets run, per task; an error for a task it could not be done for. */
 interface BatchPreparation {
@@ -331,7 +356,8 @@ export class Executor {
   /** Skips a run that can no longer start within its task's deadline; true if it was late. */
   async #skipIfLate(run: LoadedRun, now: Date): Promise<boolean> {
     const { deadlineSeconds } = run.task;
-    if (deadlineSeconds === null) return false;
+    // A run that started before (a workflow taken up again after a restart) is not late: it resumes.
+    if (deadlineSeconds === null || run.startedAt !== null) return false;
     const lateMs = now.getTime() - (run.scheduledFor.getTime() + run.jitterMs);
     if (lateMs <= deadlineSeconds * 1000) return false;
     const reason = `could not start within its ${deadlineSeconds}s deadline (${Math.round(lateMs / 1000)}s late)`;
@@ -402,7 +428,8 @@ export class Executor {
   /** The run as it stands once started here, for the live views. */
   #report(run: LoadedRun, startedAt: Date): RunReport {
     const { id, taskId, scheduledFor, reason } = run;
-    return { id, taskId, trigger: run.trigger as RunTrigger, status: "RUNNING", scheduledFor, reason, startedAt, finishedAt: null, targetCount: 0, succeededCount: 0, failedCount: 0 };
+    // A workflow run resumed after a restart keeps the start it had.
+    return { id, taskId, trigger: run.trigger as RunTrigger, status: "RUNNING", scheduledFor, reason, startedAt: run.startedAt ?? startedAt, finishedAt: null, targetCount: 0, succeededCount: 0, failedCount: 0 };
   }
 
   #measureEnd(run: LoadedRun, status: string, startedAt: Date, finishedAt: Date): void {
@@ -412,7 +439,7 @@ export class Executor {
   }
 
   #progress(type: CronlineEvents["runProgress"]["type"], run: RunReport, result: NewRunResult | null = null): void {
-    this.#events.emit("runProgress", { type, run, result });
+    this.#events.emit("runProgress", { type, run, result, step: null });
   }
 
   async #carryOut(run: LoadedRun, active: ActiveRun, startedAt: Date, prepared: BatchPreparation): Promise<void> {
@@ -425,12 +452,15 @@ export class Executor {
     let summary: RunSummary;
     if (targets.declared && targets.devices.length === 0) {
       summary = { status: "FAILED", targetCount: 0, succeededCount: 0, failedCount: 0, reason: "no target devices: the targeted pools have no devices" };
+    } else if (service.kind === "WORKFLOW") {
+      summary = await this.#carryOutWorkflow(run, report, targets, active);
     } else {
       const attempt = prepareAttempt(service, this.#limits, this.#secrets, this.#logger);
       const semaphore = this.#semaphoreFor(service.id, service.concurrency);
       const devices: (TargetDevice | null)[] = targets.declared ? targets.devices : [null];
-      const finals = await Promise.all(devices.map((device) => this.#runTarget(run, report, device, attempt, semaphore, active.controller.signal)));
-      summary = summarizeRun(finals, active.cancelReason);
+      const settings: TargetSettings = { stepName: null, maxAttempts: run.task.maxAttempts, retryBackoffSeconds: run.task.retryBackoffSeconds, context: (device) => this.#context(run, device) };
+      const finals = await Promise.all(devices.map((device) => this.#runTarget(run, report, device, attempt, semaphore, active.controller.signal, settings)));
+      summary = summarizeRun(finals.map((end) => end.status), active.cancelReason);
     }
     const finishedAt = new Date(this.#now());
     // After every result of the run: a run whose results could not all be stored ends FAILED, saying so.
@@ -453,16 +483,12 @@ export class Executor {
     return semaphore;
   }
 
-  /** Every attempt against one target, recorded; returns the status of the last one. */
-  async #runTarget(
-    run: LoadedRun,
-    report: RunReport,
-    device: TargetDevice | null,
-    attempt: Attempt,
-    semaphore: Semaphore,
-    signal: AbortSignal,
-  ): Promise<RunResultStatus> {
-    const context = { device, payload: run.payload as Record<string, unknown>, task: { name: run.task.name }, run: { id: run.id }, scheduledFor: run.scheduledFor };
+  /**
+   * Every attempt against one target, recorded (under `target.stepName` in a workflow);
+   * returns the last one's outcome, and a promise settled once all are stored (or given up).
+   */
+  async #runTarget(run: LoadedRun, report: RunReport, device: TargetDevice | null, attempt: Attempt, semaphore: Semaphore, signal: AbortSignal, target: TargetSettings): Promise<TargetEnd> {
+    const stored: Promise<void>[] = [];
     for (let number = 1; ; number++) {
       const release = await semaphore.acquire(signal);
       const startedAt = new Date(this.#now());
@@ -471,10 +497,13 @@ export class Executor {
       if (!release) outcome = failedOutcome("cancelled before it started", "CANCELLED");
       else {
         try {
-          outcome = await attempt(context, signal);
+          outcome = await attempt(target.context(device), signal);
         } catch (error) {
-          outcome = failedOutcome(`internal error: ${errorText(error)}`);
-          this.#logger.error({ err: error, runId: run.id }, "attempt failed unexpectedly");
+          if (error instanceof TemplateError) outcome = permanentFailure(error.unquoted);
+          else {
+            outcome = failedOutcome(`internal error: ${errorText(error)}`);
+            this.#logger.error({ err: error, runId: run.id }, "attempt failed unexpectedly");
+          }
         } finally {
           release();
         }
@@ -485,6 +514,7 @@ export class Executor {
         runId: run.id,
         deviceId: device?.id ?? null,
         deviceName: device?.name ?? null,
+        stepName: target.stepName,
         attempt: number,
         ...storableOutcome(recordedOutcome),
         startedAt,
@@ -493,14 +523,75 @@ export class Executor {
       };
       this.#metrics?.targetDuration.observe({ status: result.status, service_kind: run.task.service.kind }, result.durationMs / 1000);
       // Reported once stored: a process that dies loses nothing it has reported.
-      this.#writer.addResult(result, () => this.#progress("TARGET_FINISHED", report, result));
-      if (!deservesRetry(outcome.status) || permanent || number >= run.task.maxAttempts || signal.aborted) return outcome.status;
-      try {
-        await sleep(retryDelayMs(run.task.retryBackoffSeconds, number + 1, this.#random), undefined, { signal });
-      } catch {
-        return outcome.status; // cancelled while waiting to retry
+      stored.push(new Promise((resolve) => this.#writer.addResult(result, () => {
+        this.#progress("TARGET_FINISHED", target.report?.() ?? report, result);
+        resolve();
+      })));
+      const last = !deservesRetry(outcome.status) || permanent || number >= target.maxAttempts || signal.aborted;
+      if (!last) {
+        try {
+          await sleep(retryDelayMs(target.retryBackoffSeconds, number + 1, this.#random), undefined, { signal });
+          continue;
+        } catch {
+          // cancelled while waiting to retry
+        }
       }
+      return { status: outcome.status, result, stored: Promise.all(stored).then(() => {}) };
     }
+  }
+
+  /** The template context of a target outside workflows. */
+  #context(run: LoadedRun, device: TargetDevice | null): TemplateContext {
+    return { device, payload: run.payload as Record<string, unknown>, task: { name: run.task.name }, run: { id: run.id }, scheduledFor: run.scheduledFor };
+  }
+
+  /** A WORKFLOW run: its steps, recorded as they go, after those it recorded before a restart. */
+  async #carryOutWorkflow(run: LoadedRun, report: RunReport, targets: RunTargets, active: ActiveRun): Promise<RunSummary> {
+    const signal = active.controller.signal;
+    const steps = await this.#store.loadSteps(run.id);
+    const progress: RecordedProgress = { steps: new Map(steps.map((step) => [step.name, step])), results: await this.#store.loadStepResults(run.id) };
+    // The tree as it stands, for the live views: every event of the run carries it.
+    const tree = new Map(steps.map((step) => [step.name, step]));
+    const current = (): RunReport => ({ ...report, steps: [...tree.values()].map((step) => ({ ...step })) });
+    const host: WorkflowHost = {
+      signal,
+      now: () => new Date(this.#now()),
+      services: async (names) => {
+        const rows = await this.#db.service.findMany({ where: { name: { in: names } }, select: stepServiceColumns });
+        return new Map(rows.map((row) => [row.name, row]));
+      },
+      serviceTargets: async (serviceId) => (await resolveTargetsOfServices(this.#db, [serviceId])).get(serviceId) ?? { declared: false, devices: [] },
+      saveStep: async (step, event) => {
+        await this.#store.saveStep(run.id, step);
+        tree.set(step.name, { ...step });
+        this.#events.emit("runProgress", { type: event, run: current(), result: null, step: { ...step } });
+      },
+      runLeaf: async (path, step, service, devices, context) => {
+        const stored = service as StepServiceRow;
+        const config = step.timeoutSeconds === undefined ? stored.config : { ...(stored.config as object), timeoutSeconds: step.timeoutSeconds };
+        const limits = step.killGraceSeconds === undefined ? this.#limits : { ...this.#limits, killGraceMs: step.killGraceSeconds * 1000 };
+        const attempt = prepareAttempt({ ...stored, config }, limits, this.#secrets, this.#logger);
+        const semaphore = this.#semaphoreFor(stored.id, stored.concurrency);
+        const settings: TargetSettings = {
+          stepName: path,
+          maxAttempts: step.maxAttempts ?? run.task.maxAttempts,
+          retryBackoffSeconds: step.retryBackoffSeconds ?? run.task.retryBackoffSeconds,
+          context,
+          report: current,
+        };
+        const ends = await Promise.all(devices.map((device) => this.#runTarget(run, report, device, attempt, semaphore, signal, settings)));
+        // The step ends once its results are stored: a run resumed later finds them.
+        await Promise.all(ends.map((end) => end.stored));
+        return ends.map(({ status, result }) => ({
+          status,
+          result: { deviceName: result.deviceName, status: result.status, exitCode: result.exitCode, httpStatus: result.httpStatus, output: result.output, errorOutput: result.errorOutput },
+        }));
+      },
+    };
+    const runner = new WorkflowRunner(host, progress, this.#context(run, null), () => active.cancelReason);
+    const outcome = await runner.run(run.task.service.config as WorkflowConfig, targets);
+    report.steps = [...tree.values()];
+    return { ...outcome, status: outcome.status };
   }
 
   #cancelLocal(runIds: string[], reason: string): void {
@@ -543,7 +634,12 @@ export class Executor {
     if (this.#recovering) return;
     this.#recovering = true;
     try {
-      const { closed, reruns } = await this.#store.recoverInterruptedRuns(this.ownerId, this.activeRunIds, new Date(this.#now()), atStartup);
+      const { closed, reruns, resumed } = await this.#store.recoverInterruptedRuns(this.ownerId, this.activeRunIds, new Date(this.#now()), atStartup);
+      if (resumed.length > 0) {
+        this.#logger.warn({ runs: resumed.length }, "queued interrupted workflow runs again: they resume after their recorded steps");
+        for (const id of resumed) this.#queued.add(id);
+        this.#kick(false);
+      }
       if (closed.length === 0) return;
       this.#logger.warn({ closed: closed.length, reruns: reruns.length }, "closed interrupted runs");
       for (const run of closed) this.#progress("RUN_FINISHED", run);

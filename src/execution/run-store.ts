@@ -9,9 +9,10 @@ import type { NoteItems } from "../cluster/notes.js";
 import type { DbClient, Prisma } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, sqlDialects, type SqlColumn, type SqlDialect } from "../db/sql-dialect.js";
-import { interruptedReason, supersededReason, unscheduledRun, type NewRun, type NewRunResult, type RunReport, type RunStatus, type RunTrigger } from "../domain/runs.js";
+import { interruptedReason, supersededReason, unscheduledRun, type NewRun, type NewRunResult, type RunReport, type RunStatus, type RunTrigger, type StepReport, type StepStatus } from "../domain/runs.js";
 import { recordEndOfLatestRun, recordEndOfLatestRuns } from "../domain/task-last-run.js";
 import type { RunSummary } from "./run-outcome.js";
+import type { StepTargetResult } from "./templates.js";
 
 const queuedRunColumns = {
   id: true,
@@ -20,6 +21,7 @@ const queuedRunColumns = {
   status: true,
   reason: true,
   scheduledFor: true,
+  startedAt: true,
   jitterMs: true,
   claimedAt: true,
   payload: true,
@@ -40,6 +42,7 @@ const resultColumns: SqlColumn<keyof NewRunResult>[] = [
   { name: "runId", type: "text" },
   { name: "deviceId", type: "text" },
   { name: "deviceName", type: "text" },
+  { name: "stepName", type: "text" },
   { name: "attempt", type: "integer" },
   { name: "status", type: "text" },
   { name: "exitCode", type: "integer" },
@@ -113,7 +116,7 @@ export class RunStore {
     const d = this.#dialect;
     return this.#notifier.atomically(this.#db, async (tx) => {
       const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
-        `UPDATE "Run" SET "status" = 'RUNNING', "ownerId" = ${d.placeholder(1)}, "leaseExpiresAt" = ${d.now(2)}, "startedAt" = ${d.typed(3, "timestamp")}
+        `UPDATE "Run" SET "status" = 'RUNNING', "ownerId" = ${d.placeholder(1)}, "leaseExpiresAt" = ${d.now(2)}, "startedAt" = COALESCE("startedAt", ${d.typed(3, "timestamp")})
          WHERE "id" IN (${d.textList(4)}) AND "status" = 'QUEUED'
            AND (EXISTS (SELECT 1 FROM "Task" WHERE "Task"."id" = "Run"."taskId" AND "Task"."overlapPolicy" = 'ALLOW')
              OR NOT EXISTS (SELECT 1 FROM "Run" AS "other" WHERE "other"."taskId" = "Run"."taskId" AND "other"."status" = 'RUNNING'))
@@ -126,6 +129,35 @@ export class RunStore {
       const started = rows.map((row) => row.id);
       return { value: new Set(started), notes: [["runsStarted", started]] };
     });
+  }
+
+  /** The steps a workflow run has recorded so far. */
+  async loadSteps(runId: string): Promise<StepReport[]> {
+    const rows = await this.#db.runStep.findMany({ where: { runId }, orderBy: [{ startedAt: "asc" }, { name: "asc" }] });
+    return rows.map(({ runId: _runId, ...row }) => ({ ...row, status: row.status as StepStatus }));
+  }
+
+  /** The final attempt of each target of each step of a run, by step name, in the order they started. */
+  async loadStepResults(runId: string): Promise<Map<string, StepTargetResult[]>> {
+    const rows = await this.#db.runResult.findMany({
+      where: { runId, stepName: { not: null } },
+      select: { stepName: true, deviceName: true, attempt: true, status: true, exitCode: true, httpStatus: true, output: true, errorOutput: true },
+      orderBy: [{ startedAt: "asc" }, { id: "asc" }],
+    });
+    const byStep = new Map<string, Map<string | null, StepTargetResult & { attempt: number }>>();
+    for (const { stepName, ...row } of rows) {
+      let targets = byStep.get(stepName!);
+      if (!targets) byStep.set(stepName!, (targets = new Map()));
+      const known = targets.get(row.deviceName);
+      if (!known || known.attempt <= row.attempt) targets.set(row.deviceName, row);
+    }
+    return new Map([...byStep].map(([step, targets]) => [step, [...targets.values()].map(({ attempt: _attempt, ...result }) => result)]));
+  }
+
+  /** Records a step as it starts or ends (the same row, keyed by run and step name). */
+  async saveStep(runId: string, step: StepReport): Promise<void> {
+    const row = { ...step, runId };
+    await this.#db.runStep.upsert({ where: { runId_name: { runId, name: step.name } }, create: row, update: row });
   }
 
   async skipRun(id: string, reason: string, now: Date): Promise<boolean> {
@@ -259,7 +291,7 @@ export class RunStore {
     executingIds: string[],
     finishedAt: Date,
     ownLeftovers: boolean,
-  ): Promise<{ closed: RunReport[]; reruns: NewRun[] }> {
+  ): Promise<{ closed: RunReport[]; reruns: NewRun[]; resumed: string[] }> {
     const d = this.#dialect;
     // Others' runs whose lease expired, and this owner's leftovers; its runs going on here are excluded.
     const orphaned = (n: number) =>
@@ -268,8 +300,15 @@ export class RunStore {
     const orphanedArgs = [...(ownLeftovers ? [ownerId] : []), JSON.stringify(executingIds)];
     // A plain read first: the write transaction (SQLite's write lock) only when there is something to close.
     const [found] = await this.#db.$queryRawUnsafe<unknown[]>(`SELECT "id" FROM "Run" WHERE ${orphaned(1)} LIMIT 1`, ...orphanedArgs);
-    if (!found) return { closed: [], reruns: [] };
+    if (!found) return { closed: [], reruns: [], resumed: [] };
     return this.#db.$transaction(async (tx) => {
+      // A workflow run goes back to the queue: whoever takes it resumes after the steps it recorded.
+      const resumed = await tx.$queryRawUnsafe<{ id: string }[]>(
+        `UPDATE "Run" SET "status" = 'QUEUED', "ownerId" = NULL, "leaseExpiresAt" = NULL
+         WHERE ${orphaned(1)} AND "taskId" IN (SELECT "Task"."id" FROM "Task" JOIN "Service" ON "Service"."id" = "Task"."serviceId" WHERE "Service"."kind" = 'WORKFLOW')
+         RETURNING "id"`,
+        ...orphanedArgs,
+      );
       const closedIds = await tx.$queryRawUnsafe<{ id: string }[]>(
         `UPDATE "Run" SET "status" = 'FAILED', "reason" = ${d.placeholder(1)}, "finishedAt" = ${d.typed(2, "timestamp")}, "leaseExpiresAt" = NULL
          WHERE ${orphaned(3)} RETURNING "id"`,
@@ -305,7 +344,7 @@ export class RunStore {
       await recordEndOfLatestRuns(tx, closed.map((run) => run.id));
       await this.#notifier.within(tx, [
         ["runsFinished", closed.map((run) => run.id)],
-        ["runsCreated", reruns.map((run): NoteItems["runsCreated"] => [run.id, run.status])],
+        ["runsCreated", [...reruns.map((run): NoteItems["runsCreated"] => [run.id, run.status]), ...resumed.map((row): NoteItems["runsCreated"] => [row.id, "QUEUED"])]],
       ]);
       const reports = closed.map(({ payload: _payload, task: _task, ...run }): RunReport => ({
         ...run,
@@ -314,7 +353,7 @@ export class RunStore {
         reason: interruptedReason,
         finishedAt,
       }));
-      return { closed: reports, reruns };
+      return { closed: reports, reruns, resumed: resumed.map((row) => row.id) };
     });
   }
 

@@ -135,6 +135,8 @@ export interface StoredService extends SealedSecretColumns {
 export function prepareAttempt(service: StoredService, limits: ExecutionLimits, secrets: SecretsCipher, logger: Logger): Attempt {
   const kind = service.kind as ServiceKind;
   if (!serviceKindNames.includes(kind)) return async () => permanentFailure(`unknown service kind ${service.kind}`);
+  // The executor runs a workflow through its steps (workflow-runner.ts), never as one attempt.
+  if (kind === "WORKFLOW") return async () => permanentFailure("a WORKFLOW runs through its steps, not as one attempt");
   let config: Record<string, unknown>;
   try {
     config = withSecrets(service.config as Record<string, unknown>, openSecrets(secrets, service.id, service));

@@ -48,12 +48,22 @@ const refsOf = (owner: { targetDevices: { deviceId: string }[]; targetPools: { p
 
 /** The targets of each of the tasks, resolved now with a few queries whatever their number; a task that no longer exists is left out. */
 export async function resolveTargetsOfTasks(db: DbClient, taskIds: readonly string[]): Promise<Map<string, RunTargets>> {
-  const targetsSelect = { targetDevices: { select: { deviceId: true } }, targetPools: { select: { poolId: true } } } as const;
   const tasks = await db.task.findMany({
     where: { id: { in: [...taskIds] } },
     select: { id: true, ...targetsSelect, service: { select: targetsSelect } },
   });
-  const refs = new Map(tasks.map((task) => [task.id, chooseTargetRefs(refsOf(task), refsOf(task.service))]));
+  return resolveRefs(db, new Map(tasks.map((task) => [task.id, chooseTargetRefs(refsOf(task), refsOf(task.service))])));
+}
+
+/** The default targets of each of the services (a workflow step running on its service's own targets); a service that no longer exists is left out. */
+export async function resolveTargetsOfServices(db: DbClient, serviceIds: readonly string[]): Promise<Map<string, RunTargets>> {
+  const services = await db.service.findMany({ where: { id: { in: [...serviceIds] } }, select: { id: true, ...targetsSelect } });
+  return resolveRefs(db, new Map(services.map((service) => [service.id, refsOf(service)])));
+}
+
+const targetsSelect = { targetDevices: { select: { deviceId: true } }, targetPools: { select: { poolId: true } } } as const;
+
+async function resolveRefs(db: DbClient, refs: Map<string, TargetRefs>): Promise<Map<string, RunTargets>> {
   const deviceIds = [...new Set([...refs.values()].flatMap((r) => r.deviceIds))];
   const poolIds = [...new Set([...refs.values()].flatMap((r) => r.poolIds))];
   const devices = new Map(
@@ -63,13 +73,13 @@ export async function resolveTargetsOfTasks(db: DbClient, taskIds: readonly stri
   );
   const pools = poolIds.length > 0 ? await resolvePoolDevices(db, poolIds) : new Map();
   const targets = new Map<string, RunTargets>();
-  for (const [taskId, { deviceIds: direct, poolIds: viaPools }] of refs) {
+  for (const [ownerId, { deviceIds: direct, poolIds: viaPools }] of refs) {
     if (direct.length === 0 && viaPools.length === 0) {
-      targets.set(taskId, { declared: false, devices: [] });
+      targets.set(ownerId, { declared: false, devices: [] });
       continue;
     }
     const fromPools = viaPools.map((poolId) => ((pools.get(poolId) ?? []) as Parameters<typeof toTarget>[0][]).map(toTarget));
-    targets.set(taskId, { declared: true, devices: mergeDevices(direct.flatMap((id) => devices.get(id) ?? []), ...fromPools) });
+    targets.set(ownerId, { declared: true, devices: mergeDevices(direct.flatMap((id) => devices.get(id) ?? []), ...fromPools) });
   }
   return targets;
 }

@@ -3,17 +3,50 @@
 // at 3 a.m.; at run time they are rendered against one target.
 import { parse as parseShellWords } from "shell-quote";
 
+/** The final attempt of one target of a workflow step, as later steps see it (secrets already masked). */
+export interface StepTargetResult {
+  deviceName: string | null;
+  status: string;
+  exitCode: number | null;
+  httpStatus: number | null;
+  output: string;
+  errorOutput: string;
+}
+
+/** A finished step of a workflow, for `{{steps.<name>...}}`. */
+export interface StepOutcome {
+  status: string;
+  results: StepTargetResult[];
+}
+
 export interface TemplateContext {
   device: { name: string; address: string; properties: Record<string, unknown> } | null;
   payload: Record<string, unknown>;
   task: { name: string };
   run: { id: string };
   scheduledFor: Date;
+  /** Inside a workflow: the steps finished so far, by name. */
+  steps?: ReadonlyMap<string, StepOutcome>;
+}
+
+export const stepFields = ["status", "stdout", "stderr", "exitCode", "httpStatus", "json"] as const;
+export type StepField = (typeof stepFields)[number];
+
+/** `{{steps.<step>[.devices.<device> | .device].<field>[.<json path>]}}`: an earlier step's result in a workflow. */
+export interface StepPlaceholder {
+  kind: "steps";
+  step: string;
+  /** A device by name; "" for `.device`, the device of the target being rendered; null for the step's only result. */
+  device: string | null;
+  field: StepField;
+  /** For `json`: the keys and indexes into the parsed output. */
+  path: string[];
 }
 
 export type Placeholder =
   | { kind: "device.name" | "device.address" | "task.name" | "run.id" | "scheduledFor" }
-  | { kind: "device.properties" | "payload"; key: string };
+  | { kind: "device.properties" | "payload"; key: string }
+  | StepPlaceholder;
 
 type Segment = string | Placeholder;
 
@@ -34,13 +67,18 @@ export class TemplateError extends Error {
 const fixedPlaceholders = new Set(["device.name", "device.address", "task.name", "run.id", "scheduledFor"] as const);
 const keyedPlaceholder = /^(device\.properties|payload)\.([A-Za-z0-9_-]+)$/;
 export const placeholderHelp =
-  "{{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}";
+  "{{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}, and in a workflow {{steps.<step>.<field>}}, {{steps.<step>.devices.<device>.<field>}}, {{steps.<step>.device.<field>}} (fields: status, stdout, stderr, exitCode, httpStatus, json.<path>)";
+const stepPlaceholder = /^steps\.([A-Za-z0-9_-]+)(?:\.devices\.([A-Za-z0-9_-]+)|\.(device))?\.(status|stdout|stderr|exitCode|httpStatus|json)((?:\.[A-Za-z0-9_-]+)*)$/;
 
 /** `position`: where the placeholder's `{{` is in the template, counted from 1. */
 function parsePlaceholder(name: string, position: number): Placeholder {
   if (fixedPlaceholders.has(name as never)) return { kind: name as "device.name" };
   const keyed = keyedPlaceholder.exec(name);
   if (keyed) return { kind: keyed[1] as "payload", key: keyed[2]! };
+  const step = stepPlaceholder.exec(name);
+  if (step && (step[4] === "json" || step[5] === "")) {
+    return { kind: "steps", step: step[1]!, device: step[2] ?? (step[3] ? "" : null), field: step[4] as StepField, path: step[5] ? step[5].slice(1).split(".") : [] };
+  }
   throw new TemplateError(`unknown placeholder {{${name}}}; known: ${placeholderHelp}`, `unknown placeholder at character ${position}; known: ${placeholderHelp}`);
 }
 
@@ -89,7 +127,69 @@ export function placeholderValue(placeholder: Placeholder, context: TemplateCont
       }
       return device.properties[placeholder.key];
     }
+    case "steps":
+      return stepValue(placeholder, context);
   }
+}
+
+/** The text of a step placeholder as written, for messages. */
+export const stepPlaceholderText = (p: StepPlaceholder) =>
+  `{{steps.${p.step}${p.device === null ? "" : p.device === "" ? ".device" : `.devices.${p.device}`}.${p.field}${p.path.map((key) => `.${key}`).join("")}}}`;
+
+function stepValue(placeholder: StepPlaceholder, context: TemplateContext): unknown {
+  const text = stepPlaceholderText(placeholder);
+  if (!context.steps) throw new TemplateError(`${text}: only a step of a workflow sees other steps' results`);
+  const step = context.steps.get(placeholder.step);
+  if (!step) throw new TemplateError(`${text}: step "${placeholder.step}" has not run`);
+  if (placeholder.field === "status" && placeholder.device === null) return step.status;
+  let result: StepTargetResult | undefined;
+  if (placeholder.device !== null) {
+    const device = placeholder.device === "" ? deviceOf(context, text.slice(2, -2)).name : placeholder.device;
+    result = step.results.find((r) => r.deviceName === device);
+    if (!result) throw new TemplateError(`${text}: step "${placeholder.step}" did not run on device "${device}"`);
+  } else {
+    if (step.results.length !== 1) {
+      throw new TemplateError(`${text}: step "${placeholder.step}" ran on ${step.results.length} targets; name one with {{steps.${placeholder.step}.devices.<device>.${placeholder.field}}}`);
+    }
+    result = step.results[0]!;
+  }
+  switch (placeholder.field) {
+    case "status":
+      return result.status;
+    case "stdout":
+      return result.output;
+    case "stderr":
+      return result.errorOutput;
+    case "exitCode":
+      return result.exitCode;
+    case "httpStatus":
+      return result.httpStatus;
+    case "json":
+      return jsonAt(result.output, placeholder.path, text);
+  }
+}
+
+/** The value at `path` in `output` parsed as JSON. */
+function jsonAt(output: string, path: readonly string[], text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(output);
+  } catch {
+    throw new TemplateError(`${text}: the step's output is not JSON`);
+  }
+  for (const key of path) {
+    const container = value as Record<string, unknown> | null;
+    if (container === null || typeof container !== "object" || !Object.hasOwn(container, key)) {
+      throw new TemplateError(`${text}: the step's JSON output has nothing at "${key}"`);
+    }
+    value = container[key];
+  }
+  return value;
+}
+
+/** The steps a template refers to, in order, each once. */
+export function stepReferences(template: Template): StepPlaceholder[] {
+  return template.filter((segment): segment is StepPlaceholder => typeof segment !== "string" && segment.kind === "steps");
 }
 
 function deviceOf(context: TemplateContext, placeholder: string): NonNullable<TemplateContext["device"]> {
@@ -154,7 +254,8 @@ function withDollarsEscaped(text: string): string {
   return escaped;
 }
 
-const placeholderName = (placeholder: Placeholder) => ("key" in placeholder ? `${placeholder.kind}.${placeholder.key}` : placeholder.kind);
+const placeholderName = (placeholder: Placeholder) =>
+  placeholder.kind === "steps" ? stepPlaceholderText(placeholder).slice(2, -2) : "key" in placeholder ? `${placeholder.kind}.${placeholder.key}` : placeholder.kind;
 
 /**
  * The argument vector of a parsed command line against one target. A word that begins with a

@@ -6,9 +6,9 @@
 // same event to all of its subscribers.
 import type { DbClient } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
-import { reportOfNewRun, type NewRun, type NewRunResult, type RunReport, type RunStatus } from "../domain/runs.js";
+import { reportOfNewRun, type NewRun, type NewRunResult, type RunReport, type RunStatus, type StepReport } from "../domain/runs.js";
 import type { TaskState } from "../domain/task-policies.js";
-import type { CronlineEvents, EventBus, TaskChange } from "../events/event-bus.js";
+import type { CronlineEvents, EventBus, RunProgressType, TaskChange } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
 import { boundedStream, defaultReaderLimits, type ReaderLimits } from "./bounded-stream.js";
 import { LatestViewStream, type PushViewEvent } from "./latest-view-stream.js";
@@ -32,9 +32,11 @@ export interface RunEventFilter {
 
 /** What happened to a run; `result` is the attempt a TARGET_FINISHED is about. */
 export interface RunEvent {
-  type: "RUN_QUEUED" | "RUN_STARTED" | "TARGET_FINISHED" | "RUN_FINISHED";
+  type: "RUN_QUEUED" | RunProgressType;
   run: RunReport;
   result: NewRunResult | null;
+  /** For STEP_STARTED and STEP_FINISHED: the step. */
+  step?: StepReport | null;
 }
 
 export const scheduleViewEventKinds = ["SNAPSHOT", "TICK", "TASK_CHANGED", "TASK_REMOVED", "RUNS"] as const;

@@ -6,6 +6,7 @@ import "./device.js";
 import "./pool.js";
 import "./service.js";
 import "./schedule.js";
+import "./run-step.js";
 import "./run.js";
 import "./task.js";
 import "./task-summary.js";

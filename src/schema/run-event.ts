@@ -6,6 +6,7 @@ import { localId } from "./global-id.js";
 import { maxItems } from "./list-limits.js";
 import { RunStatus } from "./run.js";
 import { RunResultStatus } from "./run-result.js";
+import { RunStep } from "./run-step.js";
 import { RunSummary } from "./task-summary.js";
 import { runOutputNote, runOutputVisibility } from "./visibility.js";
 
@@ -13,7 +14,9 @@ const RunEventType = builder.enumType("RunEventType", {
   values: {
     RUN_QUEUED: { description: "A run was queued: by the schedule, a catch-up, a retry or by hand." },
     RUN_STARTED: { description: "A process took the run and started on its targets." },
-    TARGET_FINISHED: { description: "One attempt against one target ended: `result`." },
+    STEP_STARTED: { description: "A step of a WORKFLOW run started: `step`; `run.steps` is the step tree as it stands." },
+    TARGET_FINISHED: { description: "One attempt against one target ended: `result` (in a workflow, its stepName says which step's)." },
+    STEP_FINISHED: { description: "A step of a WORKFLOW run ended, or was skipped: `step`, with its status and reason." },
     RUN_FINISHED: { description: "The run ended; `run` has its status and counts (a SKIPPED one ends as it is recorded)." },
   } satisfies Record<RunEventShape["type"], unknown>,
 });
@@ -23,6 +26,7 @@ const TargetResult = builder.objectRef<NewRunResult>("TargetResult").implement({
   fields: (t) => ({
     deviceId: t.id({ nullable: true, resolve: (result) => (result.deviceId ? encodeGlobalID("Device", result.deviceId) : null) }),
     deviceName: t.exposeString("deviceName", { nullable: true }),
+    stepName: t.exposeString("stepName", { nullable: true, description: "The workflow step the attempt belongs to; null outside workflows." }),
     attempt: t.exposeInt("attempt"),
     status: t.field({ type: RunResultStatus, resolve: (result) => result.status }),
     exitCode: t.exposeInt("exitCode", { nullable: true }),
@@ -43,6 +47,7 @@ const RunEvent = builder.objectRef<RunEventShape>("RunEvent").implement({
     type: t.field({ type: RunEventType, resolve: (event) => event.type }),
     run: t.field({ type: RunSummary, resolve: (event) => event.run }),
     result: t.field({ type: TargetResult, nullable: true, description: "For TARGET_FINISHED.", resolve: (event) => event.result }),
+    step: t.field({ type: RunStep, nullable: true, description: "For STEP_STARTED and STEP_FINISHED.", resolve: (event) => event.step ?? null }),
   }),
 });
 

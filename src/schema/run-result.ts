@@ -15,6 +15,7 @@ export const RunResult = builder.prismaObject("RunResult", {
     id: t.exposeID("id"),
     device: t.relation("device", { nullable: true, description: "Null for a run without targets, or when the device was deleted since." }),
     deviceName: t.exposeString("deviceName", { nullable: true, description: "The device's name when the attempt ran." }),
+    stepName: t.exposeString("stepName", { nullable: true, description: 'The WORKFLOW step the attempt belongs to ("outer/inner" inside a nested workflow); null outside workflows.' }),
     attempt: t.exposeInt("attempt", { description: "1 for the first attempt, 2 for the first retry, ..." }),
     status: t.field({ type: RunResultStatus, select: { status: true }, resolve: (result) => result.status as RunResultStatusName }),
     exitCode: t.exposeInt("exitCode", { nullable: true, description: "COMMAND: the exit code; null when it did not exit by itself." }),

@@ -2,10 +2,11 @@ import { decodeGlobalID } from "@pothos/plugin-relay";
 import { builder, operatorMutation } from "../builder.js";
 import { NotFoundError, StateError, ValidationError } from "../domain/errors.js";
 import { cancelRun } from "../domain/run-control.js";
-import { runReportColumns, runResultStatuses, runStatuses, runTriggers, type RunReport } from "../domain/runs.js";
+import { runReportColumns, runResultStatuses, runStatuses, runTriggers, type RunReport, type StepReport } from "../domain/runs.js";
 import { localId } from "./global-id.js";
 import { maxItems } from "./list-limits.js";
 import { RunResult, RunResultStatus } from "./run-result.js";
+import { RunStep } from "./run-step.js";
 import { prismaConnectionHelpers } from "@pothos/plugin-prisma";
 import type { ChildFilter, ChildRelation } from "./child-pages.js";
 import { withSelection } from "./prisma-query.js";
@@ -15,8 +16,8 @@ export const RunStatus = builder.enumType("RunStatus", {
     // Keys match runStatuses in src/domain/runs.ts.
     QUEUED: { description: "Waiting for the executor." },
     RUNNING: { description: "Being executed against its targets." },
-    SUCCEEDED: { description: "Every target succeeded." },
-    FAILED: { description: "At least one target failed (see the counts and results), or the run was interrupted." },
+    SUCCEEDED: { description: "Every target succeeded (a WORKFLOW: every step that failed was followed by a step on FAILURE)." },
+    FAILED: { description: "At least one target failed (see the counts and results), a WORKFLOW step failed with no failure branch, or the run was interrupted." },
     TIMED_OUT: { description: "Every target that did not succeed timed out." },
     CANCELLED: { description: "Stopped by cancelRun, by a newer occurrence (CANCEL_PREVIOUS) or by a shutdown." },
     SKIPPED: { description: "Not executed: skipped by a policy or its deadline; see reason." },
@@ -58,6 +59,15 @@ export const Run = builder.prismaNode("Run", {
     targetCount: t.exposeInt("targetCount", { description: "Targets executed (1 for a run without targets)." }),
     succeededCount: t.exposeInt("succeededCount"),
     failedCount: t.exposeInt("failedCount", { description: "Targets whose last attempt did not succeed." }),
+    steps: t.field({
+      type: [RunStep],
+      select: { id: true },
+      description: 'A WORKFLOW run\'s steps, in the order they started (steps of nested workflows named "outer/inner": the step tree); empty for other runs.',
+      resolve: async (run, _args, ctx) => {
+        const rows = await ctx.db.runStep.findMany({ where: { runId: run.id }, orderBy: [{ startedAt: "asc" }, { name: "asc" }] });
+        return rows.map(({ runId: _runId, ...row }) => ({ ...row, status: row.status as StepReport["status"] }));
+      },
+    }),
     results: t.connection(
       {
         type: RunResult,

@@ -5,6 +5,7 @@ import { createService, deleteService, updateService } from "../domain/services.
 import { tagNames } from "../domain/tags.js";
 import { Device } from "./device.js";
 import { deleteErrors, writeErrors } from "./errors.js";
+import { InUseError } from "../domain/errors.js";
 import { localId, localIds } from "./global-id.js";
 import { listMaxima, maxItems } from "./list-limits.js";
 import { OrderInput, orderBy, nameTagWhere } from "./listing.js";
@@ -35,7 +36,7 @@ export const Service = builder.prismaNode("Service", {
   // node(id:) of a deleted service answers null, not an internal error.
   nullable: true,
   description:
-    "Something to run: a COMMAND (config: command, workingDirectory, environment, inheritEnvironment, timeoutSeconds, runAs, allowOptionLikeValues) or an HTTP call (config: url, method, headers, body, timeoutSeconds, expectedStatusCodes, maxRedirects, secretFields). Templates may use {{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}.",
+    "Something to run: a COMMAND (config: command, workingDirectory, environment, inheritEnvironment, timeoutSeconds, runAs, allowOptionLikeValues), an HTTP call (config: url, method, headers, body, timeoutSeconds, expectedStatusCodes, maxRedirects, secretFields), or a WORKFLOW of other services (config: steps, each with name, service, after [{ step, on: SUCCESS | FAILURE | ALWAYS }], targets RUN | SERVICE, payload, timeoutSeconds, maxAttempts, retryBackoffSeconds, killGraceSeconds; see README \"Workflows\"). Templates may use {{device.name}}, {{device.address}}, {{device.properties.<key>}}, {{payload.<key>}}, {{task.name}}, {{run.id}}, {{scheduledFor}}, and in a workflow's steps {{steps.<step>.<field>}}, {{steps.<step>.devices.<device>.<field>}}, {{steps.<step>.device.<field>}} (status, stdout, stderr, exitCode, httpStatus, json.<path>).",
   fields: (t) => ({
     name: t.exposeString("name"),
     description: t.exposeString("description"),
@@ -166,8 +167,10 @@ builder.mutationFields((t) => ({
   }),
   updateService: t.prismaField({
     type: "Service",
+    description: "Changes a service. Renaming a service that workflows run (they name it), or making it a WORKFLOW, gives an InUseError naming them.",
     args: { input: t.arg({ type: UpdateServiceInput, required: true }) },
-    errors: { types: writeErrors, dataField: { name: "service" } },
+    // InUseError: a rename of a service that workflow steps name.
+    errors: { types: [...writeErrors, InUseError], dataField: { name: "service" } },
     resolve: async (query, _parent, { input: { id: globalId, ...changes } }, ctx) => {
       const id = localId(String(globalId), "Service", "input.id");
       await updateService(ctx.db, id, withLocalTargetIds(changes), ctx, ctx.principal?.name ?? null);

@@ -1,5 +1,6 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
+import { RunStep } from "./run-step.js";
 import { builder } from "../builder.js";
 import { limits, parseInput, tagRule } from "../domain/input-rules.js";
 import { taskChanges } from "../events/event-bus.js";
@@ -48,6 +49,11 @@ export const RunSummary = builder.objectRef<RunReport>("RunSummary").implement({
     targetCount: t.exposeInt("targetCount"),
     succeededCount: t.exposeInt("succeededCount"),
     failedCount: t.exposeInt("failedCount", { description: "Targets that did not succeed." }),
+    steps: t.field({
+      type: [RunStep],
+      description: "A WORKFLOW run's step tree as it stands, in the order the steps started (steps of nested workflows named \"outer/inner\"); empty for other runs, and in events that do not carry it (RUN_QUEUED, and events relayed from another Cronline process).",
+      resolve: (run) => run.steps ?? [],
+    }),
   }),
 });
 

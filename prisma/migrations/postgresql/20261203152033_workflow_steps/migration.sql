@@ -1,0 +1,21 @@
+-- AlterTable
+ALTER TABLE "RunResult" ADD COLUMN     "stepName" TEXT;
+
+-- CreateTable
+CREATE TABLE "RunStep" (
+    "runId" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "serviceName" TEXT NOT NULL,
+    "status" TEXT NOT NULL,
+    "reason" TEXT,
+    "startedAt" TIMESTAMP(3),
+    "finishedAt" TIMESTAMP(3),
+    "targetCount" INTEGER NOT NULL DEFAULT 0,
+    "succeededCount" INTEGER NOT NULL DEFAULT 0,
+    "failedCount" INTEGER NOT NULL DEFAULT 0,
+
+    CONSTRAINT "RunStep_pkey" PRIMARY KEY ("runId","name")
+);
+
+-- AddForeignKey
+ALTER TABLE "RunStep" ADD CONSTRAINT "RunStep_runId_fkey" FOREIGN KEY ("runId") REFERENCES "Run"("id") ON DELETE CASCADE ON UPDATE CASCADE;
