@@ -23,7 +23,7 @@ import { deservesRetry, retryDelayMs, summarizeRun, type RunSummary } from "./ru
 import type { RunStore } from "./run-store.js";
 import { RunWriter } from "./run-writer.js";
 import { prepareAttempt, type Attempt, type ExecutionLimits } from "./service-runner.js";
-import { resolveTargetsOfTasks, type RunTargets, type TargetDevice } from "./targets.js";
+import { resolveTargetRefs, resolveTargetsOfTasks, type RunTargets, type TargetDevice, type TargetRefs } from "./targets.js";
 
 export interface ExecutorOptions {
   db: DbClient;
@@ -49,11 +49,18 @@ export interface ExecutorOptions {
 
 type LoadedRun = Awaited<ReturnType<RunStore["loadRuns"]>>[number];
 
+/** The overlap policy a run goes by: its own (a backfill's, a catch-up chain's), else its task's. */
+const overlapPolicyOf = (run: LoadedRun) => run.overlapPolicy ?? run.task.overlapPolicy;
+/** Whether a run that could not start waits here for a run of its task to end. */
+const waitsForItsTask = (run: LoadedRun) => overlapPolicyOf(run) !== "ALLOW" || run.task.maxConcurrentRuns !== null;
+
 /** What a batch of started runs needs before their targets run, per task; an error for a task it could not be done for. */
 interface BatchPreparation {
   /** Tasks whose lastRunStatus could not be set RUNNING: their runs fail at once. */
   notMarkedRunning: Map<string, unknown>;
   targets: Map<string, RunTargets | { error: unknown }>;
+  /** The targets of runs that name their own (manual overrides, re-runs of failed targets), by run. */
+  runTargets: Map<string, RunTargets | { error: unknown }>;
 }
 
 /** Runs started together at most: one claim statement, one load, one target resolution. */
@@ -269,7 +276,7 @@ export class Executor {
       for (const run of runs) {
         if (run.status !== "QUEUED" || this.#stopping) continue;
         if (await this.#skipIfLate(run, now)) continue;
-        if (run.task.overlapPolicy !== "ALLOW") {
+        if (overlapPolicyOf(run) !== "ALLOW") {
           if (oneAtATime.has(run.taskId)) {
             this.#block(run);
             continue;
@@ -289,7 +296,7 @@ export class Executor {
       for (const run of candidates) {
         if (!claimed.has(run.id)) {
           // Queued behind a running run of its task (or taken by another process, which the next try finds out).
-          if (run.task.overlapPolicy !== "ALLOW") this.#block(run);
+          if (waitsForItsTask(run)) this.#block(run);
           continue;
         }
         const controller = new AbortController();
@@ -300,7 +307,7 @@ export class Executor {
         started.push({ run, active });
       }
       this.#countActive();
-      const preparation = this.#prepare([...new Set(started.map(({ run }) => run.taskId))], now);
+      const preparation = this.#prepare([...new Set(started.map(({ run }) => run.taskId))], started.map(({ run }) => run), now);
       for (const { run, active } of started) {
         active.done = preparation
           .then((prepared) => this.#carryOut(run, active, now, prepared))
@@ -354,7 +361,7 @@ export class Executor {
    * resolved, each with one statement for all the tasks. Should that fail, task by task, so
    * that one task's problem fails only its own runs.
    */
-  async #prepare(taskIds: string[], startedAt: Date): Promise<BatchPreparation> {
+  async #prepare(taskIds: string[], runs: LoadedRun[], startedAt: Date): Promise<BatchPreparation> {
     const notMarkedRunning = new Map<string, unknown>();
     await eachOrOneByOne(taskIds, (ids) => this.#store.setTasksRunning(ids, startedAt), notMarkedRunning);
     const targets = new Map<string, RunTargets | { error: unknown }>();
@@ -372,7 +379,16 @@ export class Executor {
       unresolved,
     );
     for (const [id, error] of unresolved) targets.set(id, { error });
-    return { notMarkedRunning, targets };
+    const runTargets = new Map<string, RunTargets | { error: unknown }>();
+    const ownRefs = new Map(runs.flatMap((run) => (run.targets ? [[run.id, run.targets as unknown as TargetRefs] as const] : [])));
+    if (ownRefs.size > 0) {
+      try {
+        for (const [id, resolved] of await resolveTargetRefs(this.#db, ownRefs)) runTargets.set(id, resolved);
+      } catch (error) {
+        for (const id of ownRefs.keys()) runTargets.set(id, { error });
+      }
+    }
+    return { notMarkedRunning, targets, runTargets };
   }
 
   /**
@@ -405,7 +421,7 @@ export class Executor {
     const report = this.#report(run, startedAt);
     this.#progress("RUN_STARTED", report);
     const { service } = run.task;
-    const targets = prepared.targets.get(run.taskId) ?? { error: new Error("the task's targets were not resolved") };
+    const targets = (run.targets ? prepared.runTargets.get(run.id) : prepared.targets.get(run.taskId)) ?? { error: new Error("the targets were not resolved") };
     if ("error" in targets) throw targets.error;
     let summary: RunSummary;
     if (targets.declared && targets.devices.length === 0) {

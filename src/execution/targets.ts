@@ -17,7 +17,7 @@ export interface RunTargets {
   devices: TargetDevice[];
 }
 
-interface TargetRefs {
+export interface TargetRefs {
   deviceIds: string[];
   poolIds: string[];
 }
@@ -53,7 +53,15 @@ export async function resolveTargetsOfTasks(db: DbClient, taskIds: readonly stri
     where: { id: { in: [...taskIds] } },
     select: { id: true, ...targetsSelect, service: { select: targetsSelect } },
   });
-  const refs = new Map(tasks.map((task) => [task.id, chooseTargetRefs(refsOf(task), refsOf(task.service))]));
+  return resolveTargetRefs(db, new Map(tasks.map((task) => [task.id, chooseTargetRefs(refsOf(task), refsOf(task.service))])));
+}
+
+/**
+ * The devices each set of references names, resolved now with a few queries whatever their
+ * number: with none, the service runs once without a device. Keyed as `refs` is (by task,
+ * or by run for runs with targets of their own).
+ */
+export async function resolveTargetRefs<K>(db: DbClient, refs: Map<K, TargetRefs>): Promise<Map<K, RunTargets>> {
   const deviceIds = [...new Set([...refs.values()].flatMap((r) => r.deviceIds))];
   const poolIds = [...new Set([...refs.values()].flatMap((r) => r.poolIds))];
   const devices = new Map(
@@ -62,14 +70,14 @@ export async function resolveTargetsOfTasks(db: DbClient, taskIds: readonly stri
       : (await db.device.findMany({ where: { id: { in: deviceIds } }, select: { id: true, name: true, address: true, properties: true } })).map((d) => [d.id, toTarget(d)]),
   );
   const pools = poolIds.length > 0 ? await resolvePoolDevices(db, poolIds) : new Map();
-  const targets = new Map<string, RunTargets>();
-  for (const [taskId, { deviceIds: direct, poolIds: viaPools }] of refs) {
+  const targets = new Map<K, RunTargets>();
+  for (const [key, { deviceIds: direct, poolIds: viaPools }] of refs) {
     if (direct.length === 0 && viaPools.length === 0) {
-      targets.set(taskId, { declared: false, devices: [] });
+      targets.set(key, { declared: false, devices: [] });
       continue;
     }
     const fromPools = viaPools.map((poolId) => ((pools.get(poolId) ?? []) as Parameters<typeof toTarget>[0][]).map(toTarget));
-    targets.set(taskId, { declared: true, devices: mergeDevices(direct.flatMap((id) => devices.get(id) ?? []), ...fromPools) });
+    targets.set(key, { declared: true, devices: mergeDevices(direct.flatMap((id) => devices.get(id) ?? []), ...fromPools) });
   }
   return targets;
 }

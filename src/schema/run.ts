@@ -28,6 +28,7 @@ export const RunTrigger = builder.enumType("RunTrigger", {
     MANUAL: { description: "Run by hand (runTask, runTasks)." },
     CATCHUP: { description: "An occurrence missed beyond the grace period, run by the misfire policy." },
     RETRY: { description: "A re-run of a run interrupted by a crash (misfire policy RUN_ONCE or RUN_ALL)." },
+    BACKFILL: { description: "A past occurrence queued by backfillTask." },
   },
 });
 
