@@ -333,7 +333,9 @@ export class Executor {
   async #skipIfLate(run: LoadedRun, now: Date): Promise<boolean> {
     const { deadlineSeconds } = run.task;
     if (deadlineSeconds === null) return false;
-    const lateMs = now.getTime() - (run.scheduledFor.getTime() + run.jitterMs);
+    // A backfill's occurrences are past by design: its deadline counts from when it was asked for.
+    const dueAt = run.trigger === "BACKFILL" ? run.claimedAt.getTime() : run.scheduledFor.getTime() + run.jitterMs;
+    const lateMs = now.getTime() - dueAt;
     if (lateMs <= deadlineSeconds * 1000) return false;
     const reason = `could not start within its ${deadlineSeconds}s deadline (${Math.round(lateMs / 1000)}s late)`;
     if (await this.#store.skipRun(run.id, reason, now)) {

@@ -21,6 +21,7 @@ const queuedRunColumns = {
   reason: true,
   scheduledFor: true,
   jitterMs: true,
+  claimedAt: true,
   payload: true,
   overlapPolicy: true,
   targets: true,
