@@ -18,21 +18,28 @@ import {
   TaskConcurrency,
 } from "../support/run-control-operations.js";
 import { CreateTask } from "../support/task-operations.js";
+import { startApp } from "../../src/app.js";
+import { createLogger } from "../../src/logger.js";
+import { testConfig } from "../support/test-server.js";
 
 const databaseId = (globalId: string) => decodeGlobalID(globalId).id;
 const forever = nodeCommand("setInterval(() => {}, 1000)");
 const briefly = nodeCommand("setTimeout(() => {}, 300)");
 
 interface Timed {
-  startedAt?: string | null;
-  finishedAt?: string | null;
+  startedAt: Date;
+  finishedAt: Date;
 }
 
-/** The most runs that were executing at one instant. */
-function mostAtOnce(runs: Timed[]): number {
-  const edges = runs.flatMap((r) => [
-    [Date.parse(r.startedAt!), 1],
-    [Date.parse(r.finishedAt!), -1],
+/**
+ * The most of these intervals that overlap at one instant. Fed with the runs' attempts, which
+ * lie within the time their runs are RUNNING in the database (a run's startedAt is stamped
+ * before its executor's claim, its finishedAt before its end is written).
+ */
+function mostAtOnce(attempts: Timed[]): number {
+  const edges = attempts.flatMap((r) => [
+    [r.startedAt.getTime(), 1],
+    [r.finishedAt.getTime(), -1],
   ]);
   // An end and a start at the same millisecond do not overlap.
   edges.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
@@ -51,6 +58,10 @@ describeEachDatabase("run controls", (provider) => {
     const { runs } = await client().data(RunTimes, { filter: { taskId, ...(triggers && { triggers }) } });
     return runs.edges.map((e) => e.node).sort((a, b) => Date.parse(a.scheduledFor) - Date.parse(b.scheduledFor));
   }
+
+  /** Every attempt of the task's runs (of these triggers), with when it started and ended. */
+  const attemptsOf = (taskId: string, triggers?: string[]) =>
+    db().runResult.findMany({ where: { run: { taskId: databaseId(taskId), ...(triggers && { trigger: { in: triggers } }) } }, select: { startedAt: true, finishedAt: true } });
 
   async function scheduledTask(serviceId: string, input: Record<string, unknown>) {
     const { createTask } = await client().data(CreateTask, { input: { name: `scheduled-${Math.random()}`, serviceId, ...input } as never, schedule: true });
@@ -99,8 +110,7 @@ describeEachDatabase("run controls", (provider) => {
     const done = await runsOf(taskId, ["BACKFILL"]);
     expect(done.map((r) => r.status)).toEqual(Array(7).fill("SUCCEEDED"));
     expect(new Set(done.map((r) => r.scheduledFor)).size).toBe(7);
-    await expect.poll(async () => (await runsOf(taskId, ["BACKFILL"])).every((r) => r.finishedAt), { timeout: 60_000 }).toBe(true);
-    expect(mostAtOnce(await runsOf(taskId, ["BACKFILL"]))).toBe(1);
+    expect(mostAtOnce(await attemptsOf(taskId, ["BACKFILL"]))).toBe(1);
 
     const before = await db().run.count({ where: { taskId: databaseId(taskId) } });
     const tooMany = await backfill("2026-01-01T00:00:00Z", "2026-03-01T00:00:00Z");
@@ -200,7 +210,7 @@ describeEachDatabase("run controls", (provider) => {
       });
       h.server.app.events.emit("taskChanged", { taskId: id, change: "RESUMED" });
       await expect.poll(async () => (await runsOf(taskId)).map((r) => [r.trigger, r.status]), { timeout: 60_000 }).toEqual(Array(4).fill(["CATCHUP", "SUCCEEDED"]));
-      expect(mostAtOnce(await runsOf(taskId))).toBe(1);
+      expect(mostAtOnce(await attemptsOf(taskId))).toBe(1);
     }
   });
 
@@ -213,8 +223,34 @@ describeEachDatabase("run controls", (provider) => {
     expect(away.updateTask).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ field: "input.overlapPolicy" }] });
     const runs = await Promise.all(Array.from({ length: 6 }, () => h.runTask(taskId)));
     for (const id of runs) await h.waitForRun(id);
-    expect(mostAtOnce(await runsOf(taskId))).toBe(2);
+    expect(mostAtOnce(await attemptsOf(taskId))).toBe(2);
     const lifted = await client().data(TaskConcurrency, { input: { id: taskId, maxConcurrentRuns: null } });
     expect(lifted.updateTask).toMatchObject({ task: { overlapPolicy: "ALLOW", maxConcurrentRuns: null } });
+  });
+
+  it("across two instances on one database: a skip holds against the other's scheduler, and maxConcurrentRuns against the other's executor", async () => {
+    const second = await startApp(testConfig(h.server.app.database.location.url), createLogger("silent"), { executorOwnerId: "second-process:1" });
+    try {
+      const quick = await h.createService("COMMAND", { command: "true" });
+      const task = await scheduledTask(quick, { schedule: { standard: { frequencySeconds: 3 } } });
+      const { skipNextRun } = await client().data(SkipNextRun, { input: { id: task.id, note: "twice held" } });
+      if (skipNextRun.__typename !== "SkipNextRunSuccess") throw new Error(JSON.stringify(skipNextRun));
+      const skippedFor = Date.parse(skipNextRun.run.scheduledFor);
+      await expect.poll(async () => (await runsOf(task.id)).filter((r) => Date.parse(r.scheduledFor) > skippedFor && r.status === "SUCCEEDED").length, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+      await client().data(PauseTaskCancellingQueued, { input: { id: task.id } });
+      const runs = await runsOf(task.id);
+      expect(runs.filter((r) => Date.parse(r.scheduledFor) === skippedFor).map((r) => r.status)).toEqual(["SKIPPED"]);
+      expect(new Set(runs.map((r) => r.scheduledFor)).size).toBe(runs.length);
+
+      const slow = await h.createService("COMMAND", { command: nodeCommand("setTimeout(() => {}, 500)") }, { concurrency: 20 });
+      const limited = await h.createTask(slow, { overlapPolicy: "ALLOW", maxConcurrentRuns: 2 });
+      const ids = await Promise.all(Array.from({ length: 10 }, () => h.runTask(limited)));
+      for (const id of ids) await h.waitForRun(id);
+      expect(mostAtOnce(await attemptsOf(limited))).toBe(2);
+      const owners = await db().run.findMany({ where: { taskId: databaseId(limited) }, select: { ownerId: true } });
+      expect(owners.every((o) => o.ownerId === "second-process:1" || o.ownerId === h.server.app.threads.executorOwnerId)).toBe(true);
+    } finally {
+      await second.stop();
+    }
   });
 });
