@@ -253,7 +253,7 @@ const RunTaskInput = builder.inputType("RunTaskInput", {
     id: t.id({ required: true }),
     confirm: t.boolean({ defaultValue: false, required: true }),
     payload: t.field({ type: "JSONObject", description: "For this run only: merged over the task's payload (top-level keys)." }),
-    targetDeviceIds: t.idList({ ...maxItems(listMaxima.ids), description: "For this run only: with targetPoolIds, replaces the task's targets when not empty." }),
+    targetDeviceIds: t.idList(maxItems(listMaxima.ids, "For this run only: with targetPoolIds, replaces the task's targets when not empty.")),
     targetPoolIds: t.idList(maxItems(listMaxima.ids)),
   }),
 });
