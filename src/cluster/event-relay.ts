@@ -7,6 +7,7 @@ import { runReportColumns, type NewRun, type NewRunResult, type RunReport, type 
 import type { CronlineEvents, EventBus, EventName } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
 import { decodeNotes, type ClusterNote } from "./notes.js";
+import type { OverlapPolicy } from "../domain/task-policies.js";
 
 export interface EventRelayOptions {
   db: DbClient;
@@ -20,7 +21,7 @@ export interface EventRelayOptions {
 
 type Emission = { [K in EventName]: [K, CronlineEvents[K]] }[EventName];
 
-const newRunColumns = { id: true, taskId: true, trigger: true, scheduledFor: true, occurrence: true, jitterMs: true, reason: true, payload: true, claimedAt: true } as const;
+const newRunColumns = { id: true, taskId: true, trigger: true, scheduledFor: true, occurrence: true, jitterMs: true, reason: true, payload: true, claimedAt: true, overlapPolicy: true } as const;
 const resultColumns = {
   id: true,
   runId: true,
@@ -106,7 +107,7 @@ export class EventRelay {
     const reports = reportIds.length > 0 ? ((await db.run.findMany({ where: { id: { in: reportIds } }, select: runReportColumns })) as RunReport[]) : [];
     return {
       tasks: byId(tasks),
-      newRuns: byId(newRuns.map((row) => ({ ...row, trigger: row.trigger as RunTrigger, payload: row.payload as Record<string, unknown> }))),
+      newRuns: byId(newRuns.map((row) => ({ ...row, trigger: row.trigger as RunTrigger, payload: row.payload as Record<string, unknown>, overlapPolicy: row.overlapPolicy as OverlapPolicy | null }))),
       reports: byId(reports),
       results: byId(results.map((row) => ({ ...row, status: row.status as RunResultStatus }))),
     };

@@ -1,7 +1,8 @@
-// What an operator can do to a run: cancel it while it is queued or running.
-import type { DbClient } from "../db/database.js";
+// What an operator can do to runs: cancel one while it is queued or running, or cancel queued ones together.
+import type { DbClient, Prisma } from "../db/database.js";
 import { NotFoundError, StateError } from "./errors.js";
-import { recordEndOfLatestRun } from "./task-last-run.js";
+import { runReportColumns, type RunReport } from "./runs.js";
+import { recordEndOfLatestRun, recordEndOfLatestRuns } from "./task-last-run.js";
 
 export const cancelledByOperator = "cancelled by an operator";
 
@@ -24,4 +25,20 @@ export async function cancelRun(db: DbClient, id: string, now: Date): Promise<vo
   const run = await db.run.findUnique({ where: { id }, select: { status: true } });
   if (!run) throw new NotFoundError("input.id", id, "Run");
   throw new StateError("input.id", `the run has already finished (${run.status})`);
+}
+
+/**
+ * QUEUED → CANCELLED for the runs `where` selects (a paused task's, a backfill's), with their
+ * tasks' last run status, inside the caller's transaction. Returns the runs cancelled, which
+ * end here: no executor had started them.
+ */
+export async function cancelQueuedRuns(tx: Prisma.TransactionClient, where: Prisma.RunWhereInput, reason: string, now: Date): Promise<RunReport[]> {
+  const queued = await tx.run.findMany({ where: { ...where, status: "QUEUED" }, select: runReportColumns });
+  if (queued.length === 0) return [];
+  const ids = queued.map((run) => run.id);
+  // From QUEUED only: a run an executor started meanwhile goes on.
+  await tx.run.updateMany({ where: { id: { in: ids }, status: "QUEUED" }, data: { status: "CANCELLED", reason, finishedAt: now } });
+  const cancelled = await tx.run.findMany({ where: { id: { in: ids }, status: "CANCELLED", reason }, select: runReportColumns });
+  await recordEndOfLatestRuns(tx, cancelled.map((run) => run.id));
+  return cancelled as RunReport[];
 }

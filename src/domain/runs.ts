@@ -1,8 +1,9 @@
 // The shape of a Run, shared by the scheduler that claims runs and the executor that
 // carries them out: every status and trigger is named here and nowhere else.
 import { v7 as uuidv7 } from "uuid";
+import type { OverlapPolicy } from "./task-policies.js";
 
-export const runTriggers = ["SCHEDULE", "MANUAL", "CATCHUP", "RETRY"] as const;
+export const runTriggers = ["SCHEDULE", "MANUAL", "CATCHUP", "RETRY", "BACKFILL"] as const;
 export type RunTrigger = (typeof runTriggers)[number];
 
 export const runStatuses = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED"] as const;
@@ -24,6 +25,8 @@ export interface NewRun {
   reason: string | null;
   payload: Record<string, unknown>;
   claimedAt: Date;
+  /** Replaces the task's overlap policy for this run (backfills, catch-up runs); null: the task's. */
+  overlapPolicy: OverlapPolicy | null;
 }
 
 /** A run queued now outside the schedule: by hand (MANUAL) or to redo an interrupted one (RETRY). */
@@ -34,7 +37,7 @@ export function unscheduledRun(
   now: Date,
   reason: string | null = null,
 ): NewRun {
-  return { id: uuidv7(), taskId, trigger, status: "QUEUED", scheduledFor: now, occurrence: null, jitterMs: 0, reason, payload, claimedAt: now };
+  return { id: uuidv7(), taskId, trigger, status: "QUEUED", scheduledFor: now, occurrence: null, jitterMs: 0, reason, payload, claimedAt: now, overlapPolicy: null };
 }
 
 /** A run as events report it: enough to update a row of a table without another query. */

@@ -27,7 +27,16 @@ export const taskFields = {
   maxAttempts: z.number().int().min(1, "must be at least 1").max(20, "must be at most 20"),
   retryBackoffSeconds: z.number().int().min(0).max(3_600, "must be at most 3600 (an hour)"),
   deadlineSeconds: z.number().int().min(1, "must be at least 1").max(week, `must be at most ${week} (a week)`).nullable(),
+  maxConcurrentRuns: z.number().int().min(1, "must be at least 1").max(1_000, "must be at most 1000").nullable(),
 };
+
+/** maxConcurrentRuns limits only overlap policy ALLOW: the others run a task's runs one at a time. */
+export function maxConcurrentRunsIssue(overlapPolicy: string, maxConcurrentRuns: number | null, changedPolicy: boolean): { field: string; message: string } | null {
+  if (maxConcurrentRuns === null || overlapPolicy === "ALLOW") return null;
+  return changedPolicy
+    ? { field: "input.overlapPolicy", message: `must be ALLOW while maxConcurrentRuns is set (${maxConcurrentRuns}); set maxConcurrentRuns to null with it` }
+    : { field: "input.maxConcurrentRuns", message: `applies only to overlapPolicy ALLOW (${overlapPolicy} runs one at a time)` };
+}
 
 export const createTaskSchema = z.object({
   ...taskFields,
@@ -46,6 +55,7 @@ export const createTaskSchema = z.object({
   maxAttempts: taskFields.maxAttempts.default(taskDefaults.maxAttempts),
   retryBackoffSeconds: taskFields.retryBackoffSeconds.default(taskDefaults.retryBackoffSeconds),
   deadlineSeconds: taskFields.deadlineSeconds.default(null),
+  maxConcurrentRuns: taskFields.maxConcurrentRuns.default(null),
 });
 
 export const updateTaskSchema = z.object(taskFields).partial();

@@ -7,11 +7,13 @@ import { canonicalTimeZone, scheduleFrom } from "../scheduler/time/index.js";
 import type { Schedule } from "../scheduler/time/schedule.js";
 import { assertDevicesExist } from "./devices.js";
 import { ConfirmationRequiredError, ConflictError, NotFoundError, StateError, ValidationError } from "./errors.js";
-import { descriptionRule, nameRule, parseInput, tagRule } from "./input-rules.js";
+import { z } from "zod";
+import { descriptionRule, idListRule, jsonObjectRule, nameRule, parseInput, tagRule } from "./input-rules.js";
 import { withUniqueName } from "./names.js";
 import { assertPoolsExist } from "./pools.js";
-import { unscheduledRun, type NewRun } from "./runs.js";
-import { createTaskSchema, updateTaskSchema } from "./task-fields.js";
+import { cancelQueuedRuns } from "./run-control.js";
+import { unscheduledRun, type NewRun, type RunReport } from "./runs.js";
+import { createTaskSchema, maxConcurrentRunsIssue, updateTaskSchema } from "./task-fields.js";
 import type { TaskState } from "./task-policies.js";
 import { assertValidSchedule, scheduleFromInput, scheduleFromJson, scheduleToJson } from "./task-schedule.js";
 import { createTags, replaceTags } from "./tags.js";
@@ -48,6 +50,8 @@ async function assertReferencesExist(db: DbClient, refs: { serviceId?: string; t
 /** Creates a task, PAUSED unless `activate`; an active task must have an occurrence to come. */
 export async function createTask({ db, now, actor = null }: TaskDeps, input: unknown, activate: boolean): Promise<string> {
   const { schedule: scheduleInput, targetDeviceIds, targetPoolIds, tags, payload, ...fields } = parseInput(createTaskSchema, input);
+  const concurrencyIssue = maxConcurrentRunsIssue(fields.overlapPolicy, fields.maxConcurrentRuns, false);
+  if (concurrencyIssue) throw new ValidationError([concurrencyIssue]);
   const parsedSchedule = scheduleFromInput(scheduleInput, fields.timezone, now);
   const { schedule, nextRunAt } = activate ? scheduledAt(parsedSchedule, fields.timezone, now) : { schedule: parsedSchedule, nextRunAt: null };
   if (activate && !nextRunAt) throw ValidationError.of("input.schedule", "has no occurrence after now, so the task could never run");
@@ -85,24 +89,35 @@ type TaskRow = Awaited<ReturnType<typeof findTask>>;
 /** A write that keeps losing to the scheduler's claims is given up after this many tries. */
 const maxWriteAttempts = 5;
 
+/** What a task change plans: the columns to write (none: nothing to do), and what it answers. */
+export interface TaskChangePlan<T> {
+  data?: Prisma.TaskUpdateInput;
+  result: T;
+  /** More writes that belong to the change, in its transaction (the task is written first). */
+  also?: (tx: Prisma.TransactionClient) => Promise<void>;
+}
+
 /**
  * Writes a change planned from the task as read, only if nothing (a scheduler claim, another
  * request) wrote the task meanwhile; otherwise reads it again and plans anew. Without this, a
  * change planned before a claim would put back the nextRunAt and state the claim moved on from.
  */
-async function changeTask<T>(
-  db: DbClient,
-  id: string,
-  plan: (task: TaskRow) => { data?: Prisma.TaskUpdateInput; result: T },
-  name?: string,
-): Promise<T> {
+export async function changeTask<T>(db: DbClient, id: string, plan: (task: TaskRow) => TaskChangePlan<T>, name?: string): Promise<T> {
   for (let attempt = 1; attempt <= maxWriteAttempts; attempt++) {
     const task = await findTask(db, id);
-    const { data, result } = plan(task);
+    const { data, result, also } = plan(task);
     if (!data) return result;
+    const write = async (client: DbClient | Prisma.TransactionClient) => {
+      await client.task.update({ where: { id, version: task.version }, data: { ...data, version: { increment: 1 } }, select: { id: true } });
+    };
     try {
       await withUniqueName("task", name, () =>
-        db.task.update({ where: { id, version: task.version }, data: { ...data, version: { increment: 1 } }, select: { id: true } }),
+        also
+          ? db.$transaction(async (tx) => {
+              await write(tx);
+              await also(tx);
+            })
+          : write(db),
       );
       return result;
     } catch (error) {
@@ -125,6 +140,12 @@ export async function updateTask({ db, now, actor = null }: TaskDeps, id: string
     db,
     id,
     (current) => {
+      const concurrencyIssue = maxConcurrentRunsIssue(
+        fields.overlapPolicy ?? current.overlapPolicy,
+        fields.maxConcurrentRuns !== undefined ? fields.maxConcurrentRuns : current.maxConcurrentRuns,
+        fields.overlapPolicy !== undefined && fields.maxConcurrentRuns === undefined,
+      );
+      if (concurrencyIssue) throw new ValidationError([concurrencyIssue]);
       const timezone = fields.timezone ?? current.timezone;
       let timing: { timezone?: string; schedule?: Prisma.InputJsonObject; nextRunAt?: Date | null; state?: TaskState } = {};
       if (timingChanged) {
@@ -221,13 +242,24 @@ const pauseData = (note: string | null | undefined, now: Date, actor: string | n
 
 const pauseNoteRule = descriptionRule.nullish();
 
-/** Stops an active task from firing; pausing a paused task only replaces its note. */
-export async function pauseTask({ db, now, actor = null }: TaskDeps, id: string, note: string | null | undefined): Promise<void> {
+/**
+ * Stops an active task from firing; pausing a paused task only replaces its note. With
+ * `cancelQueued`, its queued runs are cancelled in the same transaction (returned); without,
+ * they still start.
+ */
+export async function pauseTask({ db, now, actor = null }: TaskDeps, id: string, note: string | null | undefined, cancelQueued = false): Promise<RunReport[]> {
   const validNote = parseInput(pauseNoteRule, note, "input.note");
+  let cancelled: RunReport[] = [];
   await changeTask(db, id, (task) => {
     if (task.state === "COMPLETED") throw new StateError("input.id", "the task has completed; edit its schedule or resume it instead");
-    return { data: pauseData(validNote, now, actor), result: undefined };
+    const reason = `cancelled by pauseTask${actor ? ` (${actor})` : ""}`;
+    return {
+      data: pauseData(validNote, now, actor),
+      result: undefined,
+      ...(cancelQueued && { also: async (tx: Prisma.TransactionClient) => void (cancelled = await cancelQueuedRuns(tx, { taskId: id }, reason, now)) }),
+    };
   });
+  return cancelled;
 }
 
 /**
@@ -255,17 +287,34 @@ export const mergedPayload = (servicePayload: unknown, taskPayload: unknown): Re
 });
 
 
+/** Refuses, naming them, tasks that (or whose service) require confirmation when `confirm` is not true. */
+export function assertConfirmed(tasks: { name: string; requiresConfirmation: boolean; service: { requiresConfirmation: boolean } }[], confirm: boolean): void {
+  const unconfirmed = tasks.filter((t) => t.requiresConfirmation || t.service.requiresConfirmation);
+  if (unconfirmed.length > 0 && !confirm) throw new ConfirmationRequiredError(unconfirmed.map((t) => t.name));
+}
+
+/** What one manual run does differently from its task: a payload over the task's, and targets of its own. */
+export interface RunOverrides {
+  payload?: Record<string, unknown> | null;
+  /** Replace the task's targets when either list is given and not empty; both empty lists mean no device. */
+  targets?: { deviceIds: string[]; poolIds: string[] } | null;
+  /** Why it was queued (e.g. which run it re-runs). */
+  reason?: string | null;
+}
+
 /**
  * Queues runs of the tasks now, whatever their state. If any of them (or its service)
  * requires confirmation and `confirm` is not true, nothing is queued.
  */
-async function runNow({ db, now }: TaskDeps, tasks: RunnableTask[], confirm: boolean): Promise<NewRun[]> {
-  const unconfirmed = tasks.filter((t) => t.requiresConfirmation || t.service.requiresConfirmation);
-  if (unconfirmed.length > 0 && !confirm) throw new ConfirmationRequiredError(unconfirmed.map((t) => t.name));
+async function runNow({ db, now, actor = null }: TaskDeps, tasks: RunnableTask[], confirm: boolean, overrides: RunOverrides = {}): Promise<NewRun[]> {
+  assertConfirmed(tasks, confirm);
   if (tasks.length === 0) return [];
-  const runs = tasks.map((task) => unscheduledRun(task.id, "MANUAL", mergedPayload(task.service.defaultPayload, task.payload), now));
+  const runs = tasks.map((task) =>
+    unscheduledRun(task.id, "MANUAL", { ...mergedPayload(task.service.defaultPayload, task.payload), ...overrides.payload }, now, overrides.reason ?? null),
+  );
+  const targets = overrides.targets ? (overrides.targets as Prisma.InputJsonObject) : undefined;
   await db.$transaction([
-    db.run.createMany({ data: runs.map((run) => ({ ...run, payload: run.payload as Prisma.InputJsonObject })) }),
+    db.run.createMany({ data: runs.map((run) => ({ ...run, payload: run.payload as Prisma.InputJsonObject, targets, requestedBy: actor })) }),
     // Not a change of the task's settings: written by hand so that updatedAt stays (the live views would announce the
     // task as UPDATED) and the version too (no scheduler claim is undone). lastRunAt is the time the new run is due.
     db.$executeRaw`UPDATE "Task" SET "lastRunStatus" = 'QUEUED',
@@ -275,10 +324,30 @@ async function runNow({ db, now }: TaskDeps, tasks: RunnableTask[], confirm: boo
   return runs;
 }
 
-export async function runTask(deps: TaskDeps, id: string, confirm: boolean): Promise<NewRun> {
+const runOverridesSchema = z.object({ payload: jsonObjectRule.nullish(), targetDeviceIds: idListRule.nullish(), targetPoolIds: idListRule.nullish() });
+
+/**
+ * Queues a run of the task now. A payload given is merged over the task's (top-level keys);
+ * target ids given replace the task's targets, for this run only. Both are checked as the
+ * task's own are.
+ */
+export async function runTask(deps: TaskDeps, id: string, confirm: boolean, input: unknown = {}): Promise<NewRun> {
+  const { payload, targetDeviceIds, targetPoolIds } = parseInput(runOverridesSchema, input);
+  const deviceIds = [...new Set(targetDeviceIds ?? [])];
+  const poolIds = [...new Set(targetPoolIds ?? [])];
+  await assertReferencesExist(deps.db, { targetDeviceIds: deviceIds, targetPoolIds: poolIds });
   const task = await deps.db.task.findUnique({ where: { id }, select: runnableTask });
   if (!task) throw new NotFoundError("input.id", id, "Task");
-  const [run] = await runNow(deps, [task], confirm);
+  const targets = deviceIds.length > 0 || poolIds.length > 0 ? { deviceIds, poolIds } : null;
+  const [run] = await runNow(deps, [task], confirm, { payload, targets });
+  return run!;
+}
+
+/** Queues a run of the task with its own targets and payload (rerunFailedTargets). */
+export async function runTaskWith(deps: TaskDeps, id: string, confirm: boolean, overrides: RunOverrides): Promise<NewRun> {
+  const task = await deps.db.task.findUnique({ where: { id }, select: runnableTask });
+  if (!task) throw new NotFoundError("input.id", id, "Task");
+  const [run] = await runNow(deps, [task], confirm, overrides);
   return run!;
 }
 

@@ -27,7 +27,7 @@ import { deservesRetry, retryDelayMs, summarizeRun, type RunSummary } from "./ru
 import type { RunStore } from "./run-store.js";
 import { RunWriter } from "./run-writer.js";
 import { prepareAttempt, type Attempt, type ExecutionLimits } from "./service-runner.js";
-import { resolveTargetsOfServices, resolveTargetsOfTasks, type RunTargets, type TargetDevice } from "./targets.js";
+import { resolveTargetRefs, resolveTargetsOfServices, resolveTargetsOfTasks, type RunTargets, type TargetDevice, type TargetRefs } from "./targets.js";
 
 export interface ExecutorOptions {
   db: DbClient;
@@ -76,12 +76,18 @@ interface TargetEnd {
 
 const stepServiceColumns = { id: true, name: true, kind: true, config: true, secrets: true, secretsKeyId: true, concurrency: true } as const;
 type StepServiceRow = { id: string; name: string; kind: string; config: unknown; secrets: string | null; secretsKeyId: string | null; concurrency: number };
+/** The overlap policy a run goes by: its own (a backfill's, a catch-up chain's), else its task's. */
+const overlapPolicyOf = (run: LoadedRun) => run.overlapPolicy ?? run.task.overlapPolicy;
+/** Whether a run that could not start waits here for a run of its task to end. */
+const waitsForItsTask = (run: LoadedRun) => overlapPolicyOf(run) !== "ALLOW" || run.task.maxConcurrentRuns !== null;
 
 /** What a batch of started runs needs before their targets run, per task; an error for a task it could not be done for. */
 interface BatchPreparation {
   /** Tasks whose lastRunStatus could not be set RUNNING: their runs fail at once. */
   notMarkedRunning: Map<string, unknown>;
   targets: Map<string, RunTargets | { error: unknown }>;
+  /** The targets of runs that name their own (manual overrides, re-runs of failed targets), by run. */
+  runTargets: Map<string, RunTargets | { error: unknown }>;
 }
 
 /** Runs started together at most: one claim statement, one load, one target resolution. */
@@ -299,7 +305,7 @@ export class Executor {
       for (const run of runs) {
         if (run.status !== "QUEUED" || this.#stopping) continue;
         if (await this.#skipIfLate(run, now)) continue;
-        if (run.task.overlapPolicy !== "ALLOW") {
+        if (overlapPolicyOf(run) !== "ALLOW") {
           if (oneAtATime.has(run.taskId)) {
             this.#block(run);
             continue;
@@ -319,7 +325,7 @@ export class Executor {
       for (const run of candidates) {
         if (!claimed.has(run.id)) {
           // Queued behind a running run of its task (or taken by another process, which the next try finds out).
-          if (run.task.overlapPolicy !== "ALLOW") this.#block(run);
+          if (waitsForItsTask(run)) this.#block(run);
           continue;
         }
         const controller = new AbortController();
@@ -331,7 +337,7 @@ export class Executor {
         started.push({ run, active });
       }
       this.#countActive();
-      const preparation = this.#prepare([...new Set(started.map(({ run }) => run.taskId))], now);
+      const preparation = this.#prepare([...new Set(started.map(({ run }) => run.taskId))], started.map(({ run }) => run), now);
       for (const { run, active } of started) {
         active.done = preparation
           .then((prepared) => this.#carryOut(run, active, now, prepared))
@@ -358,7 +364,9 @@ export class Executor {
     const { deadlineSeconds } = run.task;
     // A run that started before (a workflow taken up again after a restart) is not late: it resumes.
     if (deadlineSeconds === null || run.startedAt !== null) return false;
-    const lateMs = now.getTime() - (run.scheduledFor.getTime() + run.jitterMs);
+    // A backfill's occurrences are past by design: its deadline counts from when it was asked for.
+    const dueAt = run.trigger === "BACKFILL" ? run.claimedAt.getTime() : run.scheduledFor.getTime() + run.jitterMs;
+    const lateMs = now.getTime() - dueAt;
     if (lateMs <= deadlineSeconds * 1000) return false;
     const reason = `could not start within its ${deadlineSeconds}s deadline (${Math.round(lateMs / 1000)}s late)`;
     if (await this.#store.skipRun(run.id, reason, now)) {
@@ -388,7 +396,7 @@ export class Executor {
    * resolved, each with one statement for all the tasks. Should that fail, task by task, so
    * that one task's problem fails only its own runs.
    */
-  async #prepare(taskIds: string[], startedAt: Date): Promise<BatchPreparation> {
+  async #prepare(taskIds: string[], runs: LoadedRun[], startedAt: Date): Promise<BatchPreparation> {
     const notMarkedRunning = new Map<string, unknown>();
     await eachOrOneByOne(taskIds, (ids) => this.#store.setTasksRunning(ids, startedAt), notMarkedRunning);
     const targets = new Map<string, RunTargets | { error: unknown }>();
@@ -406,7 +414,16 @@ export class Executor {
       unresolved,
     );
     for (const [id, error] of unresolved) targets.set(id, { error });
-    return { notMarkedRunning, targets };
+    const runTargets = new Map<string, RunTargets | { error: unknown }>();
+    const ownRefs = new Map(runs.flatMap((run) => (run.targets ? [[run.id, run.targets as unknown as TargetRefs] as const] : [])));
+    if (ownRefs.size > 0) {
+      try {
+        for (const [id, resolved] of await resolveTargetRefs(this.#db, ownRefs)) runTargets.set(id, resolved);
+      } catch (error) {
+        for (const id of ownRefs.keys()) runTargets.set(id, { error });
+      }
+    }
+    return { notMarkedRunning, targets, runTargets };
   }
 
   /**
@@ -447,7 +464,7 @@ export class Executor {
     const report = this.#report(run, startedAt);
     this.#progress("RUN_STARTED", report);
     const { service } = run.task;
-    const targets = prepared.targets.get(run.taskId) ?? { error: new Error("the task's targets were not resolved") };
+    const targets = (run.targets ? prepared.runTargets.get(run.id) : prepared.targets.get(run.taskId)) ?? { error: new Error("the targets were not resolved") };
     if ("error" in targets) throw targets.error;
     let summary: RunSummary;
     if (targets.declared && targets.devices.length === 0) {

@@ -25,6 +25,8 @@ const queuedRunColumns = {
   jitterMs: true,
   claimedAt: true,
   payload: true,
+  overlapPolicy: true,
+  targets: true,
   task: {
     select: {
       name: true,
@@ -32,6 +34,7 @@ const queuedRunColumns = {
       retryBackoffSeconds: true,
       deadlineSeconds: true,
       overlapPolicy: true,
+      maxConcurrentRuns: true,
       service: { select: { id: true, kind: true, config: true, secrets: true, secretsKeyId: true, concurrency: true } },
     },
   },
@@ -80,6 +83,9 @@ export interface RecordedEnd {
   cancelReason: string | null;
 }
 
+/** The PostgreSQL advisory lock that run starts take, so that their checks see each other's starts. */
+const runStartLock = 0x636c_7273;
+
 export class RunStore {
   readonly #db: DbClient;
   readonly #provider: DatabaseProvider;
@@ -105,21 +111,33 @@ export class RunStore {
   }
 
   /**
-   * QUEUED → RUNNING for this owner, in one statement, for each of `ids` unless another run
-   * of its task is running and the task's overlap policy is not ALLOW (queued runs of a task
-   * then go one after the other). The caller passes at most one run of such a task: the
-   * statement does not see the runs it starts itself. Returns the ids started, whose lease
-   * holds `leaseMs` by the database's clock.
+   * QUEUED → RUNNING for this owner, in one statement, for each of `ids` that its run's
+   * overlap policy (its own, else its task's) lets start: under ALLOW while fewer than the
+   * task's maxConcurrentRuns run (counting the runs of the task started by this statement
+   * before it, oldest first), otherwise only while no other run of its task is running
+   * (queued runs of a task then go one after the other; the caller passes at most one such
+   * run of a task, as the statement does not see the runs it starts itself). On PostgreSQL,
+   * starts are taken one transaction at a time across instances (an advisory lock), so two
+   * instances never both start the run that fills a task's last slot. Returns the ids
+   * started, whose lease holds `leaseMs` by the database's clock.
    */
   async claimRuns(ids: readonly string[], ownerId: string, now: Date, leaseMs: number): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const d = this.#dialect;
+    const running = `(SELECT COUNT(*) FROM "Run" AS "other" WHERE "other"."taskId" = "candidate"."taskId" AND "other"."status" = 'RUNNING')`;
     return this.#notifier.atomically(this.#db, async (tx) => {
+      if (this.#provider === "postgresql") await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${runStartLock})`);
       const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
         `UPDATE "Run" SET "status" = 'RUNNING', "ownerId" = ${d.placeholder(1)}, "leaseExpiresAt" = ${d.now(2)}, "startedAt" = COALESCE("startedAt", ${d.typed(3, "timestamp")})
-         WHERE "id" IN (${d.textList(4)}) AND "status" = 'QUEUED'
-           AND (EXISTS (SELECT 1 FROM "Task" WHERE "Task"."id" = "Run"."taskId" AND "Task"."overlapPolicy" = 'ALLOW')
-             OR NOT EXISTS (SELECT 1 FROM "Run" AS "other" WHERE "other"."taskId" = "Run"."taskId" AND "other"."status" = 'RUNNING'))
+         WHERE "status" = 'QUEUED' AND "id" IN (
+           SELECT "candidate"."id" FROM (
+             SELECT "r"."id", "r"."taskId", COALESCE("r"."overlapPolicy", "t"."overlapPolicy") AS "policy", "t"."maxConcurrentRuns" AS "most",
+               ROW_NUMBER() OVER (PARTITION BY "r"."taskId" ORDER BY "r"."claimedAt", "r"."id") AS "position"
+             FROM "Run" AS "r" JOIN "Task" AS "t" ON "t"."id" = "r"."taskId"
+             WHERE "r"."id" IN (${d.textList(4)}) AND "r"."status" = 'QUEUED'
+           ) AS "candidate"
+           WHERE ("candidate"."policy" = 'ALLOW' AND ("candidate"."most" IS NULL OR "candidate"."position" + ${running} <= "candidate"."most"))
+              OR ("candidate"."policy" <> 'ALLOW' AND ${running} = 0))
          RETURNING "id"`,
         ownerId,
         leaseMs,
@@ -369,8 +387,13 @@ export class RunStore {
     for (const { taskId, runId } of superseding) {
       const replacement = await this.#db.run.findUnique({ where: { id: runId }, select: { claimedAt: true } });
       if (!replacement) continue;
+      // Queued before it, in the executor's order: a chain of catch-up runs queued with it stays.
       const older = await this.#db.run.findMany({
-        where: { taskId, id: { not: runId }, status: { in: ["QUEUED", "RUNNING"] }, claimedAt: { lte: replacement.claimedAt } },
+        where: {
+          taskId,
+          status: { in: ["QUEUED", "RUNNING"] },
+          OR: [{ claimedAt: { lt: replacement.claimedAt } }, { claimedAt: replacement.claimedAt, id: { lt: runId } }],
+        },
         select: { id: true, taskId: true, trigger: true, scheduledFor: true, status: true },
       });
       // One by one from the status each had, as an executor may start a queued one meanwhile;

@@ -17,7 +17,7 @@ export interface RunTargets {
   devices: TargetDevice[];
 }
 
-interface TargetRefs {
+export interface TargetRefs {
   deviceIds: string[];
   poolIds: string[];
 }
@@ -52,18 +52,23 @@ export async function resolveTargetsOfTasks(db: DbClient, taskIds: readonly stri
     where: { id: { in: [...taskIds] } },
     select: { id: true, ...targetsSelect, service: { select: targetsSelect } },
   });
-  return resolveRefs(db, new Map(tasks.map((task) => [task.id, chooseTargetRefs(refsOf(task), refsOf(task.service))])));
+  return resolveTargetRefs(db, new Map(tasks.map((task) => [task.id, chooseTargetRefs(refsOf(task), refsOf(task.service))])));
 }
 
 /** The default targets of each of the services (a workflow step running on its service's own targets); a service that no longer exists is left out. */
 export async function resolveTargetsOfServices(db: DbClient, serviceIds: readonly string[]): Promise<Map<string, RunTargets>> {
   const services = await db.service.findMany({ where: { id: { in: [...serviceIds] } }, select: { id: true, ...targetsSelect } });
-  return resolveRefs(db, new Map(services.map((service) => [service.id, refsOf(service)])));
+  return resolveTargetRefs(db, new Map(services.map((service) => [service.id, refsOf(service)])));
 }
 
 const targetsSelect = { targetDevices: { select: { deviceId: true } }, targetPools: { select: { poolId: true } } } as const;
 
-async function resolveRefs(db: DbClient, refs: Map<string, TargetRefs>): Promise<Map<string, RunTargets>> {
+/**
+ * The devices each set of references names, resolved now with a few queries whatever their
+ * number: with none, the service runs once without a device. Keyed as `refs` is (by task,
+ * by service, or by run for runs with targets of their own).
+ */
+export async function resolveTargetRefs<K>(db: DbClient, refs: Map<K, TargetRefs>): Promise<Map<K, RunTargets>> {
   const deviceIds = [...new Set([...refs.values()].flatMap((r) => r.deviceIds))];
   const poolIds = [...new Set([...refs.values()].flatMap((r) => r.poolIds))];
   const devices = new Map(
@@ -72,14 +77,14 @@ async function resolveRefs(db: DbClient, refs: Map<string, TargetRefs>): Promise
       : (await db.device.findMany({ where: { id: { in: deviceIds } }, select: { id: true, name: true, address: true, properties: true } })).map((d) => [d.id, toTarget(d)]),
   );
   const pools = poolIds.length > 0 ? await resolvePoolDevices(db, poolIds) : new Map();
-  const targets = new Map<string, RunTargets>();
-  for (const [ownerId, { deviceIds: direct, poolIds: viaPools }] of refs) {
+  const targets = new Map<K, RunTargets>();
+  for (const [key, { deviceIds: direct, poolIds: viaPools }] of refs) {
     if (direct.length === 0 && viaPools.length === 0) {
-      targets.set(ownerId, { declared: false, devices: [] });
+      targets.set(key, { declared: false, devices: [] });
       continue;
     }
     const fromPools = viaPools.map((poolId) => ((pools.get(poolId) ?? []) as Parameters<typeof toTarget>[0][]).map(toTarget));
-    targets.set(ownerId, { declared: true, devices: mergeDevices(direct.flatMap((id) => devices.get(id) ?? []), ...fromPools) });
+    targets.set(key, { declared: true, devices: mergeDevices(direct.flatMap((id) => devices.get(id) ?? []), ...fromPools) });
   }
   return targets;
 }

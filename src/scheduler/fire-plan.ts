@@ -17,6 +17,8 @@ export interface SchedulableTask {
   misfirePolicy: MisfirePolicyName;
   misfireGraceSeconds: number;
   overlapPolicy: OverlapPolicy;
+  /** With overlap policy ALLOW: an occurrence that comes while this many runs are active is skipped. */
+  maxConcurrentRuns: number | null;
 }
 
 export interface ActiveRuns {
@@ -35,6 +37,8 @@ export interface PlannedRun {
   outcome: OccurrenceOutcome;
   /** Occurrences it stands for: 1, or more for the record of those beyond the ones recorded one by one. */
   occurrences: number;
+  /** Replaces the task's overlap policy for this run: catch-up runs of one misfire go one after the other. */
+  overlapPolicy: OverlapPolicy | null;
 }
 
 export interface FirePlan {
@@ -63,14 +67,15 @@ function dueOccurrences(task: SchedulableTask, now: Date): { due: Date[]; more: 
 }
 
 /** Whether an occurrence may be queued given the runs ahead of it. */
-function overlapAllows(policy: OverlapPolicy, ahead: ActiveRuns): boolean {
-  switch (policy) {
+function overlapAllows(task: SchedulableTask, ahead: ActiveRuns): boolean {
+  switch (task.overlapPolicy) {
     case "SKIP":
       return ahead.queued + ahead.running === 0;
     case "BUFFER_ONE":
       return ahead.queued === 0;
-    case "BUFFER_ALL":
     case "ALLOW":
+      return task.maxConcurrentRuns === null || ahead.queued + ahead.running < task.maxConcurrentRuns;
+    case "BUFFER_ALL":
     case "CANCEL_PREVIOUS":
       return true;
   }
@@ -92,6 +97,10 @@ export function planFire(task: SchedulableTask, now: Date, active: ActiveRuns, j
   });
   const graceMs = task.misfireGraceSeconds * 1000;
   const toRun = new Set(plan.run.map((d) => d.getTime()));
+  // A misfire: what the misfire policy runs is queued as a chain, one after the other, whatever
+  // the overlap policy. The policy judges the first of them against the runs active before.
+  const chained = plan.run.some((d) => judgedAt.getTime() - d.getTime() > task.misfireGraceSeconds * 1000);
+  const chainPolicy: OverlapPolicy | null = chained && task.overlapPolicy === "ALLOW" ? "BUFFER_ALL" : null;
   // Under CANCEL_PREVIOUS only the newest of several due occurrences survives.
   const newestToRun = plan.run.at(-1)?.getTime();
   const remainingRuns = task.maxRuns === null ? Infinity : task.maxRuns - task.scheduledRunCount;
@@ -116,6 +125,7 @@ export function planFire(task: SchedulableTask, now: Date, active: ActiveRuns, j
       outcome: "skipped_misfire",
       // Those never listed count as one: how many there were is not known.
       occurrences: unrecorded.length + (firstUnlisted ? 1 : 0),
+      overlapPolicy: null,
     });
   }
 
@@ -124,7 +134,7 @@ export function planFire(task: SchedulableTask, now: Date, active: ActiveRuns, j
     const trigger = late ? "CATCHUP" : "SCHEDULE";
     if (!toRun.has(occurrence.getTime())) {
       if (recordedSkips.has(occurrence.getTime())) {
-        runs.push({ occurrence, trigger, status: "SKIPPED", reason: missedReason(task, judgedAt, occurrence), outcome: "skipped_misfire", occurrences: 1 });
+        runs.push({ occurrence, trigger, status: "SKIPPED", reason: missedReason(task, judgedAt, occurrence), outcome: "skipped_misfire", occurrences: 1, overlapPolicy: null });
       }
       continue;
     }
@@ -132,21 +142,14 @@ export function planFire(task: SchedulableTask, now: Date, active: ActiveRuns, j
       seriesEnded = true;
       break;
     }
-    if (task.overlapPolicy === "CANCEL_PREVIOUS" && occurrence.getTime() !== newestToRun) {
-      runs.push({ occurrence, trigger, status: "SKIPPED", reason: "superseded by a later occurrence (overlap policy CANCEL_PREVIOUS)", outcome: "skipped_overlap", occurrences: 1 });
-    } else if (overlapAllows(task.overlapPolicy, ahead)) {
-      runs.push({ occurrence, trigger, status: "QUEUED", reason: null, outcome: late ? "caught_up" : "queued", occurrences: 1 });
+    if (!chained && task.overlapPolicy === "CANCEL_PREVIOUS" && occurrence.getTime() !== newestToRun) {
+      runs.push({ occurrence, trigger, status: "SKIPPED", reason: "superseded by a later occurrence (overlap policy CANCEL_PREVIOUS)", outcome: "skipped_overlap", occurrences: 1, overlapPolicy: null });
+    } else if ((chained && queued > 0) || overlapAllows(task, ahead)) {
+      runs.push({ occurrence, trigger, status: "QUEUED", reason: null, outcome: late ? "caught_up" : "queued", occurrences: 1, overlapPolicy: chainPolicy });
       ahead.queued += 1;
       queued += 1;
     } else {
-      runs.push({
-        occurrence,
-        trigger,
-        status: "SKIPPED",
-        reason: `the previous run is still active (overlap policy ${task.overlapPolicy})`,
-        outcome: "skipped_overlap",
-        occurrences: 1,
-      });
+      runs.push({ occurrence, trigger, status: "SKIPPED", reason: overlapReason(task, ahead), outcome: "skipped_overlap", occurrences: 1, overlapPolicy: null });
     }
   }
 
@@ -159,6 +162,11 @@ export function planFire(task: SchedulableTask, now: Date, active: ActiveRuns, j
     queued,
     supersedeActiveRuns: task.overlapPolicy === "CANCEL_PREVIOUS" && queued > 0 && active.queued + active.running > 0,
   };
+}
+
+function overlapReason(task: SchedulableTask, ahead: ActiveRuns): string {
+  if (task.overlapPolicy === "ALLOW") return `${ahead.queued + ahead.running} runs are already active (maxConcurrentRuns ${task.maxConcurrentRuns})`;
+  return `the previous run is still active (overlap policy ${task.overlapPolicy})`;
 }
 
 function unrecordedReason(task: SchedulableTask, unrecorded: Date[], firstUnlisted: Date | null, now: Date): string {

@@ -73,7 +73,8 @@ function claimEvents(claims: Claim[], { claimed, created, recounted }: ClaimOutc
   const createdIds = new Set(created.map((run) => run.id));
   const superseding = claims.filter((claim) => claim.plan.supersedeActiveRuns && claimed.has(claim.task.id));
   const newest = superseding.flatMap(({ task, runs: planned }) => {
-    const run = planned.findLast((r) => r.status === "QUEUED" && createdIds.has(r.id));
+    // The first run the fire queued: a chain of catch-up runs cancels what came before it, not itself.
+    const run = planned.find((r) => r.status === "QUEUED" && createdIds.has(r.id));
     return run ? [{ taskId: task.id, runId: run.id }] : [];
   });
   if (newest.length > 0) runs.push(["runsSuperseded", { runs: newest }]);
@@ -111,6 +112,7 @@ const planInputs: Record<Exclude<keyof SchedulableTask, "id" | "version">, true>
   misfirePolicy: true,
   misfireGraceSeconds: true,
   overlapPolicy: true,
+  maxConcurrentRuns: true,
 };
 const planInputNames = Object.keys(planInputs) as (keyof typeof planInputs)[];
 
@@ -410,7 +412,7 @@ export class Scheduler {
   }
 
   async #planClaims(tasks: CachedTask[], claimedAt: Date): Promise<Claim[]> {
-    const active = await this.#store.activeRuns(tasks.filter((t) => t.overlapPolicy !== "ALLOW").map((t) => t.id));
+    const active = await this.#store.activeRuns(tasks.filter((t) => t.overlapPolicy !== "ALLOW" || t.maxConcurrentRuns !== null).map((t) => t.id));
     const plans = new SharedPlans(claimedAt);
     const planned = tasks.map((task) => {
       const jitterMs = this.#jitter.get(task.id) ?? 0;
@@ -432,6 +434,7 @@ export class Scheduler {
           reason: run.reason,
           payload: task.payload,
           claimedAt,
+          overlapPolicy: run.overlapPolicy,
         }),
       );
       return { task, plan, runs, resumeAt: resumeAfterMaxRuns(task, plan) };

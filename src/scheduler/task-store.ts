@@ -55,6 +55,7 @@ const taskColumns = {
   misfirePolicy: true,
   misfireGraceSeconds: true,
   overlapPolicy: true,
+  maxConcurrentRuns: true,
   jitterSeconds: true,
   payload: true,
   serviceId: true,
@@ -70,6 +71,7 @@ const sharedTaskColumns = [
   "misfirePolicy",
   "misfireGraceSeconds",
   "overlapPolicy",
+  "maxConcurrentRuns",
   "jitterSeconds",
   "payload",
   "serviceId",
@@ -94,6 +96,7 @@ function toCachedTask(row: TaskRow, servicePayloads: Map<string, unknown>): Cach
     misfirePolicy: row.misfirePolicy as MisfirePolicyName,
     misfireGraceSeconds: row.misfireGraceSeconds,
     overlapPolicy: row.overlapPolicy as OverlapPolicy,
+    maxConcurrentRuns: row.maxConcurrentRuns,
     jitterSeconds: row.jitterSeconds,
     payload: mergedPayload(servicePayloads.get(row.serviceId) ?? {}, row.payload),
   };
@@ -140,6 +143,7 @@ const runColumns: SqlColumn<keyof NewRun>[] = [
   { name: "reason", type: "text" },
   { name: "payload", type: "json" },
   { name: "claimedAt", type: "timestamp" },
+  { name: "overlapPolicy", type: "text" },
 ];
 
 export class TaskStore {
@@ -184,6 +188,7 @@ export class TaskStore {
           misfirePolicy: group.misfirePolicy as MisfirePolicyName,
           misfireGraceSeconds: group.misfireGraceSeconds,
           overlapPolicy: group.overlapPolicy as OverlapPolicy,
+          maxConcurrentRuns: group.maxConcurrentRuns,
           jitterSeconds: group.jitterSeconds,
           payload,
         });

@@ -1,6 +1,7 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { builder, operatorMutation } from "../builder.js";
-import { NotFoundError, StateError, ValidationError } from "../domain/errors.js";
+import { ConfirmationRequiredError, NotFoundError, StateError, ValidationError } from "../domain/errors.js";
+import { rerunFailedTargets } from "../domain/run-requests.js";
 import { cancelRun } from "../domain/run-control.js";
 import { runReportColumns, runResultStatuses, runStatuses, runTriggers, type RunReport, type StepReport } from "../domain/runs.js";
 import { localId } from "./global-id.js";
@@ -29,6 +30,7 @@ export const RunTrigger = builder.enumType("RunTrigger", {
     MANUAL: { description: "Run by hand (runTask, runTasks)." },
     CATCHUP: { description: "An occurrence missed beyond the grace period, run by the misfire policy." },
     RETRY: { description: "A re-run of a run interrupted by a crash (misfire policy RUN_ONCE or RUN_ALL)." },
+    BACKFILL: { description: "A past occurrence queued by backfillTask." },
   },
 });
 
@@ -54,6 +56,12 @@ export const Run = builder.prismaNode("Run", {
     reason: t.exposeString("reason", { nullable: true, description: "Why it was skipped, cancelled or failed (e.g. \"interrupted\", \"2 failed of 5 targets\")." }),
     payload: t.expose("payload", { type: "JSONObject", description: "The task's payload over its service's default payload." }),
     claimedAt: t.expose("claimedAt", { type: "DateTime", description: "When it was claimed; claimedAt - scheduledFor is the fire lag." }),
+    requestedBy: t.exposeString("requestedBy", { nullable: true, description: "Name of the API token that asked for it: manual runs, skips, backfills, re-runs." }),
+    ownTargets: t.boolean({
+      description: "Whether it runs against targets of its own (runTask with targets, rerunFailedTargets) rather than its task's.",
+      select: { targets: true },
+      resolve: (run) => run.targets !== null,
+    }),
     startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
     finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),
     targetCount: t.exposeInt("targetCount", { description: "Targets executed (1 for a run without targets)." }),
@@ -149,6 +157,28 @@ builder.queryField("run", (t) =>
 );
 
 const CancelRunInput = builder.inputType("CancelRunInput", { fields: (t) => ({ id: t.id({ required: true }) }) });
+const RerunFailedTargetsInput = builder.inputType("RerunFailedTargetsInput", {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    confirm: t.boolean({ defaultValue: false, required: true, description: "Needed when the task or its service requires confirmation." }),
+  }),
+});
+
+builder.mutationField("rerunFailedTargets", (t) =>
+  t.prismaField({
+    ...operatorMutation,
+    type: "Run",
+    description:
+      "Queues a manual run of the run's task against the devices whose last attempt in that run did not succeed, with that run's payload. A StateError when the run has not finished or no target failed.",
+    args: { input: t.arg({ type: RerunFailedTargetsInput, required: true }) },
+    errors: { types: [ValidationError, NotFoundError, StateError, ConfirmationRequiredError], dataField: { name: "run" } },
+    resolve: async (query, _parent, { input }, ctx) => {
+      const run = await rerunFailedTargets({ db: ctx.db, now: ctx.now, actor: ctx.principal?.name ?? null }, localId(String(input.id), "Run", "input.id"), input.confirm);
+      ctx.events.emit("runsCreated", { runs: [run] });
+      return ctx.db.run.findUniqueOrThrow({ ...withSelection(query), where: { id: run.id } });
+    },
+  }),
+);
 
 builder.mutationField("cancelRun", (t) =>
   t.prismaField({

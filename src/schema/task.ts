@@ -26,6 +26,8 @@ import { listMaxima, maxItems } from "./list-limits.js";
 import { nameContainsWhere, OrderDirection } from "./listing.js";
 import { Pool } from "./pool.js";
 import { Run, RunStatus } from "./run.js";
+import { backfillOverlapPolicies, backfillTask, cancelBackfill, maxBackfillRuns, skipNextRun } from "../domain/run-requests.js";
+import type { RunReport } from "../domain/runs.js";
 import { ScheduleInput, ScheduleRef } from "./schedule.js";
 import { withSelection } from "./prisma-query.js";
 import { prismaConnectionHelpers } from "@pothos/plugin-prisma";
@@ -101,7 +103,11 @@ export const Task = builder.prismaNode("Task", {
     maxRuns: t.exposeInt("maxRuns", { nullable: true }),
     maxAttempts: t.exposeInt("maxAttempts", { description: "Attempts per target; 1 means no retry." }),
     retryBackoffSeconds: t.exposeInt("retryBackoffSeconds", { description: "Wait before the first retry; doubled for each next one, jittered." }),
-    deadlineSeconds: t.exposeInt("deadlineSeconds", { nullable: true, description: "A run not started this long after its fire time is SKIPPED." }),
+    deadlineSeconds: t.exposeInt("deadlineSeconds", { nullable: true, description: "A run not started this long after its fire time (a backfill's: after it was asked for) is SKIPPED." }),
+    maxConcurrentRuns: t.exposeInt("maxConcurrentRuns", {
+      nullable: true,
+      description: "Under overlap policy ALLOW: at most this many runs of the task execute at once, across instances, and an occurrence that comes while this many are queued or running is SKIPPED.",
+    }),
     runCount: t.exposeInt("scheduledRunCount", { description: "Runs queued by the schedule so far (what maxRuns counts)." }),
     nextRunAt: t.expose("nextRunAt", { type: "DateTime", nullable: true, description: "The next occurrence, before jitter; null unless ACTIVE." }),
     secondsUntilNextRun: t.int({ nullable: true, select: { nextRunAt: true }, resolve: (task, _args, ctx) => secondsUntil(task.nextRunAt, ctx.now) }),
@@ -197,6 +203,7 @@ const CreateTaskInput = builder.inputType("CreateTaskInput", {
     maxAttempts: t.int({ description: "Attempts per target, 1..20; default 1 (no retry)." }),
     retryBackoffSeconds: t.int({ description: "Wait before the first retry, 0..3600; doubled for each next one, jittered; default 10." }),
     deadlineSeconds: t.int({ description: "Skip a run that cannot start within this many seconds of its fire time." }),
+    maxConcurrentRuns: t.int({ description: "1..1000, only with overlapPolicy ALLOW: runs of the task executing at once at most (APScheduler's max_instances)." }),
   }),
 });
 
@@ -222,6 +229,7 @@ const UpdateTaskInput = builder.inputType("UpdateTaskInput", {
     maxAttempts: t.int(),
     retryBackoffSeconds: t.int(),
     deadlineSeconds: t.int(),
+    maxConcurrentRuns: t.int({ description: "null removes the limit; set it with overlapPolicy ALLOW only." }),
   }),
 });
 
@@ -229,9 +237,44 @@ const TaskIdInput = builder.inputType("TaskIdInput", { fields: (t) => ({ id: t.i
 const DuplicateTaskInput = builder.inputType("DuplicateTaskInput", {
   fields: (t) => ({ id: t.id({ required: true }), name: t.string({ description: 'Default: "<name> (copy)".' }) }),
 });
-const PauseTaskInput = builder.inputType("PauseTaskInput", { fields: (t) => ({ id: t.id({ required: true }), note: t.string() }) });
+const PauseTaskInput = builder.inputType("PauseTaskInput", {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    note: t.string(),
+    cancelQueued: t.boolean({
+      defaultValue: false,
+      required: true,
+      description: "Also cancel the task's queued runs, in the same transaction. Without it, queued runs still start.",
+    }),
+  }),
+});
 const RunTaskInput = builder.inputType("RunTaskInput", {
-  fields: (t) => ({ id: t.id({ required: true }), confirm: t.boolean({ defaultValue: false, required: true }) }),
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    confirm: t.boolean({ defaultValue: false, required: true }),
+    payload: t.field({ type: "JSONObject", description: "For this run only: merged over the task's payload (top-level keys)." }),
+    targetDeviceIds: t.idList(maxItems(listMaxima.ids, "For this run only: with targetPoolIds, replaces the task's targets when not empty.")),
+    targetPoolIds: t.idList(maxItems(listMaxima.ids)),
+  }),
+});
+const SkipNextRunInput = builder.inputType("SkipNextRunInput", {
+  fields: (t) => ({ id: t.id({ required: true }), note: t.string({ description: "Why; recorded as the skipped run's reason." }) }),
+});
+const BackfillOverlapPolicy = builder.enumType("BackfillOverlapPolicy", {
+  description: "How a backfill's runs go, whatever the task's overlap policy.",
+  values: {
+    BUFFER_ALL: { description: "One after the other, oldest first (the default)." },
+    ALLOW: { description: "Side by side, within the task's maxConcurrentRuns." },
+  } satisfies Record<(typeof backfillOverlapPolicies)[number], unknown>,
+});
+const BackfillTaskInput = builder.inputType("BackfillTaskInput", {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    from: t.field({ type: "DateTime", required: true, description: "The first instant of the range, included." }),
+    to: t.field({ type: "DateTime", required: true, description: "The last instant of the range, included; not after now." }),
+    overlapPolicy: t.field({ type: BackfillOverlapPolicy, defaultValue: "BUFFER_ALL", required: true }),
+    confirm: t.boolean({ defaultValue: false, required: true, description: "Needed when the task or its service requires confirmation." }),
+  }),
 });
 const PauseTasksInput = builder.inputType("PauseTasksInput", { fields: (t) => ({ tag: t.string({ required: true }), note: t.string() }) });
 const ResumeTasksInput = builder.inputType("ResumeTasksInput", { fields: (t) => ({ tag: t.string({ required: true }) }) });
@@ -253,6 +296,13 @@ function withLocalReferences<T extends { serviceId?: string | number | null; tar
 }
 
 const taskId = (id: string | number) => localId(String(id), "Task", "input.id");
+
+/** Queued runs cancelled by a request end there: the live views hear of their end. */
+function announceCancelled(ctx: Context, runs: RunReport[]): void {
+  if (runs.length === 0) return;
+  ctx.events.emit("runsCancelled", { runIds: runs.map((run) => run.id) });
+  for (const run of runs) ctx.events.emit("runProgress", { type: "RUN_FINISHED", run, result: null });
+}
 const taskErrors = [...writeErrors, StateError];
 
 builder.mutationFields((t) => ({
@@ -309,8 +359,9 @@ builder.mutationFields((t) => ({
     errors: { types: taskErrors, dataField: { name: "task" } },
     resolve: async (query, _parent, { input }, ctx) => {
       const id = taskId(input.id);
-      await pauseTask(deps(ctx), id, input.note);
+      const cancelled = await pauseTask(deps(ctx), id, input.note, input.cancelQueued);
       ctx.events.emit("taskChanged", { taskId: id, change: "PAUSED" });
+      announceCancelled(ctx, cancelled);
       return ctx.db.task.findUniqueOrThrow({ ...withSelection(query), where: { id } });
     },
   }),
@@ -330,13 +381,58 @@ builder.mutationFields((t) => ({
   runTask: t.prismaField({
     ...operatorMutation,
     type: "Run",
-    description: "Queues a run now, also while paused. Needs confirm: true when the task or its service requires confirmation.",
+    description:
+      "Queues a run now, also while paused, optionally with a payload and targets of its own (checked as the task's are). Needs confirm: true when the task or its service requires confirmation.",
     args: { input: t.arg({ type: RunTaskInput, required: true }) },
     errors: { types: [...writeErrors, ConfirmationRequiredError], dataField: { name: "run" } },
     resolve: async (query, _parent, { input }, ctx) => {
-      const run = await runTask(deps(ctx), taskId(input.id), input.confirm);
+      const overrides = {
+        payload: input.payload,
+        targetDeviceIds: input.targetDeviceIds && localIds(input.targetDeviceIds.map(String), "Device", "input.targetDeviceIds"),
+        targetPoolIds: input.targetPoolIds && localIds(input.targetPoolIds.map(String), "Pool", "input.targetPoolIds"),
+      };
+      const run = await runTask(deps(ctx), taskId(input.id), input.confirm, overrides);
       ctx.events.emit("runsCreated", { runs: [run] });
       return ctx.db.run.findUniqueOrThrow({ ...withSelection(query), where: { id: run.id } });
+    },
+  }),
+  skipNextRun: t.prismaField({
+    ...operatorMutation,
+    type: "Run",
+    description:
+      "Skips the task's next occurrence: it is recorded as a SKIPPED run with the note as its reason and requestedBy, and the task's nextRunAt moves to the occurrence after. A StateError unless the task is ACTIVE.",
+    args: { input: t.arg({ type: SkipNextRunInput, required: true }) },
+    errors: { types: taskErrors, dataField: { name: "run" } },
+    resolve: async (query, _parent, { input }, ctx) => {
+      const id = taskId(input.id);
+      const run = await skipNextRun(deps(ctx), id, input.note);
+      ctx.events.emit("taskChanged", { taskId: id, change: "UPDATED" });
+      ctx.events.emit("runsCreated", { runs: [run] });
+      return ctx.db.run.findUniqueOrThrow({ ...withSelection(query), where: { id: run.id } });
+    },
+  }),
+  backfillTask: t.prismaField({
+    ...operatorMutation,
+    type: ["Run"],
+    description: `Queues a run (trigger BACKFILL) for each occurrence of the task's schedule in the range that has no run yet, oldest first; returns them. More than ${maxBackfillRuns} occurrences are refused whole (ValidationError). cancelBackfill cancels those still queued.`,
+    args: { input: t.arg({ type: BackfillTaskInput, required: true }) },
+    errors: { types: [...writeErrors, ConfirmationRequiredError], dataField: { name: "runs" } },
+    resolve: async (query, _parent, { input }, ctx) => {
+      const runs = await backfillTask({ ...deps(ctx), provider: ctx.provider }, taskId(input.id), input);
+      if (runs.length > 0) ctx.events.emit("runsCreated", { runs });
+      return ctx.db.run.findMany({ ...withSelection(query), where: { id: { in: runs.map((r) => r.id) } }, orderBy: [{ scheduledFor: "asc" }] });
+    },
+  }),
+  cancelBackfill: t.prismaField({
+    ...operatorMutation,
+    type: ["Run"],
+    description: "Cancels the task's backfill runs that are still queued; returns them. Those already running go on (cancelRun stops one).",
+    args: { input: t.arg({ type: TaskIdInput, required: true }) },
+    errors: { types: writeErrors, dataField: { name: "runs" } },
+    resolve: async (query, _parent, { input }, ctx) => {
+      const cancelled = await cancelBackfill(deps(ctx), taskId(input.id));
+      announceCancelled(ctx, cancelled);
+      return ctx.db.run.findMany({ ...withSelection(query), where: { id: { in: cancelled.map((r) => r.id) } }, orderBy: [{ scheduledFor: "asc" }] });
     },
   }),
   pauseTasks: t.prismaField({

@@ -66,6 +66,10 @@ const mutations: Record<string, { role: "OPERATOR" | "ADMIN"; call: string }> = 
   resumeTasks: { role: "OPERATOR", call: `resumeTasks(input: { tag: "no-task-has-this-tag" }) { ... on ResumeTasksSuccess { tasks { id } } }` },
   runTasks: { role: "OPERATOR", call: `runTasks(input: { tag: "no-task-has-this-tag" }) { ... on RunTasksSuccess { runs { id } } }` },
   cancelRun: { role: "OPERATOR", call: `cancelRun(input: { id: "nope" })` },
+  skipNextRun: { role: "OPERATOR", call: `skipNextRun(input: { id: "nope" })` },
+  backfillTask: { role: "OPERATOR", call: `backfillTask(input: { id: "nope", from: "2020-01-01T00:00:00Z", to: "2020-01-02T00:00:00Z" })` },
+  cancelBackfill: { role: "OPERATOR", call: `cancelBackfill(input: { id: "nope" })` },
+  rerunFailedTargets: { role: "OPERATOR", call: `rerunFailedTargets(input: { id: "nope" })` },
   drainInstance: { role: "ADMIN", call: `drainInstance(input: { id: "nope" })` },
 };
 

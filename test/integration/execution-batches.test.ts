@@ -39,6 +39,7 @@ describeEachDatabase("execution in batches", (provider) => {
       reason: null,
       payload: {},
       claimedAt: now,
+      overlapPolicy: null,
     }));
     await db().run.createMany({ data: runs.map((run) => ({ ...run, payload: {} })) });
     h.server.app.events.emit("runsCreated", { runs });

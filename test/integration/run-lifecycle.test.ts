@@ -243,7 +243,7 @@ describeEachDatabase("run lifecycle", (provider) => {
       const runs = await Promise.all(Array.from({ length: 30 }, () => queueRun(taskId)));
       // Both hear of them at once, as if each had queued them.
       const created = await db().run.findMany({ where: { id: { in: runs.map(databaseId) } } });
-      const announced = created.map((run) => ({ ...run, trigger: "SCHEDULE" as const, status: "QUEUED" as const, payload: {} }));
+      const announced = created.map((run) => ({ ...run, trigger: "SCHEDULE" as const, status: "QUEUED" as const, payload: {}, overlapPolicy: null }));
       h.server.app.events.emit("runsCreated", { runs: announced });
       second.events.emit("runsCreated", { runs: announced });
       for (const id of runs) await h.waitForRun(id);

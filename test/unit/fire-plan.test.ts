@@ -16,6 +16,7 @@ function everyMinute(overrides: Partial<SchedulableTask> = {}): SchedulableTask 
     misfirePolicy: "SKIP",
     misfireGraceSeconds: 60,
     overlapPolicy: "ALLOW",
+    maxConcurrentRuns: null,
     ...overrides,
   };
 }
@@ -25,7 +26,7 @@ const idle = { queued: 0, running: 0 };
 describe("planFire", () => {
   it("runs an on-time occurrence and moves to the next one", () => {
     const plan = planFire(everyMinute(), at("2026-03-01T00:00:00.120Z"), idle);
-    expect(plan.runs).toEqual([{ occurrence: at("2026-03-01T00:00:00Z"), trigger: "SCHEDULE", status: "QUEUED", reason: null, outcome: "queued", occurrences: 1 }]);
+    expect(plan.runs).toEqual([{ occurrence: at("2026-03-01T00:00:00Z"), trigger: "SCHEDULE", status: "QUEUED", reason: null, outcome: "queued", occurrences: 1, overlapPolicy: null }]);
     expect(iso(plan.nextRunAt)).toBe("2026-03-01T00:01:00.000Z");
     expect(plan).toMatchObject({ state: "ACTIVE", queued: 1, supersedeActiveRuns: false });
   });
@@ -94,17 +95,49 @@ describe("planFire", () => {
       ["caught_up", 1],
     ]);
     expect(outcomes(planFire(everyMinute({ overlapPolicy: "SKIP" }), at("2026-03-01T00:00:10Z"), { queued: 0, running: 1 }))).toEqual([["skipped_overlap", 1]]);
-    expect(outcomes(planFire(everyMinute({ overlapPolicy: "CANCEL_PREVIOUS", misfirePolicy: "RUN_ALL" }), now, idle)).map(([outcome]) => outcome)).toEqual([
-      "skipped_overlap",
+    // Fired 30 s late: of the occurrences due within the grace, CANCEL_PREVIOUS runs only the newest.
+    const everyHalfMinute = everyMinute({ overlapPolicy: "CANCEL_PREVIOUS", schedule: { kind: "STANDARD", startAt: at("2026-03-01T00:00:00Z"), frequencySeconds: 30, endAt: null } });
+    expect(outcomes(planFire({ ...everyHalfMinute, nextRunAt: at("2026-03-01T00:02:00Z") }, now, idle)).map(([outcome]) => outcome)).toEqual([
       "skipped_overlap",
       "skipped_overlap",
       "queued",
     ]);
   });
 
-  it("under CANCEL_PREVIOUS with several due occurrences, keeps only the newest", () => {
-    const plan = planFire(everyMinute({ overlapPolicy: "CANCEL_PREVIOUS", misfirePolicy: "RUN_ALL" }), at("2026-03-01T00:03:00Z"), idle);
-    expect(plan.runs.map((r) => r.status)).toEqual(["SKIPPED", "SKIPPED", "SKIPPED", "QUEUED"]);
+  it("under CANCEL_PREVIOUS with several due occurrences on time, keeps only the newest", () => {
+    // Fired 30 s late: 00:02:00 and 00:02:30 are both due and within the grace.
+    const task = everyMinute({ overlapPolicy: "CANCEL_PREVIOUS", schedule: { kind: "STANDARD", startAt: at("2026-03-01T00:00:00Z"), frequencySeconds: 30, endAt: null } });
+    const plan = planFire({ ...task, nextRunAt: at("2026-03-01T00:02:00Z") }, at("2026-03-01T00:03:00Z"), idle);
+    expect(plan.runs.map((r) => r.status)).toEqual(["SKIPPED", "SKIPPED", "QUEUED"]);
+  });
+
+  it("queues the catch-up runs of one misfire one after the other, whatever the overlap policy", () => {
+    const now = at("2026-03-01T00:03:00Z");
+    for (const overlapPolicy of ["SKIP", "BUFFER_ONE", "BUFFER_ALL", "CANCEL_PREVIOUS", "ALLOW"] as const) {
+      const plan = planFire(everyMinute({ overlapPolicy, misfirePolicy: "RUN_ALL" }), now, idle);
+      expect(plan.runs.map((r) => [iso(r.occurrence), r.trigger, r.status])).toEqual([
+        ["2026-03-01T00:00:00.000Z", "CATCHUP", "QUEUED"],
+        ["2026-03-01T00:01:00.000Z", "CATCHUP", "QUEUED"],
+        ["2026-03-01T00:02:00.000Z", "SCHEDULE", "QUEUED"],
+        ["2026-03-01T00:03:00.000Z", "SCHEDULE", "QUEUED"],
+      ]);
+      // Under ALLOW they would run side by side: they carry BUFFER_ALL of their own.
+      expect(new Set(plan.runs.map((r) => r.overlapPolicy))).toEqual(new Set([overlapPolicy === "ALLOW" ? "BUFFER_ALL" : null]));
+      expect(plan.queued).toBe(4);
+    }
+    // The overlap policy judges the chain against the runs active before it: all or none.
+    const busy = planFire(everyMinute({ overlapPolicy: "SKIP", misfirePolicy: "RUN_ALL" }), now, { queued: 0, running: 1 });
+    expect(busy.runs.map((r) => r.status)).toEqual(["SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED"]);
+    expect(busy.runs[0]!.reason).toBe("the previous run is still active (overlap policy SKIP)");
+    const cancelling = planFire(everyMinute({ overlapPolicy: "CANCEL_PREVIOUS", misfirePolicy: "RUN_ALL" }), now, { queued: 0, running: 1 });
+    expect(cancelling).toMatchObject({ queued: 4, supersedeActiveRuns: true });
+  });
+
+  it("under ALLOW skips an occurrence while maxConcurrentRuns runs are active", () => {
+    const now = at("2026-03-01T00:00:00Z");
+    const plan = (active: { queued: number; running: number }) => planFire(everyMinute({ overlapPolicy: "ALLOW", maxConcurrentRuns: 3 }), now, active).runs[0]!;
+    expect(plan({ queued: 1, running: 1 }).status).toBe("QUEUED");
+    expect(plan({ queued: 1, running: 2 })).toMatchObject({ status: "SKIPPED", reason: "3 runs are already active (maxConcurrentRuns 3)" });
   });
 
   it("copes with a day of missed every-second occurrences, recording the oldest together", () => {
@@ -122,6 +155,7 @@ describe("planFire", () => {
       reason: "85341 missed occurrences from 2026-03-01T00:00:00.000Z to 2026-03-01T23:42:20.000Z skipped (misfire policy SKIP), beyond the 1000 recorded one by one",
       outcome: "skipped_misfire",
       occurrences: 85_341,
+      overlapPolicy: null,
     });
     expect(iso(skipped[1]!.occurrence)).toBe("2026-03-01T23:42:21.000Z");
     expect(new Set(plan.runs.map((r) => r.occurrence.getTime())).size).toBe(plan.runs.length);

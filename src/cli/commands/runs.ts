@@ -5,7 +5,7 @@ import type { CliResultFieldsFragment, CliRunFieldsFragment, RunFilter } from ".
 import { unwrapResult, type ApiClient } from "../client.js";
 import { clientAction, clientCommand, collect, integer } from "../command-context.js";
 import { CliError, exitCodes } from "../exit-codes.js";
-import { CliCancelRun, CliRunById, CliRunResults, CliRunsPage } from "../operations/runs.js";
+import { CliCancelRun, CliRerunFailedTargets, CliRunById, CliRunResults, CliRunsPage } from "../operations/runs.js";
 import { formatInstant, formatJsonValue, printFields, printJson, printLine, printTable } from "../output.js";
 import { readAll } from "../paging.js";
 import { findTask } from "../references.js";
@@ -126,4 +126,14 @@ export function registerRunCommands(program: Command): void {
       else printLine(`cancelled run ${run.id} of ${run.task.name}: ${run.status}`);
     }),
   );
+
+  clientCommand(runs, "rerun-failed <run>", "run a finished run's task again on the devices that failed in it, with its payload")
+    .option("--confirm", "run also what requires confirmation")
+    .action(
+      clientAction(async ({ client, json }, id: string, options: { confirm?: boolean }) => {
+        const { run } = unwrapResult((await client.request(CliRerunFailedTargets, { input: { id, confirm: options.confirm === true } })).rerunFailedTargets);
+        if (json) printJson(run);
+        else printLine(`queued run ${run.id} of ${run.task.name} on the failed targets of run ${id}`);
+      }),
+    );
 }

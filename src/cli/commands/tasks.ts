@@ -1,6 +1,7 @@
 // `cronline tasks ...`: list, view, add, edit, duplicate, delete, pause, resume and run tasks.
 import type { Command } from "commander";
-import type { CliTaskFieldsFragment, CreateTaskInput, TaskFilter } from "../../generated/graphql/graphql.js";
+import type { BackfillOverlapPolicy, CliTaskFieldsFragment, CreateTaskInput, TaskFilter } from "../../generated/graphql/graphql.js";
+import { CliBackfillTask, CliCancelBackfill, CliSkipNextRun } from "../operations/runs.js";
 import { unwrapResult, type ApiClient } from "../client.js";
 import { clientAction, clientCommand, collect, integer } from "../command-context.js";
 import { CliError, exitCodes } from "../exit-codes.js";
@@ -321,13 +322,57 @@ export function registerTaskCommands(program: Command): void {
       }),
     );
 
+  clientCommand(tasks, "skip-next <task>", "skip a task's next occurrence (recorded as SKIPPED with the note)")
+    .option("--note <text>", "why, recorded as the skipped run's reason")
+    .action(
+      clientAction(async ({ client, json }, reference: string, options: { note?: string }) => {
+        const task = await findTask(client, reference);
+        const { run } = unwrapResult((await client.request(CliSkipNextRun, { input: { id: task.id, note: options.note } })).skipNextRun);
+        if (json) printJson(run);
+        else printLine(`skipped the run of ${task.name} at ${formatInstant(run.scheduledFor)}; next run ${formatInstant(run.task.nextRunAt) || "none"}`);
+      }),
+    );
+
+  clientCommand(tasks, "backfill <task>", "queue runs for the task's past occurrences from --from to --to (at most 1000)")
+    .option("--from <instant>", "the first instant of the range (ISO-8601), included")
+    .option("--to <instant>", "the last instant of the range (ISO-8601), included; not after now")
+    .option("--overlap-policy <policy>", "BUFFER_ALL (one after the other, the default) or ALLOW (side by side)")
+    .option("--confirm", "run also what requires confirmation")
+    .option("--cancel", "instead, cancel the task's backfill runs still queued")
+    .action(
+      clientAction(async ({ client, json }, reference: string, options: { from?: string; to?: string; overlapPolicy?: string; confirm?: boolean; cancel?: boolean }) => {
+        if (!options.cancel && (options.from === undefined || options.to === undefined)) {
+          throw new CliError("give --from and --to (or --cancel)", exitCodes.usage, { code: "BAD_OPTION" });
+        }
+        const task = await findTask(client, reference);
+        if (options.cancel) {
+          const { runs } = unwrapResult((await client.request(CliCancelBackfill, { input: { id: task.id } })).cancelBackfill);
+          return json ? printJson(runs) : printLine(`cancelled ${runs.length} queued backfill runs of ${task.name}`);
+        }
+        const overlapPolicy = (options.overlapPolicy?.toUpperCase() ?? "BUFFER_ALL") as BackfillOverlapPolicy;
+        const input = { id: task.id, from: options.from!, to: options.to!, overlapPolicy, confirm: options.confirm === true };
+        const { runs } = unwrapResult((await client.request(CliBackfillTask, { input })).backfillTask);
+        if (json) printJson(runs);
+        else printLine(`queued ${runs.length} backfill runs of ${task.name}`);
+      }),
+    );
+
   clientCommand(tasks, "run [task]", "run a task (name or id) now, also while paused; or with --tag every task carrying the tag")
     .option("--tag <tag>", "every task carrying the tag")
     .option("--confirm", "run also what requires confirmation")
     .option("--wait", "follow the run to its end; exit 0 only if it succeeded")
+    .option("--payload <json>", "for this run only: a JSON object merged over the task's payload")
+    .option("--target <device>", "for this run only: a target device, name or id (repeat); replaces the task's targets", collect)
     .action(
-      clientAction(async ({ client, json }, reference: string | undefined, options: { tag?: string; confirm?: boolean; wait?: boolean }) => {
+      clientAction(async ({ client, json }, reference: string | undefined, options: { tag?: string; confirm?: boolean; wait?: boolean; payload?: string; target?: string[] }) => {
         const confirm = options.confirm === true;
+        const overrides = {
+          ...(options.payload !== undefined && { payload: jsonObjectOption("--payload", options.payload) }),
+          ...(options.target && { targetDeviceIds: await lookupNames(client)("device", options.target) }),
+        };
+        if (Object.keys(overrides).length > 0 && (options.tag !== undefined || options.wait)) {
+          throw new CliError("--payload and --target apply to one run of a named task, without --tag or --wait", exitCodes.usage, { code: "BAD_OPTION" });
+        }
         if (options.tag !== undefined && reference === undefined) {
           if (options.wait) throw new CliError("--wait follows one run: name a task instead of --tag", exitCodes.usage, { code: "BAD_OPTION" });
           const { runs } = unwrapResult((await client.request(CliRunTasks, { input: { tag: options.tag, confirm } })).runTasks);
@@ -336,7 +381,7 @@ export function registerTaskCommands(program: Command): void {
         }
         const task = await findTask(client, oneTask(reference, options.tag));
         if (options.wait) return runAndWait(client, task, confirm, json);
-        const { run } = unwrapResult((await client.request(CliRunTask, { input: { id: task.id, confirm } })).runTask);
+        const { run } = unwrapResult((await client.request(CliRunTask, { input: { id: task.id, confirm, ...overrides } })).runTask);
         if (json) printJson(run);
         else printLine(`queued run ${run.id} of ${task.name}`);
       }),

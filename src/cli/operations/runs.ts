@@ -75,3 +75,43 @@ export const CliScheduleView = graphql(`
     }
   }
 `);
+
+export const CliRerunFailedTargets = graphql(`
+  mutation CliRerunFailedTargets($input: RerunFailedTargetsInput!) {
+    rerunFailedTargets(input: $input) {
+      __typename
+      ... on RerunFailedTargetsSuccess { run { ...CliRunFields } }
+      ...CliErrorFields
+    }
+  }
+`);
+
+export const CliSkipNextRun = graphql(`
+  mutation CliSkipNextRun($input: SkipNextRunInput!) {
+    skipNextRun(input: $input) {
+      __typename
+      ... on SkipNextRunSuccess { run { ...CliRunFields task { nextRunAt } } }
+      ...CliErrorFields
+    }
+  }
+`);
+
+export const CliBackfillTask = graphql(`
+  mutation CliBackfillTask($input: BackfillTaskInput!) {
+    backfillTask(input: $input) {
+      __typename
+      ... on BackfillTaskSuccess { runs { ...CliRunFields } }
+      ...CliErrorFields
+    }
+  }
+`);
+
+export const CliCancelBackfill = graphql(`
+  mutation CliCancelBackfill($input: TaskIdInput!) {
+    cancelBackfill(input: $input) {
+      __typename
+      ... on CancelBackfillSuccess { runs { ...CliRunFields } }
+      ...CliErrorFields
+    }
+  }
+`);

@@ -1,0 +1,177 @@
+// What an operator asks of a task's runs besides running it now: skip its next occurrence,
+// backfill past occurrences (and cancel that backfill), re-run the targets a run failed on.
+import { v7 as uuidv7 } from "uuid";
+import { Prisma, type DbClient } from "../db/database.js";
+import type { DatabaseProvider } from "../db/prisma-schema.js";
+import { jsonRowsTable, type SqlColumn } from "../db/sql-dialect.js";
+import { nextOccurrence, occurrencesBetween } from "../scheduler/time/index.js";
+import { NotFoundError, StateError, ValidationError } from "./errors.js";
+import { descriptionRule, parseInput } from "./input-rules.js";
+import { cancelQueuedRuns } from "./run-control.js";
+import { finishedRunStatuses, type NewRun, type RunReport } from "./runs.js";
+import type { OverlapPolicy } from "./task-policies.js";
+import { scheduleFromJson } from "./task-schedule.js";
+import { assertConfirmed, changeTask, mergedPayload, runTaskWith, type TaskDeps } from "./tasks.js";
+
+/** A backfill queues at most this many occurrences; a larger range is refused whole. */
+export const maxBackfillRuns = 1_000;
+
+/** The overlap policies a backfill's runs may go by: one after the other, or side by side. */
+export const backfillOverlapPolicies = ["BUFFER_ALL", "ALLOW"] as const satisfies readonly OverlapPolicy[];
+
+const noteRule = descriptionRule.nullish();
+
+/**
+ * Skips the task's next occurrence: it is recorded as a SKIPPED run (who asked, and the note
+ * as its reason) and the task moves on to the one after, in one transaction from the version
+ * read, so a scheduler's claim of that occurrence, in this process or another, loses to it
+ * (or it to the claim, and then the occurrence after is the next one). Returns the record.
+ */
+export async function skipNextRun({ db, now, actor = null }: TaskDeps, id: string, note: string | null | undefined): Promise<NewRun> {
+  const validNote = parseInput(noteRule, note, "input.note");
+  const owner = await db.task.findUnique({ where: { id }, select: { service: { select: { defaultPayload: true } } } });
+  if (!owner) throw new NotFoundError("input.id", id, "Task");
+  let skipped: NewRun | undefined;
+  await changeTask(db, id, (task) => {
+    if (task.state !== "ACTIVE" || task.nextRunAt === null) {
+      throw new StateError("input.id", task.state === "PAUSED" ? "the task is paused: it has no next run to skip" : "the task has completed: no run is left to skip");
+    }
+    const occurrence = task.nextRunAt;
+    const following = nextOccurrence(scheduleFromJson(task.schedule), task.timezone, occurrence);
+    const run: NewRun = {
+      id: uuidv7(),
+      taskId: id,
+      trigger: "SCHEDULE",
+      status: "SKIPPED",
+      scheduledFor: occurrence,
+      occurrence,
+      jitterMs: 0,
+      reason: validNote ? `skipped by skipNextRun: ${validNote}` : "skipped by skipNextRun",
+      payload: mergedPayload(owner.service.defaultPayload, task.payload),
+      claimedAt: now,
+      overlapPolicy: null,
+    };
+    skipped = run;
+    return {
+      data: { nextRunAt: following, state: following ? "ACTIVE" : "COMPLETED" },
+      result: undefined,
+      also: async (tx) => {
+        await tx.run.create({ data: { ...run, payload: run.payload as Prisma.InputJsonObject, finishedAt: now, requestedBy: actor } });
+      },
+    };
+  });
+  return skipped!;
+}
+
+export interface BackfillRequest {
+  from: Date;
+  to: Date;
+  overlapPolicy?: OverlapPolicy | null;
+  confirm: boolean;
+}
+
+/** The columns a backfill writes, as the Run table names them. */
+const backfillColumns: SqlColumn<keyof NewRun | "requestedBy">[] = [
+  { name: "id", type: "text" },
+  { name: "taskId", type: "text" },
+  { name: "trigger", type: "text" },
+  { name: "status", type: "text" },
+  { name: "scheduledFor", type: "timestamp" },
+  { name: "occurrence", type: "timestamp" },
+  { name: "jitterMs", type: "integer" },
+  { name: "reason", type: "text" },
+  { name: "payload", type: "json" },
+  { name: "claimedAt", type: "timestamp" },
+  { name: "overlapPolicy", type: "text" },
+  { name: "requestedBy", type: "text" },
+];
+
+/**
+ * Queues a run (trigger BACKFILL) for each occurrence of the task's schedule from `from` to
+ * `to` (both included, neither after now) that has no run yet: the insert skips an occurrence
+ * recorded meanwhile by the same unique (task, occurrence) the scheduler's claims rely on.
+ * More than maxBackfillRuns occurrences are refused before anything is written. The runs go
+ * by `overlapPolicy` (BUFFER_ALL, the default: one after the other; or ALLOW) whatever the
+ * task's. Returns the runs queued.
+ */
+export async function backfillTask(deps: TaskDeps & { provider: DatabaseProvider }, id: string, request: BackfillRequest): Promise<NewRun[]> {
+  const { db, now, actor = null, provider } = deps;
+  const overlapPolicy = request.overlapPolicy ?? "BUFFER_ALL";
+  if (!(backfillOverlapPolicies as readonly string[]).includes(overlapPolicy)) {
+    throw ValidationError.of("input.overlapPolicy", `must be BUFFER_ALL (one after the other) or ALLOW (side by side) for a backfill, not ${overlapPolicy}`);
+  }
+  if (request.from.getTime() > request.to.getTime()) throw ValidationError.of("input.to", "must not be before input.from");
+  if (request.to.getTime() > now.getTime()) throw ValidationError.of("input.to", `must not be after now (${now.toISOString()}): a backfill runs past occurrences`);
+  const task = await db.task.findUnique({
+    where: { id },
+    select: { id: true, name: true, schedule: true, timezone: true, payload: true, requiresConfirmation: true, service: { select: { requiresConfirmation: true, defaultPayload: true } } },
+  });
+  if (!task) throw new NotFoundError("input.id", id, "Task");
+  assertConfirmed([task], request.confirm);
+  const schedule = scheduleFromJson(task.schedule);
+  const occurrences = occurrencesBetween(schedule, task.timezone, new Date(request.from.getTime() - 1), request.to, maxBackfillRuns + 1);
+  if (occurrences.length > maxBackfillRuns) {
+    throw ValidationError.of("input.to", `the range holds more than ${maxBackfillRuns} occurrences; backfill at most ${maxBackfillRuns} at once`);
+  }
+  if (occurrences.length === 0) return [];
+  const payload = mergedPayload(task.service.defaultPayload, task.payload);
+  const runs: NewRun[] = occurrences.map((occurrence) => ({
+    id: uuidv7(),
+    taskId: id,
+    trigger: "BACKFILL",
+    status: "QUEUED",
+    scheduledFor: occurrence,
+    occurrence,
+    jitterMs: 0,
+    reason: null,
+    payload,
+    claimedAt: now,
+    overlapPolicy,
+  }));
+  const table = jsonRowsTable(provider, "backfill", backfillColumns, runs.map((run) => ({ ...run, requestedBy: actor })));
+  const names = backfillColumns.map((c) => `"${c.name}"`).join(", ");
+  return db.$transaction(async (tx) => {
+    // `WHERE true` lets SQLite tell the ON CONFLICT clause from a join constraint.
+    const inserted = await tx.$queryRawUnsafe<{ id: string }[]>(
+      `WITH ${table.cte} INSERT INTO "Run" (${names}) SELECT ${names} FROM backfill WHERE true ON CONFLICT ("taskId", "occurrence") DO NOTHING RETURNING "id"`,
+      table.parameter,
+    );
+    const ids = new Set(inserted.map((row) => row.id));
+    return runs.filter((run) => ids.has(run.id));
+  });
+}
+
+/** Cancels the task's queued backfill runs; returns them. Those already started go on. */
+export async function cancelBackfill({ db, now, actor = null }: TaskDeps, id: string): Promise<RunReport[]> {
+  if (!(await db.task.findUnique({ where: { id }, select: { id: true } }))) throw new NotFoundError("input.id", id, "Task");
+  return db.$transaction((tx) => cancelQueuedRuns(tx, { taskId: id, trigger: "BACKFILL" }, `cancelled by cancelBackfill${actor ? ` (${actor})` : ""}`, now));
+}
+
+/**
+ * Queues a run of the run's task against the devices whose last attempt in that run did not
+ * succeed, with the run's payload. A run without devices that failed is run again without
+ * one. Devices deleted since are left out.
+ */
+export async function rerunFailedTargets(deps: TaskDeps, runId: string, confirm: boolean): Promise<NewRun> {
+  const run = await deps.db.run.findUnique({ where: { id: runId }, select: { id: true, taskId: true, status: true, payload: true } });
+  if (!run) throw new NotFoundError("input.id", runId, "Run");
+  if (!(finishedRunStatuses as readonly string[]).includes(run.status)) throw new StateError("input.id", `the run has not finished (${run.status})`);
+  const results = await deps.db.runResult.findMany({
+    where: { runId },
+    select: { deviceId: true, deviceName: true, attempt: true, status: true },
+    orderBy: [{ attempt: "asc" }, { startedAt: "asc" }],
+  });
+  // The last attempt of each target decides, as in the run's own counts.
+  const last = new Map<string, (typeof results)[number]>();
+  for (const result of results) last.set(result.deviceId ?? `name:${result.deviceName ?? ""}`, result);
+  const failed = [...last.values()].filter((result) => result.status !== "SUCCEEDED");
+  if (failed.length === 0) throw new StateError("input.id", "no target of the run failed");
+  const deviceIds = failed.flatMap((result) => (result.deviceId ? [result.deviceId] : []));
+  const ranWithoutDevice = failed.some((result) => result.deviceId === null && result.deviceName === null);
+  if (deviceIds.length === 0 && !ranWithoutDevice) throw new StateError("input.id", "the devices that failed have been deleted since");
+  return runTaskWith(deps, run.taskId, confirm, {
+    payload: run.payload as Record<string, unknown>,
+    targets: { deviceIds, poolIds: [] },
+    reason: `re-run of the failed targets of run ${run.id}`,
+  });
+}
