@@ -151,8 +151,8 @@ async function throughServer(kind: CaseName, sink: Sink | undefined): Promise<Se
   const scratch = await seededDatabase({ count: taskCount, overlapPolicy: "SKIP", service });
   // LOG_LEVEL info, the default: a line per finished run is part of what a run costs.
   // HTTP_DENIED_NETWORKS: the sink listens on loopback, which HTTP services may not reach by default.
-  const profile = values["cpu-prof"] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(values["cpu-prof"], kind)}` } : {};
-  const server = startServer({ DATABASE_URL: scratch.location.url, LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "5", HTTP_DENIED_NETWORKS: "none", ...profile });
+  const nodeArgs = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["cpu-prof"], kind)}`] : [];
+  const server = startServer({ DATABASE_URL: scratch.location.url, LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "5", HTTP_DENIED_NETWORKS: "none" }, { nodeArgs });
   try {
     await server.listening(180_000);
     const window = windowFromNow(seconds, settleMs);
