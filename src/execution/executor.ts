@@ -95,6 +95,8 @@ const maxBatch = 500;
 
 interface ActiveRun {
   controller: AbortController;
+  /** Its targets are still being run: it holds one of the process's slots (its end may still be on its way to the database). */
+  executing: boolean;
   /** Set when the run is stopped from outside: its status becomes CANCELLED with this reason. */
   cancelReason: string | null;
   done: Promise<void>;
@@ -116,6 +118,8 @@ export class Executor {
   readonly #leaseMs: number;
   readonly ownerId: string;
   readonly #active = new Map<string, ActiveRun>();
+  /** Active runs whose targets are still being run. */
+  #executing = 0;
   readonly #starting = new Set<string>();
   readonly #semaphores = new Map<string, Semaphore>();
   readonly #writer: RunWriter;
@@ -242,8 +246,21 @@ export class Executor {
     if (this.#stats) this.#stats.runsExecuting = this.#active.size;
   }
 
+  /**
+   * Free slots. A run holds one while its targets run, not while its end is being stored: the
+   * next runs start meanwhile, and their ends are stored together with it.
+   */
   #capacity(): number {
-    return this.#maxConcurrentRuns - this.#active.size - this.#starting.size;
+    return this.#maxConcurrentRuns - this.#executing - this.#starting.size;
+  }
+
+  /** The run's targets are done: its slot goes to the next queued run. */
+  #releaseSlot(active: ActiveRun): void {
+    if (!active.executing) return;
+    active.executing = false;
+    this.#executing -= 1;
+    // Known queued runs first; the database only when it may hold more than those.
+    this.#kick(this.#queued.size === 0 && this.#moreQueued);
   }
 
   /**
@@ -331,9 +348,10 @@ export class Executor {
         const controller = new AbortController();
         // Every waiting target listens to the run's signal.
         setMaxListeners(0, controller.signal);
-        const active: ActiveRun = { controller, cancelReason: null, done: Promise.resolve() };
+        const active: ActiveRun = { controller, executing: true, cancelReason: null, done: Promise.resolve() };
         this.#active.set(run.id, active);
         this.#metrics?.fireLag.observe({ stage: "start" }, Math.max(0, now.getTime() - run.claimedAt.getTime()) / 1000);
+        this.#executing += 1;
         started.push({ run, active });
       }
       this.#countActive();
@@ -349,9 +367,9 @@ export class Executor {
           .finally(() => {
             this.#active.delete(run.id);
             this.#countActive();
-            this.#unblock(run.taskId);
-            // A free slot: known queued runs first; the database only when it may hold more than those.
-            this.#kick(this.#queued.size === 0 && this.#moreQueued);
+            this.#releaseSlot(active);
+            // Runs of its task that waited for its end may start now.
+            if (this.#unblock(run.taskId)) this.#kick(false);
           });
       }
     } finally {
@@ -383,12 +401,13 @@ export class Executor {
     waiting.add(run.id);
   }
 
-  /** A run of the task ended here: the runs that waited for it are tried again. */
-  #unblock(taskId: string): void {
+  /** A run of the task ended here: the runs that waited for it are tried again; true if there were any. */
+  #unblock(taskId: string): boolean {
     const waiting = this.#blocked.get(taskId);
-    if (!waiting) return;
+    if (!waiting) return false;
     this.#blocked.delete(taskId);
     for (const id of waiting) this.#queued.add(id);
+    return true;
   }
 
   /**
@@ -479,6 +498,7 @@ export class Executor {
       const finals = await Promise.all(devices.map((device) => this.#runTarget(run, report, device, attempt, semaphore, active.controller.signal, settings)));
       summary = summarizeRun(finals.map((end) => end.status), active.cancelReason);
     }
+    this.#releaseSlot(active);
     const finishedAt = new Date(this.#now());
     // After every result of the run: a run whose results could not all be stored ends FAILED, saying so.
     const written = await this.#writer.endRun({ runId: run.id, summary, finishedAt });

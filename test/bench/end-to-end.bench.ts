@@ -1,4 +1,4 @@
-// npm run bench:end-to-end [-- --seconds 30 --cases http,command] (--quick: --seconds 10)
+// npm run bench:end-to-end [-- --seconds 30 --cases http,command --cpu-prof <dir>] (--quick: --seconds 10)
 // Cronline end to end: the real server (package.json's start script, SQLite, scheduler and
 // executor) with tasks firing every second, overlap policy SKIP, one attempt per run:
 //   http:    1,000 HTTP tasks POSTing to a local sink server (a process of its own);
@@ -11,6 +11,7 @@
 // sink, or child_process.spawn of `true`), 50 at a time as the executor, with the same
 // skip-while-active rule, nothing stored.
 import { execFile, spawn } from "node:child_process";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { Cron } from "croner";
@@ -32,6 +33,8 @@ const { values } = parseArgs({
     seconds: { type: "string" },
     quick: { type: "boolean", default: false },
     cases: { type: "string", default: caseNames.join(",") },
+    // A directory for the server's CPU profiles, one per thread (node --cpu-prof).
+    "cpu-prof": { type: "string" },
     // Internal: the bare reference's own process.
     role: { type: "string" },
     kind: { type: "string" },
@@ -148,7 +151,8 @@ async function throughServer(kind: CaseName, sink: Sink | undefined): Promise<Se
   const scratch = await seededDatabase({ count: taskCount, overlapPolicy: "SKIP", service });
   // LOG_LEVEL info, the default: a line per finished run is part of what a run costs.
   // HTTP_DENIED_NETWORKS: the sink listens on loopback, which HTTP services may not reach by default.
-  const server = startServer({ DATABASE_URL: scratch.location.url, LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "5", HTTP_DENIED_NETWORKS: "none" });
+  const nodeArgs = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["cpu-prof"], kind)}`] : [];
+  const server = startServer({ DATABASE_URL: scratch.location.url, LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "5", HTTP_DENIED_NETWORKS: "none" }, { nodeArgs });
   try {
     await server.listening(180_000);
     const window = windowFromNow(seconds, settleMs);

@@ -43,13 +43,18 @@ export interface StartedServer {
 /**
  * Spawns the start script in a process group of its own. A plain command (no shell syntax) is
  * spawned directly, as the shell npm uses would exec it, so `child.pid` is the server and /proc
- * figures are its own; anything else goes through `sh -c`, as npm runs it.
+ * figures are its own; anything else goes through `sh -c`, as npm runs it. `nodeArgs` are
+ * passed to node before the script's own arguments.
  */
-export function startServer(env: Record<string, string>): StartedServer {
+export function startServer(env: Record<string, string>, options: { nodeArgs?: string[] } = {}): StartedServer {
   const script = startScript();
   const tokens = parse(script);
   const plain = tokens.every((token) => typeof token === "string") && !String(tokens[0]).includes("=");
   const [file, args] = plain ? [String(tokens[0]), tokens.slice(1).map(String)] : ["sh", ["-c", script]];
+  // Node's own options (--cpu-prof is not allowed in NODE_OPTIONS) go right after `node`.
+  const nodeArgs = options.nodeArgs ?? [];
+  if (nodeArgs.length > 0 && file !== "node") throw new Error(`node arguments need a start script that runs node itself; it is: ${script}`);
+  args.unshift(...nodeArgs);
   const binPath = [path.join(projectRoot, "node_modules/.bin"), path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter);
   const spawnedAt = performance.now();
   const spawnedAtEpochMs = Date.now();
