@@ -9,7 +9,7 @@ import type { NoteItems } from "../cluster/notes.js";
 import type { DbClient, Prisma } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, sqlDialects, type SqlColumn, type SqlDialect } from "../db/sql-dialect.js";
-import { interruptedReason, supersededReason, unscheduledRun, type NewRun, type NewRunResult, type RunReport, type RunStatus, type RunTrigger } from "../domain/runs.js";
+import { interruptedReason, rerunPrefix, rerunReason, supersededReason, unscheduledRun, type NewRun, type NewRunResult, type RunReport, type RunStatus, type RunTrigger } from "../domain/runs.js";
 import { recordEndOfLatestRun, recordEndOfLatestRuns } from "../domain/task-last-run.js";
 import type { RunSummary } from "./run-outcome.js";
 
@@ -110,7 +110,20 @@ export class RunStore {
   async claimRuns(ids: readonly string[], ownerId: string, now: Date, leaseMs: number): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const d = this.#dialect;
-    return this.#notifier.atomically(this.#db, async (tx) => {
+    return this.#db.$transaction(async (tx) => {
+      if (this.#provider === "postgresql") {
+        // Under READ COMMITTED, two processes starting different queued runs of one task at
+        // once would each miss the other's uncommitted RUNNING row and both start. A lock per
+        // task for the rest of the transaction, taken in a statement of its own (so the UPDATE
+        // reads what the previous holder committed), lets one at a time decide; in task order,
+        // so that two transactions never wait for each other. SQLite has one writer anyway.
+        await tx.$executeRawUnsafe(
+          `SELECT pg_advisory_xact_lock(hashtext("taskId")) FROM (
+             SELECT DISTINCT "taskId" FROM "Run" WHERE "id" IN (${d.textList(1)}) ORDER BY "taskId"
+           ) AS "claimed"`,
+          JSON.stringify(ids),
+        );
+      }
       const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
         `UPDATE "Run" SET "status" = 'RUNNING', "ownerId" = ${d.placeholder(1)}, "leaseExpiresAt" = ${d.now(2)}, "startedAt" = ${d.typed(3, "timestamp")}
          WHERE "id" IN (${d.textList(4)}) AND "status" = 'QUEUED'
@@ -123,7 +136,8 @@ export class RunStore {
         JSON.stringify(ids),
       );
       const started = rows.map((row) => row.id);
-      return { value: new Set(started), notes: [["runsStarted", started]] };
+      await this.#notifier.within(tx, [["runsStarted", started]]);
+      return new Set(started);
     });
   }
 
@@ -251,7 +265,9 @@ export class RunStore {
    * container). The misfire policy of each task decides about a re-run: SKIP none, RUN_ONCE
    * one per task, RUN_ALL one per interrupted run. The runs are closed and their re-runs
    * queued in one transaction, so a process that dies meanwhile loses no re-run. Returns the
-   * runs closed and the re-runs queued; `finishedAt` is what the closed runs record.
+   * runs closed and the re-runs queued; `finishedAt` is what the closed runs record. A run
+   * closed that was itself such a re-run records "interrupted (re-run of interrupted run …)",
+   * and its own re-run names the whole chain back to the first run interrupted.
    */
   async recoverInterruptedRuns(
     ownerId: string,
@@ -270,10 +286,13 @@ export class RunStore {
     if (!found) return { closed: [], reruns: [] };
     return this.#db.$transaction(async (tx) => {
       const closedIds = await tx.$queryRawUnsafe<{ id: string }[]>(
-        `UPDATE "Run" SET "status" = 'FAILED', "reason" = ${d.placeholder(1)}, "finishedAt" = ${d.typed(2, "timestamp")}, "leaseExpiresAt" = NULL
-         WHERE ${orphaned(3)} RETURNING "id"`,
-        interruptedReason,
+        `UPDATE "Run" SET "status" = 'FAILED', "finishedAt" = ${d.typed(1, "timestamp")}, "leaseExpiresAt" = NULL,
+           "reason" = CASE WHEN "reason" LIKE ${d.typed(2, "text")} || '%' THEN ${d.typed(3, "text")} || ' (' || "reason" || ')' ELSE ${d.typed(4, "text")} END
+         WHERE ${orphaned(5)} RETURNING "id"`,
         finishedAt,
+        rerunPrefix,
+        interruptedReason,
+        interruptedReason,
         ...orphanedArgs,
       );
       const closed = await tx.run.findMany({
@@ -283,6 +302,7 @@ export class RunStore {
           taskId: true,
           trigger: true,
           scheduledFor: true,
+          reason: true,
           startedAt: true,
           targetCount: true,
           succeededCount: true,
@@ -298,7 +318,7 @@ export class RunStore {
         else if (run.task.misfirePolicy === "RUN_ONCE") rerunOf.set(run.taskId, run);
       }
       const reruns = [...rerunOf.values()].map(
-        (run) => unscheduledRun(run.taskId, "RETRY", run.payload as Record<string, unknown>, finishedAt, `re-run of interrupted run ${run.id}`),
+        (run) => unscheduledRun(run.taskId, "RETRY", run.payload as Record<string, unknown>, finishedAt, rerunReason(run.id, run.reason)),
       );
       if (reruns.length > 0) await tx.run.createMany({ data: reruns.map((run) => ({ ...run, payload: run.payload as object })) });
       await recordEndOfLatestRuns(tx, closed.map((run) => run.id));
@@ -310,11 +330,16 @@ export class RunStore {
         ...run,
         trigger: run.trigger as RunTrigger,
         status: "FAILED",
-        reason: interruptedReason,
         finishedAt,
       }));
       return { closed: reports, reruns };
     });
+  }
+
+  /** When the earliest lease of the RUNNING runs other than `executingIds` ends; null when there are none. */
+  async earliestLeaseEnd(executingIds: string[]): Promise<Date | null> {
+    const { _min } = await this.#db.run.aggregate({ _min: { leaseExpiresAt: true }, where: { status: "RUNNING", id: { notIn: executingIds } } });
+    return _min.leaseExpiresAt;
   }
 
   /**
