@@ -38,10 +38,19 @@ export class CommandReaper {
   /** The groups of the commands running now. */
   readonly #groups = new Set<number>();
   #supervisor: ChildProcess | undefined;
-  #stopped = false;
+  #stopped = true;
 
   constructor(logger: Pick<Logger, "error">) {
     this.#logger = logger;
+  }
+
+  /**
+   * Starts the supervisor before any command, so that a command's group reaches it moments
+   * after the fork (a process killed in between leaves that one command behind).
+   */
+  start(): void {
+    this.#stopped = false;
+    this.#start();
   }
 
   /** The command whose process group is `pgid` has started: killed should this process die. */
@@ -66,6 +75,7 @@ export class CommandReaper {
   }
 
   #send(line: string): void {
+    // Commands run only while the executor runs, between start() and stop().
     if (this.#stopped) return;
     const supervisor = this.#supervisor;
     if (supervisor && supervisor.exitCode === null && supervisor.signalCode === null) supervisor.stdin!.write(line);

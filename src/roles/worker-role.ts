@@ -65,6 +65,7 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
       if (config.executor.commandDefaultUser === "root" && process.getuid?.() === 0) {
         logger.warn("COMMAND_DEFAULT_USER=root: commands without runAs run as root, and can read all that the server can, its secrets included");
       }
+      commandReaper.start();
       await executor.recoverAtStartup();
       await executor.start();
       pruner.start();
