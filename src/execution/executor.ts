@@ -559,7 +559,6 @@ export class Executor {
     this.#leaseEndTimer = setTimeout(() => void this.#recover(false), Math.max(end.getTime() - this.#now(), 0) + 100);
     this.#leaseEndTimer.unref();
   }
-
 }
 
 /**
