@@ -87,11 +87,12 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverFig
     for (let i = 1; i < options.instances; i++) await cluster.start();
     const { createService } = await first.client.data(CreateService, { input: { name: "failover", kind: "COMMAND", config: { command: options.command } } });
     if (createService.__typename !== "CreateServiceSuccess") throw new Error(createService.__typename);
-    // Far enough ahead for every task to be created and heard of by every instance.
-    const startAt = Math.ceil((Date.now() + 3_000 + options.tasks * 50) / 1000) * 1000;
+    // Far enough ahead for every task to be created (ten at a time) and heard of by every
+    // instance, even on a loaded machine.
+    const startAt = Math.ceil((Date.now() + 5_000 + options.tasks * 200) / 1000) * 1000;
     const lastAt = startAt + (options.seconds - 1) * 1000;
-    for (let i = 0; i < options.tasks; i++) {
-      const { createTask } = await first.client.data(CreateTask, {
+    const createTask = async (i: number) => {
+      const { createTask: created } = await first.client.data(CreateTask, {
         input: {
           name: `failover-${i}`,
           serviceId: createService.service.id,
@@ -101,9 +102,10 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverFig
         },
         schedule: true,
       });
-      if (createTask.__typename !== "CreateTaskSuccess") throw new Error(JSON.stringify(createTask));
-    }
-    options.progress(`failover: ${options.tasks} tasks every second from ${new Date(startAt).toISOString()} for ${options.seconds} s, seed ${options.seed}`);
+      if (created.__typename !== "CreateTaskSuccess") throw new Error(JSON.stringify(created));
+    };
+    for (let i = 0; i < options.tasks; i += 10) await Promise.all(Array.from({ length: Math.min(10, options.tasks - i) }, (_, j) => createTask(i + j)));
+    options.progress(`failover: ${options.tasks} tasks every second from ${new Date(startAt).toISOString()} (${((startAt - Date.now()) / 1000).toFixed(1)} s from now) for ${options.seconds} s, seed ${options.seed}`);
 
     // Kills while the window lasts, each killed instance restarted at once; a kill waits
     // while fewer than two instances listen (a loaded machine restarts slowly).
