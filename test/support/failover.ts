@@ -224,7 +224,8 @@ async function figuresOf(db: pg.Client, options: FailoverOptions, kills: Kill[],
   let interruptedAlive = 0;
   for (const run of interruptedRuns) {
     const kill = run.ownerId === null ? undefined : killOf.get(run.ownerId);
-    if (!kill) {
+    // Closed before its process was killed: taken for dead while it was alive.
+    if (!kill || run.finishedAt! < kill.at) {
       interruptedAlive += 1;
       continue;
     }
