@@ -147,3 +147,21 @@ export const supersededReason = "superseded by a newer occurrence (overlap polic
 
 /** Why a run found RUNNING without a live owner was closed. */
 export const interruptedReason = "interrupted";
+
+/**
+ * How the reason of a re-run of an interrupted run begins. An interrupted run whose reason
+ * begins so records "interrupted (<that reason>)", so that the chain of re-runs is never lost.
+ */
+export const rerunPrefix = "re-run of interrupted run ";
+
+/**
+ * The reason of the re-run of the interrupted run `runId`, which was closed with
+ * `closedReason`: when that run was itself a re-run, the chain back to the first run
+ * interrupted ("re-run of interrupted run C, itself a re-run of interrupted run B, itself a
+ * re-run of interrupted run A").
+ */
+export function rerunReason(runId: string, closedReason: string | null): string {
+  const own = `${rerunPrefix}${runId}`;
+  const chained = closedReason?.startsWith(`${interruptedReason} (${rerunPrefix}`) ? closedReason.slice(interruptedReason.length + 2, -1) : null;
+  return chained ? `${own}, itself a ${chained}` : own;
+}

@@ -10,6 +10,7 @@ import { stat } from "node:fs/promises";
 import { CappedOutput, failedOutcome, permanentFailure } from "./attempt.js";
 import type { AttemptOutcome } from "../domain/runs.js";
 import type { Logger } from "../logger.js";
+import type { CommandReaper } from "./command-reaper.js";
 
 export interface CommandRequest {
   argv: string[];
@@ -25,6 +26,8 @@ export interface CommandRequest {
   logger: Pick<Logger, "warn">;
   /** Aborting it cancels the command. */
   signal: AbortSignal;
+  /** Kills the command's group should this process die while it runs. */
+  reaper?: Pick<CommandReaper, "track" | "release">;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -89,6 +92,21 @@ export async function runCommand(request: CommandRequest): Promise<AttemptOutcom
   } catch (error) {
     return startFailed(error as NodeJS.ErrnoException);
   }
+  // At once, before anything is awaited: the group exists from the fork on.
+  if (child.pid !== undefined) request.reaper?.track(child.pid);
+  try {
+    return await carryOut(child, request, startFailed);
+  } finally {
+    if (child.pid !== undefined) request.reaper?.release(child.pid);
+  }
+}
+
+/** Feeds the started command, stops it on timeout or cancel, and collects its outcome. */
+async function carryOut(
+  child: ChildProcessWithoutNullStreams,
+  request: CommandRequest,
+  startFailed: (error: NodeJS.ErrnoException) => AttemptOutcome,
+): Promise<AttemptOutcome> {
   const stdout = new CappedOutput(request.outputLimitBytes);
   const stderr = new CappedOutput(request.outputLimitBytes);
   child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));

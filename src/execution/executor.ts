@@ -140,6 +140,8 @@ export class Executor {
   readonly #stats: { runsExecuting: number } | undefined;
   readonly #metrics: ExecutionMetrics | undefined;
   #recovering = false;
+  /** Wakes recovery when the earliest lease of another process's running runs ends. */
+  #leaseEndTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ExecutorOptions) {
     this.#db = options.db;
@@ -184,7 +186,8 @@ export class Executor {
     this.#upkeep = {
       timers: [
         setInterval(() => void this.#renewLeases(), Math.max(this.#leaseMs / 3, 100)),
-        // At every poll (at least every third of a lease), so a dead process's runs are closed soon after their lease ends.
+        // At every poll (at least every third of a lease), and at the end of the earliest lease
+        // of another process's running runs (see #recover).
         setInterval(() => void this.#recover(false), Math.min(this.#pollIntervalMs, this.#leaseMs / 3)),
       ],
       unsubscribe: [
@@ -239,6 +242,7 @@ export class Executor {
       for (const timer of this.#upkeep.timers) clearInterval(timer);
       for (const unsubscribe of this.#upkeep.unsubscribe) unsubscribe();
       this.#upkeep = undefined;
+      clearTimeout(this.#leaseEndTimer);
     }
   }
 
@@ -677,18 +681,35 @@ export class Executor {
         for (const id of resumed) this.#queued.add(id);
         this.#kick(false);
       }
-      if (closed.length === 0) return;
-      this.#logger.warn({ closed: closed.length, reruns: reruns.length }, "closed interrupted runs");
-      for (const run of closed) this.#progress("RUN_FINISHED", run);
-      this.#metrics?.runsFinished.inc({ status: "FAILED", service_kind: "unknown" }, closed.length);
-      if (reruns.length > 0) this.#events.emit("runsCreated", { runs: reruns });
-      // Queued runs that waited behind the closed ones may start now.
-      this.#kick(true);
+      if (closed.length > 0) {
+        this.#logger.warn({ closed: closed.length, reruns: reruns.length }, "closed interrupted runs");
+        for (const run of closed) this.#progress("RUN_FINISHED", run);
+        this.#metrics?.runsFinished.inc({ status: "FAILED", service_kind: "unknown" }, closed.length);
+        if (reruns.length > 0) this.#events.emit("runsCreated", { runs: reruns });
+        // Queued runs that waited behind the closed ones may start now.
+        this.#kick(true);
+      }
+      await this.#wakeAtLeaseEnd();
     } catch (error) {
       this.#logger.error({ err: error }, "could not close interrupted runs");
     } finally {
       this.#recovering = false;
     }
+  }
+
+  /**
+   * A dead process's runs are closed right as their lease ends, not up to a poll later: the
+   * runs of their tasks queued behind them (overlap policies other than ALLOW) wait no longer
+   * than the lease. A live process renews its leases before then, and the pass finds nothing.
+   */
+  async #wakeAtLeaseEnd(): Promise<void> {
+    if (!this.#upkeep) return;
+    const end = await this.#store.earliestLeaseEnd(this.activeRunIds);
+    clearTimeout(this.#leaseEndTimer);
+    if (end === null || !this.#upkeep) return;
+    // Just past the end, by the database's clock (which this.#now follows).
+    this.#leaseEndTimer = setTimeout(() => void this.#recover(false), Math.max(end.getTime() - this.#now(), 0) + 100);
+    this.#leaseEndTimer.unref();
   }
 }
 

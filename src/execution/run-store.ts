@@ -9,7 +9,7 @@ import type { NoteItems } from "../cluster/notes.js";
 import type { DbClient, Prisma } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, sqlDialects, type SqlColumn, type SqlDialect } from "../db/sql-dialect.js";
-import { interruptedReason, supersededReason, unscheduledRun, type NewRun, type NewRunResult, type RunReport, type RunStatus, type RunTrigger, type StepReport, type StepStatus } from "../domain/runs.js";
+import { interruptedReason, rerunPrefix, rerunReason, supersededReason, unscheduledRun, type NewRun, type NewRunResult, type RunReport, type RunStatus, type RunTrigger, type StepReport, type StepStatus } from "../domain/runs.js";
 import { recordEndOfLatestRun, recordEndOfLatestRuns } from "../domain/task-last-run.js";
 import type { RunSummary } from "./run-outcome.js";
 import type { StepTargetResult } from "./templates.js";
@@ -83,9 +83,6 @@ export interface RecordedEnd {
   cancelReason: string | null;
 }
 
-/** The PostgreSQL advisory lock that run starts take, so that their checks see each other's starts. */
-const runStartLock = 0x636c_7273;
-
 export class RunStore {
   readonly #db: DbClient;
   readonly #provider: DatabaseProvider;
@@ -117,16 +114,28 @@ export class RunStore {
    * before it, oldest first), otherwise only while no other run of its task is running
    * (queued runs of a task then go one after the other; the caller passes at most one such
    * run of a task, as the statement does not see the runs it starts itself). On PostgreSQL,
-   * starts are taken one transaction at a time across instances (an advisory lock), so two
-   * instances never both start the run that fills a task's last slot. Returns the ids
+   * the starts of one task are taken one transaction at a time across instances (an advisory
+   * lock per task), so two instances never both start the run that fills a task's last slot. Returns the ids
    * started, whose lease holds `leaseMs` by the database's clock.
    */
   async claimRuns(ids: readonly string[], ownerId: string, now: Date, leaseMs: number): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const d = this.#dialect;
     const running = `(SELECT COUNT(*) FROM "Run" AS "other" WHERE "other"."taskId" = "candidate"."taskId" AND "other"."status" = 'RUNNING')`;
-    return this.#notifier.atomically(this.#db, async (tx) => {
-      if (this.#provider === "postgresql") await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${runStartLock})`);
+    return this.#db.$transaction(async (tx) => {
+      if (this.#provider === "postgresql") {
+        // Under READ COMMITTED, two processes starting different queued runs of one task at
+        // once would each miss the other's uncommitted RUNNING row and both start. A lock per
+        // task for the rest of the transaction, taken in a statement of its own (so the UPDATE
+        // reads what the previous holder committed), lets one at a time decide; in task order,
+        // so that two transactions never wait for each other. SQLite has one writer anyway.
+        await tx.$executeRawUnsafe(
+          `SELECT pg_advisory_xact_lock(hashtext("taskId")) FROM (
+             SELECT DISTINCT "taskId" FROM "Run" WHERE "id" IN (${d.textList(1)}) ORDER BY "taskId"
+           ) AS "claimed"`,
+          JSON.stringify(ids),
+        );
+      }
       const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
         `UPDATE "Run" SET "status" = 'RUNNING', "ownerId" = ${d.placeholder(1)}, "leaseExpiresAt" = ${d.now(2)}, "startedAt" = COALESCE("startedAt", ${d.typed(3, "timestamp")})
          WHERE "status" = 'QUEUED' AND "id" IN (
@@ -145,7 +154,8 @@ export class RunStore {
         JSON.stringify(ids),
       );
       const started = rows.map((row) => row.id);
-      return { value: new Set(started), notes: [["runsStarted", started]] };
+      await this.#notifier.within(tx, [["runsStarted", started]]);
+      return new Set(started);
     });
   }
 
@@ -302,7 +312,9 @@ export class RunStore {
    * container). The misfire policy of each task decides about a re-run: SKIP none, RUN_ONCE
    * one per task, RUN_ALL one per interrupted run. The runs are closed and their re-runs
    * queued in one transaction, so a process that dies meanwhile loses no re-run. Returns the
-   * runs closed and the re-runs queued; `finishedAt` is what the closed runs record.
+   * runs closed and the re-runs queued; `finishedAt` is what the closed runs record. A run
+   * closed that was itself such a re-run records "interrupted (re-run of interrupted run …)",
+   * and its own re-run names the whole chain back to the first run interrupted.
    */
   async recoverInterruptedRuns(
     ownerId: string,
@@ -328,10 +340,13 @@ export class RunStore {
         ...orphanedArgs,
       );
       const closedIds = await tx.$queryRawUnsafe<{ id: string }[]>(
-        `UPDATE "Run" SET "status" = 'FAILED', "reason" = ${d.placeholder(1)}, "finishedAt" = ${d.typed(2, "timestamp")}, "leaseExpiresAt" = NULL
-         WHERE ${orphaned(3)} RETURNING "id"`,
-        interruptedReason,
+        `UPDATE "Run" SET "status" = 'FAILED', "finishedAt" = ${d.typed(1, "timestamp")}, "leaseExpiresAt" = NULL,
+           "reason" = CASE WHEN "reason" LIKE ${d.typed(2, "text")} || '%' THEN ${d.typed(3, "text")} || ' (' || "reason" || ')' ELSE ${d.typed(4, "text")} END
+         WHERE ${orphaned(5)} RETURNING "id"`,
         finishedAt,
+        rerunPrefix,
+        interruptedReason,
+        interruptedReason,
         ...orphanedArgs,
       );
       const closed = await tx.run.findMany({
@@ -341,6 +356,7 @@ export class RunStore {
           taskId: true,
           trigger: true,
           scheduledFor: true,
+          reason: true,
           startedAt: true,
           targetCount: true,
           succeededCount: true,
@@ -356,7 +372,7 @@ export class RunStore {
         else if (run.task.misfirePolicy === "RUN_ONCE") rerunOf.set(run.taskId, run);
       }
       const reruns = [...rerunOf.values()].map(
-        (run) => unscheduledRun(run.taskId, "RETRY", run.payload as Record<string, unknown>, finishedAt, `re-run of interrupted run ${run.id}`),
+        (run) => unscheduledRun(run.taskId, "RETRY", run.payload as Record<string, unknown>, finishedAt, rerunReason(run.id, run.reason)),
       );
       if (reruns.length > 0) await tx.run.createMany({ data: reruns.map((run) => ({ ...run, payload: run.payload as object })) });
       await recordEndOfLatestRuns(tx, closed.map((run) => run.id));
@@ -368,11 +384,16 @@ export class RunStore {
         ...run,
         trigger: run.trigger as RunTrigger,
         status: "FAILED",
-        reason: interruptedReason,
         finishedAt,
       }));
       return { closed: reports, reruns, resumed: resumed.map((row) => row.id) };
     });
+  }
+
+  /** When the earliest lease of the RUNNING runs other than `executingIds` ends; null when there are none. */
+  async earliestLeaseEnd(executingIds: string[]): Promise<Date | null> {
+    const { _min } = await this.#db.run.aggregate({ _min: { leaseExpiresAt: true }, where: { status: "RUNNING", id: { notIn: executingIds } } });
+    return _min.leaseExpiresAt;
   }
 
   /**

@@ -11,6 +11,7 @@ import { SecretsUnreadableError, type SecretsCipher } from "../secrets/secrets-c
 import { permanentFailure } from "./attempt.js";
 import type { AttemptOutcome } from "../domain/runs.js";
 import { runCommand } from "./command-runner.js";
+import type { CommandReaper } from "./command-reaper.js";
 import { prepareHttpBody } from "./http-body.js";
 import { sendHttpRequest, type HttpEgress } from "./http-runner.js";
 import { maskOutcome, secretMasker } from "./output-masking.js";
@@ -22,6 +23,8 @@ export interface ExecutionLimits extends RunAsPolicy {
   outputLimitBytes: number;
   killGraceMs: number;
   httpEgress: HttpEgress;
+  /** Kills the commands still running should this process die. */
+  commandReaper?: CommandReaper;
 }
 
 /** One attempt against one target (context.device null for a run without targets). */
@@ -69,6 +72,7 @@ function commandAttempt(config: CommandConfig, limits: ExecutionLimits, logger: 
       gid: identity?.gid,
       logger: logger.child({ runId: context.run.id, device: context.device?.name }),
       signal,
+      reaper: limits.commandReaper,
     });
     return maskOutcome(outcome, secretMasker(Object.values(secretEnvironment)));
   };

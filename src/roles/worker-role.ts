@@ -5,6 +5,7 @@ import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
 import type { EventBus } from "../events/event-bus.js";
 import { HttpEgressPolicy } from "../domain/http-egress.js";
+import { CommandReaper } from "../execution/command-reaper.js";
 import { createEgressAgent } from "../execution/egress-agent.js";
 import { Executor } from "../execution/executor.js";
 import { RunPruner } from "../execution/retention.js";
@@ -25,6 +26,7 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
   const { client, location } = database;
   const egressPolicy = new HttpEgressPolicy(config.httpEgress);
   const egressAgent = createEgressAgent(egressPolicy);
+  const commandReaper = new CommandReaper(logger.child({ component: "executor" }));
   const executor = new Executor({
     db: client,
     store: new RunStore(client, location.provider, membership.notifier),
@@ -45,6 +47,7 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
       httpEgress: { policy: egressPolicy, agent: egressAgent },
       runAsAllowedGroups: config.executor.runAsAllowedGroups,
       commandDefaultUser: config.executor.commandDefaultUser,
+      commandReaper,
     },
   });
   const pruner = new RunPruner({
@@ -64,12 +67,14 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
       if (config.executor.commandDefaultUser === "root" && process.getuid?.() === 0) {
         logger.warn("COMMAND_DEFAULT_USER=root: commands without runAs run as root, and can read all that the server can, its secrets included");
       }
+      commandReaper.start();
       await executor.recoverAtStartup();
       await executor.start();
       pruner.start();
     },
     async stop(graceMs) {
       await executor.stop(graceMs);
+      await commandReaper.stop();
       await pruner.stop();
       await egressAgent.close();
     },
