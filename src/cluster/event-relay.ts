@@ -135,13 +135,11 @@ export class EventRelay {
         });
         return runs.length > 0 ? [["runsCreated", { runs }]] : [];
       }
-      case "runsStarted":
       case "runsFinished":
-        return items.flatMap((id): Emission[] => {
-          const run = rows.reports.get(id);
-          if (!run) return [];
-          return [["runProgress", kind === "runsStarted" ? { type: "RUN_STARTED", run: whileRunning(run), result: null } : { type: "RUN_FINISHED", run, result: null }]];
-        });
+        // The executors waiting for a run of the task to end hear it without reading any row.
+        return [...(wanted("runsEndedElsewhere") ? [["runsEndedElsewhere", { runIds: items }] as Emission] : []), ...this.#progressOf(kind, items, rows)];
+      case "runsStarted":
+        return this.#progressOf(kind, items, rows);
       case "targetsFinished":
         return items.flatMap((id): Emission[] => {
           const result = rows.results.get(id);
@@ -149,5 +147,13 @@ export class EventRelay {
           return result && run ? [["runProgress", { type: "TARGET_FINISHED", run: whileRunning(run), result }]] : [];
         });
     }
+  }
+
+  #progressOf(kind: "runsStarted" | "runsFinished", items: string[], rows: Rows): Emission[] {
+    return items.flatMap((id): Emission[] => {
+      const run = rows.reports.get(id);
+      if (!run) return [];
+      return [["runProgress", kind === "runsStarted" ? { type: "RUN_STARTED", run: whileRunning(run), result: null } : { type: "RUN_FINISHED", run, result: null }]];
+    });
   }
 }

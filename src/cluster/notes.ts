@@ -65,6 +65,7 @@ export function notesOfEvent<K extends EventName>(event: K, payload: CronlineEve
     case "instanceDrained":
       return [["instanceDrained", [e.payload.instanceId]]];
     case "notificationsLost":
+    case "runsEndedElsewhere":
       return [];
   }
 }

@@ -23,6 +23,8 @@ export interface CronlineEvents {
   runsCancelled: { runIds: string[] };
   /** A run started, a workflow step started or ended (`step`), one attempt against one target ended (`result`), or the run ended. */
   runProgress: { type: RunProgressType; run: RunReport; result: NewRunResult | null; step?: StepReport | null };
+  /** Another process ended these runs: runs of their tasks that it kept waiting may start (read nothing; ids only). */
+  runsEndedElsewhere: { runIds: string[] };
   /** drainInstance: that instance claims and starts no new work from now on. */
   instanceDrained: { instanceId: string };
   /** Notifications from other processes may have been lost (the listening connection was down): look at the database. */

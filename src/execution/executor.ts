@@ -193,6 +193,11 @@ export class Executor {
       unsubscribe: [
         this.#events.on("runsCancelled", ({ runIds }) => this.#cancelLocal(runIds, cancelledByOperator)),
         this.#events.on("runsSuperseded", ({ runs }) => void this.#supersede(runs)),
+        // A run another process ended may be the one runs waiting here waited for: they are
+        // tried again at once rather than at the next poll. Which task it was is not sent.
+        this.#events.on("runsEndedElsewhere", () => {
+          if (this.#unblockAll()) this.#kick(false);
+        }),
         // Runs queued or left by others may have gone unannounced.
         this.#events.on("notificationsLost", () => {
           this.#kick(true);
@@ -403,6 +408,13 @@ export class Executor {
     let waiting = this.#blocked.get(run.taskId);
     if (!waiting) this.#blocked.set(run.taskId, (waiting = new Set()));
     waiting.add(run.id);
+  }
+
+  /** Every run waiting for a run of its task is tried again; true if there were any. */
+  #unblockAll(): boolean {
+    let any = false;
+    for (const taskId of [...this.#blocked.keys()]) any = this.#unblock(taskId) || any;
+    return any;
   }
 
   /** A run of the task ended here: the runs that waited for it are tried again; true if there were any. */

@@ -21,11 +21,11 @@ export function parseRoles(text: string): Role[] {
 /**
  * The events each role listens to, so a thread is only sent what it uses. The API's live
  * views follow everything; the scheduler replans tasks edited, or claimed by other processes;
- * the worker starts and stops runs; both stop taking work when their instance is drained, and
+ * the worker starts and stops runs, and starts those that waited for a run another process ended; both stop taking work when their instance is drained, and
  * look at the database when notifications from other processes may have been lost.
  */
 export const eventsConsumedBy: Record<Role, readonly EventName[]> = {
   api: ["taskChanged", "tasksAdvanced", "runsCreated", "runProgress", "notificationsLost"],
   scheduler: ["taskChanged", "tasksAdvanced", "instanceDrained", "notificationsLost"],
-  worker: ["runsCreated", "runsCancelled", "runsSuperseded", "instanceDrained", "notificationsLost"],
+  worker: ["runsCreated", "runsCancelled", "runsSuperseded", "runsEndedElsewhere", "instanceDrained", "notificationsLost"],
 };

@@ -2,7 +2,9 @@
 // claims and run events through LISTEN/NOTIFY, so a UI connected to any of them sees every
 // run live and every scheduler picks up tasks created through another, with no resync to
 // wait for; and what notifications miss, a resync finds and counts.
-import { hostname } from "node:os";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import path from "node:path";
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/database.js";
@@ -13,7 +15,7 @@ import { withoutPostgres } from "../support/databases.js";
 import { createService } from "../support/fixtures.js";
 import { RunEvents, ScheduleView } from "../support/live-operations.js";
 import { subscribe, subscriptionClient } from "../support/subscriptions.js";
-import { CreateTask, PauseTask } from "../support/task-operations.js";
+import { CreateTask, PauseTask, RunTask } from "../support/task-operations.js";
 
 /** Nothing but notifications can bring news within a test: resyncs and polls are an hour apart. */
 const notificationsOnly = { SCHEDULER_RESYNC_SECONDS: "3600", LIVE_RESYNC_SECONDS: "3600", EXECUTOR_POLL_SECONDS: "3600" };
@@ -96,6 +98,45 @@ describe.skipIf(withoutPostgres)("instances on one PostgreSQL", () => {
       runEvents.unsubscribe();
       view.unsubscribe();
       await socket.dispose();
+    }
+  });
+
+  it("start a run that waited for a run of its task on another instance as soon as that one ends, not at the next poll", { timeout: 120_000 }, async () => {
+    scratch = await createScratchDatabase("postgresql");
+    // Commands run as root here, as in-process test servers run them: the gate is in the test run's private directory.
+    // A lease of 10 minutes: no executor wakes for a lease's end within the test either.
+    cluster = testCluster(scratch.location.url, { ...notificationsOnly, EXECUTOR_LEASE_SECONDS: "600", COMMAND_DEFAULT_USER: "root" });
+    const a = await cluster.start();
+    // The first run goes on until the test opens the gate.
+    const gate = path.join(mkdtempSync(path.join(tmpdir(), "gate-")), "open");
+    const service = await createService(a.client, { name: "gated", config: { command: `sh -c 'until [ -e ${gate} ]; do sleep 0.05; done'` } });
+    const { createTask } = await a.client.data(CreateTask, { input: { name: "one-at-a-time", serviceId: service.id, overlapPolicy: "BUFFER_ALL", schedule: { once: { at: "2099-01-01T00:00:00Z" } } } });
+    if (createTask.__typename !== "CreateTaskSuccess") throw new Error(createTask.__typename);
+    const runOnce = async (through: typeof a) => {
+      const { runTask } = await through.client.data(RunTask, { input: { id: createTask.task.id, confirm: true } });
+      if (runTask.__typename !== "RunTaskSuccess") throw new Error(runTask.__typename);
+      return decodeGlobalID(runTask.run.id).id;
+    };
+    const database = await openDatabase(scratch.location);
+    const statusOf = async (id: string) => (await database.client.run.findUnique({ where: { id } }))?.status;
+    try {
+      const first = await runOnce(a);
+      await expect.poll(() => statusOf(first), { timeout: 60_000 }).toBe("RUNNING");
+      // B takes the second run, and must keep it waiting while A's run of the task goes on.
+      const b = await cluster.start();
+      await b.client.data(DrainInstance, { input: { id: a.instanceId } });
+      const second = await runOnce(b);
+      expect(await statusOf(second)).toBe("QUEUED");
+      writeFileSync(gate, "");
+      // B polls once an hour: only hearing that A's run ended can start the second run within the minute.
+      await expect.poll(() => statusOf(second), { timeout: 60_000 }).toBe("SUCCEEDED");
+      const ranFirst = await database.client.run.findUniqueOrThrow({ where: { id: first } });
+      const ranSecond = await database.client.run.findUniqueOrThrow({ where: { id: second } });
+      expect(ranFirst).toMatchObject({ status: "SUCCEEDED", ownerId: `${hostname()}:${a.server.child.pid}` });
+      expect(ranSecond.ownerId).toBe(`${hostname()}:${b.server.child.pid}`);
+    } finally {
+      writeFileSync(gate, "");
+      await database.close();
     }
   });
 

@@ -40,7 +40,7 @@ export interface SchedulerHarness {
 export function useSchedulerHarness(provider: DatabaseProvider, startIso = "2026-01-01T00:00:00.000Z"): SchedulerHarness {
   let scratch: ScratchDatabase;
   const schedulers: Scheduler[] = [];
-  const emitted = { taskChanged: [], tasksAdvanced: [], runsCreated: [], runsSuperseded: [], runsCancelled: [], runProgress: [], instanceDrained: [], notificationsLost: [] } as SchedulerHarness["emitted"];
+  const emitted = { taskChanged: [], tasksAdvanced: [], runsCreated: [], runsSuperseded: [], runsCancelled: [], runProgress: [], instanceDrained: [], notificationsLost: [], runsEndedElsewhere: [] } as SchedulerHarness["emitted"];
   const harness = { clock: new FakeClock(Date.parse(startIso)), events: new EventBus(), emitted } as SchedulerHarness;
   for (const event of Object.keys(emitted) as (keyof CronlineEvents)[]) {
     harness.events.on(event, (payload) => (emitted[event] as unknown[]).push(payload));
