@@ -29,7 +29,7 @@ function exclusionEnd(exclusions: Exclusions, instant: number, timeZone: string)
 }
 
 /** Exclusions skipped for one instant before the series counts as over (validation refuses one that never fires). */
-const maxSkips = 10_000;
+const maxSkips = 1_000;
 
 /** The first instant `next` gives strictly after `after` that no exclusion covers. */
 export function nextNotExcluded(next: (after: number) => number | null, exclusions: Exclusions, timeZone: string, after: number): number | null {

@@ -5,9 +5,9 @@ import { nextInstant, type DstPolicy, type LocalSeries } from "./dst.js";
 import { isEveryExpression, parseEvery } from "./durations.js";
 import { hasExclusions, nextNotExcluded } from "./exclusions.js";
 import type { Exclusions, Schedule } from "./schedule.js";
-import { floating } from "./wall-clock.js";
+import { floating, instantAtOrAfterLocal } from "./wall-clock.js";
 import { windowDefinition } from "./window-grammar.js";
-import { excludes, windowSeries } from "./windows.js";
+import { exclusionEnd, windowSeries } from "./windows.js";
 
 interface Window {
   startAt: Date | null;
@@ -30,7 +30,7 @@ const withinEnd = (window: Window, instant: Date | null): Date | null =>
 /** Nesting of anyOf and allOf allowed, counting the outermost. */
 export const maxCombinationDepth = 3;
 /** Steps an allOf takes to find an instant all its schedules share, as APScheduler's AndTrigger. */
-export const maxAllOfSteps = 10_000;
+export const maxAllOfSteps = 1_000;
 
 const calendarSeries = (schedule: Extract<Schedule, { kind: "CALENDAR" }>): LocalSeries => {
   const { pattern, accepts } = calendarPattern(schedule.rule, schedule.timeOfDay);
@@ -64,18 +64,20 @@ function nextInWindow(schedule: Extract<Schedule, { kind: "WINDOW" }>, timezone:
     }
     return best;
   };
-  // `!` definitions veto instants one by one; the search goes on after each.
+  // `!` definitions veto what they cover; the search goes on after the end of the exclusion.
   let next = nextIncluded(searchFrom(schedule, after).getTime());
-  for (let vetoed = 0; next !== null && vetoed < maxVetoes; vetoed++) {
+  for (let vetoed = 0; next !== null; vetoed++) {
+    if (vetoed >= maxVetoes) return null;
     const local = floating(next, timezone);
-    if (!excluding.some((definition) => excludes(definition, local))) break;
-    next = nextIncluded(next);
+    const ends = excluding.map((definition) => exclusionEnd(definition, local)).filter((end) => end !== null);
+    if (ends.length === 0) break;
+    next = nextIncluded(Math.max(next, instantAtOrAfterLocal(Math.max(...ends), timezone)));
   }
   return withinEnd(schedule, next === null ? null : new Date(next));
 }
 
-/** Instants `!` definitions veto for one search before the series counts as over. */
-const maxVetoes = 100_000;
+/** Exclusions (`!`) one search may step over before the series counts as over (validation refuses one that never fires). */
+const maxVetoes = 1_000;
 
 /** allOf: leapfrogs to an instant every schedule has, from the first one's instants. */
 function nextShared(schedules: Schedule[], timezone: string, dstPolicy: DstPolicy, after: number): number | null {

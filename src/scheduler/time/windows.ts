@@ -98,13 +98,17 @@ export function windowSeries(definition: WindowDefinition, seed: string): LocalS
   };
 }
 
-/** Whether an exclusion definition covers a local time. */
-export function excludes(definition: WindowDefinition, local: number): boolean {
+/** The local time (floating) an exclusion definition covering a local time ends at (inclusive), or null when it does not cover it. */
+export function exclusionEnd(definition: WindowDefinition, local: number): number | null {
   const today = startOfDay(local);
+  let end: number | null = null;
   for (const midnight of [today - day, today]) {
     if (!dayAllowed(definition, midnight)) continue;
     const seconds = (local - midnight) / 1000;
-    if (definition.ranges.some((range) => seconds >= range.begin && seconds < range.end + 1)) return true;
+    for (const range of definition.ranges) {
+      const rangeEnd = midnight + range.end * 1000;
+      if (seconds >= range.begin && seconds < range.end + 1 && (end === null || rangeEnd > end)) end = rangeEnd;
+    }
   }
-  return false;
+  return end;
 }
