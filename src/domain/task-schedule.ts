@@ -169,6 +169,50 @@ function scheduleOf(parsed: ScheduleInputShape, field: string): Schedule {
   };
 }
 
+/** Only the fields that are set: what a ScheduleInput needs to write this value again. */
+const setFields = (fields: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0)));
+
+const exclusionFields = (schedule: { excludedDates: string[]; excludedTimeRanges: string[] }) => ({
+  excludedDates: schedule.excludedDates,
+  excludedTimeRanges: schedule.excludedTimeRanges,
+});
+
+/** The schedule as ScheduleInput writes it (instants as ISO strings): previewSchedule, createTask and a schedules-as-code file take it back. */
+export function scheduleInputOf(schedule: Schedule): Record<string, unknown> {
+  switch (schedule.kind) {
+    case "STANDARD":
+      return { standard: setFields({ startAt: isoOrNull(schedule.startAt), frequencySeconds: schedule.frequencySeconds, endAt: isoOrNull(schedule.endAt) }) };
+    case "CRON":
+      return { cron: setFields({ expression: schedule.expression, startAt: isoOrNull(schedule.startAt), endAt: isoOrNull(schedule.endAt), ...exclusionFields(schedule) }) };
+    case "ONCE":
+      return { once: { at: schedule.at.toISOString() } };
+    case "CALENDAR": {
+      const { kind: frequency, ...rule } = schedule.rule;
+      return {
+        calendar: setFields({
+          frequency,
+          timeOfDay: schedule.timeOfDay,
+          ...rule,
+          ...exclusionFields(schedule),
+          startAt: isoOrNull(schedule.startAt),
+          endAt: isoOrNull(schedule.endAt),
+        }),
+      };
+    }
+    case "WINDOW":
+      return {
+        window: {
+          definitions: schedule.definitions,
+          ...setFields({ seed: schedule.seed, ...exclusionFields(schedule), startAt: isoOrNull(schedule.startAt), endAt: isoOrNull(schedule.endAt) }),
+        },
+      };
+    case "ANY_OF":
+    case "ALL_OF":
+      return { [schedule.kind === "ANY_OF" ? "anyOf" : "allOf"]: { schedules: schedule.schedules.map(scheduleInputOf), ...setFields(exclusionFields(schedule)) } };
+  }
+}
+
 /** The schedule with a seed for its spread windows that have none (a saved task's, so that they differ from task to task). */
 export function withWindowSeed(schedule: Schedule, seed: string): Schedule {
   if (schedule.kind === "WINDOW") return schedule.seed === null ? { ...schedule, seed } : schedule;

@@ -1,5 +1,5 @@
 import { builder } from "../builder.js";
-import { maxCombinedSchedules, maxExcludedTimeRanges, maxWindowDefinitions, scheduleFromInput, scheduleKinds, weekdays } from "../domain/task-schedule.js";
+import { maxCombinedSchedules, maxExcludedTimeRanges, maxWindowDefinitions, scheduleFromInput, scheduleInputOf, scheduleKinds, weekdays } from "../domain/task-schedule.js";
 import { ValidationError } from "../domain/errors.js";
 import { dstPolicies, scheduleOccurrences, type Exclusions } from "../scheduler/time/index.js";
 import type { CalendarRule, Schedule } from "../scheduler/time/schedule.js";
@@ -192,6 +192,11 @@ ScheduleRef.implement({
   description: "When a task runs; exactly the field of its kind is set.",
   fields: (t) => ({
     kind: t.field({ type: ScheduleKind, resolve: (s) => s.kind }),
+    asInput: t.field({
+      type: "JSONObject",
+      description: "The schedule as ScheduleInput writes it, nested schedules included: what previewSchedule, createTask and a schedules-as-code file take back.",
+      resolve: (s) => scheduleInputOf(s),
+    }),
     standard: t.field({ type: StandardSchedule, nullable: true, resolve: only("STANDARD") }),
     cron: t.field({ type: CronSchedule, nullable: true, resolve: only("CRON") }),
     once: t.field({ type: OnceSchedule, nullable: true, resolve: only("ONCE") }),
