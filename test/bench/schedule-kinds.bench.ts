@@ -11,12 +11,12 @@ const rounds = 5;
 const from = new Date("2026-01-01T00:00:00Z");
 const timezone = "Europe/Berlin";
 const none = { excludedDates: [] as string[], excludedTimeRanges: [] as string[] };
-const cron = (expression: string): Schedule => ({ kind: "CRON", expression, startAt: null, endAt: null, ...none });
+const cron = (expression: string, exclusions = none): Schedule => ({ kind: "CRON", expression, startAt: null, endAt: null, ...exclusions });
 
 const cases: [string, Schedule, DstPolicy][] = [
   ["cron */20 * * * *", cron("*/20 * * * *"), "VIXIE"],
   ["cron 30 2 * * * (BOTH_PASSES)", cron("30 2 * * *"), "BOTH_PASSES"],
-  ["cron + excluded dates and hours", { ...cron("*/20 * * * *"), excludedDates: ["2026-01-02", "2026-01-03"], excludedTimeRanges: ["00:00-06:00"] }, "VIXIE"],
+  ["cron + excluded dates and hours", cron("*/20 * * * *", { excludedDates: ["2026-01-02", "2026-01-03"], excludedTimeRanges: ["00:00-06:00"] }), "VIXIE"],
   ["calendar daily 02:30", { kind: "CALENDAR", rule: { kind: "DAILY" }, timeOfDay: "02:30", startAt: null, endAt: null, ...none }, "VIXIE"],
   ["window 00:00-06:00@20 mon-fri, ! * * * jan", { kind: "WINDOW", definitions: ["00:00-06:00@20 mon-fri", "! * * * jan"], seed: null, startAt: null, endAt: null, ...none }, "VIXIE"],
   ["window ~16:00-21:00 *:last", { kind: "WINDOW", definitions: ["~16:00-21:00 *:last"], seed: "bench", startAt: null, endAt: null, ...none }, "VIXIE"],
