@@ -16,7 +16,7 @@ export const CliTaskFields = graphql(`
   fragment CliTaskFields on Task {
     id name description state pauseNote pausedAt pausedBy
     schedule { ...CliScheduleFields }
-    timezone dstPolicy payload tags
+    timezone payload tags
     service { id name }
     targetDevices { id name }
     targetPools { id name }
