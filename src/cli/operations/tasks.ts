@@ -16,7 +16,7 @@ export const CliTaskFields = graphql(`
   fragment CliTaskFields on Task {
     id name description state pauseNote pausedAt pausedBy
     schedule { ...CliScheduleFields }
-    timezone payload tags
+    timezone dstPolicy payload tags
     service { id name }
     targetDevices { id name }
     targetPools { id name }

@@ -92,6 +92,7 @@ const taskFields = {
   targetDevices: names,
   targetPools: names,
   timezone: taskFieldRules.timezone,
+  dstPolicy: taskFieldRules.dstPolicy,
   description: taskFieldRules.description,
   payload: taskFieldRules.payload,
   tags: taskFieldRules.tags,

@@ -69,6 +69,7 @@ export const taskSpecOf = (task: CliTaskFieldsFragment): TaskSpec => ({
   // A completed task has nothing left to fire: as the file says, it is not paused.
   state: task.state === "PAUSED" ? "PAUSED" : "ACTIVE",
   timezone: task.timezone,
+  dstPolicy: task.dstPolicy,
   description: task.description,
   payload: task.payload,
   tags: task.tags,
