@@ -32,5 +32,11 @@ export function describeSchedule(schedule: CliScheduleFieldsFragment, timezone: 
       return `once at ${formatInstant(schedule.once!.at)}`;
     case "CALENDAR":
       return `${calendarText(schedule.calendar!)}${zone}`;
+    case "WINDOW":
+      return `window ${(schedule.asInput.window as { definitions: string[] }).definitions.join("; ")}${zone}`;
+    case "ANY_OF":
+      return `any of ${(schedule.asInput.anyOf as { schedules: unknown[] }).schedules.length} schedules${zone}`;
+    case "ALL_OF":
+      return `all of ${(schedule.asInput.allOf as { schedules: unknown[] }).schedules.length} schedules${zone}`;
   }
 }

@@ -3,6 +3,7 @@
 // before it sends anything, without loading the database layer.
 import { z } from "zod";
 import { descriptionRule, idListRule, jsonObjectRule, nameRule, tagsRule } from "./input-rules.js";
+import { dstPolicies } from "../scheduler/time/dst.js";
 import { misfirePolicies, overlapPolicies, taskDefaults } from "./task-policies.js";
 
 const uniqueIds = idListRule.transform((ids) => [...new Set(ids)]);
@@ -14,6 +15,7 @@ export const taskFields = {
   serviceId: z.string(),
   schedule: z.unknown(),
   timezone: z.string(),
+  dstPolicy: z.enum(dstPolicies),
   payload: jsonObjectRule,
   tags: tagsRule,
   targetDeviceIds: uniqueIds,
@@ -42,6 +44,7 @@ export const createTaskSchema = z.object({
   ...taskFields,
   description: taskFields.description.default(""),
   timezone: taskFields.timezone.default(taskDefaults.timezone),
+  dstPolicy: taskFields.dstPolicy.default(taskDefaults.dstPolicy),
   payload: taskFields.payload.default({}),
   tags: taskFields.tags.default([]),
   targetDeviceIds: taskFields.targetDeviceIds.default([]),

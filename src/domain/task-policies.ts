@@ -1,4 +1,5 @@
 // How a task behaves when time goes wrong; see README "Scheduling".
+import type { DstPolicy } from "../scheduler/time/dst.js";
 
 export const taskStates = ["ACTIVE", "PAUSED", "COMPLETED"] as const;
 export type TaskState = (typeof taskStates)[number];
@@ -17,6 +18,7 @@ export const taskDefaults = {
   overlapPolicy: "SKIP",
   jitterSeconds: 0,
   timezone: "UTC",
+  dstPolicy: "VIXIE",
   maxAttempts: 1,
   retryBackoffSeconds: 10,
 } as const satisfies {
@@ -25,6 +27,7 @@ export const taskDefaults = {
   overlapPolicy: OverlapPolicy;
   jitterSeconds: number;
   timezone: string;
+  dstPolicy: DstPolicy;
   maxAttempts: number;
   retryBackoffSeconds: number;
 };

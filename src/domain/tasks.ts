@@ -3,7 +3,7 @@
 // it read (see src/scheduler/task-store.ts).
 import { Prisma, type DbClient } from "../db/database.js";
 import { isRecordMissing } from "../db/prisma-errors.js";
-import { canonicalTimeZone, scheduleFrom } from "../scheduler/time/index.js";
+import { canonicalTimeZone, scheduleFrom, type DstPolicy } from "../scheduler/time/index.js";
 import type { Schedule } from "../scheduler/time/schedule.js";
 import { assertDevicesExist } from "./devices.js";
 import { ConfirmationRequiredError, ConflictError, NotFoundError, StateError, ValidationError } from "./errors.js";
@@ -15,7 +15,7 @@ import { cancelQueuedRuns } from "./run-control.js";
 import { unscheduledRun, type NewRun, type RunReport } from "./runs.js";
 import { createTaskSchema, maxConcurrentRunsIssue, updateTaskSchema } from "./task-fields.js";
 import type { TaskState } from "./task-policies.js";
-import { assertValidSchedule, scheduleFromInput, scheduleFromJson, scheduleToJson } from "./task-schedule.js";
+import { assertValidSchedule, scheduleFromInput, scheduleFromJson, scheduleToJson, withWindowSeed } from "./task-schedule.js";
 import { createTags, replaceTags } from "./tags.js";
 
 export interface TaskDeps {
@@ -30,8 +30,8 @@ export interface TaskDeps {
  * without startAt starts then), the first occurrence at or after now, and the state that
  * follows. With maxRuns already reached, or no occurrence left, the task is COMPLETED.
  */
-function scheduledAt(schedule: Schedule, timezone: string, now: Date, exhausted = false) {
-  const scheduled = scheduleFrom(schedule, timezone, now);
+function scheduledAt(schedule: Schedule, timezone: string, dstPolicy: DstPolicy, now: Date, exhausted = false) {
+  const scheduled = scheduleFrom(schedule, timezone, now, dstPolicy);
   const nextRunAt = exhausted ? null : scheduled.first;
   const state: TaskState = nextRunAt ? "ACTIVE" : "COMPLETED";
   return { schedule: scheduled.schedule, nextRunAt, state };
@@ -52,8 +52,9 @@ export async function createTask({ db, now, actor = null }: TaskDeps, input: unk
   const { schedule: scheduleInput, targetDeviceIds, targetPoolIds, tags, payload, ...fields } = parseInput(createTaskSchema, input);
   const concurrencyIssue = maxConcurrentRunsIssue(fields.overlapPolicy, fields.maxConcurrentRuns, false);
   if (concurrencyIssue) throw new ValidationError([concurrencyIssue]);
-  const parsedSchedule = scheduleFromInput(scheduleInput, fields.timezone, now);
-  const { schedule, nextRunAt } = activate ? scheduledAt(parsedSchedule, fields.timezone, now) : { schedule: parsedSchedule, nextRunAt: null };
+  // Spread windows without a seed take the task's name, so that tasks of one template spread apart.
+  const parsedSchedule = withWindowSeed(scheduleFromInput(scheduleInput, fields.timezone, now), fields.name);
+  const { schedule, nextRunAt } = activate ? scheduledAt(parsedSchedule, fields.timezone, fields.dstPolicy, now) : { schedule: parsedSchedule, nextRunAt: null };
   if (activate && !nextRunAt) throw ValidationError.of("input.schedule", "has no occurrence after now, so the task could never run");
   await assertReferencesExist(db, { serviceId: fields.serviceId, targetDeviceIds, targetPoolIds });
   const task = await withUniqueName("task", fields.name, () =>
@@ -135,7 +136,7 @@ export async function changeTask<T>(db: DbClient, id: string, plan: (task: TaskR
 export async function updateTask({ db, now, actor = null }: TaskDeps, id: string, input: unknown): Promise<void> {
   const { schedule: scheduleInput, targetDeviceIds, targetPoolIds, tags, payload, ...fields } = parseInput(updateTaskSchema, input);
   await assertReferencesExist(db, { serviceId: fields.serviceId, targetDeviceIds, targetPoolIds });
-  const timingChanged = scheduleInput !== undefined || fields.timezone !== undefined;
+  const timingChanged = scheduleInput !== undefined || fields.timezone !== undefined || fields.dstPolicy !== undefined;
   await changeTask(
     db,
     id,
@@ -149,12 +150,14 @@ export async function updateTask({ db, now, actor = null }: TaskDeps, id: string
       const timezone = fields.timezone ?? current.timezone;
       let timing: { timezone?: string; schedule?: Prisma.InputJsonObject; nextRunAt?: Date | null; state?: TaskState } = {};
       if (timingChanged) {
-        const schedule = scheduleInput !== undefined ? scheduleFromInput(scheduleInput, timezone, now) : scheduleFromJson(current.schedule);
+        const dstPolicy = fields.dstPolicy ?? (current.dstPolicy as DstPolicy);
+        const schedule =
+          scheduleInput !== undefined ? withWindowSeed(scheduleFromInput(scheduleInput, timezone, now), fields.name ?? current.name) : scheduleFromJson(current.schedule);
         if (scheduleInput === undefined) assertValidSchedule(schedule, timezone, now);
         if (current.state === "PAUSED") {
           timing = { schedule: scheduleToJson(schedule) };
         } else {
-          const scheduled = scheduledAt(schedule, timezone, now, isExhausted({ scheduledRunCount: current.scheduledRunCount, maxRuns: fields.maxRuns !== undefined ? fields.maxRuns : current.maxRuns }));
+          const scheduled = scheduledAt(schedule, timezone, dstPolicy, now, isExhausted({ scheduledRunCount: current.scheduledRunCount, maxRuns: fields.maxRuns !== undefined ? fields.maxRuns : current.maxRuns }));
           timing = { schedule: scheduleToJson(scheduled.schedule), nextRunAt: scheduled.nextRunAt, state: scheduled.state };
         }
         timing.timezone = canonicalTimeZone(timezone);
@@ -269,7 +272,7 @@ export async function pauseTask({ db, now, actor = null }: TaskDeps, id: string,
 export async function resumeTask({ db, now }: TaskDeps, id: string): Promise<TaskState> {
   return changeTask(db, id, (task) => {
     if (task.state === "ACTIVE") return { result: "ACTIVE" };
-    const { schedule, nextRunAt, state } = scheduledAt(scheduleFromJson(task.schedule), task.timezone, now, isExhausted(task));
+    const { schedule, nextRunAt, state } = scheduledAt(scheduleFromJson(task.schedule), task.timezone, task.dstPolicy as DstPolicy, now, isExhausted(task));
     return {
       data: { schedule: scheduleToJson(schedule), state, nextRunAt, pauseNote: null, pausedAt: null, pausedBy: null },
       result: state,

@@ -2,7 +2,7 @@
 // occurrences are due, which of them run and which are recorded as skipped (misfire and
 // overlap policies), whether the series is over, and when it fires next.
 import { runAllCap, skippedRecordCap, type MisfirePolicyName, type OverlapPolicy } from "../domain/task-policies.js";
-import { nextOccurrence, occurrencesBetween, planMissedOccurrences } from "./time/index.js";
+import { nextOccurrence, occurrencesBetween, planMissedOccurrences, type DstPolicy } from "./time/index.js";
 import type { Schedule } from "./time/schedule.js";
 
 export interface SchedulableTask {
@@ -10,6 +10,7 @@ export interface SchedulableTask {
   version: number;
   schedule: Schedule;
   timezone: string;
+  dstPolicy: DstPolicy;
   /** The first occurrence not yet dealt with; due when it is at or before now. */
   nextRunAt: Date;
   scheduledRunCount: number;
@@ -59,7 +60,7 @@ const page = 1_000;
 function dueOccurrences(task: SchedulableTask, now: Date): { due: Date[]; more: boolean } {
   const due = [task.nextRunAt];
   while (due.length < maxDueOccurrences) {
-    const batch = occurrencesBetween(task.schedule, task.timezone, due.at(-1)!, now, page);
+    const batch = occurrencesBetween(task.schedule, task.timezone, due.at(-1)!, now, page, task.dstPolicy);
     due.push(...batch);
     if (batch.length < page) return { due, more: false };
   }
@@ -114,7 +115,7 @@ export function planFire(task: SchedulableTask, now: Date, active: ActiveRuns, j
   // never listed) are recorded together: one SKIPPED run at the first of them, an occurrence
   // no other run of the task has.
   const unrecorded = skipped.slice(0, Math.max(0, skipped.length - skippedRecordCap));
-  const firstUnlisted = more ? nextOccurrence(task.schedule, task.timezone, due.at(-1)!) : null;
+  const firstUnlisted = more ? nextOccurrence(task.schedule, task.timezone, due.at(-1)!, task.dstPolicy) : null;
   const summaryAt = unrecorded[0] ?? firstUnlisted;
   if (summaryAt) {
     runs.push({
@@ -154,7 +155,7 @@ export function planFire(task: SchedulableTask, now: Date, active: ActiveRuns, j
   }
 
   if (queued >= remainingRuns) seriesEnded = true;
-  const nextRunAt = seriesEnded ? null : nextOccurrence(task.schedule, task.timezone, more ? now : due.at(-1)!);
+  const nextRunAt = seriesEnded ? null : nextOccurrence(task.schedule, task.timezone, more ? now : due.at(-1)!, task.dstPolicy);
   return {
     runs,
     nextRunAt,

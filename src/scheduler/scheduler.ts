@@ -60,7 +60,7 @@ export const missedChangeGraceMs = 10_000;
 function resumeAfterMaxRuns(task: CachedTask, plan: FirePlan): Date | null {
   const last = plan.runs.at(-1);
   if (plan.state !== "COMPLETED" || task.maxRuns === null || !last) return null;
-  return nextOccurrence(task.schedule, task.timezone, last.occurrence);
+  return nextOccurrence(task.schedule, task.timezone, last.occurrence, task.dstPolicy);
 }
 
 const noActiveRuns: ActiveRuns = { queued: 0, running: 0 };
@@ -106,6 +106,7 @@ function advancedTask(task: CachedTask, plan: FirePlan, recounted: ClaimOutcome[
 const planInputs: Record<Exclude<keyof SchedulableTask, "id" | "version">, true> = {
   schedule: true,
   timezone: true,
+  dstPolicy: true,
   nextRunAt: true,
   scheduledRunCount: true,
   maxRuns: true,

@@ -11,6 +11,7 @@ import { jsonRowsTable, sqlDialects, type SqlColumn } from "../db/sql-dialect.js
 import { activeRunStatuses, type NewRun } from "../domain/runs.js";
 import type { MisfirePolicyName, OverlapPolicy } from "../domain/task-policies.js";
 import { scheduleFromJson } from "../domain/task-schedule.js";
+import type { DstPolicy } from "./time/index.js";
 import { mergedPayload } from "../domain/tasks.js";
 import type { ActiveRuns, FirePlan, SchedulableTask } from "./fire-plan.js";
 
@@ -49,6 +50,7 @@ const taskColumns = {
   state: true,
   schedule: true,
   timezone: true,
+  dstPolicy: true,
   nextRunAt: true,
   scheduledRunCount: true,
   maxRuns: true,
@@ -67,6 +69,7 @@ type TaskRow = Prisma.TaskGetPayload<{ select: typeof taskColumns }>;
 const sharedTaskColumns = [
   "schedule",
   "timezone",
+  "dstPolicy",
   "maxRuns",
   "misfirePolicy",
   "misfireGraceSeconds",
@@ -90,6 +93,7 @@ function toCachedTask(row: TaskRow, servicePayloads: Map<string, unknown>): Cach
     version: row.version,
     schedule: scheduleFromJson(row.schedule),
     timezone: row.timezone,
+    dstPolicy: row.dstPolicy as DstPolicy,
     nextRunAt: row.nextRunAt,
     scheduledRunCount: row.scheduledRunCount,
     maxRuns: row.maxRuns,
@@ -182,6 +186,7 @@ export class TaskStore {
           version,
           schedule,
           timezone: group.timezone,
+          dstPolicy: group.dstPolicy as DstPolicy,
           nextRunAt: new Date(nextRunAt),
           scheduledRunCount,
           maxRuns: group.maxRuns,

@@ -1,15 +1,26 @@
 import { builder } from "../builder.js";
-import { calendarFrequencies, scheduleFromInput, scheduleKinds, weekdays } from "../domain/task-schedule.js";
+import { maxCombinedSchedules, maxExcludedTimeRanges, maxWindowDefinitions, scheduleFromInput, scheduleInputOf, scheduleKinds, weekdays } from "../domain/task-schedule.js";
 import { ValidationError } from "../domain/errors.js";
-import { scheduleOccurrences } from "../scheduler/time/index.js";
+import { dstPolicies, scheduleOccurrences, type Exclusions } from "../scheduler/time/index.js";
 import type { CalendarRule, Schedule } from "../scheduler/time/schedule.js";
 import { parseInput } from "../domain/input-rules.js";
 import { listMaxima, maxItems } from "./list-limits.js";
+import { maxAllOfSteps } from "../scheduler/time/occurrences.js";
 import { previewInstantCost } from "./query-cost.js";
 import { z } from "zod";
 import { takeInSlices } from "../event-loop-slices.js";
 
 export const ScheduleKind = builder.enumType("ScheduleKind", { values: scheduleKinds });
+export const DstPolicy = builder.enumType("DstPolicy", {
+  description:
+    "How a wall-clock schedule (cron, calendar, window, and those inside anyOf/allOf) fires at local times that do not exist (clocks go forward) or occur twice (clocks go back). A fixed-time job names times of day (`30 2 * * *`, `0 0,2 * * *`, a calendar rule, a window); an interval-style cron job has a wildcard or step in its seconds, minutes or hours (`*/20 2 * * *`). standard schedules and `@every` count absolute time and are never moved.",
+  values: {
+    VIXIE: { description: "Vixie cron's rules (the default): a fixed time in the gap runs at the end of the gap, the same day; a repeated fixed time runs once, on its first pass; interval-style jobs skip the gap and run both passes." },
+    END_OF_GAP: { description: "As VIXIE, but an interval-style job with any time in the gap also runs once at the end of the gap (`*/20 2 * * *` runs at 03:00 when 02:00-03:00 does not exist, instead of skipping the day)." },
+    SKIP: { description: "As VIXIE, but a time in the gap never runs, fixed or not." },
+    BOTH_PASSES: { description: "As VIXIE, but a fixed time in the repeated hour runs on both passes (01:30 EDT and 01:30 EST)." },
+  } satisfies Record<(typeof dstPolicies)[number], { description: string }>,
+});
 export const Weekday = builder.enumType("Weekday", { values: weekdays });
 export const CalendarFrequency = builder.enumType("CalendarFrequency", {
   values: {
@@ -30,10 +41,29 @@ const StandardScheduleInput = builder.inputType("StandardScheduleInput", {
   }),
 });
 
+const excludedDatesDescription = "Local dates (YYYY-MM-DD) on which nothing fires, without pausing the series.";
+const excludedTimeRangesDescription = "Local times of day HH:MM-HH:MM (start included, end excluded, 24:00 for midnight) in which nothing fires, every day.";
+
 const CronScheduleInput = builder.inputType("CronScheduleInput", {
-  description: "A cron expression (5 fields, 6 with seconds first, optional 7th year), a nickname like @daily, or @every 10m.",
+  description:
+    "A cron expression (5 fields, 6 with seconds first, optional 7th year), a nickname like @daily, or @every 10m. A restricted day of month and a restricted day of week match on either (Vixie cron's OR rule: `0 0 1 * FRI` is the 1st and every Friday). Months without the day are skipped (`0 0 31 * *` fires in the seven months that have a 31st). Without a year field nothing fires after 2999-12-31.",
   fields: (t) => ({
     expression: t.string({ required: true }),
+    startAt: t.field({ type: "DateTime" }),
+    endAt: t.field({ type: "DateTime" }),
+    excludedDates: t.stringList(maxItems(listMaxima.excludedDates, excludedDatesDescription)),
+    excludedTimeRanges: t.stringList(maxItems(maxExcludedTimeRanges, excludedTimeRangesDescription)),
+  }),
+});
+
+const WindowScheduleInput = builder.inputType("WindowScheduleInput", {
+  description:
+    "OpenSVC schedule definitions, `[!] <timeranges> [<days> [<weeks> [<months>]]]`: e.g. `00:00-06:00@60 mon-fri`, `~22:00-02:00`, `16:00-21:00@30 *:last`, `! * wed`. Each allowed window fires at its start and then every interval while within it (its end included), at most once when it has no interval; `!` definitions allow nothing in what they cover; see README \"Scheduling\".",
+  fields: (t) => ({
+    definitions: t.stringList({ required: true, ...maxItems(maxWindowDefinitions, "Definitions; an instant fires when any definition without ! allows it and no ! definition covers it.") }),
+    seed: t.string({ description: "Chooses where spread (`~`) windows fire, so that a preview with the task's seed lists what fires. A task saved without one takes its name." }),
+    excludedDates: t.stringList(maxItems(listMaxima.excludedDates, excludedDatesDescription)),
+    excludedTimeRanges: t.stringList(maxItems(maxExcludedTimeRanges, excludedTimeRangesDescription)),
     startAt: t.field({ type: "DateTime" }),
     endAt: t.field({ type: "DateTime" }),
   }),
@@ -52,19 +82,46 @@ const CalendarScheduleInput = builder.inputType("CalendarScheduleInput", {
     day: t.int(),
     ordinal: t.int(),
     weekday: t.field({ type: Weekday }),
-    excludedDates: t.stringList(maxItems(listMaxima.excludedDates, "Local dates (YYYY-MM-DD) to skip without pausing the series.")),
+    excludedDates: t.stringList(maxItems(listMaxima.excludedDates, excludedDatesDescription)),
+    excludedTimeRanges: t.stringList(maxItems(maxExcludedTimeRanges, excludedTimeRangesDescription)),
     startAt: t.field({ type: "DateTime" }),
     endAt: t.field({ type: "DateTime" }),
   }),
 });
 
-export const ScheduleInput = builder.inputType("ScheduleInput", {
+interface CombinedScheduleInputShape {
+  schedules: ScheduleInputShape[];
+  excludedDates?: string[] | null;
+  excludedTimeRanges?: string[] | null;
+}
+// The fields' own types are checked by the domain's schema (zod); here only the shape matters.
+type ScheduleInputShape = Record<string, unknown>;
+
+export const ScheduleInput = builder.inputRef<ScheduleInputShape>("ScheduleInput");
+const CombinedScheduleInput = builder.inputRef<CombinedScheduleInputShape>("CombinedScheduleInput");
+
+CombinedScheduleInput.implement({
+  description: "Schedules combined; they nest up to 3 levels, counting the outermost anyOf or allOf.",
+  fields: (t) => ({
+    schedules: t.field({ type: [ScheduleInput], required: true, ...maxItems(maxCombinedSchedules) }),
+    excludedDates: t.stringList(maxItems(listMaxima.excludedDates, excludedDatesDescription)),
+    excludedTimeRanges: t.stringList(maxItems(maxExcludedTimeRanges, excludedTimeRangesDescription)),
+  }),
+});
+
+ScheduleInput.implement({
   description: "Exactly one kind of schedule.",
   fields: (t) => ({
     standard: t.field({ type: StandardScheduleInput }),
     cron: t.field({ type: CronScheduleInput }),
     once: t.field({ type: OnceScheduleInput }),
     calendar: t.field({ type: CalendarScheduleInput }),
+    window: t.field({ type: WindowScheduleInput }),
+    anyOf: t.field({ type: CombinedScheduleInput, description: "Fires at every instant of any of the schedules; an instant several share fires once." }),
+    allOf: t.field({
+      type: CombinedScheduleInput,
+      description: `Fires at the instants of the first schedule that every other one has too (APScheduler's AndTrigger); a search that finds no shared instant within ${maxAllOfSteps} steps ends the series.`,
+    }),
   }),
 });
 
@@ -79,6 +136,19 @@ const StandardSchedule = builder.objectRef<Extract<Schedule, { kind: "STANDARD" 
 const CronSchedule = builder.objectRef<Extract<Schedule, { kind: "CRON" }>>("CronSchedule").implement({
   fields: (t) => ({
     expression: t.exposeString("expression"),
+    startAt: t.expose("startAt", { type: "DateTime", nullable: true }),
+    endAt: t.expose("endAt", { type: "DateTime", nullable: true }),
+    excludedDates: t.exposeStringList("excludedDates"),
+    excludedTimeRanges: t.exposeStringList("excludedTimeRanges"),
+  }),
+});
+
+const WindowSchedule = builder.objectRef<Extract<Schedule, { kind: "WINDOW" }>>("WindowSchedule").implement({
+  fields: (t) => ({
+    definitions: t.exposeStringList("definitions"),
+    seed: t.exposeString("seed", { nullable: true }),
+    excludedDates: t.exposeStringList("excludedDates"),
+    excludedTimeRanges: t.exposeStringList("excludedTimeRanges"),
     startAt: t.expose("startAt", { type: "DateTime", nullable: true }),
     endAt: t.expose("endAt", { type: "DateTime", nullable: true }),
   }),
@@ -99,26 +169,46 @@ const CalendarSchedule = builder.objectRef<Extract<Schedule, { kind: "CALENDAR" 
     ordinal: t.int({ nullable: true, resolve: (s) => ruleField(s.rule, "ordinal") as number | null }),
     weekday: t.field({ type: Weekday, nullable: true, resolve: (s) => ruleField(s.rule, "weekday") as (typeof weekdays)[number] | null }),
     excludedDates: t.exposeStringList("excludedDates"),
+    excludedTimeRanges: t.exposeStringList("excludedTimeRanges"),
     startAt: t.expose("startAt", { type: "DateTime", nullable: true }),
     endAt: t.expose("endAt", { type: "DateTime", nullable: true }),
   }),
 });
 
+type Combined = Extract<Schedule, { kind: "ANY_OF" | "ALL_OF" }> & Exclusions;
+
 const only = <K extends Schedule["kind"]>(kind: K) => (s: Schedule) => (s.kind === kind ? (s as Extract<Schedule, { kind: K }>) : null);
 
-export const ScheduleRef = builder.objectRef<Schedule>("Schedule").implement({
+export const ScheduleRef = builder.objectRef<Schedule>("Schedule");
+const CombinedSchedule = builder.objectRef<Combined>("CombinedSchedule").implement({
+  fields: (t) => ({
+    schedules: t.field({ type: [ScheduleRef], resolve: (s) => s.schedules }),
+    excludedDates: t.exposeStringList("excludedDates"),
+    excludedTimeRanges: t.exposeStringList("excludedTimeRanges"),
+  }),
+});
+
+ScheduleRef.implement({
   description: "When a task runs; exactly the field of its kind is set.",
   fields: (t) => ({
     kind: t.field({ type: ScheduleKind, resolve: (s) => s.kind }),
+    asInput: t.field({
+      type: "JSONObject",
+      description: "The schedule as ScheduleInput writes it, nested schedules included: what previewSchedule, createTask and a schedules-as-code file take back.",
+      resolve: (s) => scheduleInputOf(s),
+    }),
     standard: t.field({ type: StandardSchedule, nullable: true, resolve: only("STANDARD") }),
     cron: t.field({ type: CronSchedule, nullable: true, resolve: only("CRON") }),
     once: t.field({ type: OnceSchedule, nullable: true, resolve: only("ONCE") }),
     calendar: t.field({ type: CalendarSchedule, nullable: true, resolve: only("CALENDAR") }),
+    window: t.field({ type: WindowSchedule, nullable: true, resolve: only("WINDOW") }),
+    anyOf: t.field({ type: CombinedSchedule, nullable: true, resolve: only("ANY_OF") }),
+    allOf: t.field({ type: CombinedSchedule, nullable: true, resolve: only("ALL_OF") }),
   }),
 });
 
-const maxPreviewCount = 1_000;
-const previewCount = z.number().int().min(1, "must be at least 1").max(maxPreviewCount, `must be at most ${maxPreviewCount}`);
+export const maxPreviewCount = 1_000;
+export const previewCount = z.number().int().min(1, "must be at least 1").max(maxPreviewCount, `must be at most ${maxPreviewCount}`);
 
 builder.queryField("previewSchedule", (t) =>
   t.field({
@@ -129,6 +219,7 @@ builder.queryField("previewSchedule", (t) =>
       schedule: t.arg({ type: ScheduleInput, required: true }),
       timezone: t.arg.string({ defaultValue: "UTC", required: true }),
       from: t.arg({ type: "DateTime" }),
+      dstPolicy: t.arg({ type: DstPolicy, defaultValue: "VIXIE", required: true }),
       count: t.arg.int({
         defaultValue: 10,
         required: true,
@@ -142,7 +233,7 @@ builder.queryField("previewSchedule", (t) =>
     resolve: (_parent, args, ctx) => {
       const count = parseInput(previewCount, args.count, "count");
       const schedule = scheduleFromInput(args.schedule, args.timezone, ctx.now, "schedule", "timezone");
-      return takeInSlices(scheduleOccurrences(schedule, args.timezone, args.from ?? ctx.now), count);
+      return takeInSlices(scheduleOccurrences(schedule, args.timezone, args.from ?? ctx.now, args.dstPolicy), count);
     },
   }),
 );

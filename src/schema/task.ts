@@ -3,7 +3,11 @@ import { ConfirmationRequiredError, StateError } from "../domain/errors.js";
 import { taskStates, type MisfirePolicyName, type OverlapPolicy as OverlapPolicyName, type TaskState as TaskStateName } from "../domain/task-policies.js";
 import type { RunStatus as RunStatusName } from "../domain/runs.js";
 import { scheduleFromJson } from "../domain/task-schedule.js";
-import { secondsUntil } from "../scheduler/time/index.js";
+import { secondsUntil, type DstPolicy as DstPolicyName } from "../scheduler/time/index.js";
+import { upcomingRuns } from "../domain/task-upcoming.js";
+import { parseInput } from "../domain/input-rules.js";
+import { takeInSlices } from "../event-loop-slices.js";
+import { previewInstantCost } from "./query-cost.js";
 import {
   createTask,
   deleteTask,
@@ -28,7 +32,7 @@ import { Pool } from "./pool.js";
 import { Run, RunStatus } from "./run.js";
 import { backfillOverlapPolicies, backfillTask, cancelBackfill, maxBackfillRuns, skipNextRun } from "../domain/run-requests.js";
 import type { RunReport } from "../domain/runs.js";
-import { ScheduleInput, ScheduleRef } from "./schedule.js";
+import { DstPolicy, maxPreviewCount, previewCount, ScheduleInput, ScheduleRef } from "./schedule.js";
 import { withSelection } from "./prisma-query.js";
 import { prismaConnectionHelpers } from "@pothos/plugin-prisma";
 import type { ChildRelation } from "./child-pages.js";
@@ -78,6 +82,25 @@ export const Task = builder.prismaNode("Task", {
     service: t.relation("service"),
     schedule: t.field({ type: ScheduleRef, select: { schedule: true }, resolve: (task) => scheduleFromJson(task.schedule) }),
     timezone: t.exposeString("timezone", { description: "IANA time zone the schedule's wall-clock times are in." }),
+    dstPolicy: t.field({ type: DstPolicy, select: { dstPolicy: true }, resolve: (task) => task.dstPolicy as DstPolicyName }),
+    upcomingRuns: t.field({
+      type: ["DateTime"],
+      description: `The next \`count\` instants this task fires (before jitter), from nextRunAt on: its schedule, exclusions, endAt, maxRuns and DST policy, computed by the scheduler's own code. Empty unless ACTIVE.`,
+      args: {
+        count: t.arg.int({
+          defaultValue: 10,
+          required: true,
+          description: `How many instants, 1 to ${maxPreviewCount}; each costs ${previewInstantCost} toward the operation's cost limit (GRAPHQL_MAX_COST).`,
+        }),
+      },
+      complexity: ({ count }) => 1 + previewInstantCost * Math.min(Math.max(count, 0), maxPreviewCount),
+      select: { state: true, schedule: true, timezone: true, dstPolicy: true, nextRunAt: true, maxRuns: true, scheduledRunCount: true },
+      resolve: (task, args) => {
+        const count = parseInput(previewCount, args.count, "count");
+        const upcoming = upcomingRuns({ ...task, schedule: scheduleFromJson(task.schedule), dstPolicy: task.dstPolicy as DstPolicyName });
+        return takeInSlices(upcoming, count);
+      },
+    }),
     payload: t.expose("payload", { type: "JSONObject", description: "Merged over the service's default payload (top-level keys)." }),
     tags: t.stringList({ select: { tags: { select: { name: true } } }, resolve: (task) => tagNames(task.tags) }),
     targetDevices: t.field({
@@ -190,6 +213,7 @@ const CreateTaskInput = builder.inputType("CreateTaskInput", {
     serviceId: t.id({ required: true }),
     schedule: t.field({ type: ScheduleInput, required: true }),
     timezone: t.string({ description: "IANA time zone, default UTC." }),
+    dstPolicy: t.field({ type: DstPolicy, description: "Default VIXIE." }),
     targetDeviceIds: t.idList(maxItems(listMaxima.ids)),
     targetPoolIds: t.idList(maxItems(listMaxima.ids)),
     payload: t.field({ type: "JSONObject" }),
@@ -216,6 +240,7 @@ const UpdateTaskInput = builder.inputType("UpdateTaskInput", {
     serviceId: t.id(),
     schedule: t.field({ type: ScheduleInput }),
     timezone: t.string(),
+    dstPolicy: t.field({ type: DstPolicy, description: "A new policy reschedules an active task from now, as a new timezone does." }),
     targetDeviceIds: t.idList(maxItems(listMaxima.ids)),
     targetPoolIds: t.idList(maxItems(listMaxima.ids)),
     payload: t.field({ type: "JSONObject" }),

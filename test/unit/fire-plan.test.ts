@@ -10,6 +10,7 @@ function everyMinute(overrides: Partial<SchedulableTask> = {}): SchedulableTask 
     version: 3,
     schedule: { kind: "STANDARD", startAt: at("2026-03-01T00:00:00Z"), frequencySeconds: 60, endAt: null },
     timezone: "UTC",
+    dstPolicy: "VIXIE",
     nextRunAt: at("2026-03-01T00:00:00Z"),
     scheduledRunCount: 0,
     maxRuns: null,

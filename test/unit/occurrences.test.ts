@@ -13,6 +13,8 @@ const cron = (expression: string, window: { startAt?: string; endAt?: string } =
   expression,
   startAt: window.startAt ? at(window.startAt) : null,
   endAt: window.endAt ? at(window.endAt) : null,
+  excludedDates: [],
+  excludedTimeRanges: [],
 });
 
 const calendar = (rule: CalendarRule, timeOfDay: string, extra: { excludedDates?: string[]; startAt?: string; endAt?: string } = {}): Schedule => ({
@@ -20,6 +22,7 @@ const calendar = (rule: CalendarRule, timeOfDay: string, extra: { excludedDates?
   rule,
   timeOfDay,
   excludedDates: extra.excludedDates ?? [],
+  excludedTimeRanges: [],
   startAt: extra.startAt ? at(extra.startAt) : null,
   endAt: extra.endAt ? at(extra.endAt) : null,
 });

@@ -5,7 +5,7 @@ import { describeSchedule, scheduleInput } from "../../src/web/format/schedule-w
 import { formatCountdown, formatDuration, formatElapsed, formatInstant, secondsUntil } from "../../src/web/format/time.js";
 import { selectTasks, tagsOf, type TaskFilter } from "../../src/web/state/task-filter.js";
 
-const none = { standard: null, cron: null, once: null, calendar: null };
+const none = { standard: null, cron: null, once: null, calendar: null, window: null, anyOf: null, allOf: null, asInput: {} };
 const standard = (frequencySeconds: number | null, startAt: string | null = null, endAt: string | null = null): ScheduleFieldsFragment => ({
   ...none,
   kind: "STANDARD",
@@ -76,9 +76,16 @@ describe("schedules in words", () => {
     expect(words(calendar({ frequency: "DAILY", excludedDates: ["2026-12-24", "2026-12-25"] }))).toBe("Daily at 02:30 (UTC), except on 2 dates");
   });
 
-  it("gives previewSchedule back the schedule's set fields only", () => {
-    expect(scheduleInput(standard(60, "2026-12-03T12:00:00Z"))).toEqual({ standard: { frequencySeconds: 60, startAt: "2026-12-03T12:00:00Z" } });
-    expect(scheduleInput(calendar({ frequency: "WEEKLY", weekdays: ["MONDAY"] }))).toEqual({ calendar: { frequency: "WEEKLY", timeOfDay: "02:30", weekdays: ["MONDAY"], excludedDates: [] } });
+  it("says window and combined schedules", () => {
+    const windowed: ScheduleFieldsFragment = { ...none, kind: "WINDOW", asInput: { window: { definitions: ["00:00-06:00@60 mon-fri", "! * * * dec"] } } };
+    expect(words(windowed, "Europe/Berlin")).toBe("Window 00:00-06:00@60 mon-fri; ! * * * dec (Europe/Berlin)");
+    const combined: ScheduleFieldsFragment = { ...none, kind: "ANY_OF", asInput: { anyOf: { schedules: [{ cron: { expression: "0 * * * *" } }, { once: { at: "2027-01-01T00:00:00Z" } }] } } };
+    expect(words(combined)).toBe("Any of 2 schedules (UTC)");
+  });
+
+  it("gives previewSchedule back the schedule as the server writes it", () => {
+    const asInput = { anyOf: { schedules: [{ cron: { expression: "0 * * * *" } }] } };
+    expect(scheduleInput({ ...none, kind: "ANY_OF", asInput })).toBe(asInput);
   });
 });
 

@@ -4,6 +4,7 @@ import { graphql } from "../../generated/graphql/index.js";
 export const CliScheduleFields = graphql(`
   fragment CliScheduleFields on Schedule {
     kind
+    asInput
     standard { startAt frequencySeconds endAt }
     cron { expression startAt endAt }
     once { at }
@@ -15,7 +16,7 @@ export const CliTaskFields = graphql(`
   fragment CliTaskFields on Task {
     id name description state pauseNote pausedAt pausedBy
     schedule { ...CliScheduleFields }
-    timezone payload tags
+    timezone dstPolicy payload tags
     service { id name }
     targetDevices { id name }
     targetPools { id name }

@@ -10,34 +10,59 @@ import { poolRuleSchema } from "../../domain/pool-rules.js";
 import { serviceDefaults, serviceKindNames, serviceKinds, type ServiceKind } from "../../domain/service-kinds.js";
 import { taskFields as taskFieldRules } from "../../domain/task-fields.js";
 import { taskDefaults } from "../../domain/task-policies.js";
-import { calendarFrequencies, weekdays } from "../../domain/task-schedule.js";
+import { calendarFrequencies, maxCombinedSchedules, maxExcludedTimeRanges, maxWindowDefinitions, weekdays } from "../../domain/task-schedule.js";
 import { CliError, exitCodes } from "../exit-codes.js";
 
 const names = z.array(nameRule).max(limits.idsPerList, `must have at most ${limits.idsPerList} entries`);
 const instant = z.iso.datetime({ offset: true, message: "must be an ISO-8601 instant with a time zone, e.g. 2027-01-01T00:00:00Z" });
 const weekday = z.enum(weekdays);
 
+const exclusions = {
+  excludedDates: z.array(z.string()).max(limits.excludedDates).optional(),
+  excludedTimeRanges: z.array(z.string()).max(maxExcludedTimeRanges).optional(),
+};
+
 /** A schedule as the API's ScheduleInput writes it; previewSchedule judges the rest. */
-export const scheduleSpec = z
-  .strictObject({
-    standard: z.strictObject({ startAt: instant.optional(), frequencySeconds: z.number().int().optional(), endAt: instant.optional() }).optional(),
-    cron: z.strictObject({ expression: z.string(), startAt: instant.optional(), endAt: instant.optional() }).optional(),
-    once: z.strictObject({ at: instant }).optional(),
-    calendar: z
-      .strictObject({
-        frequency: z.enum(calendarFrequencies),
-        timeOfDay: z.string(),
-        weekdays: z.array(weekday).optional(),
-        day: z.number().int().optional(),
-        ordinal: z.number().int().optional(),
-        weekday: weekday.optional(),
-        excludedDates: z.array(z.string()).max(limits.excludedDates).optional(),
-        startAt: instant.optional(),
-        endAt: instant.optional(),
-      })
-      .optional(),
-  })
-  .refine((schedule) => Object.values(schedule).filter((kind) => kind !== undefined).length === 1, "must set exactly one of standard, cron, once, calendar");
+export const scheduleSpec: z.ZodType<ScheduleSpecShape> = z.lazy(() =>
+  z
+    .strictObject({
+      standard: z.strictObject({ startAt: instant.optional(), frequencySeconds: z.number().int().optional(), endAt: instant.optional() }).optional(),
+      cron: z.strictObject({ expression: z.string(), startAt: instant.optional(), endAt: instant.optional(), ...exclusions }).optional(),
+      once: z.strictObject({ at: instant }).optional(),
+      calendar: z
+        .strictObject({
+          frequency: z.enum(calendarFrequencies),
+          timeOfDay: z.string(),
+          weekdays: z.array(weekday).optional(),
+          day: z.number().int().optional(),
+          ordinal: z.number().int().optional(),
+          weekday: weekday.optional(),
+          ...exclusions,
+          startAt: instant.optional(),
+          endAt: instant.optional(),
+        })
+        .optional(),
+      window: z
+        .strictObject({ definitions: z.array(z.string()).max(maxWindowDefinitions), seed: z.string().optional(), ...exclusions, startAt: instant.optional(), endAt: instant.optional() })
+        .optional(),
+      anyOf: combinedSpec.optional(),
+      allOf: combinedSpec.optional(),
+    })
+    .refine((schedule) => Object.values(schedule).filter((kind) => kind !== undefined).length === 1, "must set exactly one of standard, cron, once, calendar, window, anyOf, allOf"),
+);
+
+const combinedSpec = z.strictObject({ schedules: z.array(z.lazy(() => scheduleSpec)).min(1).max(maxCombinedSchedules), ...exclusions });
+
+type Exclusions = { excludedDates?: string[]; excludedTimeRanges?: string[] };
+interface ScheduleSpecShape {
+  standard?: { startAt?: string; frequencySeconds?: number; endAt?: string };
+  cron?: { expression: string; startAt?: string; endAt?: string } & Exclusions;
+  once?: { at: string };
+  calendar?: { frequency: (typeof calendarFrequencies)[number]; timeOfDay: string; weekdays?: (typeof weekdays)[number][]; day?: number; ordinal?: number; weekday?: (typeof weekdays)[number]; startAt?: string; endAt?: string } & Exclusions;
+  window?: { definitions: string[]; seed?: string; startAt?: string; endAt?: string } & Exclusions;
+  anyOf?: { schedules: ScheduleSpecShape[] } & Exclusions;
+  allOf?: { schedules: ScheduleSpecShape[] } & Exclusions;
+}
 
 export type ScheduleSpec = z.output<typeof scheduleSpec>;
 
@@ -67,6 +92,7 @@ const taskFields = {
   targetDevices: names,
   targetPools: names,
   timezone: taskFieldRules.timezone,
+  dstPolicy: taskFieldRules.dstPolicy,
   description: taskFieldRules.description,
   payload: taskFieldRules.payload,
   tags: taskFieldRules.tags,

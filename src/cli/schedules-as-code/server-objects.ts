@@ -59,21 +59,8 @@ export const serviceSpecOf = (service: CliServiceFieldsFragment): ServiceSpec =>
 const setFields = <T extends Record<string, unknown>>(fields: T) =>
   Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null && value !== undefined)) as { [K in keyof T]: NonNullable<T[K]> };
 
-/** A task's schedule as ScheduleInput writes it. */
-export function scheduleSpecOf(schedule: CliScheduleFieldsFragment): ScheduleSpec {
-  switch (schedule.kind) {
-    case "STANDARD":
-      return { standard: setFields({ ...schedule.standard! }) };
-    case "CRON":
-      return { cron: setFields({ ...schedule.cron! }) };
-    case "ONCE":
-      return { once: { at: schedule.once!.at } };
-    case "CALENDAR": {
-      const { excludedDates, ...calendar } = schedule.calendar!;
-      return { calendar: { ...setFields(calendar), ...(excludedDates.length > 0 && { excludedDates }) } };
-    }
-  }
-}
+/** A task's schedule as ScheduleInput writes it: the server says (Schedule.asInput). */
+export const scheduleSpecOf = (schedule: CliScheduleFieldsFragment): ScheduleSpec => schedule.asInput as ScheduleSpec;
 
 export const taskSpecOf = (task: CliTaskFieldsFragment): TaskSpec => ({
   name: task.name,
@@ -82,6 +69,7 @@ export const taskSpecOf = (task: CliTaskFieldsFragment): TaskSpec => ({
   // A completed task has nothing left to fire: as the file says, it is not paused.
   state: task.state === "PAUSED" ? "PAUSED" : "ACTIVE",
   timezone: task.timezone,
+  dstPolicy: task.dstPolicy,
   description: task.description,
   payload: task.payload,
   tags: task.tags,

@@ -1,9 +1,11 @@
-// Wall-clock schedules go through croner: CRON expressions as written, CALENDAR rules
-// translated to a cron pattern. Both therefore share croner's handling of time zones and
-// DST (see README "Scheduling"), and previews match what fires.
-import { Cron } from "croner";
+// CRON expressions as written and CALENDAR rules translated to a cron pattern, matched by
+// croner against local wall-clock time (floating, see wall-clock.ts): dst.ts then turns the
+// local times into instants, the same way for every wall-clock kind.
+import { Cron, CronPattern } from "croner";
+import type { LocalSeries } from "./dst.js";
 import type { CalendarRule, Weekday } from "./schedule.js";
-import { daysInMonth, localDate } from "./time-zones.js";
+import { daysInMonth } from "./time-zones.js";
+import { floatingDate } from "./wall-clock.js";
 
 const cronDays: Record<Weekday, string> = {
   SUNDAY: "SUN",
@@ -16,28 +18,32 @@ const cronDays: Record<Weekday, string> = {
 };
 
 /** Parsed patterns are reused: many tasks share a few, and parsing dominates a first run. */
-const parsed = new Map<string, Cron>();
+const parsed = new Map<string, LocalSeries>();
 const parsedCap = 10_000;
 
-/** A paused croner job used only to compute instants; throws croner's error for a bad pattern. */
-export function cronJob(pattern: string, timezone: string): Cron {
-  const key = `${timezone}\u0000${pattern}`;
-  let job = parsed.get(key);
-  if (!job) {
-    // Vixie cron semantics: a restricted day-of-month and day-of-week match on either, and a
-    // list or range of fixed times (`0 0,2 * * *`) is a fixed-time job, run once on both DST
-    // transition days like `0 2 * * *`; only wildcards and steps make an interval job.
-    job = new Cron(pattern, { timezone, paused: true, domAndDow: false, fixedTimeRule: "no-wildcard" });
+/**
+ * A pattern's local times; throws croner's error for a bad pattern. Vixie cron semantics: a
+ * restricted day-of-month and day-of-week match on either, and a list or range of fixed
+ * times (`0 0,2 * * *`) is a fixed-time job like `0 2 * * *`; only wildcards and steps in
+ * the time make an interval-style job.
+ */
+export function cronSeries(pattern: string): LocalSeries {
+  let series = parsed.get(pattern);
+  if (!series) {
+    // A zero UTC offset: croner matches the floating local time without any zone.
+    const job = new Cron(pattern, { utcOffset: 0, paused: true, domAndDow: false, fixedTimeRule: "no-wildcard" });
+    const { isFixedTime } = new CronPattern(pattern, undefined, { fixedTimeRule: "no-wildcard" });
+    series = { fixedTime: isFixedTime, next: (after) => job.nextRun(new Date(after))?.getTime() ?? null };
     if (parsed.size >= parsedCap) parsed.clear();
-    parsed.set(key, job);
+    parsed.set(pattern, series);
   }
-  return job;
+  return series;
 }
 
 export interface CalendarPattern {
   pattern: string;
-  /** Further test on a candidate the pattern alone cannot express. */
-  accepts?: (instant: Date, timezone: string) => boolean;
+  /** Further test on a local time (floating) the pattern alone cannot express. */
+  accepts?: (local: number) => boolean;
 }
 
 /** A CALENDAR rule at a time of day ("HH:MM[:SS]") as a six-field cron pattern. */
@@ -64,8 +70,8 @@ function nthLastDay(time: string, n: number): CalendarPattern {
   const latest = 32 - n;
   return {
     pattern: `${time} ${earliest}-${latest} * *`,
-    accepts: (instant, timezone) => {
-      const date = localDate(instant, timezone);
+    accepts: (local) => {
+      const date = floatingDate(local);
       return Number(date.slice(8)) === daysInMonth(date) + 1 - n;
     },
   };

@@ -1,7 +1,41 @@
-import { cronJob } from "./cron-patterns.js";
+import { cronSeries } from "./cron-patterns.js";
 import { isEveryExpression, maxIntervalSeconds, parseEvery } from "./durations.js";
-import type { CalendarRule, Schedule, ScheduleIssue } from "./schedule.js";
+import { parseTimeRange } from "./exclusions.js";
+import { maxCombinationDepth, nextOccurrence } from "./occurrences.js";
+import type { CalendarRule, Exclusions, Schedule, ScheduleIssue } from "./schedule.js";
 import { isIsoDate, isValidTimeZone } from "./time-zones.js";
+import { parseWindowDefinition, WindowSyntaxError } from "./window-grammar.js";
+
+/** The ScheduleInput field of each kind. */
+export const inputFieldOfKind: Record<Schedule["kind"], string> = {
+  STANDARD: "standard",
+  CRON: "cron",
+  ONCE: "once",
+  CALENDAR: "calendar",
+  WINDOW: "window",
+  ANY_OF: "anyOf",
+  ALL_OF: "allOf",
+};
+
+/** croner's field names and how far its numbers are from what the user wrote (it counts days and months from 0). */
+const cronFields: Record<string, { name: string; shift: number; range: string }> = {
+  second: { name: "second", shift: 0, range: "0-59" },
+  minute: { name: "minute", shift: 0, range: "0-59" },
+  hour: { name: "hour", shift: 0, range: "0-23" },
+  day: { name: "day of month", shift: 1, range: "1-31" },
+  nearestWeekdays: { name: "day of month", shift: 1, range: "1-31" },
+  month: { name: "month", shift: 1, range: "1-12" },
+  dayOfWeek: { name: "day of week", shift: 0, range: "0-7, SUN-SAT" },
+};
+
+/** croner's message, with values as the user wrote them ("day of month 0", not "day: -1"). */
+function cronMessage(error: Error): string {
+  const message = error.message.replace(/^CronPattern: /, "");
+  const invalid = /^Invalid value for (\w+): (-?\d+)/.exec(message);
+  const field = invalid && cronFields[invalid[1]!];
+  if (!field) return message;
+  return `${field.name} ${Number(invalid![2]) + field.shift} is out of range (${field.range})`;
+}
 
 const timeOfDayPattern = /^([01]\d|2[0-3]):([0-5]\d)(:([0-5]\d))?$/;
 
@@ -9,21 +43,48 @@ function windowIssues(prefix: string, startAt: Date | null, endAt: Date | null):
   return startAt && endAt && endAt.getTime() <= startAt.getTime() ? [{ field: `${prefix}.endAt`, message: "must be after startAt" }] : [];
 }
 
-function cronIssues(expression: string, timezone: string, now: Date): ScheduleIssue[] {
+function cronIssues(expression: string): ScheduleIssue[] {
   const field = "cron.expression";
   if (expression.trim() === "") return [{ field, message: "must not be empty" }];
   if (isEveryExpression(expression)) {
     const every = parseEvery(expression);
     return "error" in every ? [{ field, message: every.error }] : [];
   }
-  let job;
   try {
-    job = cronJob(expression, timezone);
+    cronSeries(expression);
   } catch (error) {
-    return [{ field, message: (error as Error).message.replace(/^CronPattern: /, "") }];
+    return [{ field, message: cronMessage(error as Error) }];
   }
-  // Valid fields that no instant to come matches (30 February, a past year).
-  return job.nextRun(now) ? [] : [{ field, message: `never fires after ${now.toISOString()}` }];
+  return [];
+}
+
+const maxDefinitions = 20;
+
+function windowIssuesOf(definitions: string[]): ScheduleIssue[] {
+  if (definitions.length === 0) return [{ field: "window.definitions", message: "must have at least one definition" }];
+  if (definitions.length > maxDefinitions) return [{ field: "window.definitions", message: `must have at most ${maxDefinitions} definitions` }];
+  const issues: ScheduleIssue[] = [];
+  let including = 0;
+  definitions.forEach((definition, i) => {
+    if (definition.length > 200) return issues.push({ field: `window.definitions.${i}`, message: "must be at most 200 characters" });
+    try {
+      if (!parseWindowDefinition(definition).exclude) including++;
+    } catch (error) {
+      if (!(error instanceof WindowSyntaxError)) throw error;
+      issues.push({ field: `window.definitions.${i}`, message: `${JSON.stringify(definition)} ${error.message}` });
+    }
+  });
+  if (issues.length === 0 && including === 0) issues.push({ field: "window.definitions", message: "must have a definition without ! (exclusions alone allow nothing)" });
+  return issues;
+}
+
+function exclusionIssues(prefix: string, exclusions: Exclusions): ScheduleIssue[] {
+  return [
+    ...exclusions.excludedDates.flatMap((date, i) => (isIsoDate(date) ? [] : [{ field: `${prefix}.excludedDates.${i}`, message: "must be a date written YYYY-MM-DD" }])),
+    ...exclusions.excludedTimeRanges.flatMap((range, i) =>
+      parseTimeRange(range) ? [] : [{ field: `${prefix}.excludedTimeRanges.${i}`, message: `${JSON.stringify(range)} is not a time range HH:MM-HH:MM with its start before its end (24:00 for midnight)` }],
+    ),
+  ];
 }
 
 function calendarRuleIssues(rule: CalendarRule): ScheduleIssue[] {
@@ -42,9 +103,8 @@ function calendarRuleIssues(rule: CalendarRule): ScheduleIssue[] {
   }
 }
 
-/** Everything wrong with a schedule in a time zone, as of `now`; empty when it is valid. */
-export function validateSchedule(schedule: Schedule, timezone: string, now: Date): ScheduleIssue[] {
-  if (!isValidTimeZone(timezone)) return [{ field: "timezone", message: `${JSON.stringify(timezone)} is not an IANA time zone` }];
+/** What is wrong with the schedule's own fields, its nested schedules included. */
+function structureIssues(schedule: Schedule, depth: number): ScheduleIssue[] {
   switch (schedule.kind) {
     case "ONCE":
       return [];
@@ -57,15 +117,39 @@ export function validateSchedule(schedule: Schedule, timezone: string, now: Date
       return [...frequency, ...windowIssues("standard", schedule.startAt, schedule.endAt)];
     }
     case "CRON":
-      return [...cronIssues(schedule.expression, timezone, now), ...windowIssues("cron", schedule.startAt, schedule.endAt)];
+      return [...cronIssues(schedule.expression), ...exclusionIssues("cron", schedule), ...windowIssues("cron", schedule.startAt, schedule.endAt)];
     case "CALENDAR":
       return [
         ...(timeOfDayPattern.test(schedule.timeOfDay) ? [] : [{ field: "calendar.timeOfDay", message: "must be HH:MM or HH:MM:SS (24-hour)" }]),
         ...calendarRuleIssues(schedule.rule),
-        ...schedule.excludedDates.flatMap((date, i) =>
-          isIsoDate(date) ? [] : [{ field: `calendar.excludedDates.${i}`, message: "must be a date written YYYY-MM-DD" }],
-        ),
+        ...exclusionIssues("calendar", schedule),
         ...windowIssues("calendar", schedule.startAt, schedule.endAt),
       ];
+    case "WINDOW":
+      return [...windowIssuesOf(schedule.definitions), ...exclusionIssues("window", schedule), ...windowIssues("window", schedule.startAt, schedule.endAt)];
+    case "ANY_OF":
+    case "ALL_OF": {
+      const prefix = inputFieldOfKind[schedule.kind];
+      if (depth >= maxCombinationDepth) return [{ field: prefix, message: `nests anyOf and allOf more than ${maxCombinationDepth} deep` }];
+      if (schedule.schedules.length === 0) return [{ field: `${prefix}.schedules`, message: "must have at least one schedule" }];
+      return [
+        ...schedule.schedules.flatMap((child, i) =>
+          structureIssues(child, depth + 1).map((issue) => ({ ...issue, field: `${prefix}.schedules.${i}.${issue.field}` })),
+        ),
+        ...exclusionIssues(prefix, schedule),
+      ];
+    }
   }
+}
+
+/** Where "never fires" is reported for each kind. */
+const neverFiresField = (schedule: Schedule): string => (schedule.kind === "CRON" ? "cron.expression" : schedule.kind === "WINDOW" ? "window.definitions" : inputFieldOfKind[schedule.kind]);
+
+/** Everything wrong with a schedule in a time zone, as of `now`; empty when it is valid. */
+export function validateSchedule(schedule: Schedule, timezone: string, now: Date): ScheduleIssue[] {
+  if (!isValidTimeZone(timezone)) return [{ field: "timezone", message: `${JSON.stringify(timezone)} is not an IANA time zone` }];
+  const issues = structureIssues(schedule, 1);
+  if (issues.length > 0 || schedule.kind === "ONCE" || schedule.kind === "STANDARD") return issues;
+  // Valid fields that no instant to come matches (30 February, a past year, everything excluded).
+  return nextOccurrence(schedule, timezone, now) ? [] : [{ field: neverFiresField(schedule), message: `never fires after ${now.toISOString()}` }];
 }

@@ -14,6 +14,7 @@ export const ViewerQuery = graphql(`
 export const ScheduleFields = graphql(`
   fragment ScheduleFields on Schedule {
     kind
+    asInput
     standard {
       startAt
       frequencySeconds

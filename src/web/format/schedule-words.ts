@@ -71,20 +71,14 @@ export function describeSchedule(schedule: ScheduleFieldsFragment, timezone: str
       const excluded = calendar.excludedDates.length > 0 ? `, except on ${calendar.excludedDates.length} date${calendar.excludedDates.length === 1 ? "" : "s"}` : "";
       return `${calendarWords(calendar)}${zone}${excluded}${until(calendar.endAt)}`;
     }
+    case "WINDOW":
+      return `Window ${(schedule.asInput.window as { definitions: string[] }).definitions.join("; ")}${zone}`;
+    case "ANY_OF":
+      return `Any of ${(schedule.asInput.anyOf as { schedules: unknown[] }).schedules.length} schedules${zone}`;
+    case "ALL_OF":
+      return `All of ${(schedule.asInput.allOf as { schedules: unknown[] }).schedules.length} schedules${zone}`;
   }
 }
 
-/** The schedule as previewSchedule takes it back: the set fields of its kind only. */
-export function scheduleInput(schedule: ScheduleFieldsFragment): ScheduleInput {
-  const setFields = <T extends object>(fields: T) => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null)) as T;
-  switch (schedule.kind) {
-    case "STANDARD":
-      return { standard: setFields(schedule.standard!) };
-    case "CRON":
-      return { cron: setFields(schedule.cron!) };
-    case "ONCE":
-      return { once: setFields(schedule.once!) };
-    case "CALENDAR":
-      return { calendar: setFields(schedule.calendar!) };
-  }
-}
+/** The schedule as previewSchedule takes it back, as the server writes it. */
+export const scheduleInput = (schedule: ScheduleFieldsFragment): ScheduleInput => schedule.asInput as ScheduleInput;

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Task" ADD COLUMN     "dstPolicy" TEXT NOT NULL DEFAULT 'VIXIE';
