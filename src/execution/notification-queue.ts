@@ -37,6 +37,9 @@ export async function queueNotifications(tx: Prisma.TransactionClient, runIds: r
     },
   });
   const queued: NewRun[] = [];
+  // One downtime records its missed occurrences as several SKIPPED runs: they notify once.
+  const missedNotified = new Set<string>();
+  ended.sort((x, y) => x.claimedAt.getTime() - y.claimedAt.getTime() || (x.id < y.id ? -1 : 1));
   for (const run of ended) {
     const rules = notifyRulesFromJson(run.task.notify) ?? notifyRulesFromJson(run.task.service.notify) ?? [];
     if (rules.length === 0) continue;
@@ -52,7 +55,8 @@ export async function queueNotifications(tx: Prisma.TransactionClient, runIds: r
     });
     const previous = (before?.status ?? null) as RunStatus | null;
     const outcome = outcomeOf({ status: run.status as RunStatus, missed: missedIds.has(run.id) }, previous);
-    if (!outcome) continue;
+    if (!outcome || (outcome === "SKIPPED" && missedNotified.has(run.taskId))) continue;
+    if (outcome === "SKIPPED") missedNotified.add(run.taskId);
     const notifying = rules.filter((rule) => ruleNotifies(rule, outcome, previous));
     if (notifying.length === 0) continue;
     // A service deleted since the rule was saved notifies nobody (deleting one that rules name is refused).
