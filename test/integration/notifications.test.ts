@@ -41,6 +41,7 @@ describeEachDatabase("notifications", (provider) => {
   let sink: Server;
   let base: string;
   let flags: string;
+  const held: (() => void)[] = [];
 
   beforeAll(async () => {
     flags = mkdtempSync(join(tmpdir(), "cronline-notify-"));
@@ -49,6 +50,8 @@ describeEachDatabase("notifications", (provider) => {
       req.on("data", (chunk) => (body += chunk));
       req.on("end", () => {
         received.push({ url: req.url!, body: JSON.parse(body || "{}") as Record<string, unknown> });
+        // Held until the test lets it go: a notification still running.
+        if (req.url!.startsWith("/held")) return void held.push(() => res.writeHead(200).end("late"));
         res.writeHead(req.url!.startsWith("/broken") ? 500 : 200).end("noted");
       });
     });
@@ -56,6 +59,7 @@ describeEachDatabase("notifications", (provider) => {
     base = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
+    for (const answer of held) answer();
     sink.closeAllConnections();
     await new Promise((resolve) => sink.close(resolve));
     rmSync(flags, { recursive: true, force: true });
@@ -98,6 +102,21 @@ describeEachDatabase("notifications", (provider) => {
     } finally {
       unlinkSync(flag);
     }
+  });
+
+  it("a notification running does not hold back the task's next run under maxConcurrentRuns 1", async () => {
+    const hook = await h.createService("HTTP", { url: `${base}/held` });
+    const service = await h.createService("COMMAND", { command: "false" });
+    const taskId = await h.createTask(service, { overlapPolicy: "ALLOW", maxConcurrentRuns: 1, notify: [{ serviceId: hook, on: ["FAILED"] }] });
+    await h.waitForRun(await h.runTask(taskId));
+    await expect.poll(() => held.length, { timeout: 30_000 }).toBe(1);
+    const [notification] = (await notificationsOf(taskId)).runs;
+    expect(notification?.status).toBe("RUNNING");
+    // The task's next run starts and ends while the notification still runs.
+    expect((await h.waitForRun(await h.runTask(taskId))).status).toBe("FAILED");
+    expect((await notificationsOf(taskId)).runs.map((run) => run.status)).toEqual(["RUNNING"]);
+    held.shift()!();
+    expect((await h.waitForRun(notification!.id)).status).toBe("SUCCEEDED");
   });
 
   it("everyTime notifies about every failure", async () => {
