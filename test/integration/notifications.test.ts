@@ -5,13 +5,17 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
+import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Prisma } from "../../src/db/database.js";
 import { graphql } from "../generated/graphql/index.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { useExecutionServer } from "../support/execution-harness.js";
+import { runInGroup } from "../support/child-processes.js";
 import { DeleteService, fieldErrorPaths } from "../support/operations.js";
+import { childEnvironment } from "../support/server-process.js";
 import { CreateTask } from "../support/task-operations.js";
 
 const TaskNotifications = graphql(`
@@ -184,5 +188,32 @@ describeEachDatabase("notifications", (provider) => {
     const { deleteService } = await h.server.client.data(DeleteService, { input: { id: hook } });
     expect(deleteService).toMatchObject({ __typename: "InUseError", field: "input.id" });
     expect((await notificationsOf(taskId)).task?.notify).toHaveLength(1);
+  });
+
+  it("applies and exports notify rules as schedules as code, naming services by name", async () => {
+    const cronline = (...args: string[]) =>
+      runInGroup(process.execPath, [fileURLToPath(new URL("../../dist/cronline.js", import.meta.url)), ...args], {
+        cwd: flags,
+        env: { ...childEnvironment(), CRONLINE_URL: h.server.app.url, CRONLINE_TOKEN: h.server.adminToken },
+      });
+    const configuration = {
+      services: [
+        { name: "code-notified", kind: "COMMAND", config: { command: "true" } },
+        { name: "code-alert", kind: "HTTP", config: { url: `${base}/code` } },
+      ],
+      tasks: [{ name: "code-notifying", service: "code-notified", schedule: { cron: { expression: "0 2 * * *" } }, notify: [{ service: "code-alert", on: ["FAILED", "RECOVERED"] }] }],
+    };
+    const file = join(flags, "notify.yaml");
+    writeFileSync(file, stringify(configuration));
+    expect((await cronline("apply", "-f", file)).code).toBe(0);
+    const again = await cronline("apply", "-f", file);
+    expect(again.stdout).toContain("0 created, 0 updated, 0 deleted");
+    const exported = parse((await cronline("export")).stdout) as { tasks: { name: string; notify: unknown }[] };
+    expect(exported.tasks.find((task) => task.name === "code-notifying")?.notify).toEqual([{ service: "code-alert", on: ["FAILED", "RECOVERED"], everyTime: false }]);
+
+    writeFileSync(file, stringify({ tasks: [{ ...configuration.tasks[0], notify: [{ service: "no-such-hook", on: ["FAILED"] }] }] }));
+    const refused = await cronline("apply", "-f", file, "--json");
+    expect(refused.code).toBe(2);
+    expect((JSON.parse(refused.stderr) as { error: { fieldErrors: { field: string }[] } }).error.fieldErrors.map((problem) => problem.field)).toEqual(["tasks.0.notify.0.service"]);
   });
 });
