@@ -166,6 +166,20 @@ describeEachDatabase("notifications", (provider) => {
     expect((await notificationsOf(taskId)).runs).toHaveLength(1);
   });
 
+  it("notifies FAILED about a run whose server died, closed by the recovery of another process", async () => {
+    const hook = await h.createService("HTTP", { url: `${base}/interrupted` });
+    const service = await h.createService("COMMAND", { command: "true" });
+    const taskId = await h.createTask(service, { notify: [{ serviceId: hook, on: ["FAILED"] }] });
+    const past = new Date(Date.now() - 60_000);
+    // What a process that died in the middle leaves: a RUNNING run whose lease has expired.
+    const orphan = await h.server.app.database.client.run.create({
+      data: { taskId: decodeGlobalID(taskId).id, trigger: "MANUAL", status: "RUNNING", scheduledFor: past, claimedAt: past, startedAt: past, payload: {}, ownerId: "dead-host:1", leaseExpiresAt: past },
+      select: { id: true },
+    });
+    await expect.poll(() => received_("/interrupted").length, { timeout: 30_000 }).toBe(1);
+    expect(received_("/interrupted")[0]!.body).toMatchObject({ outcome: "FAILED", runId: encodeGlobalID("Run", orphan.id), reason: expect.stringMatching(/interrupted/) });
+  });
+
   it("refuses rules naming unknown services, saving nothing, and services that rules name cannot be deleted", async () => {
     const service = await h.createService("COMMAND", { command: "true" });
     const hook = await h.createService("HTTP", { url: `${base}/unused` });
