@@ -14,6 +14,7 @@ import { graphql } from "../generated/graphql/index.js";
 import { describeEachDatabase } from "../support/databases.js";
 import { useExecutionServer } from "../support/execution-harness.js";
 import { runInGroup } from "../support/child-processes.js";
+import { RerunFailedTargets } from "../support/run-control-operations.js";
 import { DeleteService, fieldErrorPaths } from "../support/operations.js";
 import { childEnvironment } from "../support/server-process.js";
 import { CreateTask } from "../support/task-operations.js";
@@ -145,6 +146,9 @@ describeEachDatabase("notifications", (provider) => {
     const after = await notificationsOf(taskId);
     expect(after.runs).toHaveLength(1);
     expect(after.task).toMatchObject({ lastRunStatus: "TIMED_OUT", notify: null, effectiveNotify: [{ serviceId: hook }] });
+    // Re-running its failed targets would run the task's service instead: refused.
+    const { rerunFailedTargets } = await h.server.client.data(RerunFailedTargets, { input: { id: notification!.id, confirm: true } });
+    expect(rerunFailedTargets).toMatchObject({ __typename: "StateError", field: "input.id" });
   });
 
   it("notifies SKIPPED once for occurrences missed beyond the misfire grace", async () => {
