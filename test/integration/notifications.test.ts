@@ -17,7 +17,7 @@ import { runInGroup } from "../support/child-processes.js";
 import { RerunFailedTargets } from "../support/run-control-operations.js";
 import { DeleteService, fieldErrorPaths } from "../support/operations.js";
 import { childEnvironment } from "../support/server-process.js";
-import { CreateTask } from "../support/task-operations.js";
+import { CreateTask, PauseTask } from "../support/task-operations.js";
 
 const TaskNotifications = graphql(`
   query TaskNotifications($id: ID!, $triggers: [RunTrigger!]) {
@@ -122,6 +122,30 @@ describeEachDatabase("notifications", (provider) => {
     expect((await notificationsOf(taskId)).runs.map((run) => run.status)).toEqual(["RUNNING"]);
     held.shift()!();
     expect((await h.waitForRun(notification!.id)).status).toBe("SUCCEEDED");
+  });
+
+  it("a newer occurrence under CANCEL_PREVIOUS does not cancel a notification still running", async () => {
+    const hook = await h.createService("HTTP", { url: `${base}/held` });
+    const service = await h.createService("COMMAND", { command: "false" });
+    const { createTask } = await h.server.client.data(CreateTask, {
+      input: { name: "cancel-previous-notified", serviceId: service, schedule: { standard: { frequencySeconds: 1 } }, overlapPolicy: "CANCEL_PREVIOUS", notify: [{ serviceId: hook, on: ["FAILED"] }] },
+      schedule: true,
+    });
+    if (createTask.__typename !== "CreateTaskSuccess") throw new Error(JSON.stringify(createTask));
+    const taskId = createTask.task.id;
+    try {
+      await expect.poll(() => held.length, { timeout: 30_000 }).toBe(1);
+      const [notification] = (await notificationsOf(taskId)).runs;
+      // Two more occurrences fire and end while it runs, each replacing what came before it.
+      const scheduled = async () => (await h.server.client.data(TaskNotifications, { id: taskId, triggers: ["SCHEDULE"] })).runs.edges.filter((edge) => edge.node.status === "FAILED").length;
+      const before = await scheduled();
+      await expect.poll(scheduled, { timeout: 30_000 }).toBeGreaterThanOrEqual(before + 2);
+      expect((await notificationsOf(taskId)).runs.find((run) => run.id === notification!.id)?.status).toBe("RUNNING");
+      held.shift()!();
+      expect((await h.waitForRun(notification!.id)).status).toBe("SUCCEEDED");
+    } finally {
+      await h.server.client.data(PauseTask, { input: { id: taskId } });
+    }
   });
 
   it("everyTime notifies about every failure", async () => {
