@@ -153,8 +153,10 @@ export async function cancelBackfill({ db, now, actor = null }: TaskDeps, id: st
  * one. Devices deleted since are left out.
  */
 export async function rerunFailedTargets(deps: TaskDeps, runId: string, confirm: boolean): Promise<NewRun> {
-  const run = await deps.db.run.findUnique({ where: { id: runId }, select: { id: true, taskId: true, status: true, payload: true } });
+  const run = await deps.db.run.findUnique({ where: { id: runId }, select: { id: true, taskId: true, trigger: true, status: true, payload: true } });
   if (!run) throw new NotFoundError("input.id", runId, "Run");
+  // Its targets are its notifying service's, not the task's: a re-run would run the task's service.
+  if (run.trigger === "NOTIFICATION") throw new StateError("input.id", "a notification run is not re-run; its retries were its attempts");
   if (!(finishedRunStatuses as readonly string[]).includes(run.status)) throw new StateError("input.id", `the run has not finished (${run.status})`);
   const results = await deps.db.runResult.findMany({
     where: { runId },

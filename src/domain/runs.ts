@@ -3,7 +3,7 @@
 import { v7 as uuidv7 } from "uuid";
 import type { OverlapPolicy } from "./task-policies.js";
 
-export const runTriggers = ["SCHEDULE", "MANUAL", "CATCHUP", "RETRY", "BACKFILL"] as const;
+export const runTriggers = ["SCHEDULE", "MANUAL", "CATCHUP", "RETRY", "BACKFILL", "NOTIFICATION"] as const;
 export type RunTrigger = (typeof runTriggers)[number];
 
 export const runStatuses = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED"] as const;
@@ -27,6 +27,8 @@ export interface NewRun {
   claimedAt: Date;
   /** Replaces the task's overlap policy for this run (backfills, catch-up runs); null: the task's. */
   overlapPolicy: OverlapPolicy | null;
+  /** A notification run's service (it runs instead of the task's); absent for every other run. */
+  serviceId?: string | null;
 }
 
 /** A run queued now outside the schedule: by hand (MANUAL) or to redo an interrupted one (RETRY). */

@@ -14,6 +14,8 @@ import { openSecrets, resolveMasks, sealSecrets, secretPaths, splitSecrets, with
 import { createTags, replaceTags } from "./tags.js";
 import type { WorkflowConfig } from "./workflow-config.js";
 import { assertNotInWorkflows, checkWorkflow } from "./workflows.js";
+import { notifyRulesSchema } from "./notifications.js";
+import { assertNotifyServicesExist, notifyColumn, notifyRulesUsing } from "./notify-rules.js";
 
 const uniqueIds = idListRule.transform((ids) => [...new Set(ids)]);
 
@@ -28,6 +30,8 @@ const serviceFields = {
   tags: tagsRule,
   requiresConfirmation: z.boolean(),
   concurrency: z.number().int().min(1, "must be at least 1").max(1_000, "must be at most 1000"),
+  /** Default notification rules of its tasks; null: none. */
+  notify: notifyRulesSchema.nullable(),
 };
 
 const createServiceSchema = z.object({
@@ -39,6 +43,7 @@ const createServiceSchema = z.object({
   tags: serviceFields.tags.default([]),
   requiresConfirmation: serviceFields.requiresConfirmation.default(false),
   concurrency: serviceFields.concurrency.default(serviceDefaults.concurrency),
+  notify: serviceFields.notify.default(null),
 });
 
 const updateServiceSchema = z.object(serviceFields).partial();
@@ -98,18 +103,20 @@ async function nameVanishedTarget(db: DbClient, error: unknown, deviceIds: strin
 
 /** `actor`: name of the API token making the change, recorded as createdBy/updatedBy. */
 export async function createService(db: DbClient, input: unknown, rules: ServiceRules, actor: string | null = null): Promise<string> {
-  const { targetDeviceIds, targetPoolIds, tags, config, defaultPayload, ...fields } = parseInput(createServiceSchema, input);
+  const { targetDeviceIds, targetPoolIds, tags, config, defaultPayload, notify, ...fields } = parseInput(createServiceSchema, input);
   // The id is chosen here: the sealed secrets are bound to it.
   const id = uuidv7();
   // Nothing is stored yet, so a "••••" has nothing to keep.
   const sealed = sealedKindConfig(id, fields.kind, resolveMasks(fields.kind, config, () => ({})), rules);
   if (fields.kind === "WORKFLOW") await checkWorkflow(db, { id, name: fields.name }, sealed.config as unknown as WorkflowConfig);
   await assertTargetsExist(db, targetDeviceIds, targetPoolIds);
+  await assertNotifyServicesExist(db, notify);
   const service = await withUniqueName("service", fields.name, () =>
     db.service.create({
       data: {
         id,
         ...fields,
+        notify: notifyColumn(notify),
         createdBy: actor,
         updatedBy: actor,
         ...sealed,
@@ -128,7 +135,7 @@ export async function createService(db: DbClient, input: unknown, rules: Service
 }
 
 export async function updateService(db: DbClient, id: string, input: unknown, rules: ServiceRules, actor: string | null = null): Promise<void> {
-  const { targetDeviceIds, targetPoolIds, tags, config, defaultPayload, ...fields } = parseInput(updateServiceSchema, input);
+  const { targetDeviceIds, targetPoolIds, tags, config, defaultPayload, notify, ...fields } = parseInput(updateServiceSchema, input);
   const current = await db.service.findUnique({ where: { id }, select: { name: true, kind: true, config: true, secrets: true, secretsKeyId: true } });
   if (!current) throw new NotFoundError("input.id", id, "Service");
   // Workflows name their steps' services: a rename would leave them pointing nowhere.
@@ -151,6 +158,7 @@ export async function updateService(db: DbClient, id: string, input: unknown, ru
   }
   if (current.kind !== "WORKFLOW" && kind === "WORKFLOW") await assertNotInWorkflows(db, current.name, "input.kind", `service ${JSON.stringify(current.name)}`);
   await assertTargetsExist(db, targetDeviceIds, targetPoolIds);
+  await assertNotifyServicesExist(db, notify);
   try {
     await withUniqueName("service", fields.name, () =>
       db.service.update({
@@ -160,6 +168,7 @@ export async function updateService(db: DbClient, id: string, input: unknown, ru
           updatedBy: actor,
           ...sealed,
           ...(defaultPayload && { defaultPayload: defaultPayload as Prisma.InputJsonObject }),
+          ...(notify !== undefined && { notify: notifyColumn(notify) }),
           ...(tags && { tags: replaceTags(tags) }),
           ...(targetDeviceIds && { targetDevices: { deleteMany: {}, create: targetDeviceIds.map((deviceId) => ({ deviceId })) } }),
           ...(targetPoolIds && { targetPools: { deleteMany: {}, create: targetPoolIds.map((poolId) => ({ poolId })) } }),
@@ -181,6 +190,8 @@ export async function deleteService(db: DbClient, id: string): Promise<void> {
   const inUse = (usedBy: string[]) => new InUseError("input.id", usedBy, `service ${JSON.stringify(service.name)}`);
   if (service.tasks.length > 0) throw inUse(service.tasks.map((t) => `task ${JSON.stringify(t.name)}`));
   await assertNotInWorkflows(db, service.name, "input.id", `service ${JSON.stringify(service.name)}`);
+  const notifying = await notifyRulesUsing(db, id);
+  if (notifying.length > 0) throw inUse(notifying);
   try {
     await db.service.delete({ where: { id } });
   } catch (error) {

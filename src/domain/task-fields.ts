@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { descriptionRule, idListRule, jsonObjectRule, nameRule, tagsRule } from "./input-rules.js";
 import { dstPolicies } from "../scheduler/time/dst.js";
+import { notifyRulesSchema } from "./notifications.js";
 import { misfirePolicies, overlapPolicies, taskDefaults } from "./task-policies.js";
 
 const uniqueIds = idListRule.transform((ids) => [...new Set(ids)]);
@@ -30,6 +31,8 @@ export const taskFields = {
   retryBackoffSeconds: z.number().int().min(0).max(3_600, "must be at most 3600 (an hour)"),
   deadlineSeconds: z.number().int().min(1, "must be at least 1").max(week, `must be at most ${week} (a week)`).nullable(),
   maxConcurrentRuns: z.number().int().min(1, "must be at least 1").max(1_000, "must be at most 1000").nullable(),
+  /** null: the service's rules apply. */
+  notify: notifyRulesSchema.nullable(),
 };
 
 /** maxConcurrentRuns limits only overlap policy ALLOW: the others run a task's runs one at a time. */
@@ -59,6 +62,7 @@ export const createTaskSchema = z.object({
   retryBackoffSeconds: taskFields.retryBackoffSeconds.default(taskDefaults.retryBackoffSeconds),
   deadlineSeconds: taskFields.deadlineSeconds.default(null),
   maxConcurrentRuns: taskFields.maxConcurrentRuns.default(null),
+  notify: taskFields.notify.default(null),
 });
 
 export const updateTaskSchema = z.object(taskFields).partial();

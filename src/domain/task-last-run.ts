@@ -1,6 +1,8 @@
 // Task.lastRunStatus follows the task's latest run: the one whose time (its start, or when it
 // was due while it waits in the queue) is the task's lastRunAt. A run that ends after a newer
 // one was queued or started must not overwrite what the task says about the newer one.
+// Notification runs (trigger NOTIFICATION) are about the task's runs, not runs of it: they
+// leave lastRunAt and lastRunStatus alone.
 import { Prisma, type DbClient } from "../db/database.js";
 import type { RunStatus } from "./runs.js";
 
@@ -12,7 +14,7 @@ import type { RunStatus } from "./runs.js";
 export async function recordEndOfLatestRun(db: DbClient | Prisma.TransactionClient, runId: string, status: RunStatus): Promise<void> {
   await db.$executeRaw(Prisma.sql`
     UPDATE "Task" SET "lastRunStatus" = ${status}
-    WHERE "id" = (SELECT "taskId" FROM "Run" WHERE "id" = ${runId})
+    WHERE "id" = (SELECT "taskId" FROM "Run" WHERE "id" = ${runId} AND "trigger" <> 'NOTIFICATION')
       AND ("lastRunAt" IS NULL OR "lastRunAt" <= (SELECT COALESCE("startedAt", "scheduledFor") FROM "Run" WHERE "id" = ${runId}))`);
 }
 
@@ -27,8 +29,8 @@ export async function recordEndOfLatestRuns(db: DbClient | Prisma.TransactionCli
   await db.$executeRaw(Prisma.sql`
     UPDATE "Task" SET "lastRunStatus" = (
       SELECT "ended"."status" FROM "Run" AS "ended"
-      WHERE "ended"."id" IN (${ids()}) AND "ended"."taskId" = "Task"."id" AND ${describesRun}
+      WHERE "ended"."id" IN (${ids()}) AND "ended"."taskId" = "Task"."id" AND "ended"."trigger" <> 'NOTIFICATION' AND ${describesRun}
       ORDER BY COALESCE("ended"."startedAt", "ended"."scheduledFor") DESC, "ended"."id" DESC LIMIT 1)
     WHERE "id" IN (SELECT "taskId" FROM "Run" WHERE "id" IN (${ids()}))
-      AND EXISTS (SELECT 1 FROM "Run" AS "ended" WHERE "ended"."id" IN (${ids()}) AND "ended"."taskId" = "Task"."id" AND ${describesRun})`);
+      AND EXISTS (SELECT 1 FROM "Run" AS "ended" WHERE "ended"."id" IN (${ids()}) AND "ended"."taskId" = "Task"."id" AND "ended"."trigger" <> 'NOTIFICATION' AND ${describesRun})`);
 }

@@ -17,6 +17,8 @@ import { createTaskSchema, maxConcurrentRunsIssue, updateTaskSchema } from "./ta
 import type { TaskState } from "./task-policies.js";
 import { assertValidSchedule, scheduleFromInput, scheduleFromJson, scheduleToJson, withWindowSeed } from "./task-schedule.js";
 import { createTags, replaceTags } from "./tags.js";
+import { assertNotifyServicesExist, notifyColumn } from "./notify-rules.js";
+import type { NotifyRule } from "./notifications.js";
 
 export interface TaskDeps {
   db: DbClient;
@@ -49,7 +51,7 @@ async function assertReferencesExist(db: DbClient, refs: { serviceId?: string; t
 
 /** Creates a task, PAUSED unless `activate`; an active task must have an occurrence to come. */
 export async function createTask({ db, now, actor = null }: TaskDeps, input: unknown, activate: boolean): Promise<string> {
-  const { schedule: scheduleInput, targetDeviceIds, targetPoolIds, tags, payload, ...fields } = parseInput(createTaskSchema, input);
+  const { schedule: scheduleInput, targetDeviceIds, targetPoolIds, tags, payload, notify, ...fields } = parseInput(createTaskSchema, input);
   const concurrencyIssue = maxConcurrentRunsIssue(fields.overlapPolicy, fields.maxConcurrentRuns, false);
   if (concurrencyIssue) throw new ValidationError([concurrencyIssue]);
   // Spread windows without a seed take the task's name, so that tasks of one template spread apart.
@@ -57,10 +59,12 @@ export async function createTask({ db, now, actor = null }: TaskDeps, input: unk
   const { schedule, nextRunAt } = activate ? scheduledAt(parsedSchedule, fields.timezone, fields.dstPolicy, now) : { schedule: parsedSchedule, nextRunAt: null };
   if (activate && !nextRunAt) throw ValidationError.of("input.schedule", "has no occurrence after now, so the task could never run");
   await assertReferencesExist(db, { serviceId: fields.serviceId, targetDeviceIds, targetPoolIds });
+  await assertNotifyServicesExist(db, notify);
   const task = await withUniqueName("task", fields.name, () =>
     db.task.create({
       data: {
         ...fields,
+        notify: notifyColumn(notify),
         // Validated with the schedule above; stored as Intl spells it.
         timezone: canonicalTimeZone(fields.timezone),
         schedule: scheduleToJson(schedule),
@@ -134,8 +138,9 @@ export async function changeTask<T>(db: DbClient, id: string, plan: (task: TaskR
  * completed) task from now; other changes leave nextRunAt and state to the scheduler.
  */
 export async function updateTask({ db, now, actor = null }: TaskDeps, id: string, input: unknown): Promise<void> {
-  const { schedule: scheduleInput, targetDeviceIds, targetPoolIds, tags, payload, ...fields } = parseInput(updateTaskSchema, input);
+  const { schedule: scheduleInput, targetDeviceIds, targetPoolIds, tags, payload, notify, ...fields } = parseInput(updateTaskSchema, input);
   await assertReferencesExist(db, { serviceId: fields.serviceId, targetDeviceIds, targetPoolIds });
+  await assertNotifyServicesExist(db, notify);
   const timingChanged = scheduleInput !== undefined || fields.timezone !== undefined || fields.dstPolicy !== undefined;
   await changeTask(
     db,
@@ -167,6 +172,7 @@ export async function updateTask({ db, now, actor = null }: TaskDeps, id: string
           ...fields,
           ...timing,
           ...(payload && { payload: payload as Prisma.InputJsonObject }),
+          ...(notify !== undefined && { notify: notifyColumn(notify) }),
           ...(tags && { tags: replaceTags(tags) }),
           ...(targetDeviceIds && { targetDevices: { deleteMany: {}, create: targetDeviceIds.map((deviceId) => ({ deviceId })) } }),
           ...(targetPoolIds && { targetPools: { deleteMany: {}, create: targetPoolIds.map((poolId) => ({ poolId })) } }),
@@ -196,6 +202,7 @@ export async function duplicateTask({ db, actor = null }: TaskDeps, id: string, 
         name: copyName,
         schedule: settings.schedule as Prisma.InputJsonObject,
         payload: settings.payload as Prisma.InputJsonObject,
+        notify: notifyColumn(settings.notify as unknown as NotifyRule[] | null),
         state: "PAUSED",
         pauseNote: null,
         pausedAt: null,
@@ -259,7 +266,7 @@ export async function pauseTask({ db, now, actor = null }: TaskDeps, id: string,
     return {
       data: pauseData(validNote, now, actor),
       result: undefined,
-      ...(cancelQueued && { also: async (tx: Prisma.TransactionClient) => void (cancelled = await cancelQueuedRuns(tx, { taskId: id }, reason, now)) }),
+      ...(cancelQueued && { also: async (tx: Prisma.TransactionClient) => void (cancelled = await cancelQueuedRuns(tx, { taskId: id, trigger: { not: "NOTIFICATION" } }, reason, now)) }),
     };
   });
   return cancelled;

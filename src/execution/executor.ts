@@ -76,10 +76,12 @@ interface TargetEnd {
 
 const stepServiceColumns = { id: true, name: true, kind: true, config: true, secrets: true, secretsKeyId: true, concurrency: true } as const;
 type StepServiceRow = { id: string; name: string; kind: string; config: unknown; secrets: string | null; secretsKeyId: string | null; concurrency: number };
+/** Notification runs are about the task's runs, not runs of it: its overlap policy, limits and deadline leave them alone. */
+const isNotification = (run: { trigger: string }) => run.trigger === "NOTIFICATION";
 /** The overlap policy a run goes by: its own (a backfill's, a catch-up chain's), else its task's. */
-const overlapPolicyOf = (run: LoadedRun) => run.overlapPolicy ?? run.task.overlapPolicy;
+const overlapPolicyOf = (run: LoadedRun) => (isNotification(run) ? "ALLOW" : (run.overlapPolicy ?? run.task.overlapPolicy));
 /** Whether a run that could not start waits here for a run of its task to end. */
-const waitsForItsTask = (run: LoadedRun) => overlapPolicyOf(run) !== "ALLOW" || run.task.maxConcurrentRuns !== null;
+const waitsForItsTask = (run: LoadedRun) => !isNotification(run) && (overlapPolicyOf(run) !== "ALLOW" || run.task.maxConcurrentRuns !== null);
 
 /** What a batch of started runs needs before their targets run, per task; an error for a task it could not be done for. */
 interface BatchPreparation {
@@ -364,7 +366,7 @@ export class Executor {
         started.push({ run, active });
       }
       this.#countActive();
-      const preparation = this.#prepare([...new Set(started.map(({ run }) => run.taskId))], started.map(({ run }) => run), now);
+      const preparation = this.#prepare([...new Set(started.filter(({ run }) => !isNotification(run)).map(({ run }) => run.taskId))], started.map(({ run }) => run), now);
       for (const { run, active } of started) {
         active.done = preparation
           .then((prepared) => this.#carryOut(run, active, now, prepared))
@@ -390,7 +392,7 @@ export class Executor {
   async #skipIfLate(run: LoadedRun, now: Date): Promise<boolean> {
     const { deadlineSeconds } = run.task;
     // A run that started before (a workflow taken up again after a restart) is not late: it resumes.
-    if (deadlineSeconds === null || run.startedAt !== null) return false;
+    if (deadlineSeconds === null || run.startedAt !== null || isNotification(run)) return false;
     // A backfill's occurrences are past by design: its deadline counts from when it was asked for.
     const dueAt = run.trigger === "BACKFILL" ? run.claimedAt.getTime() : run.scheduledFor.getTime() + run.jitterMs;
     const lateMs = now.getTime() - dueAt;
@@ -458,6 +460,16 @@ export class Executor {
         for (const id of ownRefs.keys()) runTargets.set(id, { error });
       }
     }
+    // A notification run goes to its service's own targets (none: once, without a device).
+    const notifying = runs.filter((run) => run.serviceId !== null);
+    if (notifying.length > 0) {
+      try {
+        const resolved = await resolveTargetsOfServices(this.#db, [...new Set(notifying.map((run) => run.serviceId!))]);
+        for (const run of notifying) runTargets.set(run.id, resolved.get(run.serviceId!) ?? { declared: false, devices: [] });
+      } catch (error) {
+        for (const run of notifying) runTargets.set(run.id, { error });
+      }
+    }
     return { notMarkedRunning, targets, runTargets };
   }
 
@@ -495,11 +507,11 @@ export class Executor {
   }
 
   async #carryOut(run: LoadedRun, active: ActiveRun, startedAt: Date, prepared: BatchPreparation): Promise<void> {
-    if (prepared.notMarkedRunning.has(run.taskId)) throw prepared.notMarkedRunning.get(run.taskId);
+    if (!isNotification(run) && prepared.notMarkedRunning.has(run.taskId)) throw prepared.notMarkedRunning.get(run.taskId);
     const report = this.#report(run, startedAt);
     this.#progress("RUN_STARTED", report);
     const { service } = run.task;
-    const targets = (run.targets ? prepared.runTargets.get(run.id) : prepared.targets.get(run.taskId)) ?? { error: new Error("the targets were not resolved") };
+    const targets = prepared.runTargets.get(run.id) ?? prepared.targets.get(run.taskId) ?? { error: new Error("the targets were not resolved") };
     if ("error" in targets) throw targets.error;
     let summary: RunSummary;
     if (targets.declared && targets.devices.length === 0) {

@@ -11,6 +11,7 @@ import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, sqlDialects, type SqlColumn, type SqlDialect } from "../db/sql-dialect.js";
 import { interruptedReason, rerunPrefix, rerunReason, supersededReason, unscheduledRun, type NewRun, type NewRunResult, type RunReport, type RunStatus, type RunTrigger, type StepReport, type StepStatus } from "../domain/runs.js";
 import { recordEndOfLatestRun, recordEndOfLatestRuns } from "../domain/task-last-run.js";
+import { queueNotifications } from "./notification-queue.js";
 import type { RunSummary } from "./run-outcome.js";
 import type { StepTargetResult } from "./templates.js";
 
@@ -27,6 +28,9 @@ const queuedRunColumns = {
   payload: true,
   overlapPolicy: true,
   targets: true,
+  serviceId: true,
+  // A notification run's own service, which it runs instead of its task's.
+  service: { select: { id: true, kind: true, config: true, secrets: true, secretsKeyId: true, concurrency: true } },
   task: {
     select: {
       name: true,
@@ -88,17 +92,36 @@ export class RunStore {
   readonly #provider: DatabaseProvider;
   readonly #dialect: SqlDialect;
   readonly #notifier: ClusterNotifier;
+  readonly #announce: (runs: NewRun[]) => void;
 
-  constructor(db: DbClient, provider: DatabaseProvider, notifier = noClusterNotifier) {
+  /** `announce` hears of the notification runs that runs' ends queued, once they are stored. */
+  constructor(db: DbClient, provider: DatabaseProvider, notifier = noClusterNotifier, announce: (runs: NewRun[]) => void = () => {}) {
     this.#db = db;
     this.#provider = provider;
     this.#dialect = sqlDialects[provider];
     this.#notifier = notifier;
+    this.#announce = announce;
   }
 
-  /** The runs among `ids` with what starting them needs, in no particular order. */
-  loadRuns(ids: readonly string[]) {
-    return this.#db.run.findMany({ where: { id: { in: [...ids] } }, select: queuedRunColumns });
+  /** Queues the notifications about runs that ended in `tx`, telling other processes from it. */
+  async #notifyEnds(tx: Prisma.TransactionClient, runIds: readonly string[], now: Date): Promise<NewRun[]> {
+    const queued = await queueNotifications(tx, runIds, now);
+    if (queued.length > 0) await this.#notifier.within(tx, [["runsCreated", queued.map((run): NoteItems["runsCreated"] => [run.id, "QUEUED"])]]);
+    return queued;
+  }
+
+  #announceAfter<T>(result: { value: T; queued: NewRun[] }): T {
+    if (result.queued.length > 0) this.#announce(result.queued);
+    return result.value;
+  }
+
+  /**
+   * The runs among `ids` with what starting them needs, in no particular order; a
+   * notification run's task is given its own service, the one it executes.
+   */
+  async loadRuns(ids: readonly string[]) {
+    const rows = await this.#db.run.findMany({ where: { id: { in: [...ids] } }, select: queuedRunColumns });
+    return rows.map(({ service, ...run }) => (service ? { ...run, task: { ...run.task, service } } : run));
   }
 
   /** Oldest queued runs first, so the runs of a task start in the order they were queued. */
@@ -115,13 +138,14 @@ export class RunStore {
    * (queued runs of a task then go one after the other; the caller passes at most one such
    * run of a task, as the statement does not see the runs it starts itself). On PostgreSQL,
    * the starts of one task are taken one transaction at a time across instances (an advisory
-   * lock per task), so two instances never both start the run that fills a task's last slot. Returns the ids
+   * lock per task), so two instances never both start the run that fills a task's last slot.
+   * Notification runs start whatever the policy, and other runs do not count them. Returns the ids
    * started, whose lease holds `leaseMs` by the database's clock.
    */
   async claimRuns(ids: readonly string[], ownerId: string, now: Date, leaseMs: number): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const d = this.#dialect;
-    const running = `(SELECT COUNT(*) FROM "Run" AS "other" WHERE "other"."taskId" = "candidate"."taskId" AND "other"."status" = 'RUNNING')`;
+    const running = `(SELECT COUNT(*) FROM "Run" AS "other" WHERE "other"."taskId" = "candidate"."taskId" AND "other"."status" = 'RUNNING' AND "other"."trigger" <> 'NOTIFICATION')`;
     return this.#db.$transaction(async (tx) => {
       if (this.#provider === "postgresql") {
         // Under READ COMMITTED, two processes starting different queued runs of one task at
@@ -140,12 +164,13 @@ export class RunStore {
         `UPDATE "Run" SET "status" = 'RUNNING', "ownerId" = ${d.placeholder(1)}, "leaseExpiresAt" = ${d.now(2)}, "startedAt" = COALESCE("startedAt", ${d.typed(3, "timestamp")})
          WHERE "status" = 'QUEUED' AND "id" IN (
            SELECT "candidate"."id" FROM (
-             SELECT "r"."id", "r"."taskId", COALESCE("r"."overlapPolicy", "t"."overlapPolicy") AS "policy", "t"."maxConcurrentRuns" AS "most",
-               ROW_NUMBER() OVER (PARTITION BY "r"."taskId" ORDER BY "r"."claimedAt", "r"."id") AS "position"
+             SELECT "r"."id", "r"."taskId", "r"."trigger", COALESCE("r"."overlapPolicy", "t"."overlapPolicy") AS "policy", "t"."maxConcurrentRuns" AS "most",
+               ROW_NUMBER() OVER (PARTITION BY "r"."taskId", "r"."trigger" = 'NOTIFICATION' ORDER BY "r"."claimedAt", "r"."id") AS "position"
              FROM "Run" AS "r" JOIN "Task" AS "t" ON "t"."id" = "r"."taskId"
              WHERE "r"."id" IN (${d.textList(4)}) AND "r"."status" = 'QUEUED'
            ) AS "candidate"
-           WHERE ("candidate"."policy" = 'ALLOW' AND ("candidate"."most" IS NULL OR "candidate"."position" + ${running} <= "candidate"."most"))
+           WHERE "candidate"."trigger" = 'NOTIFICATION'
+              OR ("candidate"."policy" = 'ALLOW' AND ("candidate"."most" IS NULL OR "candidate"."position" + ${running} <= "candidate"."most"))
               OR ("candidate"."policy" <> 'ALLOW' AND ${running} = 0))
          RETURNING "id"`,
         ownerId,
@@ -219,10 +244,10 @@ export class RunStore {
    * runs no longer this owner's are left out.
    */
   async recordResultsAndEnds(results: readonly NewRunResult[], ends: readonly RunEnd[], ownerId: string): Promise<Map<string, RecordedEnd>> {
-    return this.#db.$transaction(async (tx) => {
+    const written = await this.#db.$transaction(async (tx) => {
       await this.#insertResults(tx, results);
       const recorded = new Map<string, RecordedEnd>();
-      if (ends.length === 0) return recorded;
+      if (ends.length === 0) return { value: recorded, queued: [] };
       const finished = await this.#updateEnds(tx, ends, ownerId, "RUNNING");
       for (const end of ends) if (finished.has(end.runId)) recorded.set(end.runId, { status: end.summary.status, cancelReason: null });
       const others = ends.filter((end) => !finished.has(end.runId));
@@ -234,8 +259,10 @@ export class RunStore {
         ["targetsFinished", results.map((result) => result.id)],
         ["runsFinished", [...recorded.keys()]],
       ]);
-      return recorded;
+      const lastEnd = new Date(Math.max(...ends.map((end) => end.finishedAt.getTime())));
+      return { value: recorded, queued: await this.#notifyEnds(tx, [...recorded.keys()], lastEnd) };
     });
+    return this.#announceAfter(written);
   }
 
   /**
@@ -277,17 +304,17 @@ export class RunStore {
 
   /** Closes as FAILED a run this owner could not carry out, with its task's last run status; false if it is no longer RUNNING for it. */
   async failRun(run: { id: string; taskId: string }, ownerId: string, reason: string, now: Date): Promise<boolean> {
-    return this.#db.$transaction(async (tx) => {
+    const written = await this.#db.$transaction(async (tx) => {
       const { count } = await tx.run.updateMany({
         where: { id: run.id, ownerId, status: "RUNNING" },
         data: { status: "FAILED", reason, finishedAt: now, leaseExpiresAt: null },
       });
-      if (count === 1) {
-        await recordEndOfLatestRun(tx, run.id, "FAILED");
-        await this.#notifier.within(tx, [["runsFinished", [run.id]]]);
-      }
-      return count === 1;
+      if (count !== 1) return { value: false, queued: [] };
+      await recordEndOfLatestRun(tx, run.id, "FAILED");
+      await this.#notifier.within(tx, [["runsFinished", [run.id]]]);
+      return { value: true, queued: await this.#notifyEnds(tx, [run.id], now) };
     });
+    return this.#announceAfter(written);
   }
 
   /** Extends this owner's leases by `leaseMs` from the database's now; returns the ids among `ids` that are no longer RUNNING for it. */
@@ -335,7 +362,8 @@ export class RunStore {
       // A workflow run goes back to the queue: whoever takes it resumes after the steps it recorded.
       const resumed = await tx.$queryRawUnsafe<{ id: string }[]>(
         `UPDATE "Run" SET "status" = 'QUEUED', "ownerId" = NULL, "leaseExpiresAt" = NULL
-         WHERE ${orphaned(1)} AND "taskId" IN (SELECT "Task"."id" FROM "Task" JOIN "Service" ON "Service"."id" = "Task"."serviceId" WHERE "Service"."kind" = 'WORKFLOW')
+         WHERE ${orphaned(1)} AND COALESCE("serviceId", (SELECT "Task"."serviceId" FROM "Task" WHERE "Task"."id" = "Run"."taskId"))
+           IN (SELECT "id" FROM "Service" WHERE "kind" = 'WORKFLOW')
          RETURNING "id"`,
         ...orphanedArgs,
       );
@@ -367,7 +395,8 @@ export class RunStore {
         orderBy: [{ claimedAt: "asc" }, { id: "asc" }],
       });
       const rerunOf = new Map<string, (typeof closed)[number]>();
-      for (const run of closed) {
+      // A notification run is never run again by the misfire policy (its retries were its attempts).
+      for (const run of closed.filter((closedRun) => closedRun.trigger !== "NOTIFICATION")) {
         if (run.task.misfirePolicy === "RUN_ALL") rerunOf.set(run.id, run);
         else if (run.task.misfirePolicy === "RUN_ONCE") rerunOf.set(run.taskId, run);
       }
@@ -376,9 +405,10 @@ export class RunStore {
       );
       if (reruns.length > 0) await tx.run.createMany({ data: reruns.map((run) => ({ ...run, payload: run.payload as object })) });
       await recordEndOfLatestRuns(tx, closed.map((run) => run.id));
+      const notifications = await queueNotifications(tx, closed.map((run) => run.id), finishedAt);
       await this.#notifier.within(tx, [
         ["runsFinished", closed.map((run) => run.id)],
-        ["runsCreated", [...reruns.map((run): NoteItems["runsCreated"] => [run.id, run.status]), ...resumed.map((row): NoteItems["runsCreated"] => [row.id, "QUEUED"])]],
+        ["runsCreated", [...[...reruns, ...notifications].map((run): NoteItems["runsCreated"] => [run.id, run.status]), ...resumed.map((row): NoteItems["runsCreated"] => [row.id, "QUEUED"])]],
       ]);
       const reports = closed.map(({ payload: _payload, task: _task, ...run }): RunReport => ({
         ...run,
@@ -386,7 +416,7 @@ export class RunStore {
         status: "FAILED",
         finishedAt,
       }));
-      return { closed: reports, reruns, resumed: resumed.map((row) => row.id) };
+      return { closed: reports, reruns: [...reruns, ...notifications], resumed: resumed.map((row) => row.id) };
     });
   }
 
@@ -412,6 +442,8 @@ export class RunStore {
       const older = await this.#db.run.findMany({
         where: {
           taskId,
+          // Notifications about the task's runs are not runs it replaces.
+          trigger: { not: "NOTIFICATION" },
           status: { in: ["QUEUED", "RUNNING"] },
           OR: [{ claimedAt: { lt: replacement.claimedAt } }, { claimedAt: replacement.claimedAt, id: { lt: runId } }],
         },

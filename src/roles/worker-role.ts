@@ -29,7 +29,7 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
   const commandReaper = new CommandReaper(logger.child({ component: "executor" }));
   const executor = new Executor({
     db: client,
-    store: new RunStore(client, location.provider, membership.notifier),
+    store: new RunStore(client, location.provider, membership.notifier, (runs) => events.emit("runsCreated", { runs })),
     events,
     logger,
     secrets,

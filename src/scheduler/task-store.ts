@@ -9,6 +9,7 @@ import { Prisma, type DbClient } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, sqlDialects, type SqlColumn } from "../db/sql-dialect.js";
 import { activeRunStatuses, type NewRun } from "../domain/runs.js";
+import { queueNotifications } from "../execution/notification-queue.js";
 import type { MisfirePolicyName, OverlapPolicy } from "../domain/task-policies.js";
 import { scheduleFromJson } from "../domain/task-schedule.js";
 import type { DstPolicy } from "./time/index.js";
@@ -35,7 +36,7 @@ export interface Claim {
 export interface ClaimOutcome {
   /** Tasks whose claim was applied; the others changed elsewhere since they were read. */
   claimed: Set<string>;
-  /** The runs inserted: those of claimed tasks whose occurrence was not recorded already. */
+  /** The runs inserted: those of claimed tasks whose occurrence was not recorded already, and the notifications they queued. */
   created: NewRun[];
   /**
    * Claimed tasks that end up other than planned because some of their queued runs were
@@ -246,7 +247,7 @@ export class TaskStore {
       const rows = await this.#db.$queryRawUnsafe<{ taskId: string; status: string; count: number }[]>(
         `WITH ${ids.cte}
          SELECT "taskId", "status", CAST(COUNT(*) AS integer) AS "count" FROM "Run"
-         WHERE "status" IN (${statuses}) AND "taskId" IN (SELECT task_id FROM due_task)
+         WHERE "status" IN (${statuses}) AND "trigger" <> 'NOTIFICATION' AND "taskId" IN (SELECT task_id FROM due_task)
          GROUP BY "taskId", "status"`,
         ids.parameter,
       );
@@ -284,7 +285,11 @@ export class TaskStore {
       const created: NewRun[] = [];
       for (const chunk of toInsert) created.push(...(await this.#insertRuns(tx, chunk.runs, chunk.table)));
       const recounted = created.length === runs.length ? new Map() : await this.#recount(tx, claims.filter((c) => claimed.has(c.task.id)), created);
-      const outcome = { claimed, created, recounted };
+      // Occurrences recorded as missed notify with the record, in this transaction.
+      const missed = new Set(claims.flatMap(({ plan, runs: planned }) => planned.filter((_run, i) => plan.runs[i]?.outcome === "skipped_misfire").map((run) => run.id)));
+      const recordedMissed = created.filter((run) => missed.has(run.id));
+      const notifications = recordedMissed.length === 0 ? [] : await queueNotifications(tx, recordedMissed.map((run) => run.id), recordedMissed[0]!.claimedAt, missed);
+      const outcome = { claimed, created: [...created, ...notifications], recounted };
       await this.#notifier.within(tx, notesOf(outcome));
       return outcome;
     });

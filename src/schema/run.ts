@@ -31,7 +31,11 @@ export const RunTrigger = builder.enumType("RunTrigger", {
     CATCHUP: { description: "An occurrence missed beyond the grace period, run by the misfire policy." },
     RETRY: { description: "A re-run of a run interrupted by a crash (misfire policy RUN_ONCE or RUN_ALL)." },
     BACKFILL: { description: "A past occurrence queued by backfillTask." },
-  },
+    NOTIFICATION: {
+      description:
+        "A notification about another run of the task (see Task.notify): runs the rule's service with the run's summary as payload, outside the task's overlap policy and lastRunStatus.",
+    },
+  } satisfies Record<(typeof runTriggers)[number], unknown>,
 });
 
 /** A run's results in the order they started, paged per run (see child-pages.ts). */
@@ -49,6 +53,10 @@ export const Run = builder.prismaNode("Run", {
   description: "One execution of a task, or one occurrence skipped by policy (status SKIPPED, with the reason).",
   fields: (t) => ({
     task: t.relation("task"),
+    service: t.relation("service", {
+      nullable: true,
+      description: "A NOTIFICATION run's service, which it ran instead of the task's (against that service's own targets); null for other runs.",
+    }),
     trigger: t.field({ type: RunTrigger, select: { trigger: true }, resolve: (run) => run.trigger as (typeof runTriggers)[number] }),
     status: t.field({ type: RunStatus, select: { status: true }, resolve: (run) => run.status as (typeof runStatuses)[number] }),
     scheduledFor: t.expose("scheduledFor", { type: "DateTime", description: "The occurrence, or when it was asked for (manual runs)." }),

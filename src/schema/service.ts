@@ -7,6 +7,7 @@ import { Device } from "./device.js";
 import { deleteErrors, writeErrors } from "./errors.js";
 import { InUseError } from "../domain/errors.js";
 import { localId, localIds } from "./global-id.js";
+import { localNotifyRules, notifyListLimit, NotifyRule, NotifyRuleInput, notifyRulesOf } from "./notify-rule.js";
 import { listMaxima, maxItems } from "./list-limits.js";
 import { OrderInput, orderBy, nameTagWhere } from "./listing.js";
 import { Pool } from "./pool.js";
@@ -58,6 +59,14 @@ export const Service = builder.prismaNode("Service", {
       resolve: (service) => secretEntries(service.kind as ServiceKindName, service.config as Record<string, unknown>),
     }),
     defaultPayload: t.expose("defaultPayload", { type: "JSONObject" }),
+    notify: t.field({
+      type: [NotifyRule],
+      nullable: true,
+      description: "Default notification rules of the tasks running it that have none of their own (Task.notify null).",
+      select: { notify: true },
+      resolve: (row) => notifyRulesOf(row.notify),
+    }),
+
     tags: t.stringList({ select: { tags: { select: { name: true } } }, resolve: (service) => tagNames(service.tags) }),
     requiresConfirmation: t.exposeBoolean("requiresConfirmation", { description: "Manual runs of its tasks need confirm: true." }),
     concurrency: t.exposeInt("concurrency", { description: "Targets run at most this many at a time (per Cronline process, over all runs of the service)." }),
@@ -120,6 +129,7 @@ const CreateServiceInput = builder.inputType("CreateServiceInput", {
     tags: t.stringList(maxItems(listMaxima.tags)),
     requiresConfirmation: t.boolean(),
     concurrency: t.int({ description: "Targets at a time, 1..1000; default 10." }),
+    notify: t.field({ type: [NotifyRuleInput], ...notifyListLimit, description: `Default notification rules of its tasks. ${notifyListLimit.description}` }),
   }),
 });
 
@@ -140,18 +150,22 @@ const UpdateServiceInput = builder.inputType("UpdateServiceInput", {
     tags: t.stringList(maxItems(listMaxima.tags)),
     requiresConfirmation: t.boolean(),
     concurrency: t.int(),
+    notify: t.field({ type: [NotifyRuleInput], ...notifyListLimit, description: `Replaces its default notification rules; null: none. ${notifyListLimit.description}` }),
   }),
 });
 
 const DeleteServiceInput = builder.inputType("DeleteServiceInput", { fields: (t) => ({ id: t.id({ required: true }) }) });
 
-function withLocalTargetIds<T extends { targetDeviceIds?: readonly (string | number)[] | null; targetPoolIds?: readonly (string | number)[] | null }>(
+function withLocalTargetIds<
+  T extends { targetDeviceIds?: readonly (string | number)[] | null; targetPoolIds?: readonly (string | number)[] | null; notify?: Parameters<typeof localNotifyRules>[0] },
+>(
   input: T,
 ) {
   return {
     ...input,
     ...(input.targetDeviceIds && { targetDeviceIds: localIds(input.targetDeviceIds.map(String), "Device", "input.targetDeviceIds") }),
     ...(input.targetPoolIds && { targetPoolIds: localIds(input.targetPoolIds.map(String), "Pool", "input.targetPoolIds") }),
+    ...(input.notify !== undefined && { notify: localNotifyRules(input.notify) }),
   };
 }
 

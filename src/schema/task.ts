@@ -30,6 +30,7 @@ import { listMaxima, maxItems } from "./list-limits.js";
 import { nameContainsWhere, OrderDirection } from "./listing.js";
 import { Pool } from "./pool.js";
 import { Run, RunStatus } from "./run.js";
+import { localNotifyRules, notifyListLimit, NotifyRule, NotifyRuleInput, notifyRulesOf } from "./notify-rule.js";
 import { backfillOverlapPolicies, backfillTask, cancelBackfill, maxBackfillRuns, skipNextRun } from "../domain/run-requests.js";
 import type { RunReport } from "../domain/runs.js";
 import { DstPolicy, maxPreviewCount, previewCount, ScheduleInput, ScheduleRef } from "./schedule.js";
@@ -135,6 +136,19 @@ export const Task = builder.prismaNode("Task", {
     nextRunAt: t.expose("nextRunAt", { type: "DateTime", nullable: true, description: "The next occurrence, before jitter; null unless ACTIVE." }),
     secondsUntilNextRun: t.int({ nullable: true, select: { nextRunAt: true }, resolve: (task, _args, ctx) => secondsUntil(task.nextRunAt, ctx.now) }),
     lastRunAt: t.expose("lastRunAt", { type: "DateTime", nullable: true, description: "When the latest run (not skipped) started, or was due while it waits in the queue." }),
+    notify: t.field({
+      type: [NotifyRule],
+      nullable: true,
+      description: "Its notification rules; null: its service's (Service.notify) apply. Notification runs are runs of the task with trigger NOTIFICATION (see README \"Notifications\").",
+      select: { notify: true },
+      resolve: (row) => notifyRulesOf(row.notify),
+    }),
+    effectiveNotify: t.field({
+      type: [NotifyRule],
+      description: "The rules that apply: its own, else its service's, else none.",
+      select: { notify: true, service: { select: { notify: true } } },
+      resolve: (row) => notifyRulesOf(row.notify) ?? notifyRulesOf(row.service.notify) ?? [],
+    }),
     lastRunStatus: t.field({
       type: RunStatus,
       nullable: true,
@@ -228,6 +242,7 @@ const CreateTaskInput = builder.inputType("CreateTaskInput", {
     retryBackoffSeconds: t.int({ description: "Wait before the first retry, 0..3600; doubled for each next one, jittered; default 10." }),
     deadlineSeconds: t.int({ description: "Skip a run that cannot start within this many seconds of its fire time." }),
     maxConcurrentRuns: t.int({ description: "1..1000, only with overlapPolicy ALLOW: runs of the task executing at once at most (APScheduler's max_instances)." }),
+    notify: t.field({ type: [NotifyRuleInput], ...notifyListLimit, description: `Notification rules; left out or null: its service's apply. ${notifyListLimit.description}` }),
   }),
 });
 
@@ -255,6 +270,7 @@ const UpdateTaskInput = builder.inputType("UpdateTaskInput", {
     retryBackoffSeconds: t.int(),
     deadlineSeconds: t.int(),
     maxConcurrentRuns: t.int({ description: "null removes the limit; set it with overlapPolicy ALLOW only." }),
+    notify: t.field({ type: [NotifyRuleInput], ...notifyListLimit, description: `Replaces its notification rules; null: its service's apply. ${notifyListLimit.description}` }),
   }),
 });
 
@@ -309,7 +325,14 @@ const RunTasksInput = builder.inputType("RunTasksInput", {
 
 const deps = (ctx: Context): TaskDeps => ({ db: ctx.db, now: ctx.now, actor: ctx.principal?.name ?? null });
 
-function withLocalReferences<T extends { serviceId?: string | number | null; targetDeviceIds?: readonly (string | number)[] | null; targetPoolIds?: readonly (string | number)[] | null }>(
+function withLocalReferences<
+  T extends {
+    serviceId?: string | number | null;
+    targetDeviceIds?: readonly (string | number)[] | null;
+    targetPoolIds?: readonly (string | number)[] | null;
+    notify?: Parameters<typeof localNotifyRules>[0];
+  },
+>(
   input: T,
 ) {
   return {
@@ -317,6 +340,7 @@ function withLocalReferences<T extends { serviceId?: string | number | null; tar
     ...(input.serviceId != null && { serviceId: localId(String(input.serviceId), "Service", "input.serviceId") }),
     ...(input.targetDeviceIds && { targetDeviceIds: localIds(input.targetDeviceIds.map(String), "Device", "input.targetDeviceIds") }),
     ...(input.targetPoolIds && { targetPoolIds: localIds(input.targetPoolIds.map(String), "Pool", "input.targetPoolIds") }),
+    ...(input.notify !== undefined && { notify: localNotifyRules(input.notify) }),
   };
 }
 

@@ -22,6 +22,7 @@ export const CliTaskFields = graphql(`
     targetPools { id name }
     requiresConfirmation misfirePolicy misfireGraceSeconds overlapPolicy jitterSeconds
     maxRuns maxAttempts retryBackoffSeconds deadlineSeconds runCount
+    notify { service { name } on everyTime }
     nextRunAt secondsUntilNextRun lastRunAt lastRunStatus
     createdAt createdBy updatedAt updatedBy
   }

@@ -3,6 +3,7 @@
 // name. A file is checked here with the API's own field rules (src/domain), before anything
 // is sent; what only the server can judge (schedules, references to what it holds) is
 // checked by apply.ts, still before anything is written.
+import { maxNotifyRules, notifyOutcomes } from "../../domain/notifications.js";
 import { z } from "zod";
 import { ValidationError } from "../../domain/errors.js";
 import { addressRule, descriptionRule, jsonObjectRule, limits, nameRule, parseInput, tagsRule } from "../../domain/input-rules.js";
@@ -105,6 +106,11 @@ const taskFields = {
   maxAttempts: taskFieldRules.maxAttempts,
   retryBackoffSeconds: taskFieldRules.retryBackoffSeconds,
   deadlineSeconds: taskFieldRules.deadlineSeconds,
+  /** Notification rules, each naming its service; null: the service's apply. */
+  notify: z
+    .array(z.strictObject({ service: nameRule, on: z.array(z.enum(notifyOutcomes)).min(1, "must list at least one outcome"), everyTime: z.boolean().default(false) }))
+    .max(maxNotifyRules, `must have at most ${maxNotifyRules} rules`)
+    .nullable(),
 };
 
 const objectFields = { device: deviceFields, pool: poolFields, service: serviceFields, task: taskFields };
@@ -138,6 +144,7 @@ const defaults: { [K in ObjectKind]: Omit<Spec<K>, RequiredField<K>> } = {
     requiresConfirmation: false,
     maxRuns: null,
     deadlineSeconds: null,
+    notify: null,
   },
 };
 

@@ -26,9 +26,13 @@ export async function serviceInput(spec: PartialSpec<"service">, resolve: Resolv
 }
 
 export async function taskInput(spec: PartialSpec<"task">, resolve: ResolveNames): Promise<Partial<CreateTaskInput>> {
-  const { service, targetDevices, targetPools, schedule, state: _state, ...fields } = spec;
+  const { service, targetDevices, targetPools, schedule, state: _state, notify, ...fields } = spec;
   return defined({
     ...fields,
+    notify:
+      notify === undefined || notify === null
+        ? notify
+        : await Promise.all(notify.map(async (rule) => ({ serviceId: (await resolve("service", [rule.service]))[0]!, on: rule.on, everyTime: rule.everyTime }))),
     schedule: schedule as ScheduleInput | undefined,
     serviceId: service === undefined ? undefined : (await resolve("service", [service]))[0],
     targetDeviceIds: await idsOf(resolve, "device", targetDevices),

@@ -128,6 +128,7 @@ export function missingReferences(document: ConfigurationDocument, state: Server
     check(`tasks.${index}.service`, "service", task.service);
     checkAll(`tasks.${index}.targetDevices`, "device", task.targetDevices);
     checkAll(`tasks.${index}.targetPools`, "pool", task.targetPools);
+    task.notify?.forEach((rule, i) => check(`tasks.${index}.notify.${i}.service`, "service", rule.service));
   });
   return problems;
 }

@@ -84,6 +84,7 @@ export const taskSpecOf = (task: CliTaskFieldsFragment): TaskSpec => ({
   maxAttempts: task.maxAttempts,
   retryBackoffSeconds: task.retryBackoffSeconds,
   deadlineSeconds: task.deadlineSeconds,
+  notify: task.notify && task.notify.map((rule) => ({ service: rule.service?.name ?? "(deleted)", on: rule.on, everyTime: rule.everyTime })),
 });
 
 export async function readServerState(client: ApiClient): Promise<ServerState> {

@@ -10,7 +10,7 @@ import { StatusBadge } from "./badges.js";
 import { Instant } from "./times.js";
 
 const activeStatuses = ["QUEUED", "RUNNING"];
-const triggerWords = { SCHEDULE: "scheduled", MANUAL: "run by hand", CATCHUP: "catch-up", RETRY: "re-run", BACKFILL: "backfill" } as const;
+const triggerWords = { SCHEDULE: "scheduled", MANUAL: "run by hand", CATCHUP: "catch-up", RETRY: "re-run", BACKFILL: "backfill", NOTIFICATION: "notification" } as const;
 
 function progress(run: RunView): string {
   const finished = run.succeededCount + run.failedCount;
