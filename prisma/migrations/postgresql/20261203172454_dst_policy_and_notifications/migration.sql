@@ -2,7 +2,8 @@
 ALTER TABLE "Service" ADD COLUMN     "notify" JSONB;
 
 -- AlterTable
-ALTER TABLE "Task" ADD COLUMN     "notify" JSONB;
+ALTER TABLE "Task" ADD COLUMN     "dstPolicy" TEXT NOT NULL DEFAULT 'VIXIE',
+ADD COLUMN     "notify" JSONB;
 
 -- AlterTable
 ALTER TABLE "Run" ADD COLUMN     "serviceId" TEXT;
