@@ -18,24 +18,11 @@ const comparableStatuses = ["SUCCEEDED", "FAILED", "TIMED_OUT"];
  */
 export async function queueNotifications(tx: Prisma.TransactionClient, runIds: readonly string[], now: Date, missedIds: ReadonlySet<string> = new Set()): Promise<NewRun[]> {
   if (runIds.length === 0) return [];
-  const ended = await tx.run.findMany({
-    where: { id: { in: [...runIds] }, trigger: { not: "NOTIFICATION" }, status: { in: [...comparableStatuses, "SKIPPED"] } },
-    select: {
-      id: true,
-      taskId: true,
-      trigger: true,
-      status: true,
-      reason: true,
-      scheduledFor: true,
-      startedAt: true,
-      finishedAt: true,
-      claimedAt: true,
-      targetCount: true,
-      succeededCount: true,
-      failedCount: true,
-      task: { select: { name: true, notify: true, service: { select: { notify: true } } } },
-    },
-  });
+  const ended: Awaited<ReturnType<typeof endedRuns>> = [];
+  // In pieces: a downtime records up to a thousand missed occurrences, past SQLite's 999 parameters.
+  for (let from = 0; from < runIds.length; from += idsPerQuery) {
+    ended.push(...(await endedRuns(tx, runIds.slice(from, from + idsPerQuery))));
+  }
   const queued: NewRun[] = [];
   // One downtime records its missed occurrences as several SKIPPED runs: they notify once.
   const missedNotified = new Set<string>();
@@ -118,4 +105,27 @@ async function failedTargets(tx: Prisma.TransactionClient, runId: string): Promi
     .filter((row) => row.status !== "SUCCEEDED")
     .slice(0, maxFailedTargetsInSummary)
     .map((row) => ({ device: row.deviceName, step: row.stepName, status: row.status, error: row.error }));
+}
+
+const idsPerQuery = 500;
+
+function endedRuns(tx: Prisma.TransactionClient, ids: readonly string[]) {
+  return tx.run.findMany({
+    where: { id: { in: [...ids] }, trigger: { not: "NOTIFICATION" }, status: { in: [...comparableStatuses, "SKIPPED"] } },
+    select: {
+      id: true,
+      taskId: true,
+      trigger: true,
+      status: true,
+      reason: true,
+      scheduledFor: true,
+      startedAt: true,
+      finishedAt: true,
+      claimedAt: true,
+      targetCount: true,
+      succeededCount: true,
+      failedCount: true,
+      task: { select: { name: true, notify: true, service: { select: { notify: true } } } },
+    },
+  });
 }
