@@ -8,7 +8,7 @@ import { nextOccurrence, occurrencesBetween } from "../scheduler/time/index.js";
 import { NotFoundError, StateError, ValidationError } from "./errors.js";
 import { descriptionRule, parseInput } from "./input-rules.js";
 import { cancelQueuedRuns } from "./run-control.js";
-import { finishedRunStatuses, type NewRun, type RunReport } from "./runs.js";
+import { finishedRunStatuses, newRunColumns, type NewRun, type RunReport } from "./runs.js";
 import type { OverlapPolicy } from "./task-policies.js";
 import { scheduleFromJson } from "./task-schedule.js";
 import { assertConfirmed, changeTask, mergedPayload, runTaskWith, type TaskDeps } from "./tasks.js";
@@ -71,20 +71,7 @@ export interface BackfillRequest {
 }
 
 /** The columns a backfill writes, as the Run table names them. */
-const backfillColumns: SqlColumn<keyof NewRun | "requestedBy">[] = [
-  { name: "id", type: "text" },
-  { name: "taskId", type: "text" },
-  { name: "trigger", type: "text" },
-  { name: "status", type: "text" },
-  { name: "scheduledFor", type: "timestamp" },
-  { name: "occurrence", type: "timestamp" },
-  { name: "jitterMs", type: "integer" },
-  { name: "reason", type: "text" },
-  { name: "payload", type: "json" },
-  { name: "claimedAt", type: "timestamp" },
-  { name: "overlapPolicy", type: "text" },
-  { name: "requestedBy", type: "text" },
-];
+const backfillColumns: SqlColumn<keyof NewRun | "requestedBy">[] = [...newRunColumns, { name: "requestedBy", type: "text" }];
 
 /**
  * Queues a run (trigger BACKFILL) for each occurrence of the task's schedule from `from` to

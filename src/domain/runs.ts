@@ -1,6 +1,7 @@
 // The shape of a Run, shared by the scheduler that claims runs and the executor that
 // carries them out: every status and trigger is named here and nowhere else.
 import { v7 as uuidv7 } from "uuid";
+import type { SqlColumn } from "../db/sql-dialect.js";
 import type { OverlapPolicy } from "./task-policies.js";
 
 export const runTriggers = ["SCHEDULE", "MANUAL", "CATCHUP", "RETRY", "BACKFILL", "NOTIFICATION"] as const;
@@ -167,3 +168,18 @@ export function rerunReason(runId: string, closedReason: string | null): string 
   const chained = closedReason?.startsWith(`${interruptedReason} (${rerunPrefix}`) ? closedReason.slice(interruptedReason.length + 2, -1) : null;
   return chained ? `${own}, itself a ${chained}` : own;
 }
+
+/** Every column of a NewRun, as the Run table names them. */
+export const newRunColumns: SqlColumn<keyof NewRun>[] = [
+  { name: "id", type: "text" },
+  { name: "taskId", type: "text" },
+  { name: "trigger", type: "text" },
+  { name: "status", type: "text" },
+  { name: "scheduledFor", type: "timestamp" },
+  { name: "occurrence", type: "timestamp" },
+  { name: "jitterMs", type: "integer" },
+  { name: "reason", type: "text" },
+  { name: "payload", type: "json" },
+  { name: "claimedAt", type: "timestamp" },
+  { name: "overlapPolicy", type: "text" },
+];

@@ -8,7 +8,7 @@ import type { ClusterNote } from "../cluster/notes.js";
 import { Prisma, type DbClient } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, sqlDialects, type SqlColumn } from "../db/sql-dialect.js";
-import { activeRunStatuses, type NewRun } from "../domain/runs.js";
+import { activeRunStatuses, newRunColumns, type NewRun } from "../domain/runs.js";
 import { queueNotifications } from "../execution/notification-queue.js";
 import type { MisfirePolicyName, OverlapPolicy } from "../domain/task-policies.js";
 import { scheduleFromJson } from "../domain/task-schedule.js";
@@ -136,20 +136,6 @@ const recountColumns: SqlColumn<"recount_task_id" | "recount_left_out" | "recoun
   { name: "recount_next_run_at", type: "timestamp" },
 ];
 
-/** Every column of a NewRun, as the Run table names them. */
-const runColumns: SqlColumn<keyof NewRun>[] = [
-  { name: "id", type: "text" },
-  { name: "taskId", type: "text" },
-  { name: "trigger", type: "text" },
-  { name: "status", type: "text" },
-  { name: "scheduledFor", type: "timestamp" },
-  { name: "occurrence", type: "timestamp" },
-  { name: "jitterMs", type: "integer" },
-  { name: "reason", type: "text" },
-  { name: "payload", type: "json" },
-  { name: "claimedAt", type: "timestamp" },
-  { name: "overlapPolicy", type: "text" },
-];
 
 export class TaskStore {
   readonly #db: DbClient;
@@ -327,7 +313,7 @@ export class TaskStore {
   }
 
   #runsTable(runs: NewRun[]): { cte: string; parameter: string } {
-    return jsonRowsTable(this.#provider, "new_run", runColumns, runs);
+    return jsonRowsTable(this.#provider, "new_run", newRunColumns, runs);
   }
 
   /**
@@ -337,7 +323,7 @@ export class TaskStore {
    */
   async #insertRuns(tx: Prisma.TransactionClient, runs: NewRun[], table: { cte: string; parameter: string }): Promise<NewRun[]> {
     if (runs.length === 0) return [];
-    const names = runColumns.map((c) => `"${c.name}"`).join(", ");
+    const names = newRunColumns.map((c) => `"${c.name}"`).join(", ");
     // `WHERE true` lets SQLite tell the ON CONFLICT clause from a join constraint.
     const inserted = await tx.$executeRawUnsafe(
       `WITH ${table.cte}
