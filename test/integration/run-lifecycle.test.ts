@@ -80,8 +80,14 @@ describeEachDatabase("run lifecycle", (provider) => {
 
   it("runs queued runs of a task one after the other unless its overlap policy is ALLOW", async () => {
     const serviceId = await h.createService("COMMAND", { command: nodeCommand("setTimeout(() => {}, 400)") });
+    // Under ALLOW each run waits (up to a minute) until the other has started too, so they
+    // overlap however late a loaded machine starts the second.
+    const started = mkdtempSync(path.join(tmpdir(), "cronline-overlap-"));
+    const waitForBoth = `const fs = require("node:fs"); fs.writeFileSync(${JSON.stringify(started)} + "/" + process.pid, "");
+      const give = Date.now() + 60000; const look = () => fs.readdirSync(${JSON.stringify(started)}).length >= 2 ? process.exit(0) : Date.now() > give ? process.exit(1) : setTimeout(look, 20); look();`;
+    const allowServiceId = await h.createService("COMMAND", { command: nodeCommand(waitForBoth) });
     const overlaps = async (overlapPolicy: string) => {
-      const taskId = await h.createTask(serviceId, { overlapPolicy });
+      const taskId = await h.createTask(overlapPolicy === "ALLOW" ? allowServiceId : serviceId, { overlapPolicy });
       const runs = await Promise.all([h.runTask(taskId), h.runTask(taskId)]);
       const [a, b] = await Promise.all(runs.map((id) => h.waitForRun(id)));
       const [first, second] = [a!.results[0]!, b!.results[0]!].sort((x, y) => Date.parse(x.startedAt) - Date.parse(y.startedAt));
@@ -93,26 +99,24 @@ describeEachDatabase("run lifecycle", (provider) => {
 
   it("cancels the running run when a newer occurrence comes under CANCEL_PREVIOUS", async () => {
     const serviceId = await h.createService("COMMAND", { command: forever });
-    const { createTask } = await import("../support/task-operations.js").then(async ({ CreateTask }) =>
-      h.server.client.data(CreateTask, {
-        input: { name: "superseding", serviceId, overlapPolicy: "CANCEL_PREVIOUS", schedule: { standard: { frequencySeconds: 2 } } },
-        schedule: true,
-      }),
-    );
-    if (createTask.__typename !== "CreateTaskSuccess") throw new Error(createTask.__typename);
-    let runs: { id: string; status: string; reason?: string | null }[] = [];
-    for (let i = 0; i < 100 && runs.length < 2; i++) {
-      await sleep(100);
-      const { runs: page } = await h.server.client.data(RunsByFilter, { filter: { taskId: createTask.task.id, triggers: ["SCHEDULE"] } });
-      runs = page.edges.map((e) => e.node);
-    }
-    await db().task.update({ where: { id: databaseId(createTask.task.id) }, data: { state: "PAUSED", nextRunAt: null, version: { increment: 1 } } });
-    h.server.app.events.emit("taskChanged", { taskId: databaseId(createTask.task.id), change: "PAUSED" });
-    const [newer, older] = runs;
-    const superseded = await h.waitForRun(older!.id, (r) => r.task.lastRunStatus !== null && r.results.length === 1);
+    // Hourly, and each occurrence brought forward to now by hand: the second comes once the
+    // first runs, however long a loaded machine takes to start it.
+    const taskId = await h.createTask(serviceId, { overlapPolicy: "CANCEL_PREVIOUS", schedule: { standard: { frequencySeconds: 3600 } } });
+    const task = databaseId(taskId);
+    const changeTask = async (data: { state: string; nextRunAt: Date | null }, change: "UPDATED" | "PAUSED") => {
+      await db().task.update({ where: { id: task }, data: { ...data, version: { increment: 1 } } });
+      h.server.app.events.emit("taskChanged", { taskId: task, change });
+    };
+    const scheduledRuns = async () => (await h.server.client.data(RunsByFilter, { filter: { taskId, triggers: ["SCHEDULE"] } })).runs.edges.map((e) => e.node);
+    await changeTask({ state: "ACTIVE", nextRunAt: new Date() }, "UPDATED");
+    const older = await eventually(async () => (await scheduledRuns()).find((run) => run.status === "RUNNING"), "the first occurrence running");
+    await changeTask({ state: "ACTIVE", nextRunAt: new Date() }, "UPDATED");
+    const newer = await eventually(async () => (await scheduledRuns()).find((run) => run.id !== older.id), "the second occurrence");
+    await changeTask({ state: "PAUSED", nextRunAt: null }, "PAUSED");
+    const superseded = await h.waitForRun(older.id, (r) => r.task.lastRunStatus !== null && r.results.length === 1);
     expect(superseded).toMatchObject({ status: "CANCELLED", reason: "superseded by a newer occurrence (overlap policy CANCEL_PREVIOUS)" });
     expect(superseded.results[0]!.status).toBe("CANCELLED");
-    const { cancelRun } = await import("../support/execution-operations.js").then(({ CancelRun }) => h.server.client.data(CancelRun, { input: { id: newer!.id } }));
+    const { cancelRun } = await h.server.client.data(CancelRun, { input: { id: newer.id } });
     expect(cancelRun.__typename).toBe("CancelRunSuccess");
   });
 
