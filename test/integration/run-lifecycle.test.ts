@@ -99,24 +99,26 @@ describeEachDatabase("run lifecycle", (provider) => {
 
   it("cancels the running run when a newer occurrence comes under CANCEL_PREVIOUS", async () => {
     const serviceId = await h.createService("COMMAND", { command: forever });
-    // Hourly, and each occurrence brought forward to now by hand: the second comes once the
-    // first runs, however long a loaded machine takes to start it.
-    const taskId = await h.createTask(serviceId, { overlapPolicy: "CANCEL_PREVIOUS", schedule: { standard: { frequencySeconds: 3600 } } });
-    const task = databaseId(taskId);
-    const changeTask = async (data: { state: string; nextRunAt: Date | null }, change: "UPDATED" | "PAUSED") => {
-      await db().task.update({ where: { id: task }, data: { ...data, version: { increment: 1 } } });
-      h.server.app.events.emit("taskChanged", { taskId: task, change });
-    };
-    const scheduledRuns = async () => (await h.server.client.data(RunsByFilter, { filter: { taskId, triggers: ["SCHEDULE"] } })).runs.edges.map((e) => e.node);
-    await changeTask({ state: "ACTIVE", nextRunAt: new Date() }, "UPDATED");
-    const older = await eventually(async () => (await scheduledRuns()).find((run) => run.status === "RUNNING"), "the first occurrence running");
-    await changeTask({ state: "ACTIVE", nextRunAt: new Date() }, "UPDATED");
-    const newer = await eventually(async () => (await scheduledRuns()).find((run) => run.id !== older.id), "the second occurrence");
-    await changeTask({ state: "PAUSED", nextRunAt: null }, "PAUSED");
-    const superseded = await h.waitForRun(older.id, (r) => r.task.lastRunStatus !== null && r.results.length === 1);
+    const { createTask } = await import("../support/task-operations.js").then(async ({ CreateTask }) =>
+      h.server.client.data(CreateTask, {
+        input: { name: "superseding", serviceId, overlapPolicy: "CANCEL_PREVIOUS", schedule: { standard: { frequencySeconds: 2 } } },
+        schedule: true,
+      }),
+    );
+    if (createTask.__typename !== "CreateTaskSuccess") throw new Error(createTask.__typename);
+    let runs: { id: string; status: string; reason?: string | null }[] = [];
+    for (let i = 0; i < 100 && runs.length < 2; i++) {
+      await sleep(100);
+      const { runs: page } = await h.server.client.data(RunsByFilter, { filter: { taskId: createTask.task.id, triggers: ["SCHEDULE"] } });
+      runs = page.edges.map((e) => e.node);
+    }
+    await db().task.update({ where: { id: databaseId(createTask.task.id) }, data: { state: "PAUSED", nextRunAt: null, version: { increment: 1 } } });
+    h.server.app.events.emit("taskChanged", { taskId: databaseId(createTask.task.id), change: "PAUSED" });
+    const [newer, older] = runs;
+    const superseded = await h.waitForRun(older!.id, (r) => r.task.lastRunStatus !== null && r.results.length === 1);
     expect(superseded).toMatchObject({ status: "CANCELLED", reason: "superseded by a newer occurrence (overlap policy CANCEL_PREVIOUS)" });
     expect(superseded.results[0]!.status).toBe("CANCELLED");
-    const { cancelRun } = await h.server.client.data(CancelRun, { input: { id: newer.id } });
+    const { cancelRun } = await import("../support/execution-operations.js").then(({ CancelRun }) => h.server.client.data(CancelRun, { input: { id: newer!.id } }));
     expect(cancelRun.__typename).toBe("CancelRunSuccess");
   });
 
