@@ -20,5 +20,7 @@ export default defineConfig({
     // start): tests wait for conditions, so these only bound how long a broken one hangs.
     testTimeout: 120_000,
     hookTimeout: 180_000,
+    // expect.poll waits for a condition: 1 s (Vitest's default) is a speed assumption.
+    expect: { poll: { timeout: 30_000 } },
   },
 });

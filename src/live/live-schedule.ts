@@ -345,8 +345,12 @@ export class LiveSchedule {
     }
   }
 
-  async #taskChanged(table: LiveTable, taskId: string, change: TaskChange): Promise<void> {
-    const [after] = change === "DELETED" ? [] : await loadTaskSummaries(this.#db, this.#provider, [taskId]);
+  async #taskChanged(table: LiveTable, taskId: string, reported: TaskChange): Promise<void> {
+    const [after] = reported === "DELETED" ? [] : await loadTaskSummaries(this.#db, this.#provider, [taskId]);
+    // An event that comes late (a busy process, a slow notification) may find its task
+    // deleted since: what the subscribers learn then is the deletion, and the deletion's own
+    // event, finding the task gone from the table, is not announced twice.
+    const change = after ? reported : "DELETED";
     const announced = table.announcedByResync.get(taskId);
     table.announcedByResync.delete(taskId);
     const alreadyAnnounced = change === "DELETED" ? !table.summaries.has(taskId) : after !== undefined && after.fingerprint.key === announced;

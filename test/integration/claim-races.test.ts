@@ -22,7 +22,7 @@ import { PauseTask, UpdateTask } from "../support/task-operations.js";
 const races = 2_000;
 /** Between the occurrences of consecutive tasks. */
 const spacingMs = 30;
-/** Time for both instances to start before the first occurrence. */
+/** Time for both instances to start before the first occurrence; those a slower start overruns are left out of the race. */
 const startBudgetMs = 15_000;
 /** How much an outcome moves the time writes are sent at. */
 const minLeadStepMs = 1;
@@ -66,7 +66,11 @@ describe.skipIf(withoutPostgres)("pauses and edits racing claims across two inst
     // A heartbeat every 2 s, so each instance's claims show soon.
     cluster = testCluster(scratch.location.url, { EXECUTOR_LEASE_SECONDS: "6" });
     const instances = await Promise.all([cluster.start(), cluster.start()]);
-    expect(Date.now()).toBeLessThan(firstAt);
+    // Occurrences already due when both instances are up are no race (a loaded machine can
+    // take longer than the budget to start them): the race is the rest.
+    const startedAt = Date.now();
+    const raced = tasks.filter(({ at }) => at > startedAt);
+    expect(raced.length).toBeGreaterThan(races / 2);
 
     // Each write is sent `lead` ms before its task's occurrence, moved after each outcome
     // towards the point where claims and writes commit first equally often, whatever the
@@ -76,7 +80,7 @@ describe.skipIf(withoutPostgres)("pauses and edits racing claims across two inst
     let step = minLeadStepMs;
     let lastClaimedFirst: boolean | undefined;
     const outcomes: Promise<string>[] = [];
-    for (const [k, { id, at, write }] of tasks.entries()) {
+    for (const [k, { id, at, write }] of raced.entries()) {
       // Pacing, not waiting for a condition: the race is the test.
       await sleep(at - lead - Date.now());
       const later = { standard: { startAt: new Date(at + day), frequencySeconds: 3600 } };
@@ -113,7 +117,7 @@ describe.skipIf(withoutPostgres)("pauses and edits racing claims across two inst
     const rows = new Map((await db.task.findMany({ select: { id: true, state: true, nextRunAt: true, runs: { select: { occurrence: true } } } })).map((row) => [row.id, row]));
     let claimFirst = 0;
     const wrong: unknown[] = [];
-    for (const { id, at, write } of tasks) {
+    for (const { id, at, write } of raced) {
       const { state, nextRunAt, runs } = rows.get(id)!;
       const expected = write === "pause" ? { state: "PAUSED", nextRunAt: null } : { state: "ACTIVE", nextRunAt: at + day };
       const seen = { state, nextRunAt: nextRunAt?.getTime() ?? null };
@@ -123,8 +127,8 @@ describe.skipIf(withoutPostgres)("pauses and edits racing claims across two inst
     }
     expect(wrong).toEqual([]);
     // The races were real: both orders happened many times.
-    expect(claimFirst).toBeGreaterThan(races / 10);
-    expect(races - claimFirst).toBeGreaterThan(races / 10);
-    console.log(`claim races: ${races}; the claim committed first ${claimFirst} times, the pause or edit ${races - claimFirst} times`);
+    expect(claimFirst).toBeGreaterThan(raced.length / 10);
+    expect(raced.length - claimFirst).toBeGreaterThan(raced.length / 10);
+    console.log(`claim races: ${raced.length} of ${races}; the claim committed first ${claimFirst} times, the pause or edit ${raced.length - claimFirst} times`);
   });
 });

@@ -20,8 +20,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Waits for a command to write `file`, for up to 90 s (a loaded machine starts commands late). */
 async function waitForFile(file: string): Promise<string> {
-  for (let i = 0; i < 200; i++) {
+  for (const deadline = Date.now() + 90_000; Date.now() < deadline; ) {
     if (existsSync(file)) {
       const text = readFileSync(file, "utf8");
       if (text.endsWith("\n")) return text.trim();

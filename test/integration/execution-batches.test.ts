@@ -136,7 +136,7 @@ describeEachDatabase("execution in batches", (provider) => {
       await view.waitFor((e) => e.scheduleView.kind === "SNAPSHOT", { from: 0 });
       const { runTask } = await client.data(RunTask, { input: { id: createTask.task.id, confirm: true } });
       if (runTask.__typename !== "RunTaskSuccess") throw new Error(runTask.__typename);
-      await events.waitFor((e) => e.runEvents.type === "TARGET_FINISHED", { from: 0, timeoutMs: 20_000 });
+      await events.waitFor((e) => e.runEvents.type === "TARGET_FINISHED", { from: 0 });
       server.child.kill("SIGKILL");
       await server.exited;
 

@@ -80,8 +80,14 @@ describeEachDatabase("run lifecycle", (provider) => {
 
   it("runs queued runs of a task one after the other unless its overlap policy is ALLOW", async () => {
     const serviceId = await h.createService("COMMAND", { command: nodeCommand("setTimeout(() => {}, 400)") });
+    // Under ALLOW each run waits (up to a minute) until the other has started too, so they
+    // overlap however late a loaded machine starts the second.
+    const started = mkdtempSync(path.join(tmpdir(), "cronline-overlap-"));
+    const waitForBoth = `const fs = require("node:fs"); fs.writeFileSync(${JSON.stringify(started)} + "/" + process.pid, "");
+      const give = Date.now() + 60000; const look = () => fs.readdirSync(${JSON.stringify(started)}).length >= 2 ? process.exit(0) : Date.now() > give ? process.exit(1) : setTimeout(look, 20); look();`;
+    const allowServiceId = await h.createService("COMMAND", { command: nodeCommand(waitForBoth) });
     const overlaps = async (overlapPolicy: string) => {
-      const taskId = await h.createTask(serviceId, { overlapPolicy });
+      const taskId = await h.createTask(overlapPolicy === "ALLOW" ? allowServiceId : serviceId, { overlapPolicy });
       const runs = await Promise.all([h.runTask(taskId), h.runTask(taskId)]);
       const [a, b] = await Promise.all(runs.map((id) => h.waitForRun(id)));
       const [first, second] = [a!.results[0]!, b!.results[0]!].sort((x, y) => Date.parse(x.startedAt) - Date.parse(y.startedAt));

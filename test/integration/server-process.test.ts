@@ -24,7 +24,9 @@ async function queryDeviceCount(url: string, token?: string): Promise<unknown> {
   return response.json();
 }
 
-describe("npx cronline, the command the README gives those who do not develop Node", () => {
+// npx and npm resolve the project and its bin before Cronline starts: seconds on an idle
+// machine, over a minute each on a loaded one.
+describe("npx cronline, the command the README gives those who do not develop Node", { timeout: 300_000 }, () => {
   const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 
   it("serves GraphQL with `npx cronline serve`, and lists its commands with --help", async () => {
@@ -62,7 +64,7 @@ describe("npx cronline, the command the README gives those who do not develop No
   });
 });
 
-describe("npm start --silent, as the README tells log collectors to start it", () => {
+describe("npm start --silent, as the README tells log collectors to start it", { timeout: 300_000 }, () => {
   it("prints nothing but JSON log lines on stdout", async () => {
     const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
     const child = spawnInGroup("npm", ["start", "--silent"], {
@@ -141,8 +143,7 @@ describeEachDatabase("the server process on DATABASE_URL", (provider) => {
   });
 });
 
-// Starting a server process is slow on a loaded machine.
-describe("readiness", { timeout: 90_000 }, () => {
+describe("readiness", () => {
   it.skipIf(withoutPostgres)("answers /readyz with 503 once the PostgreSQL database is gone, while /healthz stays 200", async () => {
     const scratch = await createScratchDatabase("postgresql");
     try {

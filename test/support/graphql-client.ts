@@ -29,8 +29,10 @@ export function graphqlClient(url: string, token?: string) {
       response = await send();
     } catch (error) {
       // A kept-alive connection the server closed just as it was reused (likeliest on a loaded
-      // machine): a query has no effect, so it is sent again on a new connection.
-      if (!isQuery(document) || (error as { cause?: { code?: string } }).cause?.code !== "ECONNRESET") throw error;
+      // machine, whose late timers keep an idle connection past the server's keep-alive
+      // timeout): reset while sending, or found closed before the answer ("other side
+      // closed"). A query has no effect, so it is sent again on a new connection.
+      if (!isQuery(document) || !closedConnectionCodes.has(String((error as { cause?: { code?: string } }).cause?.code))) throw error;
       response = await send();
     }
     return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse<TResult>, "status">) };
@@ -50,6 +52,9 @@ export function graphqlClient(url: string, token?: string) {
 
   return { request, data };
 }
+
+/** undici's causes of a failed fetch on a connection the other side closed. */
+const closedConnectionCodes = new Set(["ECONNRESET", "UND_ERR_SOCKET"]);
 
 function isQuery(document: DocumentNode): boolean {
   return document.definitions.every((definition) => definition.kind !== Kind.OPERATION_DEFINITION || definition.operation === "query");
