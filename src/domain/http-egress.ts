@@ -29,6 +29,21 @@ const alwaysDenied: readonly { network: string; what: string }[] = [
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
+/**
+ * IPv6 prefixes whose addresses carry an IPv4 address that a gateway or relay connects to: the
+ * NAT64 well-known prefix (RFC 6052: the last 32 bits) and 6to4 (RFC 3056: bits 16-47).
+ */
+const ipv4CarryingPrefixes: readonly { range: [ipaddr.IPv6, number]; ipv4At: number }[] = [
+  { range: ipaddr.IPv6.parseCIDR("64:ff9b::/96") as [ipaddr.IPv6, number], ipv4At: 12 },
+  { range: ipaddr.IPv6.parseCIDR("2002::/16") as [ipaddr.IPv6, number], ipv4At: 2 },
+];
+
+/** The IPv4 address an IPv6 address of a NAT64 or 6to4 prefix reaches; none for any other. */
+function embeddedIpv4Of(ip: ipaddr.IPv6): ipaddr.IPv4[] {
+  const bytes = ip.toByteArray();
+  return ipv4CarryingPrefixes.filter(({ range }) => ip.match(range)).map(({ ipv4At }) => new ipaddr.IPv4(bytes.slice(ipv4At, ipv4At + 4)));
+}
+
 interface DeniedNetwork {
   range: Range;
   /** As written, e.g. `127.0.0.0/8`. */
@@ -82,11 +97,18 @@ export class HttpEgressPolicy {
     return allowed ? null : `${name} is not on HTTP_ALLOWED_HOSTS`;
   }
 
-  /** The denied network `address` (an IP address) is in, with the rule that denies it; null when allowed. IPv4-mapped IPv6 counts as IPv4. */
+  /**
+   * The denied network `address` (an IP address) is in, with the rule that denies it; null when
+   * allowed. An IPv6 address that carries an IPv4 address (mapped, NAT64, 6to4) is also checked
+   * as that IPv4 address, which is where its packets end up.
+   */
   deniedNetworkOf(address: string): string | null {
     const ip = ipaddr.process(address);
-    const denied = this.#denied.find(({ range }) => range[0].kind() === ip.kind() && ip.match(range));
-    return denied ? `${denied.text} (${denied.rule})` : null;
+    for (const candidate of [ip, ...(ip.kind() === "ipv6" ? embeddedIpv4Of(ip as ipaddr.IPv6) : [])]) {
+      const denied = this.#denied.find(({ range }) => range[0].kind() === candidate.kind() && candidate.match(range));
+      if (denied) return `${denied.text} (${denied.rule})${candidate === ip ? "" : ` as ${candidate.toString()}`}`;
+    }
+    return null;
   }
 
   /** Why a request may not go to a URL's hostname as written: the allow list, and the network when it is an IP address. */

@@ -26,6 +26,19 @@ describe("HTTP egress settings", () => {
     expect(policy().deniedNetworkOf("::ffff:7f00:1")).toBe("127.0.0.0/8 (HTTP_DENIED_NETWORKS)");
   });
 
+  it("check NAT64 and 6to4 addresses as the IPv4 address their gateway connects to", () => {
+    const defaults = policy();
+    expect(defaults.deniedNetworkOf("64:ff9b::a9fe:a9fe")).toBe("169.254.0.0/16 (link-local, cloud metadata, always denied) as 169.254.169.254");
+    expect(defaults.deniedNetworkOf("64:ff9b::127.0.0.1")).toBe("127.0.0.0/8 (HTTP_DENIED_NETWORKS) as 127.0.0.1");
+    expect(defaults.deniedNetworkOf("2002:a9fe:a9fe::1")).toBe("169.254.0.0/16 (link-local, cloud metadata, always denied) as 169.254.169.254");
+    expect(defaults.deniedNetworkOf("2002:7f00:1::")).toBe("127.0.0.0/8 (HTTP_DENIED_NETWORKS) as 127.0.0.1");
+    // The same prefixes towards public addresses stay allowed.
+    expect(defaults.deniedNetworkOf("64:ff9b::5db8:d822")).toBeNull();
+    expect(defaults.deniedNetworkOf("2002:5db8:d822::1")).toBeNull();
+    expect(policy({ HTTP_DENIED_NETWORKS: "10.0.0.0/8" }).deniedNetworkOf("64:ff9b::a00:1")).toBe("10.0.0.0/8 (HTTP_DENIED_NETWORKS) as 10.0.0.1");
+    expect(policy().urlHostRefusal("[64:ff9b::a9fe:a9fe]")).toBe("64:ff9b::a9fe:a9fe is in 169.254.0.0/16 (link-local, cloud metadata, always denied) as 169.254.169.254");
+  });
+
   it("replace the default denied networks with HTTP_DENIED_NETWORKS, never the always-denied ones", () => {
     const none = policy({ HTTP_DENIED_NETWORKS: "none" });
     expect(none.deniedNetworkOf("127.0.0.1")).toBeNull();
