@@ -13,7 +13,6 @@ export function setSliceMs(ms: number): void {
 
 /** When the first piece since the loop last turned ran; null until one runs. */
 let sliceStartedAt: number | null = null;
-let nextTurn: Promise<void> | null = null;
 
 const endSlice = () => {
   sliceStartedAt = null;
@@ -31,28 +30,88 @@ function sliceHasTimeLeft(): boolean {
   return now - sliceStartedAt < sliceMs;
 }
 
-/** The loop's next turn: one promise for every piece waiting on it. */
-function loopTurn(): Promise<void> {
-  nextTurn ??= new Promise((resolve) =>
-    setImmediate(() => {
-      nextTurn = null;
-      resolve();
-    }),
-  );
-  return nextTurn;
+/**
+ * Pieces waiting for a later turn, oldest first, each let go once when its turn comes. A queue
+ * rather than one promise for all: let go together, every piece past the slice's end would wait
+ * again, and a hundred thousand waiting fields would each wait (and allocate) once per turn.
+ */
+const waiting: ((() => void) | undefined)[] = [];
+let firstWaiting = 0;
+let turnScheduled = false;
+/** Settled when the next turn has let go of what it could; null when no turn is due. */
+let turnEnd: { promise: Promise<void>; settle: () => void } | null = null;
+
+/** A turn: after I/O, a new slice lets the oldest waiting pieces go, one by one, while it has time. */
+function turn(): void {
+  turnScheduled = false;
+  endSlice();
+  letGoWhileTimeLeft();
 }
 
 /**
- * Runs `work` at once while the slice has time left, else at a later turn of the loop. Pieces
- * released by the same turn are checked one by one as each runs, so a turn runs about a slice.
+ * Lets the oldest waiting piece go and checks again in a microtask queued behind it, so each
+ * piece's synchronous work has run (and counted against the slice) before the next is let go.
+ */
+function letGoWhileTimeLeft(): void {
+  if (firstWaiting < waiting.length && sliceHasTimeLeft()) {
+    const letGo = waiting[firstWaiting]!;
+    waiting[firstWaiting++] = undefined;
+    letGo();
+    queueMicrotask(letGoWhileTimeLeft);
+    return;
+  }
+  if (firstWaiting === waiting.length) {
+    waiting.length = 0;
+    firstWaiting = 0;
+  } else {
+    scheduleTurn();
+  }
+  const ended = turnEnd;
+  turnEnd = null;
+  ended?.settle();
+}
+
+function scheduleTurn(): void {
+  if (turnScheduled) return;
+  turnScheduled = true;
+  setImmediate(turn);
+}
+
+/** Resolves when the piece's turn comes: at a later turn of the loop, after the pieces that waited before it. */
+function waitForTurn(): Promise<void> {
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    scheduleTurn();
+  });
+}
+
+/** Whether pieces wait for a turn now. */
+function piecesWait(): boolean {
+  return firstWaiting < waiting.length;
+}
+
+/** Settles when the next turn has let go of what it could. */
+function endOfNextTurn(): Promise<void> {
+  if (!turnEnd) {
+    let settle!: () => void;
+    const promise = new Promise<void>((resolve) => (settle = resolve));
+    turnEnd = { promise, settle };
+    scheduleTurn();
+  }
+  return turnEnd.promise;
+}
+
+/**
+ * Runs `work` at once while the slice has time left, else when its turn comes at a later turn of
+ * the loop (then without checking again: the turn let it go because the slice had time).
  */
 export function runInSlice<T>(work: () => T | Promise<T>): T | Promise<T> {
-  return sliceHasTimeLeft() ? work() : loopTurn().then(() => runInSlice(work));
+  return sliceHasTimeLeft() ? work() : waitForTurn().then(work);
 }
 
 /** Runs `work` after the loop has turned at least once, within a slice. */
 export function runAfterATurn<T>(work: () => Promise<T>): Promise<T> {
-  return loopTurn().then(() => runInSlice(work));
+  return waitForTurn().then(work);
 }
 
 /** The first `count` items of `items`, computed in slices: a long computation lets the loop turn between items. */
@@ -61,7 +120,7 @@ export async function takeInSlices<T>(items: Iterable<T>, count: number): Promis
   if (count <= 0) return taken;
   const iterator = items[Symbol.iterator]();
   for (;;) {
-    while (!sliceHasTimeLeft()) await loopTurn();
+    if (!sliceHasTimeLeft()) await waitForTurn();
     const next = iterator.next();
     if (next.done || taken.push(next.value) >= count) return taken;
   }
@@ -79,7 +138,7 @@ const maxTurnsBeforeDispatch = 4;
 export function dispatchAfterWaitingPieces(dispatch: () => void): void {
   const afterChain = (then: () => void) => void Promise.resolve().then(() => process.nextTick(then));
   const dispatchWhenNoneWait = (turnsLeft: number) => {
-    if (nextTurn && turnsLeft > 0) void nextTurn.then(() => afterChain(() => dispatchWhenNoneWait(turnsLeft - 1)));
+    if (piecesWait() && turnsLeft > 0) void endOfNextTurn().then(() => afterChain(() => dispatchWhenNoneWait(turnsLeft - 1)));
     else dispatch();
   };
   afterChain(() => dispatchWhenNoneWait(maxTurnsBeforeDispatch));

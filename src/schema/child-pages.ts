@@ -126,10 +126,13 @@ export class ChildPages {
     if (!byArgs) this.loaders.set(fieldNode, (byArgs = new Map()));
     const key = JSON.stringify([args.first, args.last, args.after, args.before, filter]);
     let loader = byArgs.get(key);
+    // Planned for every parent, not only the first: planning records where the rows' fields find
+    // their columns under this parent's path, and a row whose path has no record is read again,
+    // field by field, by Pothos's fallback loader.
+    const nodeQuery = queryFromInfo({ context, info, typeName: relation.model, path: ["edges", "node"] });
     if (!loader) {
       // Checked once per field, before anything is read: a bad argument is the caller's error.
       const { take } = pageWindow(args);
-      const nodeQuery = queryFromInfo({ context, info, typeName: relation.model, path: ["edges", "node"] });
       loader = new DataLoader(async (parentIds: readonly string[]) => {
         const pages = await childPageIds(this.db, relation, parentIds, args, filter);
         const ids = [...pages.values()].flat();

@@ -1,4 +1,4 @@
-// npm run bench:attack [-- --seconds 60 --clients 50 --tasks 1000 --server-env NAME=VALUE ...] (--quick: --seconds 10)
+// npm run bench:attack [-- --seconds 60 --clients 50 --tasks 1000 --server-env NAME=VALUE ... --cpu-prof DIR] (--quick: --seconds 10)
 // Firing and running while the API is attacked: the real server (package.json's start script,
 // SQLite) with 1,000 HTTP tasks firing every second against a local sink, measured over a
 // quiet window (the reference), then over a window of the same length while 50 API clients
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     role: { type: "string" },
     // Settings for the server under attack, e.g. GRAPHQL_MAX_COST_IN_FLIGHT, to compare them.
     "server-env": { type: "string", multiple: true, default: [] },
+    // A folder for the server's CPU profiles (node --cpu-prof), to see what holds its threads.
+    "cpu-prof": { type: "string" },
   },
 });
 const serverSettings = Object.fromEntries(values["server-env"].map((setting) => [setting.slice(0, setting.indexOf("=")), setting.slice(setting.indexOf("=") + 1)]));
@@ -302,7 +304,9 @@ async function orchestrate(): Promise<void> {
   const token = `cl_${randomBytes(32).toString("base64url")}`;
   const scratch = await seededDatabase({ count: taskCount, overlapPolicy: "SKIP", service: { kind: "HTTP", config: { url: `http://127.0.0.1:${sink.port}/hook`, method: "POST" } } });
   // The sink listens on loopback, which HTTP services may not reach by default.
-  const server = startServer({ DATABASE_URL: scratch.location.url, HOST: "127.0.0.1", LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "5", CRONLINE_BOOTSTRAP_ADMIN_TOKEN: token, HTTP_DENIED_NETWORKS: "none", ...serverSettings });
+  const server = startServer({ DATABASE_URL: scratch.location.url, HOST: "127.0.0.1", LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "5", CRONLINE_BOOTSTRAP_ADMIN_TOKEN: token, HTTP_DENIED_NETWORKS: "none", ...serverSettings }, {
+    nodeArgs: values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [],
+  });
   const attacker = fork(fileURLToPath(import.meta.url), ["--role", "attacker", "--clients", String(clientCount)], { execArgv: process.execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const attackerExited = new Promise<void>((resolve) => attacker.once("exit", () => resolve()));
   let health: ReturnType<typeof sampleHealth> | undefined;

@@ -124,6 +124,14 @@ const RunResultPages = graphql(`
   }
 `);
 
+const TaskRunFields = graphql(`
+  query TaskRunFields {
+    tasks(first: 3) {
+      edges { node { name runs(first: 2) { edges { node { id status trigger scheduledFor results(first: 1) { edges { node { id status output } } } } } } } }
+    }
+  }
+`);
+
 const tasksWithRuns = 3;
 const runsPerTask = 50;
 
@@ -195,6 +203,19 @@ describeEachDatabase("nested pages read per parent", (provider) => {
     expect(widestIdList(statements, "Run")).toBe(tasksWithRuns * 6);
     const pageStatement = statements.find((sql) => /FROM "Run" WHERE "taskId" =/.test(sql));
     expect(pageStatement?.match(/LIMIT/g)).toHaveLength(tasksWithRuns);
+  });
+
+  it("reads the fields of every parent's page from the page's own statement, not again row by row", async () => {
+    const before = server.statements.length;
+    const { tasks } = await server.client.data(TaskRunFields, {});
+    const statements = server.statements.slice(before);
+    expect(tasks.edges).toHaveLength(tasksWithRuns);
+    for (const { node } of tasks.edges) expect(node.runs.edges.map((edge) => edge.node.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
+    // One statement for the run rows of every task's page, one for the result rows of every
+    // run's page: a row whose fields were looked for under another parent's path was read again.
+    const readingRows = (table: string) => statements.filter((sql) => new RegExp(`FROM \\S*[\`"]${table}[\`"] WHERE .*[\`"]id[\`"] (IN|=)`).test(sql));
+    expect(readingRows("Run")).toHaveLength(1);
+    expect(readingRows("RunResult")).toHaveLength(1);
   });
 
   it("pages through a task's runs forwards and backwards, ties on the claim instant broken by id", async () => {
