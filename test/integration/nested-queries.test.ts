@@ -207,7 +207,7 @@ describeEachDatabase("nested pages read per parent", (provider) => {
 
   it("reads the fields of every parent's page from the page's own statement, not again row by row", async () => {
     const before = server.statements.length;
-    const { tasks } = await server.client.data(TaskRunFields, {});
+    const { tasks } = await server.client.data(TaskRunFields);
     const statements = server.statements.slice(before);
     expect(tasks.edges).toHaveLength(tasksWithRuns);
     for (const { node } of tasks.edges) expect(node.runs.edges.map((edge) => edge.node.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
