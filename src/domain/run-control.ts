@@ -6,6 +6,9 @@ import { recordEndOfLatestRun, recordEndOfLatestRuns } from "./task-last-run.js"
 
 export const cancelledByOperator = "cancelled by an operator";
 
+/** The reason recorded on queued runs an operation cancels: which operation, and the token that asked. */
+export const cancelledBy = (operation: string, actor: string | null): string => `cancelled by ${operation}${actor ? ` (${actor})` : ""}`;
+
 /**
  * QUEUED or RUNNING → CANCELLED. The process executing it is told through the runsCancelled
  * event (this process) or notices at its next lease renewal (another process), and then

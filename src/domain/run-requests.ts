@@ -5,13 +5,13 @@ import { Prisma, type DbClient } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, type SqlColumn } from "../db/sql-dialect.js";
 import { nextOccurrence, occurrencesBetween } from "../scheduler/time/index.js";
-import { NotFoundError, StateError, ValidationError } from "./errors.js";
+import { ConflictError, NotFoundError, StateError, ValidationError } from "./errors.js";
 import { descriptionRule, parseInput } from "./input-rules.js";
-import { cancelQueuedRuns } from "./run-control.js";
+import { cancelledBy, cancelQueuedRuns } from "./run-control.js";
 import { finishedRunStatuses, newRunColumns, type NewRun, type RunReport } from "./runs.js";
 import type { OverlapPolicy } from "./task-policies.js";
 import { scheduleFromJson } from "./task-schedule.js";
-import { assertConfirmed, changeTask, mergedPayload, runTaskWith, type TaskDeps } from "./tasks.js";
+import { assertConfirmed, changeTask, maxWriteAttempts, mergedPayload, runTaskWith, type TaskDeps } from "./tasks.js";
 
 /** A backfill queues at most this many occurrences; a larger range is refused whole. */
 export const maxBackfillRuns = 1_000;
@@ -73,26 +73,68 @@ export interface BackfillRequest {
 /** The columns a backfill writes, as the Run table names them. */
 const backfillColumns: SqlColumn<keyof NewRun | "requestedBy">[] = [...newRunColumns, { name: "requestedBy", type: "text" }];
 
+/** What a backfill did: the runs it queued, and whether they completed the task by reaching its maxRuns. */
+export interface Backfill {
+  runs: NewRun[];
+  completed: boolean;
+}
+
+/** The task was written (a scheduler's claim, another request) between its read and the backfill's write. */
+class TaskChangedMeanwhile extends Error {}
+/** Every occurrence of the range has a run already: the backfill's transaction leaves the task as it was. */
+class NothingToQueue extends Error {}
+
 /**
  * Queues a run (trigger BACKFILL) for each occurrence of the task's schedule from `from` to
  * `to` (both included, neither after now) that has no run yet: the insert skips an occurrence
  * recorded meanwhile by the same unique (task, occurrence) the scheduler's claims rely on.
  * More than maxBackfillRuns occurrences are refused before anything is written. The runs go
  * by `overlapPolicy` (BUFFER_ALL, the default: one after the other; or ALLOW) whatever the
- * task's. Returns the runs queued.
+ * task's. They are occurrences of the schedule, so they count towards maxRuns as the
+ * scheduler's runs do: more than maxRuns leaves are refused whole, and reaching it completes
+ * the task. Returns the runs queued.
  */
-export async function backfillTask(deps: TaskDeps & { provider: DatabaseProvider }, id: string, request: BackfillRequest): Promise<NewRun[]> {
-  const { db, now, actor = null, provider } = deps;
+export async function backfillTask(deps: TaskDeps & { provider: DatabaseProvider }, id: string, request: BackfillRequest): Promise<Backfill> {
+  const { db, now } = deps;
   const overlapPolicy = request.overlapPolicy ?? "BUFFER_ALL";
   if (!(backfillOverlapPolicies as readonly string[]).includes(overlapPolicy)) {
     throw ValidationError.of("input.overlapPolicy", `must be BUFFER_ALL (one after the other) or ALLOW (side by side) for a backfill, not ${overlapPolicy}`);
   }
   if (request.from.getTime() > request.to.getTime()) throw ValidationError.of("input.to", "must not be before input.from");
   if (request.to.getTime() > now.getTime()) throw ValidationError.of("input.to", `must not be after now (${now.toISOString()}): a backfill runs past occurrences`);
-  const task = await db.task.findUnique({
-    where: { id },
-    select: { id: true, name: true, schedule: true, timezone: true, payload: true, requiresConfirmation: true, service: { select: { requiresConfirmation: true, defaultPayload: true } } },
-  });
+  for (let attempt = 1; attempt <= maxWriteAttempts; attempt++) {
+    try {
+      return await backfillFromTaskAsRead(deps, id, request, overlapPolicy);
+    } catch (error) {
+      if (error instanceof NothingToQueue) return { runs: [], completed: false };
+      if (!(error instanceof TaskChangedMeanwhile)) throw error;
+    }
+  }
+  throw new ConflictError("input.id", "the task kept changing while the backfill was being written; try again");
+}
+
+const backfilledTask = {
+  id: true,
+  name: true,
+  version: true,
+  state: true,
+  maxRuns: true,
+  scheduledRunCount: true,
+  schedule: true,
+  timezone: true,
+  payload: true,
+  requiresConfirmation: true,
+  service: { select: { requiresConfirmation: true, defaultPayload: true } },
+} as const;
+
+/** One try of backfillTask, from the task as it reads now; TaskChangedMeanwhile when the task was written since, NothingToQueue when every occurrence has a run. */
+async function backfillFromTaskAsRead(
+  { db, now, actor = null, provider }: TaskDeps & { provider: DatabaseProvider },
+  id: string,
+  request: BackfillRequest,
+  overlapPolicy: OverlapPolicy,
+): Promise<Backfill> {
+  const task = await db.task.findUnique({ where: { id }, select: backfilledTask });
   if (!task) throw new NotFoundError("input.id", id, "Task");
   assertConfirmed([task], request.confirm);
   const schedule = scheduleFromJson(task.schedule);
@@ -100,7 +142,7 @@ export async function backfillTask(deps: TaskDeps & { provider: DatabaseProvider
   if (occurrences.length > maxBackfillRuns) {
     throw ValidationError.of("input.to", `the range holds more than ${maxBackfillRuns} occurrences; backfill at most ${maxBackfillRuns} at once`);
   }
-  if (occurrences.length === 0) return [];
+  if (occurrences.length === 0) return { runs: [], completed: false };
   const payload = mergedPayload(task.service.defaultPayload, task.payload);
   const runs: NewRun[] = occurrences.map((occurrence) => ({
     id: uuidv7(),
@@ -118,20 +160,45 @@ export async function backfillTask(deps: TaskDeps & { provider: DatabaseProvider
   const table = jsonRowsTable(provider, "backfill", backfillColumns, runs.map((run) => ({ ...run, requestedBy: actor })));
   const names = backfillColumns.map((c) => `"${c.name}"`).join(", ");
   return db.$transaction(async (tx) => {
+    // The task's row first, from the version read, as a scheduler's claim takes it: a claim
+    // (or another backfill) in between, which may have recorded some of these occurrences or
+    // counted towards maxRuns, makes this try again; one after it waits for this to commit.
+    // Written by hand so that updatedAt stays: the task's settings do not change.
+    const held = await tx.$executeRaw`UPDATE "Task" SET "version" = "version" + 1 WHERE "id" = ${id} AND "version" = ${task.version}`;
+    if (held !== 1) throw new TaskChangedMeanwhile();
     // `WHERE true` lets SQLite tell the ON CONFLICT clause from a join constraint.
     const inserted = await tx.$queryRawUnsafe<{ id: string }[]>(
       `WITH ${table.cte} INSERT INTO "Run" (${names}) SELECT ${names} FROM backfill WHERE true ON CONFLICT ("taskId", "occurrence") DO NOTHING RETURNING "id"`,
       table.parameter,
     );
     const ids = new Set(inserted.map((row) => row.id));
-    return runs.filter((run) => ids.has(run.id));
+    const queued = runs.filter((run) => ids.has(run.id));
+    if (queued.length === 0) throw new NothingToQueue();
+    const count = task.scheduledRunCount + queued.length;
+    // Thrown inside the transaction, so that the runs just inserted go with it.
+    if (task.maxRuns !== null && count > task.maxRuns) throw beyondMaxRuns(task.maxRuns, task.scheduledRunCount, queued);
+    const completes = task.maxRuns !== null && count === task.maxRuns;
+    if (completes) {
+      await tx.$executeRaw`UPDATE "Task" SET "scheduledRunCount" = ${count}, "state" = 'COMPLETED', "nextRunAt" = NULL, "pauseNote" = NULL, "pausedAt" = NULL, "pausedBy" = NULL WHERE "id" = ${id}`;
+    } else {
+      await tx.$executeRaw`UPDATE "Task" SET "scheduledRunCount" = ${count} WHERE "id" = ${id}`;
+    }
+    return { runs: queued, completed: completes && task.state !== "COMPLETED" };
   });
+}
+
+/** The refusal of a backfill that would queue more runs than maxRuns leaves, naming how many it allows and up to when. */
+function beyondMaxRuns(maxRuns: number, counted: number, queued: NewRun[]): ValidationError {
+  const left = Math.max(maxRuns - counted, 0);
+  const held = `the range holds ${queued.length} occurrence${queued.length === 1 ? "" : "s"} without a run, but maxRuns (${maxRuns}) leaves ${left} (${counted} counted so far)`;
+  const allowed = left === 0 ? "raise maxRuns to backfill" : `backfill at most ${left}: to ${queued[left - 1]!.scheduledFor.toISOString()} at the latest, or raise maxRuns`;
+  return ValidationError.of("input.to", `${held}; ${allowed}`);
 }
 
 /** Cancels the task's queued backfill runs; returns them. Those already started go on. */
 export async function cancelBackfill({ db, now, actor = null }: TaskDeps, id: string): Promise<RunReport[]> {
   if (!(await db.task.findUnique({ where: { id }, select: { id: true } }))) throw new NotFoundError("input.id", id, "Task");
-  return db.$transaction((tx) => cancelQueuedRuns(tx, { taskId: id, trigger: "BACKFILL" }, `cancelled by cancelBackfill${actor ? ` (${actor})` : ""}`, now));
+  return db.$transaction((tx) => cancelQueuedRuns(tx, { taskId: id, trigger: "BACKFILL" }, cancelledBy("cancelBackfill", actor), now));
 }
 
 /**

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { descriptionRule, idListRule, jsonObjectRule, nameRule, parseInput, tagRule } from "./input-rules.js";
 import { withUniqueName } from "./names.js";
 import { assertPoolsExist } from "./pools.js";
-import { cancelQueuedRuns } from "./run-control.js";
+import { cancelledBy, cancelQueuedRuns } from "./run-control.js";
 import { unscheduledRun, type NewRun, type RunReport } from "./runs.js";
 import { createTaskSchema, maxConcurrentRunsIssue, updateTaskSchema } from "./task-fields.js";
 import type { TaskState } from "./task-policies.js";
@@ -92,7 +92,7 @@ async function findTask(db: DbClient, id: string) {
 type TaskRow = Awaited<ReturnType<typeof findTask>>;
 
 /** A write that keeps losing to the scheduler's claims is given up after this many tries. */
-const maxWriteAttempts = 5;
+export const maxWriteAttempts = 5;
 
 /** What a task change plans: the columns to write (none: nothing to do), and what it answers. */
 export interface TaskChangePlan<T> {
@@ -252,6 +252,9 @@ const pauseData = (note: string | null | undefined, now: Date, actor: string | n
 
 const pauseNoteRule = descriptionRule.nullish();
 
+/** The queued runs a pause cancels when asked: all of the task's but its notifications, which report on runs already ended. */
+const cancellableByPause = { trigger: { not: "NOTIFICATION" } } as const;
+
 /**
  * Stops an active task from firing; pausing a paused task only replaces its note. With
  * `cancelQueued`, its queued runs are cancelled in the same transaction (returned); without,
@@ -262,11 +265,12 @@ export async function pauseTask({ db, now, actor = null }: TaskDeps, id: string,
   let cancelled: RunReport[] = [];
   await changeTask(db, id, (task) => {
     if (task.state === "COMPLETED") throw new StateError("input.id", "the task has completed; edit its schedule or resume it instead");
-    const reason = `cancelled by pauseTask${actor ? ` (${actor})` : ""}`;
     return {
       data: pauseData(validNote, now, actor),
       result: undefined,
-      ...(cancelQueued && { also: async (tx: Prisma.TransactionClient) => void (cancelled = await cancelQueuedRuns(tx, { taskId: id, trigger: { not: "NOTIFICATION" } }, reason, now)) }),
+      ...(cancelQueued && {
+        also: async (tx: Prisma.TransactionClient) => void (cancelled = await cancelQueuedRuns(tx, { taskId: id, ...cancellableByPause }, cancelledBy("pauseTask", actor), now)),
+      }),
     };
   });
   return cancelled;
@@ -368,13 +372,25 @@ export async function runTasksByTag(deps: TaskDeps, tag: string, confirm: boolea
   return runNow(deps, tasks, confirm);
 }
 
-/** Pauses the active tasks carrying the tag; returns their ids. */
-export async function pauseTasksByTag({ db, now, actor = null }: TaskDeps, tag: string, note: string | null | undefined): Promise<string[]> {
+/**
+ * Pauses the active tasks carrying the tag, in one transaction; returns their ids. With
+ * `cancelQueued`, the queued runs of the tag's paused tasks (those it paused, and those paused
+ * already, as pauseTask would on each) are cancelled in the same transaction and returned;
+ * completed tasks are left alone, as pauseTask refuses them.
+ */
+export async function pauseTasksByTag(
+  { db, now, actor = null }: TaskDeps,
+  tag: string,
+  note: string | null | undefined,
+  cancelQueued = false,
+): Promise<{ ids: string[]; cancelled: RunReport[] }> {
   const validNote = parseInput(pauseNoteRule, note, "input.note");
+  const tagged = taggedWith(parseInput(tagRule, tag, "input.tag"));
   return db.$transaction(async (tx) => {
-    const ids = (await tx.task.findMany({ where: { ...taggedWith(parseInput(tagRule, tag, "input.tag")), state: "ACTIVE" }, select: { id: true } })).map((t) => t.id);
+    const ids = (await tx.task.findMany({ where: { ...tagged, state: "ACTIVE" }, select: { id: true } })).map((t) => t.id);
     await tx.task.updateMany({ where: { id: { in: ids } }, data: { ...pauseData(validNote, now, actor), version: { increment: 1 } } });
-    return ids;
+    const cancelled = cancelQueued ? await cancelQueuedRuns(tx, { task: { ...tagged, state: "PAUSED" }, ...cancellableByPause }, cancelledBy("pauseTasks", actor), now) : [];
+    return { ids, cancelled };
   });
 }
 

@@ -124,7 +124,10 @@ export const Task = builder.prismaNode("Task", {
     misfireGraceSeconds: t.exposeInt("misfireGraceSeconds"),
     overlapPolicy: t.field({ type: OverlapPolicy, select: { overlapPolicy: true }, resolve: (task) => task.overlapPolicy as OverlapPolicyName }),
     jitterSeconds: t.exposeInt("jitterSeconds"),
-    maxRuns: t.exposeInt("maxRuns", { nullable: true }),
+    maxRuns: t.exposeInt("maxRuns", {
+      nullable: true,
+      description: "The task is COMPLETED once runCount reaches it: runs of its occurrences count (the scheduler's, catch-ups, backfills), manual runs and skips do not.",
+    }),
     maxAttempts: t.exposeInt("maxAttempts", { description: "Attempts per target; 1 means no retry." }),
     retryBackoffSeconds: t.exposeInt("retryBackoffSeconds", { description: "Wait before the first retry; doubled for each next one, jittered." }),
     deadlineSeconds: t.exposeInt("deadlineSeconds", { nullable: true, description: "A run not started this long after its fire time (a backfill's: after it was asked for) is SKIPPED." }),
@@ -132,7 +135,9 @@ export const Task = builder.prismaNode("Task", {
       nullable: true,
       description: "Under overlap policy ALLOW: at most this many runs of the task execute at once, across instances, and an occurrence that comes while this many are queued or running is SKIPPED.",
     }),
-    runCount: t.exposeInt("scheduledRunCount", { description: "Runs queued by the schedule so far (what maxRuns counts)." }),
+    runCount: t.exposeInt("scheduledRunCount", {
+      description: "Runs of the schedule's occurrences queued so far, by the scheduler (catch-ups included) or a backfill; what maxRuns counts. Manual runs and skips do not count.",
+    }),
     nextRunAt: t.expose("nextRunAt", { type: "DateTime", nullable: true, description: "The next occurrence, before jitter; null unless ACTIVE." }),
     secondsUntilNextRun: t.int({ nullable: true, select: { nextRunAt: true }, resolve: (task, _args, ctx) => secondsUntil(task.nextRunAt, ctx.now) }),
     lastRunAt: t.expose("lastRunAt", { type: "DateTime", nullable: true, description: "When the latest run (not skipped) started, or was due while it waits in the queue." }),
@@ -237,7 +242,7 @@ const CreateTaskInput = builder.inputType("CreateTaskInput", {
     misfireGraceSeconds: t.int({ description: "Lateness tolerated before an occurrence counts as missed; default 60." }),
     overlapPolicy: t.field({ type: OverlapPolicy }),
     jitterSeconds: t.int({ description: "Random delay of 0..N seconds added to each occurrence." }),
-    maxRuns: t.int({ description: "Complete the task after this many scheduled runs." }),
+    maxRuns: t.int({ description: "Complete the task after this many runs of its occurrences (scheduled, caught up or backfilled; not manual runs)." }),
     maxAttempts: t.int({ description: "Attempts per target, 1..20; default 1 (no retry)." }),
     retryBackoffSeconds: t.int({ description: "Wait before the first retry, 0..3600; doubled for each next one, jittered; default 10." }),
     deadlineSeconds: t.int({ description: "Skip a run that cannot start within this many seconds of its fire time." }),
@@ -265,7 +270,7 @@ const UpdateTaskInput = builder.inputType("UpdateTaskInput", {
     misfireGraceSeconds: t.int(),
     overlapPolicy: t.field({ type: OverlapPolicy }),
     jitterSeconds: t.int(),
-    maxRuns: t.int(),
+    maxRuns: t.int({ description: "Complete the task after this many runs of its occurrences (scheduled, caught up or backfilled; not manual runs)." }),
     maxAttempts: t.int(),
     retryBackoffSeconds: t.int(),
     deadlineSeconds: t.int(),
@@ -317,7 +322,18 @@ const BackfillTaskInput = builder.inputType("BackfillTaskInput", {
     confirm: t.boolean({ defaultValue: false, required: true, description: "Needed when the task or its service requires confirmation." }),
   }),
 });
-const PauseTasksInput = builder.inputType("PauseTasksInput", { fields: (t) => ({ tag: t.string({ required: true }), note: t.string() }) });
+const PauseTasksInput = builder.inputType("PauseTasksInput", {
+  fields: (t) => ({
+    tag: t.string({ required: true }),
+    note: t.string(),
+    cancelQueued: t.boolean({
+      defaultValue: false,
+      required: true,
+      description:
+        "Also cancel the queued runs of the tag's paused tasks (those this pauses and those paused already), in the same transaction. Without it, queued runs still start.",
+    }),
+  }),
+});
 const ResumeTasksInput = builder.inputType("ResumeTasksInput", { fields: (t) => ({ tag: t.string({ required: true }) }) });
 const RunTasksInput = builder.inputType("RunTasksInput", {
   fields: (t) => ({ tag: t.string({ required: true }), confirm: t.boolean({ defaultValue: false, required: true }) }),
@@ -463,12 +479,17 @@ builder.mutationFields((t) => ({
   backfillTask: t.prismaField({
     ...operatorMutation,
     type: ["Run"],
-    description: `Queues a run (trigger BACKFILL) for each occurrence of the task's schedule in the range that has no run yet, oldest first; returns them. More than ${maxBackfillRuns} occurrences are refused whole (ValidationError). cancelBackfill cancels those still queued.`,
+    description: `Queues a run (trigger BACKFILL) for each occurrence of the task's schedule in the range that has no run yet, oldest first; returns them. More than ${maxBackfillRuns} occurrences, or more runs than the task's maxRuns leaves, are refused whole (ValidationError on input.to); the runs count towards maxRuns, and reaching it completes the task. cancelBackfill cancels those still queued.`,
     args: { input: t.arg({ type: BackfillTaskInput, required: true }) },
     errors: { types: [...writeErrors, ConfirmationRequiredError], dataField: { name: "runs" } },
     resolve: async (query, _parent, { input }, ctx) => {
-      const runs = await backfillTask({ ...deps(ctx), provider: ctx.provider }, taskId(input.id), input);
-      if (runs.length > 0) ctx.events.emit("runsCreated", { runs });
+      const id = taskId(input.id);
+      const { runs, completed } = await backfillTask({ ...deps(ctx), provider: ctx.provider }, id, input);
+      if (runs.length > 0) {
+        ctx.events.emit("runsCreated", { runs });
+        // They counted towards maxRuns: the task's row (and the schedulers' copy of it) moved on.
+        ctx.events.emit("taskChanged", { taskId: id, change: completed ? "COMPLETED" : "UPDATED" });
+      }
       return ctx.db.run.findMany({ ...withSelection(query), where: { id: { in: runs.map((r) => r.id) } }, orderBy: [{ scheduledFor: "asc" }] });
     },
   }),
@@ -487,12 +508,13 @@ builder.mutationFields((t) => ({
   pauseTasks: t.prismaField({
     ...operatorMutation,
     type: ["Task"],
-    description: "Pauses every active task carrying the tag; returns them.",
+    description: "Pauses every active task carrying the tag, in one transaction; returns them.",
     args: { input: t.arg({ type: PauseTasksInput, required: true }) },
     errors: { types: [...writeErrors], dataField: { name: "tasks" } },
     resolve: async (query, _parent, { input }, ctx) => {
-      const ids = await pauseTasksByTag(deps(ctx), input.tag, input.note);
+      const { ids, cancelled } = await pauseTasksByTag(deps(ctx), input.tag, input.note, input.cancelQueued);
       for (const id of ids) ctx.events.emit("taskChanged", { taskId: id, change: "PAUSED" });
+      announceCancelled(ctx, cancelled);
       return ctx.db.task.findMany({ ...withSelection(query), where: { id: { in: ids } }, orderBy: { name: "asc" } });
     },
   }),

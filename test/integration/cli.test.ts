@@ -231,6 +231,20 @@ describe("the cronline command", () => {
     expect(await json(["runs", "cancel", queued.id])).toMatchObject({ id: queued.id, status: "CANCELLED" });
   });
 
+  it("pauses with --cancel-queued: the queued runs are cancelled, of one task or of every paused task carrying the tag", async () => {
+    await json(["tasks", "add", "queueing", "--service", "slow", "--at", "2099-01-01T00:00:00Z", "--tag", "queueing", "--overlap-policy", "BUFFER_ALL"]);
+    const running = await json(["tasks", "run", "queueing"]);
+    const waiting = await json(["tasks", "run", "queueing"]);
+    await expect.poll(async () => (await json(["runs", "view", running.id])).run.status, { timeout: 60_000, interval: 300 }).toBe("RUNNING");
+    expect(await json(["tasks", "pause", "--tag", "queueing", "--cancel-queued"])).toMatchObject([{ name: "queueing", state: "PAUSED" }]);
+    expect((await json(["runs", "view", waiting.id])).run).toMatchObject({ status: "CANCELLED", reason: "cancelled by pauseTasks (bootstrap-admin)" });
+    const queuedWhilePaused = await json(["tasks", "run", "queueing"]);
+    expect(await json(["tasks", "pause", "queueing", "--cancel-queued"])).toMatchObject([{ name: "queueing", state: "PAUSED" }]);
+    expect((await json(["runs", "view", queuedWhilePaused.id])).run).toMatchObject({ status: "CANCELLED", reason: "cancelled by pauseTask (bootstrap-admin)" });
+    expect((await json(["runs", "view", running.id])).run.status).toBe("RUNNING");
+    expect(await json(["runs", "cancel", running.id])).toMatchObject({ id: running.id, status: "CANCELLED" });
+  });
+
   it("prints the schedule: state, schedule, last run, next run with countdown, and the reason of the last skip", async () => {
     // `sleep 30` every second with overlap SKIP: the occurrences after the first are skipped.
     await json(["tasks", "add", "overlapping", "--service", "slow", "--every", "1", "--overlap-policy", "SKIP"]);

@@ -1,7 +1,8 @@
 // What operators do to a task's runs besides running it: skip the next occurrence, backfill
 // past ones and cancel the backfill, run with a payload and targets of its own, re-run the
-// failed targets, pause with the queued runs cancelled; how catch-up runs of one misfire and
-// maxConcurrentRuns order the runs. Against a real server on SQLite and PostgreSQL.
+// failed targets, pause (one task or by tag) with the queued runs cancelled; how backfills
+// count towards maxRuns; how catch-up runs of one misfire and maxConcurrentRuns order the
+// runs. Against a real server on SQLite and PostgreSQL.
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { expect, it } from "vitest";
 import { describeEachDatabase } from "../support/databases.js";
@@ -11,13 +12,15 @@ import {
   BackfillTask,
   CancelBackfill,
   PauseTaskCancellingQueued,
+  PauseTasksCancellingQueued,
   RerunFailedTargets,
   RunTaskWith,
   RunTimes,
   SkipNextRun,
   TaskConcurrency,
+  TaskRunCount,
 } from "../support/run-control-operations.js";
-import { CreateTask } from "../support/task-operations.js";
+import { CreateTask, ResumeTask } from "../support/task-operations.js";
 import { startApp } from "../../src/app.js";
 import { createLogger } from "../../src/logger.js";
 import { testConfig } from "../support/test-server.js";
@@ -195,6 +198,142 @@ describeEachDatabase("run controls", (provider) => {
     const runs = [await h.runTask(slow), await h.runTask(slow), await h.runTask(slow)];
     await client().data(PauseTaskCancellingQueued, { input: { id: slow } });
     for (const id of runs) expect((await h.waitForRun(id)).status).toBe("SUCCEEDED");
+  });
+
+  it("pauseTasks with cancelQueued cancels the queued runs of the tag's paused tasks in one transaction, recording who and why; without it they still start", async () => {
+    const tag = `stop-${provider}-${Math.random()}`;
+    const stuckService = await h.createService("COMMAND", { command: forever });
+    const active = (await scheduledTask(stuckService, { schedule: { once: { at: "2099-01-01T00:00:00Z" } }, tags: [tag], overlapPolicy: "BUFFER_ALL" })).id;
+    const pausedAlready = await h.createTask(stuckService, { tags: [tag], overlapPolicy: "BUFFER_ALL" });
+    const untagged = await h.createTask(stuckService, { tags: [`${tag}-other`], overlapPolicy: "BUFFER_ALL" });
+    const tasks = [active, pausedAlready, untagged];
+    for (const taskId of tasks) await Promise.all([h.runTask(taskId), h.runTask(taskId)]);
+    const statuses = async (taskId: string) => (await runsOf(taskId)).map((r) => r.status).sort();
+    for (const taskId of tasks) await expect.poll(() => statuses(taskId), { timeout: 60_000 }).toEqual(["QUEUED", "RUNNING"]);
+
+    // A cancellation the database refuses half-way through undoes the whole pause.
+    const refusal =
+      provider === "sqlite"
+        ? [`CREATE TRIGGER refuse_cancel BEFORE UPDATE ON "Run" WHEN NEW."status" = 'CANCELLED' AND OLD."taskId" = '${databaseId(pausedAlready)}' BEGIN SELECT RAISE(ABORT, 'refused'); END`]
+        : [
+            `CREATE FUNCTION refuse_cancel() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$`,
+            `CREATE TRIGGER refuse_cancel BEFORE UPDATE ON "Run" FOR EACH ROW WHEN (NEW."status" = 'CANCELLED' AND OLD."taskId" = '${databaseId(pausedAlready)}') EXECUTE FUNCTION refuse_cancel()`,
+          ];
+    for (const statement of refusal) await db().$executeRawUnsafe(statement);
+    try {
+      const failed = await client().request(PauseTasksCancellingQueued, { input: { tag, cancelQueued: true } });
+      expect(failed.errors?.length).toBe(1);
+    } finally {
+      await db().$executeRawUnsafe(provider === "sqlite" ? "DROP TRIGGER refuse_cancel" : `DROP TRIGGER refuse_cancel ON "Run"`);
+      if (provider === "postgresql") await db().$executeRawUnsafe("DROP FUNCTION refuse_cancel");
+    }
+    expect((await db().task.findUniqueOrThrow({ where: { id: databaseId(active) } })).state).toBe("ACTIVE");
+    for (const taskId of tasks) expect(await statuses(taskId)).toEqual(["QUEUED", "RUNNING"]);
+
+    const { pauseTasks } = await client().data(PauseTasksCancellingQueued, { input: { tag, note: "maintenance", cancelQueued: true } });
+    expect(pauseTasks).toMatchObject({ __typename: "PauseTasksSuccess", tasks: [{ id: active, state: "PAUSED", pausedBy: "test-admin" }] });
+    for (const taskId of [active, pausedAlready]) {
+      const runs = await runsOf(taskId);
+      expect(runs.map((r) => [r.status, r.reason]).sort()).toEqual([
+        ["CANCELLED", "cancelled by pauseTasks (test-admin)"],
+        ["RUNNING", null],
+      ]);
+    }
+    expect(await statuses(untagged)).toEqual(["QUEUED", "RUNNING"]);
+    for (const taskId of tasks) {
+      for (const run of (await runsOf(taskId)).filter((r) => r.status === "QUEUED" || r.status === "RUNNING")) {
+        await client().data(CancelRun, { input: { id: run.id } });
+        await h.waitForRun(run.id);
+      }
+    }
+
+    const slowTag = `slow-${provider}-${Math.random()}`;
+    const slow = (await scheduledTask(await h.createService("COMMAND", { command: briefly }), { schedule: { once: { at: "2099-01-01T00:00:00Z" } }, tags: [slowTag], overlapPolicy: "BUFFER_ALL" })).id;
+    const runs = [await h.runTask(slow), await h.runTask(slow), await h.runTask(slow)];
+    const kept = await client().data(PauseTasksCancellingQueued, { input: { tag: slowTag } });
+    expect(kept.pauseTasks).toMatchObject({ tasks: [{ id: slow, state: "PAUSED" }] });
+    for (const id of runs) expect((await h.waitForRun(id)).status).toBe("SUCCEEDED");
+  });
+
+  /** The task's state, runCount and coming instants. */
+  async function countOf(taskId: string) {
+    const { node } = await client().data(TaskRunCount, { id: taskId });
+    if (!node || !("runCount" in node)) throw new Error(`no task ${taskId}`);
+    return node;
+  }
+
+  it("backfilled runs count towards maxRuns: more than it leaves is refused whole, reaching it completes the task, and manual runs do not count", async () => {
+    const serviceId = await h.createService("COMMAND", { command: "true" });
+    // Yearly, so that the scheduler fires nothing while the test runs; its past New Years are backfilled.
+    const task = await scheduledTask(serviceId, { schedule: { cron: { expression: "0 0 1 1 *" } }, maxRuns: 5 });
+    const backfill = async (from: number, to: number) =>
+      (await client().data(BackfillTask, { input: { id: task.id, from: `${from}-01-01T00:00:00Z`, to: `${to}-01-01T00:00:00Z` } })).backfillTask;
+    const newYears = (from: number, count: number) => Array.from({ length: count }, (_, i) => `${from + i}-01-01T00:00:00.000Z`);
+    const nextYear = Number(task.nextRunAt!.slice(0, 4));
+    expect((await countOf(task.id)).upcomingRuns).toEqual(newYears(nextYear, 5));
+    const queued: string[] = [];
+
+    const first = await backfill(2020, 2021);
+    if (first.__typename !== "BackfillTaskSuccess") throw new Error(JSON.stringify(first));
+    queued.push(...first.runs.map((r) => r.id));
+    expect(await countOf(task.id)).toMatchObject({ state: "ACTIVE", runCount: 2, upcomingRuns: newYears(nextYear, 3) });
+    queued.push(await h.runTask(task.id));
+    expect((await countOf(task.id)).runCount).toBe(2);
+
+    const tooMany = await backfill(2022, 2025);
+    expect(tooMany).toMatchObject({
+      __typename: "ValidationError",
+      fieldErrors: [
+        {
+          field: "input.to",
+          message: "the range holds 4 occurrences without a run, but maxRuns (5) leaves 3 (2 counted so far); backfill at most 3: to 2024-01-01T00:00:00.000Z at the latest, or raise maxRuns",
+        },
+      ],
+    });
+    const backfilled = () => db().run.count({ where: { taskId: databaseId(task.id), trigger: "BACKFILL" } });
+    expect(await backfilled()).toBe(2);
+    expect((await countOf(task.id)).runCount).toBe(2);
+
+    // 2021 has its run already: it neither runs again nor counts again.
+    const last = await backfill(2021, 2024);
+    if (last.__typename !== "BackfillTaskSuccess") throw new Error(JSON.stringify(last));
+    expect(last.runs.map((r) => r.scheduledFor)).toEqual(newYears(2022, 3));
+    queued.push(...last.runs.map((r) => r.id));
+    expect(await countOf(task.id)).toMatchObject({ state: "COMPLETED", runCount: 5, nextRunAt: null, upcomingRuns: [] });
+
+    const beyond = await backfill(2019, 2019);
+    expect(beyond).toMatchObject({
+      __typename: "ValidationError",
+      fieldErrors: [{ field: "input.to", message: "the range holds 1 occurrence without a run, but maxRuns (5) leaves 0 (5 counted so far); raise maxRuns to backfill" }],
+    });
+    expect(await backfilled()).toBe(5);
+    for (const id of queued) expect((await h.waitForRun(id)).status).toBe("SUCCEEDED");
+  });
+
+  it("the scheduler counts backfilled runs towards maxRuns, and a backfill completes a paused task that reaches it", async () => {
+    const serviceId = await h.createService("COMMAND", { command: "true" });
+    const startAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+    const schedule = { standard: { startAt: startAt.toISOString(), frequencySeconds: 2 } };
+    const backfill = async (id: string, occurrences: number) => {
+      const { backfillTask } = await client().data(BackfillTask, { input: { id, from: startAt.toISOString(), to: new Date(startAt.getTime() + (occurrences - 1) * 2_000).toISOString() } });
+      if (backfillTask.__typename !== "BackfillTaskSuccess") throw new Error(JSON.stringify(backfillTask));
+      return backfillTask.runs;
+    };
+
+    const taskId = await h.createTask(serviceId, { maxRuns: 3, schedule });
+    expect(await backfill(taskId, 2)).toHaveLength(2);
+    expect(await countOf(taskId)).toMatchObject({ state: "PAUSED", runCount: 2 });
+    await client().data(ResumeTask, { input: { id: taskId } });
+    await expect.poll(async () => (await countOf(taskId)).state, { timeout: 60_000 }).toBe("COMPLETED");
+    const runs = await runsOf(taskId);
+    expect(runs.map((r) => r.trigger)).toEqual(["BACKFILL", "BACKFILL", "SCHEDULE"]);
+    expect((await countOf(taskId)).runCount).toBe(3);
+
+    const held = await h.createTask(serviceId, { maxRuns: 1, schedule });
+    await client().data(PauseTaskCancellingQueued, { input: { id: held, note: "held" } });
+    const [only] = await backfill(held, 1);
+    expect(await countOf(held)).toMatchObject({ state: "COMPLETED", runCount: 1, pauseNote: null, upcomingRuns: [] });
+    for (const id of [...runs.map((r) => r.id), only!.id]) expect((await h.waitForRun(id)).status).toBe("SUCCEEDED");
   });
 
   it("runs the catch-up runs of one misfire one after the other, whatever the overlap policy", async () => {

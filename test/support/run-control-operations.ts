@@ -82,3 +82,20 @@ export const RunTimes = graphql(`
     runs(filter: $filter, first: 1000) { edges { node { id status trigger scheduledFor startedAt finishedAt reason requestedBy } } }
   }
 `);
+
+export const PauseTasksCancellingQueued = graphql(`
+  mutation PauseTasksCancellingQueued($input: PauseTasksInput!) {
+    pauseTasks(input: $input) {
+      __typename
+      ... on PauseTasksSuccess { tasks { id state pausedBy } }
+      ... on Error { message }
+      ... on ValidationError { fieldErrors { field message } }
+    }
+  }
+`);
+
+export const TaskRunCount = graphql(`
+  query TaskRunCount($id: ID!) {
+    node(id: $id) { ... on Task { state runCount maxRuns nextRunAt pauseNote upcomingRuns(count: 10) } }
+  }
+`);

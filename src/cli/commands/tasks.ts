@@ -298,12 +298,14 @@ export function registerTaskCommands(program: Command): void {
   clientCommand(tasks, "pause [task]", "pause a task (name or id), or with --tag every active task carrying the tag")
     .option("--tag <tag>", "every active task carrying the tag")
     .option("--note <text>", "why, shown with the task")
+    .option("--cancel-queued", "also cancel the queued runs (with --tag: of every paused task carrying the tag); without it they still start")
     .action(
-      clientAction(async ({ client, json }, reference: string | undefined, options: { tag?: string; note?: string }) => {
+      clientAction(async ({ client, json }, reference: string | undefined, options: { tag?: string; note?: string; cancelQueued?: boolean }) => {
+        const cancelQueued = options.cancelQueued === true;
         const paused =
           options.tag !== undefined && reference === undefined
-            ? unwrapResult((await client.request(CliPauseTasks, { input: { tag: options.tag, note: options.note } })).pauseTasks).tasks
-            : [unwrapResult((await client.request(CliPauseTask, { input: { id: (await findTask(client, oneTask(reference, options.tag))).id, note: options.note } })).pauseTask).task];
+            ? unwrapResult((await client.request(CliPauseTasks, { input: { tag: options.tag, note: options.note, cancelQueued } })).pauseTasks).tasks
+            : [unwrapResult((await client.request(CliPauseTask, { input: { id: (await findTask(client, oneTask(reference, options.tag))).id, note: options.note, cancelQueued } })).pauseTask).task];
         if (json) printJson(paused);
         else printLine(paused.length === 0 ? "no active task carries the tag" : paused.map((task) => `paused task ${task.name}`).join("\n"));
       }),
