@@ -627,7 +627,7 @@ export class Executor {
       },
       serviceTargets: async (serviceId) => (await resolveTargetsOfServices(this.#db, [serviceId])).get(serviceId) ?? { declared: false, devices: [] },
       saveStep: async (step, event) => {
-        await this.#store.saveStep(run.id, step);
+        await this.#store.saveStep(run.id, step, event);
         tree.set(step.name, { ...step });
         this.#events.emit("runProgress", { type: event, run: current(), result: null, step: { ...step } });
       },
