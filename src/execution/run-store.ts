@@ -219,11 +219,15 @@ export class RunStore {
     });
   }
 
+  /** QUEUED → SKIPPED, queuing the notifications the skip calls for (a deadline's: DEADLINE_MISSED); false if it was no longer queued. */
   async skipRun(id: string, reason: string, now: Date): Promise<boolean> {
-    return this.#notifier.atomically(this.#db, async (tx) => {
+    const written = await this.#db.$transaction(async (tx) => {
       const { count } = await tx.run.updateMany({ where: { id, status: "QUEUED" }, data: { status: "SKIPPED", reason, finishedAt: now } });
-      return { value: count === 1, notes: count === 1 ? [["runsFinished", [id]]] : [] };
+      if (count !== 1) return { value: false, queued: [] };
+      await this.#notifier.within(tx, [["runsFinished", [id]]]);
+      return { value: true, queued: await this.#notifyEnds(tx, [id], now) };
     });
+    return this.#announceAfter(written);
   }
 
   /**

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
+import { v7 as uuidv7 } from "uuid";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Prisma } from "../../src/db/database.js";
@@ -192,6 +193,49 @@ describeEachDatabase("notifications", (provider) => {
     expect(received_("/missed")[0]!.body).toMatchObject({ outcome: "SKIPPED", status: "SKIPPED", taskName: "missed-every-minute" });
     expect(String(received_("/missed")[0]!.body.reason)).toMatch(/missed by \d+s/);
     expect((await notificationsOf(taskId)).runs).toHaveLength(1);
+  });
+
+  it("notifies DEADLINE_MISSED once for runs in a row that could not start within the task's deadline, again after a run that started; SKIPPED rules stay quiet", async () => {
+    const hook = await h.createService("HTTP", { url: `${base}/deadline` });
+    const missedHook = await h.createService("HTTP", { url: `${base}/missed-only` });
+    const service = await h.createService("COMMAND", { command: "true" });
+    const taskId = await h.createTask(service, {
+      deadlineSeconds: 60,
+      notify: [
+        { serviceId: hook, on: ["DEADLINE_MISSED"] },
+        { serviceId: missedHook, on: ["SKIPPED"] },
+      ],
+    });
+    const db = h.server.app.database.client;
+    // Queued as a scheduler would have queued it, `lateMs` ago; the executor's poll finds it.
+    const queued = async (lateMs: number) => {
+      const now = new Date();
+      const run = await db.run.create({
+        data: { id: uuidv7(), taskId: decodeGlobalID(taskId).id, trigger: "SCHEDULE", status: "QUEUED", scheduledFor: new Date(now.getTime() - lateMs), payload: {}, claimedAt: now },
+      });
+      return h.waitForRun(encodeGlobalID("Run", run.id));
+    };
+    const first = await queued(120_000);
+    expect(first).toMatchObject({ status: "SKIPPED", startedAt: null });
+    await expect.poll(() => received_("/deadline").length, { timeout: 30_000 }).toBe(1);
+    expect(received_("/deadline")[0]!.body).toMatchObject({ outcome: "DEADLINE_MISSED", status: "SKIPPED", runId: first.id, taskId });
+    expect(String(received_("/deadline")[0]!.body.reason)).toMatch(/^could not start within its 60s deadline/);
+
+    // Still missing its deadline: the same outcome, no new notification.
+    expect((await queued(120_000)).status).toBe("SKIPPED");
+    expect((await notificationsOf(taskId)).runs).toHaveLength(1);
+    // A run that starts in time ends the streak; the next deadline missed notifies again.
+    expect((await queued(0)).status).toBe("SUCCEEDED");
+    const again = await queued(120_000);
+    expect(again.status).toBe("SKIPPED");
+    const { runs } = await notificationsOf(taskId);
+    expect(runs).toHaveLength(2);
+    await Promise.all(runs.map((run) => h.waitForRun(run.id)));
+    expect(received_("/deadline").map((request) => [request.body.outcome, request.body.runId])).toEqual([
+      ["DEADLINE_MISSED", first.id],
+      ["DEADLINE_MISSED", again.id],
+    ]);
+    expect(received_("/missed-only")).toEqual([]);
   });
 
   it("notifies FAILED about a run whose server died, closed by the recovery of another process", async () => {
