@@ -276,12 +276,13 @@ describeEachDatabase("notifications", (provider) => {
     expect((await notificationsOf(taskId)).task?.notify).toHaveLength(1);
   });
 
+  const cronline = (...args: string[]) =>
+    runInGroup(process.execPath, [fileURLToPath(new URL("../../dist/cronline.js", import.meta.url)), ...args], {
+      cwd: flags,
+      env: { ...childEnvironment(), CRONLINE_URL: h.server.app.url, CRONLINE_TOKEN: h.server.adminToken },
+    });
+
   it("applies and exports notify rules as schedules as code, naming services by name", async () => {
-    const cronline = (...args: string[]) =>
-      runInGroup(process.execPath, [fileURLToPath(new URL("../../dist/cronline.js", import.meta.url)), ...args], {
-        cwd: flags,
-        env: { ...childEnvironment(), CRONLINE_URL: h.server.app.url, CRONLINE_TOKEN: h.server.adminToken },
-      });
     const configuration = {
       services: [
         { name: "code-notified", kind: "COMMAND", config: { command: "true" } },
@@ -301,5 +302,43 @@ describeEachDatabase("notifications", (provider) => {
     const refused = await cronline("apply", "-f", file, "--json");
     expect(refused.code).toBe(2);
     expect((JSON.parse(refused.stderr) as { error: { fieldErrors: { field: string }[] } }).error.fieldErrors.map((problem) => problem.field)).toEqual(["tasks.0.notify.0.service"]);
+  });
+  it("applies, plans and exports a service's default notify rules as schedules as code, even naming a service the file creates after it", async () => {
+    const watched = { name: "code-watched", kind: "COMMAND", config: { command: "false" }, notify: [{ service: "code-default-hook", on: ["FAILED"] }] };
+    const configuration = {
+      services: [watched, { name: "code-default-hook", kind: "HTTP", config: { url: `${base}/code-default` } }],
+      tasks: [{ name: "code-defaulted", service: "code-watched", schedule: { cron: { expression: "0 2 * * *" } } }],
+    };
+    const file = join(flags, "service-notify.yaml");
+    writeFileSync(file, stringify(configuration));
+    const applied = await cronline("apply", "-f", file);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect((await cronline("apply", "-f", file)).stdout).toContain("0 created, 0 updated, 0 deleted");
+    const exported = parse((await cronline("export")).stdout) as { services: { name: string; notify: unknown }[] };
+    expect(exported.services.find((service) => service.name === "code-watched")?.notify).toEqual([{ service: "code-default-hook", on: ["FAILED"], everyTime: false }]);
+    expect(exported.services.find((service) => service.name === "code-default-hook")?.notify).toBeNull();
+
+    // The task has no rules of its own: its service's apply, and a failed run notifies.
+    const { tasks } = parse((await cronline("export")).stdout) as { tasks: { name: string; notify: unknown }[] };
+    expect(tasks.find((task) => task.name === "code-defaulted")?.notify).toBeNull();
+    const task = await h.server.app.database.client.task.findFirstOrThrow({ where: { name: "code-defaulted" }, select: { id: true } });
+    const taskId = encodeGlobalID("Task", task.id);
+    expect((await notificationsOf(taskId)).task).toMatchObject({ notify: null, effectiveNotify: [{ serviceId: expect.any(String) }] });
+    expect((await h.waitForRun(await h.runTask(taskId))).status).toBe("FAILED");
+    await expect.poll(() => received_("/code-default").length, { timeout: 30_000 }).toBe(1);
+
+    writeFileSync(file, stringify({ ...configuration, services: [{ ...watched, notify: [{ service: "code-default-hook", on: ["FAILED", "RECOVERED"] }] }, configuration.services[1]] }));
+    const plan = await cronline("apply", "-f", file, "--dry-run");
+    expect(plan.stdout).toMatch(/update service code-watched \(notify\)/);
+    expect((await cronline("apply", "-f", file)).code).toBe(0);
+    const after = parse((await cronline("export")).stdout) as { services: { name: string; notify: unknown }[] };
+    expect(after.services.find((service) => service.name === "code-watched")?.notify).toEqual([{ service: "code-default-hook", on: ["FAILED", "RECOVERED"], everyTime: false }]);
+
+    writeFileSync(file, stringify({ services: [{ ...watched, notify: [{ service: "no-such-hook", on: ["FAILED"] }] }] }));
+    const refused = await cronline("apply", "-f", file, "--json");
+    expect(refused.code).toBe(2);
+    expect((JSON.parse(refused.stderr) as { error: { fieldErrors: { field: string; message: string }[] } }).error.fieldErrors).toEqual([
+      { field: "services.0.notify.0.service", message: 'names the service "no-such-hook", which neither the file nor the server has' },
+    ]);
   });
 });
