@@ -3,7 +3,7 @@
 // main thread's bus, whose links carry them on to the role threads that use them, in the
 // order they were received.
 import type { DbClient } from "../db/database.js";
-import { runReportColumns, type NewRun, type NewRunResult, type RunReport, type RunResultStatus, type RunTrigger } from "../domain/runs.js";
+import { runReportColumns, type NewRun, type NewRunResult, type RunReport, type RunResultStatus, type RunTrigger, type StepReport, type StepStatus } from "../domain/runs.js";
 import type { CronlineEvents, EventBus, EventName } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
 import { decodeNotes, type ClusterNote } from "./notes.js";
@@ -45,6 +45,9 @@ const resultColumns = {
 /** A run as its executor reports it while it goes on: RUNNING, nothing counted yet. */
 const whileRunning = (run: RunReport): RunReport => ({ ...run, status: "RUNNING", finishedAt: null, targetCount: 0, succeededCount: 0, failedCount: 0 });
 
+/** A step as its executor reports it when it starts, whatever it has become since. */
+const justStarted = (step: StepReport): StepReport => ({ ...step, status: "RUNNING", reason: null, finishedAt: null, targetCount: 0, succeededCount: 0, failedCount: 0 });
+
 const byId = <T extends { id: string }>(rows: T[]) => new Map(rows.map((row) => [row.id, row]));
 
 /** The rows the notes of a batch name, read once for the whole batch. */
@@ -53,6 +56,8 @@ interface Rows {
   newRuns: Map<string, Omit<NewRun, "status">>;
   reports: Map<string, RunReport>;
   results: Map<string, NewRunResult>;
+  /** The steps of the runs in `reports`, by run, in the order they started (as the run's `steps`). */
+  steps: Map<string, StepReport[]>;
 }
 
 export class EventRelay {
@@ -103,13 +108,27 @@ export class EventRelay {
       newRunIds.length > 0 ? db.run.findMany({ where: { id: { in: newRunIds } }, select: newRunColumns }) : [],
       resultIds.length > 0 ? db.runResult.findMany({ where: { id: { in: resultIds } }, select: resultColumns }) : [],
     ]);
-    const reportIds = progress ? [...new Set([...ids(["runsStarted", "runsFinished"]), ...results.map((result) => result.runId)])] : [];
-    const reports = reportIds.length > 0 ? ((await db.run.findMany({ where: { id: { in: reportIds } }, select: runReportColumns })) as RunReport[]) : [];
+    const reportIds = progress ? [...new Set([...ids(["runsStarted", "runsFinished", "stepsSaved"]), ...results.map((result) => result.runId)])] : [];
+    const [reports, stepRows] =
+      reportIds.length > 0
+        ? await Promise.all([
+            db.run.findMany({ where: { id: { in: reportIds } }, select: runReportColumns }) as Promise<RunReport[]>,
+            db.runStep.findMany({ where: { runId: { in: reportIds } }, orderBy: [{ startedAt: "asc" }, { name: "asc" }] }),
+          ])
+        : [[], []];
+    const steps = new Map<string, StepReport[]>();
+    for (const { runId, ...row } of stepRows) {
+      let ofRun = steps.get(runId);
+      if (!ofRun) steps.set(runId, (ofRun = []));
+      ofRun.push({ ...row, status: row.status as StepStatus });
+    }
     return {
       tasks: byId(tasks),
       newRuns: byId(newRuns.map((row) => ({ ...row, trigger: row.trigger as RunTrigger, payload: row.payload as Record<string, unknown>, overlapPolicy: row.overlapPolicy as OverlapPolicy | null }))),
-      reports: byId(reports),
       results: byId(results.map((row) => ({ ...row, status: row.status as RunResultStatus }))),
+      // A workflow run's events carry its step tree, as the executor's own do (read now: it may be ahead of the event).
+      reports: byId(reports.map((run) => (steps.has(run.id) ? { ...run, steps: steps.get(run.id) } : run))),
+      steps,
     };
   }
 
@@ -140,6 +159,15 @@ export class EventRelay {
         return [...(wanted("runsEndedElsewhere") ? [["runsEndedElsewhere", { runIds: items }] as Emission] : []), ...this.#progressOf(kind, items, rows)];
       case "runsStarted":
         return this.#progressOf(kind, items, rows);
+      case "stepsSaved":
+        return items.flatMap(([runId, name, type]): Emission[] => {
+          const run = rows.reports.get(runId);
+          const row = rows.steps.get(runId)?.find((step) => step.name === name);
+          if (!run || !row) return [];
+          const step = type === "STEP_STARTED" ? justStarted(row) : row;
+          const tree = (run.steps ?? []).map((other) => (other.name === name ? step : other));
+          return [["runProgress", { type, run: { ...whileRunning(run), steps: tree }, result: null, step }]];
+        });
       case "targetsFinished":
         return items.flatMap((id): Emission[] => {
           const result = rows.results.get(id);

@@ -5,6 +5,9 @@
 import { z } from "zod";
 import { taskChanges, type CronlineEvents, type EventName, type TaskChange } from "../events/event-bus.js";
 
+export const stepEvents = ["STEP_STARTED", "STEP_FINISHED"] as const;
+export type StepEvent = (typeof stepEvents)[number];
+
 /** The items of each kind of note, in the order the changes were made. */
 export interface NoteItems {
   taskChanged: [taskId: string, change: TaskChange];
@@ -15,6 +18,8 @@ export interface NoteItems {
   runsSuperseded: [taskId: string, runId: string];
   runsCancelled: string;
   runsStarted: string;
+  /** A workflow step was recorded as it started or ended (its RunStep row, by run and step name). */
+  stepsSaved: [runId: string, stepName: string, event: StepEvent];
   /** RunResult ids. */
   targetsFinished: string;
   runsFinished: string;
@@ -40,6 +45,7 @@ const noteSchema = z.union([
   z.tuple([z.literal("tasksAdvanced"), z.array(z.tuple([id, z.number().int()]))]),
   z.tuple([z.literal("runsCreated"), z.array(z.tuple([id, z.enum(["QUEUED", "SKIPPED"])]))]),
   z.tuple([z.literal("runsSuperseded"), z.array(z.tuple([id, id]))]),
+  z.tuple([z.literal("stepsSaved"), z.array(z.tuple([id, id, z.enum(stepEvents)]))]),
   z.tuple([z.enum(["runsCancelled", "runsStarted", "targetsFinished", "runsFinished", "instanceDrained"]), z.array(id)]),
 ]);
 const payloadSchema = z.object({ o: id, n: z.array(noteSchema) });
@@ -61,6 +67,7 @@ export function notesOfEvent<K extends EventName>(event: K, payload: CronlineEve
     case "runProgress":
       if (e.payload.type === "RUN_STARTED") return [["runsStarted", [e.payload.run.id]]];
       if (e.payload.type === "RUN_FINISHED") return [["runsFinished", [e.payload.run.id]]];
+      if ((e.payload.type === "STEP_STARTED" || e.payload.type === "STEP_FINISHED") && e.payload.step) return [["stepsSaved", [[e.payload.run.id, e.payload.step.name, e.payload.type]]]];
       return e.payload.result ? [["targetsFinished", [e.payload.result.id]]] : [];
     case "instanceDrained":
       return [["instanceDrained", [e.payload.instanceId]]];

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import type { RunStatus } from "./runs.js";
 
-export const notifyOutcomes = ["FAILED", "TIMED_OUT", "SKIPPED", "RECOVERED"] as const;
+export const notifyOutcomes = ["FAILED", "TIMED_OUT", "SKIPPED", "DEADLINE_MISSED", "RECOVERED"] as const;
 export type NotifyOutcome = (typeof notifyOutcomes)[number];
 
 /** Rules a task or service may list. */
@@ -43,6 +43,8 @@ export interface EndedRun {
   status: RunStatus;
   /** A SKIPPED run that was an occurrence missed beyond the misfire grace (not one skipped by overlap or deadline). */
   missed: boolean;
+  /** A SKIPPED run that was queued but could not start within its task's deadlineSeconds. */
+  deadlineMissed: boolean;
 }
 
 /** The outcome a run's end is, if any notification may be about it; `previous`: the status of the task's run that ended before it. */
@@ -52,7 +54,9 @@ export function outcomeOf(run: EndedRun, previous: RunStatus | null): NotifyOutc
     case "TIMED_OUT":
       return run.status;
     case "SKIPPED":
-      return run.missed ? "SKIPPED" : null;
+      // Two outcomes: a scheduler that was down (missed) and an executor that could not keep up (deadline) call for different remedies.
+      if (run.missed) return "SKIPPED";
+      return run.deadlineMissed ? "DEADLINE_MISSED" : null;
     case "SUCCEEDED":
       return previous === "FAILED" || previous === "TIMED_OUT" ? "RECOVERED" : null;
     default:
@@ -63,9 +67,10 @@ export function outcomeOf(run: EndedRun, previous: RunStatus | null): NotifyOutc
 /**
  * Whether `rule` notifies about a run with `outcome`: it lists the outcome and, unless it asks
  * for every time, the task's previous run ended otherwise (a flapping task notifies once per
- * change of outcome; RECOVERED is a change by definition).
+ * change of outcome; RECOVERED is a change by definition). For DEADLINE_MISSED, `previous` is
+ * DEADLINE_MISSED when the task's previous run was skipped for its deadline too.
  */
-export function ruleNotifies(rule: NotifyRule, outcome: NotifyOutcome, previous: RunStatus | null): boolean {
+export function ruleNotifies(rule: NotifyRule, outcome: NotifyOutcome, previous: RunStatus | "DEADLINE_MISSED" | null): boolean {
   if (!rule.on.includes(outcome)) return false;
   return rule.everyTime || outcome === "RECOVERED" || previous !== outcome;
 }

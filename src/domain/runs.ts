@@ -148,6 +148,14 @@ export interface NewRunResult extends AttemptOutcome {
 /** Why a run was cancelled by a newer occurrence of its task. */
 export const supersededReason = "superseded by a newer occurrence (overlap policy CANCEL_PREVIOUS)";
 
+/** How the reason of a run skipped because it could not start within its task's deadline begins: notifications tell such skips by it. */
+export const deadlineSkipPrefix = "could not start within its ";
+
+/** Why a run was skipped, `lateMs` past when it was due, under a deadline of `deadlineSeconds`. */
+export function deadlineSkipReason(deadlineSeconds: number, lateMs: number): string {
+  return `${deadlineSkipPrefix}${deadlineSeconds}s deadline (${Math.round(lateMs / 1000)}s late)`;
+}
+
 /** Why a run found RUNNING without a live owner was closed. */
 export const interruptedReason = "interrupted";
 

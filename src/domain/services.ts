@@ -13,7 +13,7 @@ import { serviceDefaults, serviceKindNames, serviceKinds, staticUrlHost, type Se
 import { openSecrets, resolveMasks, sealSecrets, secretPaths, splitSecrets, withSecrets, type SealedSecretColumns } from "./service-secrets.js";
 import { createTags, replaceTags } from "./tags.js";
 import type { WorkflowConfig } from "./workflow-config.js";
-import { assertNotInWorkflows, checkWorkflow } from "./workflows.js";
+import { assertNotInWorkflows, checkWorkflow, checkWorkflowsUsing } from "./workflows.js";
 import { notifyRulesSchema } from "./notifications.js";
 import { assertNotifyServicesExist, notifyColumn, notifyRulesUsing } from "./notify-rules.js";
 
@@ -157,6 +157,8 @@ export async function updateService(db: DbClient, id: string, input: unknown, ru
     await checkWorkflow(db, { id, name: fields.name ?? current.name }, workflow);
   }
   if (current.kind !== "WORKFLOW" && kind === "WORKFLOW") await assertNotInWorkflows(db, current.name, "input.kind", `service ${JSON.stringify(current.name)}`);
+  // The workflows that run it were checked with its templates as they were: a new config or kind is checked in each of their steps.
+  if (sealed) await checkWorkflowsUsing(db, { name: current.name, kind, config: sealed.config as Record<string, unknown> }, config !== undefined ? "input.config" : "input.kind");
   await assertTargetsExist(db, targetDeviceIds, targetPoolIds);
   await assertNotifyServicesExist(db, notify);
   try {

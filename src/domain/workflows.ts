@@ -1,7 +1,8 @@
 // What a WORKFLOW's config needs of the database when saved: every step's service exists,
 // no workflow runs itself through nested ones, and the templates of each step's service name
 // only steps that run before it. Services used by workflows are kept from being deleted or
-// renamed from under them.
+// renamed from under them, and a new config or kind of one is checked in every workflow step
+// that runs it, as that workflow was when saved.
 import type { DbClient } from "../db/database.js";
 import { configTemplates, type ServiceKind } from "./service-kinds.js";
 import { InUseError, ValidationError, type FieldIssue } from "./errors.js";
@@ -70,6 +71,31 @@ export async function workflowsUsing(db: DbClient, name: string): Promise<string
       .filter((step) => step.service === name)
       .map((step) => `workflow ${JSON.stringify(workflow.name)} step ${JSON.stringify(step.name)}`),
   );
+}
+
+/**
+ * Checks a service's new kind and config (`field`: the input that changed them) in every
+ * workflow step that runs it: its templates may name only steps that run before that step.
+ * A service becoming, or staying, a WORKFLOW has no templates of its own (whether it would
+ * run a workflow inside itself is checked as it is saved). Errors name the workflow and step.
+ */
+export async function checkWorkflowsUsing(db: DbClient, service: { name: string; kind: ServiceKind; config: Record<string, unknown> }, field: string): Promise<void> {
+  if (service.kind === "WORKFLOW") return;
+  const templates = configTemplates(service.kind, service.config);
+  if (templates.length === 0) return;
+  const workflows = await db.service.findMany({ where: { kind: "WORKFLOW" }, select: { name: true, config: true }, orderBy: { name: "asc" } });
+  const issues: FieldIssue[] = [];
+  for (const workflow of workflows) {
+    const steps = new Map(((workflow.config as { steps?: WorkflowStep[] }).steps ?? []).map((step) => [step.name, step]));
+    for (const step of steps.values()) {
+      if (step.service !== service.name) continue;
+      for (const [where, template] of templates) {
+        const problem = unknownStepReference(steps, step.name, template);
+        if (problem) issues.push({ field, message: `workflow ${JSON.stringify(workflow.name)} step ${JSON.stringify(step.name)}: config.${where}: ${problem}` });
+      }
+    }
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
 }
 
 /** Refuses to delete or rename a service that workflows run by its name. */

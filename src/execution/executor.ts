@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { v7 as uuidv7 } from "uuid";
 import type { DbClient } from "../db/database.js";
 import { cancelledByOperator } from "../domain/run-control.js";
-import { supersededReason, type AttemptOutcome, type NewRunResult, type RunReport, type RunResultStatus, type RunTrigger } from "../domain/runs.js";
+import { deadlineSkipReason, supersededReason, type AttemptOutcome, type NewRunResult, type RunReport, type RunResultStatus, type RunTrigger } from "../domain/runs.js";
 import type { CronlineEvents, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logger.js";
 import type { ExecutionMetrics } from "../metrics/catalog.js";
@@ -397,7 +397,7 @@ export class Executor {
     const dueAt = run.trigger === "BACKFILL" ? run.claimedAt.getTime() : run.scheduledFor.getTime() + run.jitterMs;
     const lateMs = now.getTime() - dueAt;
     if (lateMs <= deadlineSeconds * 1000) return false;
-    const reason = `could not start within its ${deadlineSeconds}s deadline (${Math.round(lateMs / 1000)}s late)`;
+    const reason = deadlineSkipReason(deadlineSeconds, lateMs);
     if (await this.#store.skipRun(run.id, reason, now)) {
       this.#progress("RUN_FINISHED", { ...this.#report(run, now), status: "SKIPPED", reason, startedAt: null, finishedAt: now });
       if (run.trigger === "SCHEDULE" || run.trigger === "CATCHUP") this.#metrics?.occurrences.inc({ outcome: "skipped_deadline" });
@@ -627,7 +627,7 @@ export class Executor {
       },
       serviceTargets: async (serviceId) => (await resolveTargetsOfServices(this.#db, [serviceId])).get(serviceId) ?? { declared: false, devices: [] },
       saveStep: async (step, event) => {
-        await this.#store.saveStep(run.id, step);
+        await this.#store.saveStep(run.id, step, event);
         tree.set(step.name, { ...step });
         this.#events.emit("runProgress", { type: event, run: current(), result: null, step: { ...step } });
       },

@@ -5,10 +5,36 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { v7 as uuidv7 } from "uuid";
 import type { Prisma } from "../db/database.js";
 import { maxFailedTargetsInSummary, notifyRulesFromJson, outcomeOf, ruleNotifies, type NotificationSummary } from "../domain/notifications.js";
-import type { NewRun, RunStatus } from "../domain/runs.js";
+import { deadlineSkipPrefix, type NewRun, type RunStatus } from "../domain/runs.js";
 
 /** Ends a later run is compared with to judge a change of outcome. */
 const comparableStatuses = ["SUCCEEDED", "FAILED", "TIMED_OUT"];
+
+/** Runs skipped because they could not start within their task's deadline. */
+const deadlineSkips = { status: "SKIPPED", reason: { startsWith: deadlineSkipPrefix } };
+
+const isDeadlineSkip = (run: { status: string; reason: string | null }) => run.status === "SKIPPED" && (run.reason?.startsWith(deadlineSkipPrefix) ?? false);
+
+/**
+ * How the task's run ended before `run` (by when they were queued), among the comparable
+ * ends and, with `withDeadlineSkips`, the deadline skips too (reported as DEADLINE_MISSED).
+ */
+async function previousEnd(tx: Prisma.TransactionClient, run: { id: string; taskId: string; claimedAt: Date }, withDeadlineSkips: boolean): Promise<RunStatus | "DEADLINE_MISSED" | null> {
+  const before = await tx.run.findFirst({
+    where: {
+      taskId: run.taskId,
+      trigger: { not: "NOTIFICATION" },
+      AND: [
+        { OR: [{ status: { in: comparableStatuses } }, ...(withDeadlineSkips ? [deadlineSkips] : [])] },
+        { OR: [{ claimedAt: { lt: run.claimedAt } }, { claimedAt: run.claimedAt, id: { lt: run.id } }] },
+      ],
+    },
+    orderBy: [{ claimedAt: "desc" }, { id: "desc" }],
+    select: { status: true, reason: true },
+  });
+  if (!before) return null;
+  return isDeadlineSkip(before) ? "DEADLINE_MISSED" : (before.status as RunStatus);
+}
 
 /**
  * Queues, for each of the runs among `runIds` that ended (notification runs excepted), a
@@ -30,21 +56,13 @@ export async function queueNotifications(tx: Prisma.TransactionClient, runIds: r
   for (const run of ended) {
     const rules = notifyRulesFromJson(run.task.notify) ?? notifyRulesFromJson(run.task.service.notify) ?? [];
     if (rules.length === 0) continue;
-    const before = await tx.run.findFirst({
-      where: {
-        taskId: run.taskId,
-        trigger: { not: "NOTIFICATION" },
-        status: { in: comparableStatuses },
-        OR: [{ claimedAt: { lt: run.claimedAt } }, { claimedAt: run.claimedAt, id: { lt: run.id } }],
-      },
-      orderBy: [{ claimedAt: "desc" }, { id: "desc" }],
-      select: { status: true },
-    });
-    const previous = (before?.status ?? null) as RunStatus | null;
-    const outcome = outcomeOf({ status: run.status as RunStatus, missed: missedIds.has(run.id) }, previous);
+    const previous = (await previousEnd(tx, run, false)) as RunStatus | null;
+    const outcome = outcomeOf({ status: run.status as RunStatus, missed: missedIds.has(run.id), deadlineMissed: isDeadlineSkip(run) }, previous);
     if (!outcome || (outcome === "SKIPPED" && missedNotified.has(run.taskId))) continue;
     if (outcome === "SKIPPED") missedNotified.add(run.taskId);
-    const notifying = rules.filter((rule) => ruleNotifies(rule, outcome, previous));
+    // Deadline skips in a row are one change of outcome: the first notifies, unless everyTime.
+    const since = outcome === "DEADLINE_MISSED" ? await previousEnd(tx, run, true) : previous;
+    const notifying = rules.filter((rule) => ruleNotifies(rule, outcome, since));
     if (notifying.length === 0) continue;
     // A service deleted since the rule was saved notifies nobody (deleting one that rules name is refused).
     const services = await tx.service.findMany({ where: { id: { in: notifying.map((rule) => rule.serviceId) } }, select: { id: true, defaultPayload: true } });

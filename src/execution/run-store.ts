@@ -5,7 +5,7 @@
 // whose clock is off neither closes the runs of others nor has its own closed. Every change
 // of a run's status is told to the other processes from its own transaction.
 import { noClusterNotifier, type ClusterNotifier } from "../cluster/notifier.js";
-import type { NoteItems } from "../cluster/notes.js";
+import type { ClusterNote, NoteItems, StepEvent } from "../cluster/notes.js";
 import type { DbClient, Prisma } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, sqlDialects, type SqlColumn, type SqlDialect } from "../db/sql-dialect.js";
@@ -207,17 +207,27 @@ export class RunStore {
     return new Map([...byStep].map(([step, targets]) => [step, [...targets.values()].map(({ attempt: _attempt, ...result }) => result)]));
   }
 
-  /** Records a step as it starts or ends (the same row, keyed by run and step name). */
-  async saveStep(runId: string, step: StepReport): Promise<void> {
+  /**
+   * Records a step as it starts or ends (the same row, keyed by run and step name), telling
+   * other processes from the same transaction: after the results stored before it, before those stored after.
+   */
+  async saveStep(runId: string, step: StepReport, event: StepEvent): Promise<void> {
     const row = { ...step, runId };
-    await this.#db.runStep.upsert({ where: { runId_name: { runId, name: step.name } }, create: row, update: row });
+    await this.#notifier.atomically(this.#db, async (tx) => {
+      await tx.runStep.upsert({ where: { runId_name: { runId, name: step.name } }, create: row, update: row });
+      return { value: undefined, notes: [["stepsSaved", [[runId, step.name, event]]]] };
+    });
   }
 
+  /** QUEUED → SKIPPED, queuing the notifications the skip calls for (a deadline's: DEADLINE_MISSED); false if it was no longer queued. */
   async skipRun(id: string, reason: string, now: Date): Promise<boolean> {
-    return this.#notifier.atomically(this.#db, async (tx) => {
+    const written = await this.#db.$transaction(async (tx) => {
       const { count } = await tx.run.updateMany({ where: { id, status: "QUEUED" }, data: { status: "SKIPPED", reason, finishedAt: now } });
-      return { value: count === 1, notes: count === 1 ? [["runsFinished", [id]]] : [] };
+      if (count !== 1) return { value: false, queued: [] };
+      await this.#notifier.within(tx, [["runsFinished", [id]]]);
+      return { value: true, queued: await this.#notifyEnds(tx, [id], now) };
     });
+    return this.#announceAfter(written);
   }
 
   /**
@@ -246,8 +256,13 @@ export class RunStore {
   async recordResultsAndEnds(results: readonly NewRunResult[], ends: readonly RunEnd[], ownerId: string): Promise<Map<string, RecordedEnd>> {
     const written = await this.#db.$transaction(async (tx) => {
       await this.#insertResults(tx, results);
+      const targetsFinished: ClusterNote = ["targetsFinished", results.map((result) => result.id)];
       const recorded = new Map<string, RecordedEnd>();
-      if (ends.length === 0) return { value: recorded, queued: [] };
+      if (ends.length === 0) {
+        // Results stored before their run ends (a workflow's steps, a long fan-out) are told too.
+        await this.#notifier.within(tx, [targetsFinished]);
+        return { value: recorded, queued: [] };
+      }
       const finished = await this.#updateEnds(tx, ends, ownerId, "RUNNING");
       for (const end of ends) if (finished.has(end.runId)) recorded.set(end.runId, { status: end.summary.status, cancelReason: null });
       const others = ends.filter((end) => !finished.has(end.runId));
@@ -255,10 +270,7 @@ export class RunStore {
         for (const [runId, reason] of await this.#updateEnds(tx, others, ownerId, "CANCELLED")) recorded.set(runId, { status: "CANCELLED", cancelReason: reason });
       }
       await recordEndOfLatestRuns(tx, [...recorded.keys()]);
-      await this.#notifier.within(tx, [
-        ["targetsFinished", results.map((result) => result.id)],
-        ["runsFinished", [...recorded.keys()]],
-      ]);
+      await this.#notifier.within(tx, [targetsFinished, ["runsFinished", [...recorded.keys()]]]);
       const lastEnd = new Date(Math.max(...ends.map((end) => end.finishedAt.getTime())));
       return { value: recorded, queued: await this.#notifyEnds(tx, [...recorded.keys()], lastEnd) };
     });

@@ -12,6 +12,10 @@ export const NotifyOutcome = builder.enumType("NotifyOutcome", {
     FAILED: { description: "The run FAILED (a failed target, an interruption, a workflow step failed with no failure branch)." },
     TIMED_OUT: { description: "The run TIMED_OUT." },
     SKIPPED: { description: "Occurrences were missed beyond the misfire grace and recorded as a SKIPPED run (not skips by overlap policy or deadline)." },
+    DEADLINE_MISSED: {
+      description:
+        "A queued run could not start within the task's deadlineSeconds and was SKIPPED (reason \"could not start within its …s deadline\"). Its own outcome, not SKIPPED: missed occurrences mean the scheduler was down, a missed deadline means the runs could not start in time (an overlap policy holding them back, too little concurrency, an overloaded or drained cluster), and rules on SKIPPED keep meaning what they meant. Deadline skips in a row notify once unless everyTime; they do not count as the previous run for the other outcomes.",
+    },
     RECOVERED: { description: "The run SUCCEEDED and the task's previous run had FAILED or TIMED_OUT." },
   } satisfies Record<(typeof notifyOutcomes)[number], unknown>,
 });

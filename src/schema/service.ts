@@ -181,7 +181,8 @@ builder.mutationFields((t) => ({
   }),
   updateService: t.prismaField({
     type: "Service",
-    description: "Changes a service. Renaming a service that workflows run (they name it), or making it a WORKFLOW, gives an InUseError naming them.",
+    description:
+      "Changes a service. Renaming a service that workflows run (they name it), or making it a WORKFLOW, gives an InUseError naming them. A new config or kind of a service that workflows run is checked in each of their steps that runs it: a template naming a step that does not run before that step, or no step of that workflow, gives a ValidationError on input.config (input.kind when only the kind changed) naming the workflow and step, and nothing is saved. Deleting a service that workflows run gives an InUseError naming them; a WORKFLOW whose new steps would run it inside itself, through nested workflows, gives a ValidationError.",
     args: { input: t.arg({ type: UpdateServiceInput, required: true }) },
     // InUseError: a rename of a service that workflow steps name.
     errors: { types: [...writeErrors, InUseError], dataField: { name: "service" } },

@@ -51,7 +51,7 @@ export const RunSummary = builder.objectRef<RunReport>("RunSummary").implement({
     failedCount: t.exposeInt("failedCount", { description: "Targets that did not succeed." }),
     steps: t.field({
       type: [RunStep],
-      description: "A WORKFLOW run's step tree as it stands, in the order the steps started (steps of nested workflows named \"outer/inner\"); empty for other runs, and in events that do not carry it (RUN_QUEUED, and events relayed from another Cronline process).",
+      description: "A WORKFLOW run's step tree as it stands, in the order the steps started (steps of nested workflows named \"outer/inner\"); empty for other runs, and in events that do not carry it (RUN_QUEUED). Events relayed from another Cronline process carry it as read when relayed.",
       resolve: (run) => run.steps ?? [],
     }),
   }),

@@ -16,6 +16,7 @@ import { createService } from "../support/fixtures.js";
 import { RunEvents, ScheduleView } from "../support/live-operations.js";
 import { subscribe, subscriptionClient } from "../support/subscriptions.js";
 import { CreateTask, PauseTask, RunTask } from "../support/task-operations.js";
+import { WorkflowRunEvents, WorkflowScheduleView } from "../support/workflow-operations.js";
 
 /** Nothing but notifications can bring news within a test: resyncs and polls are an hour apart. */
 const notificationsOnly = { SCHEDULER_RESYNC_SECONDS: "3600", LIVE_RESYNC_SECONDS: "3600", EXECUTOR_POLL_SECONDS: "3600" };
@@ -94,6 +95,60 @@ describe.skipIf(withoutPostgres)("instances on one PostgreSQL", () => {
         [a.instanceId, a.server.child.pid, true, ["API", "SCHEDULER", "WORKER"]],
         [b.instanceId, b.server.child.pid, false, ["API", "SCHEDULER", "WORKER"]],
       ]);
+    } finally {
+      runEvents.unsubscribe();
+      view.unsubscribe();
+      await socket.dispose();
+    }
+  });
+
+  it("show a UI on one the steps of a workflow run another executes, in order, with the step tree", { timeout: 120_000 }, async () => {
+    scratch = await createScratchDatabase("postgresql");
+    cluster = testCluster(scratch.location.url, notificationsOnly);
+    const a = await cluster.start();
+    const b = await cluster.start();
+    // A executes nothing: the workflow runs on B.
+    await b.client.data(DrainInstance, { input: { id: a.instanceId } });
+    await createService(a.client, { name: "fetch", config: { command: "echo fetched" } });
+    await createService(a.client, { name: "store", config: { command: "echo stored {{steps.fetch.stdout}}" } });
+    const workflow = await createService(a.client, {
+      name: "fetch-then-store",
+      kind: "WORKFLOW",
+      config: { steps: [{ name: "fetch", service: "fetch" }, { name: "store", service: "store", after: [{ step: "fetch" }] }] },
+    });
+    const { createTask } = await a.client.data(CreateTask, { input: { name: "workflow-elsewhere", serviceId: workflow.id, schedule: { once: { at: "2099-01-01T00:00:00Z" } } } });
+    if (createTask.__typename !== "CreateTaskSuccess") throw new Error(createTask.__typename);
+
+    const socket = subscriptionClient(a.url, cluster.adminToken);
+    const runEvents = subscribe(socket, WorkflowRunEvents, { taskId: createTask.task.id });
+    const view = subscribe(socket, WorkflowScheduleView, { taskIds: [createTask.task.id] });
+    try {
+      await view.waitFor((event) => event.scheduleView.kind === "SNAPSHOT", { from: 0 });
+      const { runTask } = await a.client.data(RunTask, { input: { id: createTask.task.id, confirm: true } });
+      if (runTask.__typename !== "RunTaskSuccess") throw new Error(runTask.__typename);
+      await runEvents.waitFor((event) => event.runEvents.type === "RUN_FINISHED", { from: 0 });
+
+      const events = runEvents.events.map((event) => event.runEvents);
+      expect(events.map((event) => [event.type, event.step?.name ?? event.result?.stepName ?? null, event.step?.status ?? event.result?.status ?? event.run.status])).toEqual([
+        ["RUN_QUEUED", null, "QUEUED"],
+        ["RUN_STARTED", null, "RUNNING"],
+        ["STEP_STARTED", "fetch", "RUNNING"],
+        ["TARGET_FINISHED", "fetch", "SUCCEEDED"],
+        ["STEP_FINISHED", "fetch", "SUCCEEDED"],
+        ["STEP_STARTED", "store", "RUNNING"],
+        ["TARGET_FINISHED", "store", "SUCCEEDED"],
+        ["STEP_FINISHED", "store", "SUCCEEDED"],
+        ["RUN_FINISHED", null, "SUCCEEDED"],
+      ]);
+      // The events carry the run's step tree, as those of the executing instance do.
+      expect(events.at(-1)!.run.steps).toEqual([
+        { name: "fetch", status: "SUCCEEDED" },
+        { name: "store", status: "SUCCEEDED" },
+      ]);
+      for (const event of events.filter((event) => event.type === "STEP_FINISHED")) expect(event.run.steps).toContainEqual({ name: event.step!.name, status: "SUCCEEDED" });
+      // The schedule table on A shows the run with its steps while it goes on.
+      const seen = view.events.flatMap((event) => event.scheduleView.runs.flatMap((run) => run.steps.map((step) => `${step.name}:${step.status}`)));
+      expect(seen).toEqual(expect.arrayContaining(["fetch:SUCCEEDED", "store:RUNNING", "store:SUCCEEDED"]));
     } finally {
       runEvents.unsubscribe();
       view.unsubscribe();

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
+import { v7 as uuidv7 } from "uuid";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Prisma } from "../../src/db/database.js";
@@ -194,6 +195,49 @@ describeEachDatabase("notifications", (provider) => {
     expect((await notificationsOf(taskId)).runs).toHaveLength(1);
   });
 
+  it("notifies DEADLINE_MISSED once for runs in a row that could not start within the task's deadline, again after a run that started; SKIPPED rules stay quiet", async () => {
+    const hook = await h.createService("HTTP", { url: `${base}/deadline` });
+    const missedHook = await h.createService("HTTP", { url: `${base}/missed-only` });
+    const service = await h.createService("COMMAND", { command: "true" });
+    const taskId = await h.createTask(service, {
+      deadlineSeconds: 60,
+      notify: [
+        { serviceId: hook, on: ["DEADLINE_MISSED"] },
+        { serviceId: missedHook, on: ["SKIPPED"] },
+      ],
+    });
+    const db = h.server.app.database.client;
+    // Queued as a scheduler would have queued it, `lateMs` ago; the executor's poll finds it.
+    const queued = async (lateMs: number) => {
+      const now = new Date();
+      const run = await db.run.create({
+        data: { id: uuidv7(), taskId: decodeGlobalID(taskId).id, trigger: "SCHEDULE", status: "QUEUED", scheduledFor: new Date(now.getTime() - lateMs), payload: {}, claimedAt: now },
+      });
+      return h.waitForRun(encodeGlobalID("Run", run.id));
+    };
+    const first = await queued(120_000);
+    expect(first).toMatchObject({ status: "SKIPPED", startedAt: null });
+    await expect.poll(() => received_("/deadline").length, { timeout: 30_000 }).toBe(1);
+    expect(received_("/deadline")[0]!.body).toMatchObject({ outcome: "DEADLINE_MISSED", status: "SKIPPED", runId: first.id, taskId });
+    expect(String(received_("/deadline")[0]!.body.reason)).toMatch(/^could not start within its 60s deadline/);
+
+    // Still missing its deadline: the same outcome, no new notification.
+    expect((await queued(120_000)).status).toBe("SKIPPED");
+    expect((await notificationsOf(taskId)).runs).toHaveLength(1);
+    // A run that starts in time ends the streak; the next deadline missed notifies again.
+    expect((await queued(0)).status).toBe("SUCCEEDED");
+    const again = await queued(120_000);
+    expect(again.status).toBe("SKIPPED");
+    const { runs } = await notificationsOf(taskId);
+    expect(runs).toHaveLength(2);
+    await Promise.all(runs.map((run) => h.waitForRun(run.id)));
+    expect(received_("/deadline").map((request) => [request.body.outcome, request.body.runId])).toEqual([
+      ["DEADLINE_MISSED", first.id],
+      ["DEADLINE_MISSED", again.id],
+    ]);
+    expect(received_("/missed-only")).toEqual([]);
+  });
+
   it("notifies FAILED about a run whose server died, closed by the recovery of another process", async () => {
     const hook = await h.createService("HTTP", { url: `${base}/interrupted` });
     const service = await h.createService("COMMAND", { command: "true" });
@@ -232,12 +276,13 @@ describeEachDatabase("notifications", (provider) => {
     expect((await notificationsOf(taskId)).task?.notify).toHaveLength(1);
   });
 
+  const cronline = (...args: string[]) =>
+    runInGroup(process.execPath, [fileURLToPath(new URL("../../dist/cronline.js", import.meta.url)), ...args], {
+      cwd: flags,
+      env: { ...childEnvironment(), CRONLINE_URL: h.server.app.url, CRONLINE_TOKEN: h.server.adminToken },
+    });
+
   it("applies and exports notify rules as schedules as code, naming services by name", async () => {
-    const cronline = (...args: string[]) =>
-      runInGroup(process.execPath, [fileURLToPath(new URL("../../dist/cronline.js", import.meta.url)), ...args], {
-        cwd: flags,
-        env: { ...childEnvironment(), CRONLINE_URL: h.server.app.url, CRONLINE_TOKEN: h.server.adminToken },
-      });
     const configuration = {
       services: [
         { name: "code-notified", kind: "COMMAND", config: { command: "true" } },
@@ -257,5 +302,43 @@ describeEachDatabase("notifications", (provider) => {
     const refused = await cronline("apply", "-f", file, "--json");
     expect(refused.code).toBe(2);
     expect((JSON.parse(refused.stderr) as { error: { fieldErrors: { field: string }[] } }).error.fieldErrors.map((problem) => problem.field)).toEqual(["tasks.0.notify.0.service"]);
+  });
+  it("applies, plans and exports a service's default notify rules as schedules as code, even naming a service the file creates after it", async () => {
+    const watched = { name: "code-watched", kind: "COMMAND", config: { command: "false" }, notify: [{ service: "code-default-hook", on: ["FAILED"] }] };
+    const configuration = {
+      services: [watched, { name: "code-default-hook", kind: "HTTP", config: { url: `${base}/code-default` } }],
+      tasks: [{ name: "code-defaulted", service: "code-watched", schedule: { cron: { expression: "0 2 * * *" } } }],
+    };
+    const file = join(flags, "service-notify.yaml");
+    writeFileSync(file, stringify(configuration));
+    const applied = await cronline("apply", "-f", file);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect((await cronline("apply", "-f", file)).stdout).toContain("0 created, 0 updated, 0 deleted");
+    const exported = parse((await cronline("export")).stdout) as { services: { name: string; notify: unknown }[] };
+    expect(exported.services.find((service) => service.name === "code-watched")?.notify).toEqual([{ service: "code-default-hook", on: ["FAILED"], everyTime: false }]);
+    expect(exported.services.find((service) => service.name === "code-default-hook")?.notify).toBeNull();
+
+    // The task has no rules of its own: its service's apply, and a failed run notifies.
+    const { tasks } = parse((await cronline("export")).stdout) as { tasks: { name: string; notify: unknown }[] };
+    expect(tasks.find((task) => task.name === "code-defaulted")?.notify).toBeNull();
+    const task = await h.server.app.database.client.task.findFirstOrThrow({ where: { name: "code-defaulted" }, select: { id: true } });
+    const taskId = encodeGlobalID("Task", task.id);
+    expect((await notificationsOf(taskId)).task).toMatchObject({ notify: null, effectiveNotify: [{ serviceId: expect.any(String) }] });
+    expect((await h.waitForRun(await h.runTask(taskId))).status).toBe("FAILED");
+    await expect.poll(() => received_("/code-default").length, { timeout: 30_000 }).toBe(1);
+
+    writeFileSync(file, stringify({ ...configuration, services: [{ ...watched, notify: [{ service: "code-default-hook", on: ["FAILED", "RECOVERED"] }] }, configuration.services[1]] }));
+    const plan = await cronline("apply", "-f", file, "--dry-run");
+    expect(plan.stdout).toMatch(/update service code-watched \(notify\)/);
+    expect((await cronline("apply", "-f", file)).code).toBe(0);
+    const after = parse((await cronline("export")).stdout) as { services: { name: string; notify: unknown }[] };
+    expect(after.services.find((service) => service.name === "code-watched")?.notify).toEqual([{ service: "code-default-hook", on: ["FAILED", "RECOVERED"], everyTime: false }]);
+
+    writeFileSync(file, stringify({ services: [{ ...watched, notify: [{ service: "no-such-hook", on: ["FAILED"] }] }] }));
+    const refused = await cronline("apply", "-f", file, "--json");
+    expect(refused.code).toBe(2);
+    expect((JSON.parse(refused.stderr) as { error: { fieldErrors: { field: string; message: string }[] } }).error.fieldErrors).toEqual([
+      { field: "services.0.notify.0.service", message: 'names the service "no-such-hook", which neither the file nor the server has' },
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { decodeGlobalID } from "@pothos/plugin-relay";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { generateTokenSecret } from "../../src/auth/tokens.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
@@ -296,6 +297,47 @@ describeEachDatabase("workflows", (provider) => {
     const renamed = await client().data(UpdateService, { input: { id: inner, name: `${tag}-renamed` } });
     expect(renamed.updateService.__typename).toBe("InUseError");
     expect(await h.server.app.database.client.service.count({ where: { name: `${tag}-flow` } })).toBe(0);
+  });
+
+  it("refuses an edit of a service that would break a workflow running it, naming the workflow and step, and saves nothing", async () => {
+    const tag = unique("edited");
+    await createService(client(), `${tag}-plain`, "COMMAND", { command: "echo plain" });
+    const echo = await createService(client(), `${tag}-echo`, "COMMAND", { command: "echo {{steps.first.stdout}}" });
+    const inner = await createService(client(), `${tag}-inner`, "WORKFLOW", { steps: [{ name: "x", service: `${tag}-plain` }] });
+    await createService(client(), `${tag}-flow`, "WORKFLOW", {
+      steps: [
+        { name: "first", service: `${tag}-plain` },
+        { name: "second", service: `${tag}-echo`, after: [{ step: "first" }] },
+        { name: "nested", service: `${tag}-inner`, after: [{ step: "first" }] },
+      ],
+    });
+    const stored = (id: string) => h.server.app.database.client.service.findUniqueOrThrow({ where: { id: decodeGlobalID(id).id }, select: { kind: true, config: true } });
+    const before = { echo: await stored(echo), inner: await stored(inner) };
+
+    // A template naming a step that does not run before the one using the service.
+    const { updateService: laterStep } = await client().data(UpdateService, { input: { id: echo, config: { command: "echo {{steps.nested.stdout}}" } } });
+    expect(laterStep).toMatchObject({
+      __typename: "ValidationError",
+      fieldErrors: [
+        {
+          field: "input.config",
+          message: `workflow "${tag}-flow" step "second": config.command: {{steps.nested.stdout}} names step "nested", which does not run before step "second" (list it in "after")`,
+        },
+      ],
+    });
+    // A nested workflow made a command whose template names no step of the workflow running it.
+    const { updateService: kindChange } = await client().data(UpdateService, { input: { id: inner, kind: "COMMAND", config: { command: "echo {{steps.x.stdout}}" } } });
+    expect(kindChange).toMatchObject({
+      __typename: "ValidationError",
+      fieldErrors: [{ field: "input.config", message: `workflow "${tag}-flow" step "nested": config.command: {{steps.x.stdout}} names no step of this workflow` }],
+    });
+    expect({ echo: await stored(echo), inner: await stored(inner) }).toEqual(before);
+
+    // What the workflow can still run is saved.
+    const { updateService: fine } = await client().data(UpdateService, { input: { id: echo, config: { command: "echo {{steps.first.exitCode}}" } } });
+    expect(fine.__typename).toBe("UpdateServiceSuccess");
+    const { updateService: nowCommand } = await client().data(UpdateService, { input: { id: inner, kind: "COMMAND", config: { command: "echo {{steps.first.stdout}}" } } });
+    expect(nowCommand.__typename).toBe("UpdateServiceSuccess");
   });
 
   it("runs a nested workflow as one step, its steps named under it", async () => {

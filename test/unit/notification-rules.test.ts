@@ -6,16 +6,17 @@ import { notifyRulesSchema, outcomeOf, ruleNotifies, type NotifyRule } from "../
 const rule = (on: NotifyRule["on"], everyTime = false): NotifyRule => ({ serviceId: "s", on, everyTime });
 
 describe("outcomeOf", () => {
-  it("names failures, timeouts, missed occurrences and recoveries, and nothing else", () => {
-    expect(outcomeOf({ status: "FAILED", missed: false }, null)).toBe("FAILED");
-    expect(outcomeOf({ status: "TIMED_OUT", missed: false }, "SUCCEEDED")).toBe("TIMED_OUT");
-    expect(outcomeOf({ status: "SKIPPED", missed: true }, null)).toBe("SKIPPED");
-    expect(outcomeOf({ status: "SKIPPED", missed: false }, null)).toBeNull();
-    expect(outcomeOf({ status: "SUCCEEDED", missed: false }, "FAILED")).toBe("RECOVERED");
-    expect(outcomeOf({ status: "SUCCEEDED", missed: false }, "TIMED_OUT")).toBe("RECOVERED");
-    expect(outcomeOf({ status: "SUCCEEDED", missed: false }, "SUCCEEDED")).toBeNull();
-    expect(outcomeOf({ status: "SUCCEEDED", missed: false }, null)).toBeNull();
-    expect(outcomeOf({ status: "CANCELLED", missed: false }, "FAILED")).toBeNull();
+  it("names failures, timeouts, missed occurrences, missed deadlines and recoveries, and nothing else", () => {
+    expect(outcomeOf({ status: "FAILED", missed: false, deadlineMissed: false }, null)).toBe("FAILED");
+    expect(outcomeOf({ status: "TIMED_OUT", missed: false, deadlineMissed: false }, "SUCCEEDED")).toBe("TIMED_OUT");
+    expect(outcomeOf({ status: "SKIPPED", missed: true, deadlineMissed: false }, null)).toBe("SKIPPED");
+    expect(outcomeOf({ status: "SKIPPED", missed: false, deadlineMissed: false }, null)).toBeNull();
+    expect(outcomeOf({ status: "SKIPPED", missed: false, deadlineMissed: true }, "FAILED")).toBe("DEADLINE_MISSED");
+    expect(outcomeOf({ status: "SUCCEEDED", missed: false, deadlineMissed: false }, "FAILED")).toBe("RECOVERED");
+    expect(outcomeOf({ status: "SUCCEEDED", missed: false, deadlineMissed: false }, "TIMED_OUT")).toBe("RECOVERED");
+    expect(outcomeOf({ status: "SUCCEEDED", missed: false, deadlineMissed: false }, "SUCCEEDED")).toBeNull();
+    expect(outcomeOf({ status: "SUCCEEDED", missed: false, deadlineMissed: false }, null)).toBeNull();
+    expect(outcomeOf({ status: "CANCELLED", missed: false, deadlineMissed: false }, "FAILED")).toBeNull();
   });
 });
 
@@ -28,6 +29,9 @@ describe("ruleNotifies", () => {
     expect(ruleNotifies(rule(["FAILED"]), "FAILED", "TIMED_OUT")).toBe(true);
     expect(ruleNotifies(rule(["FAILED"]), "TIMED_OUT", "SUCCEEDED")).toBe(false);
     expect(ruleNotifies(rule(["RECOVERED"]), "RECOVERED", "FAILED")).toBe(true);
+    expect(ruleNotifies(rule(["DEADLINE_MISSED"]), "DEADLINE_MISSED", "SUCCEEDED")).toBe(true);
+    expect(ruleNotifies(rule(["DEADLINE_MISSED"]), "DEADLINE_MISSED", "DEADLINE_MISSED")).toBe(false);
+    expect(ruleNotifies(rule(["SKIPPED"]), "DEADLINE_MISSED", null)).toBe(false);
   });
 });
 

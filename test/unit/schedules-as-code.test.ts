@@ -108,6 +108,25 @@ describe("apply's plan", () => {
     ]);
     expect(missingReferences(file, server, { prune: true })[0]).toEqual({ field: "pools.0.members.0", message: 'names the device "edge", which --prune deletes, as the file leaves it out' });
   });
+
+  it("compares a service's default notify rules, checks the services they name, and prunes a notifying service before the one it names", () => {
+    const watched = { name: "watched", kind: "COMMAND", config: { command: "true" }, notify: [{ service: "hook", on: ["FAILED"] }] };
+    const file = document({ services: [watched, hook] });
+    expect(file.services[0]!.notify).toEqual([{ service: "hook", on: ["FAILED"], everyTime: false }]);
+    expect(document({ services: [hook] }).services[0]!.notify).toBeNull();
+    expect(planChanges(file, serverWith(file), { prune: false }).map((change) => change.action)).toEqual(["unchanged", "unchanged"]);
+    const recovered = document({ services: [{ ...watched, notify: [{ service: "hook", on: ["FAILED", "RECOVERED"] }] }, hook] });
+    expect(planChanges(recovered, serverWith(file), { prune: false })[0]).toEqual({ action: "update", kind: "service", name: "watched", fields: ["notify"] });
+
+    const unknown = document({ services: [{ ...watched, notify: [{ service: "hook", on: ["FAILED"] }, { service: "ghost", on: ["TIMED_OUT"] }] }] });
+    expect(missingReferences(unknown, empty(), { prune: false })).toEqual([
+      { field: "services.0.notify.0.service", message: 'names the service "hook", which neither the file nor the server has' },
+      { field: "services.0.notify.1.service", message: 'names the service "ghost", which neither the file nor the server has' },
+    ]);
+    // The server refuses to delete a service that rules name: the one whose rules name it goes first, whatever the server's order.
+    const server = serverWith(document({ services: [hook, watched] }));
+    expect(planChanges(document({}), server, { prune: true }).map((change) => `${change.action} ${change.name}`)).toEqual(["delete watched", "delete hook"]);
+  });
 });
 
 describe("the file's checks", () => {

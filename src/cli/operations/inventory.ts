@@ -20,6 +20,7 @@ export const CliServiceFields = graphql(`
     id name description kind config defaultPayload tags requiresConfirmation concurrency
     targetDevices { id name }
     targetPools { id name }
+    notify { service { name } on everyTime }
     createdAt createdBy updatedAt updatedBy
   }
 `);

@@ -65,52 +65,79 @@ async function problemsOf(client: ApiClient, document: ConfigurationDocument, st
   return [...missingReferences(document, state, { prune }), ...masked, ...(await scheduleProblems(client, document, changes))];
 }
 
+/** A service's notify rules set after the change that created or updated it: they name a service created after it. */
+type NotifyLater = () => Promise<void>;
+
 /**
  * Makes one planned change; `ids` holds every object's id by kind and name, new ones included.
- * A whole spec (a creation) gives every field its create input requires.
+ * A whole spec (a creation) gives every field its create input requires. Returns what is left
+ * to do once every service exists.
  */
-async function makeChange(client: ApiClient, change: PlannedChange, document: ConfigurationDocument, ids: Record<PlannedChange["kind"], Map<string, string>>): Promise<void> {
+async function makeChange(
+  client: ApiClient,
+  change: PlannedChange,
+  document: ConfigurationDocument,
+  ids: Record<PlannedChange["kind"], Map<string, string>>,
+): Promise<NotifyLater | null> {
   const resolve: ResolveNames = async (kind, names) => names.map((name) => ids[kind].get(name)!);
   const id = ids[change.kind].get(change.name)!;
   const named = <T extends { name: string }>(specs: T[]) => specs.find((spec) => spec.name === change.name)!;
   const remember = (newId: string) => ids[change.kind].set(change.name, newId);
   switch (change.kind) {
     case "device": {
-      if (change.action === "delete") return void unwrapResult((await client.request(CliDeleteDevice, { input: { id } })).deleteDevice);
+      if (change.action === "delete") {
+        unwrapResult((await client.request(CliDeleteDevice, { input: { id } })).deleteDevice);
+        return null;
+      }
       const spec = named(document.devices);
       if (change.action === "create") {
         remember(unwrapResult((await client.request(CliCreateDevice, { input: spec })).createDevice).device.id);
       } else unwrapResult((await client.request(CliUpdateDevice, { input: { id, ...deviceInput(pick(spec, change.fields)) } })).updateDevice);
-      return;
+      return null;
     }
     case "pool": {
-      if (change.action === "delete") return void unwrapResult((await client.request(CliDeletePool, { input: { id } })).deletePool);
+      if (change.action === "delete") {
+        unwrapResult((await client.request(CliDeletePool, { input: { id } })).deletePool);
+        return null;
+      }
       const spec = named(document.pools);
       if (change.action === "create") {
         remember(unwrapResult((await client.request(CliCreatePool, { input: (await poolInput(spec, resolve)) as CreatePoolInput })).createPool).pool.id);
       } else unwrapResult((await client.request(CliUpdatePool, { input: { id, ...(await poolInput(pick(spec, change.fields), resolve)) } })).updatePool);
-      return;
+      return null;
     }
     case "service": {
-      if (change.action === "delete") return void unwrapResult((await client.request(CliDeleteService, { input: { id } })).deleteService);
-      const spec = named(document.services);
+      if (change.action === "delete") {
+        unwrapResult((await client.request(CliDeleteService, { input: { id } })).deleteService);
+        return null;
+      }
+      const full = named(document.services);
+      // Rules naming a service the file creates later are set once it exists.
+      const notifyLater = (full.notify ?? []).some((rule) => !ids.service.has(rule.service));
+      const spec = notifyLater ? { ...full, notify: null } : full;
+      const later = notifyLater
+        ? async () => void unwrapResult((await client.request(CliUpdateService, { input: { id: ids.service.get(change.name)!, ...(await serviceInput(pick(full, ["notify"]), resolve)) } })).updateService)
+        : null;
       if (change.action === "create") {
         const input = (await serviceInput(spec, resolve)) as CreateServiceInput;
         remember(unwrapResult((await client.request(CliCreateService, { input })).createService).service.id);
-        return;
+        return later;
       }
       // A new kind needs its config in the same update.
-      const fields = change.fields.includes("kind") ? [...new Set([...change.fields, "config"])] : change.fields;
-      unwrapResult((await client.request(CliUpdateService, { input: { id, ...(await serviceInput(pick(spec, fields), resolve)) } })).updateService);
-      return;
+      const fields = (change.fields.includes("kind") ? [...new Set([...change.fields, "config"])] : change.fields).filter((field) => !(notifyLater && field === "notify"));
+      if (fields.length > 0) unwrapResult((await client.request(CliUpdateService, { input: { id, ...(await serviceInput(pick(spec, fields), resolve)) } })).updateService);
+      return later;
     }
     case "task": {
-      if (change.action === "delete") return void unwrapResult((await client.request(CliDeleteTask, { input: { id } })).deleteTask);
+      if (change.action === "delete") {
+        unwrapResult((await client.request(CliDeleteTask, { input: { id } })).deleteTask);
+        return null;
+      }
       const spec = named(document.tasks);
       if (change.action === "create") {
         const input = (await taskInput(spec, resolve)) as CreateTaskInput;
         remember(unwrapResult((await client.request(CliCreateTask, { input, schedule: spec.state === "ACTIVE" })).createTask).task.id);
-        return;
+        return null;
       }
       const fields = change.fields.filter((field) => field !== "state");
       if (fields.length > 0) unwrapResult((await client.request(CliUpdateTask, { input: { id, ...(await taskInput(pick(spec, fields), resolve)) } })).updateTask);
@@ -118,7 +145,7 @@ async function makeChange(client: ApiClient, change: PlannedChange, document: Co
         if (spec.state === "PAUSED") unwrapResult((await client.request(CliPauseTask, { input: { id } })).pauseTask);
         else unwrapResult((await client.request(CliResumeTask, { input: { id } })).resumeTask);
       }
-      return;
+      return null;
     }
   }
 }
@@ -153,16 +180,28 @@ export async function applyDocument(client: ApiClient, document: ConfigurationDo
     task: new Map([...state.tasks].map(([name, entry]) => [name, entry.id])),
   };
   const done: PlannedChange[] = [];
-  for (const change of changes.filter((candidate) => candidate.action !== "unchanged")) {
+  const attempt = async <T>(change: PlannedChange, work: () => Promise<T>): Promise<T> => {
     try {
-      await makeChange(client, change, document, ids);
+      return await work();
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
       const before = done.length === 0 ? "nothing was changed before it" : `done before it: ${done.map((step) => `${step.action} ${step.kind} ${step.name}`).join(", ")}`;
       const summary = `${change.action} ${change.kind} "${change.name}" failed (${before})`;
       throw new CliError(`${change.action} ${change.kind} "${change.name}" failed: ${error.message} (${before})`, error.exitCode, { ...error.details, summary, change, done });
     }
+  };
+  // Services' notify rules that had to wait for services created after them, set before any task or deletion.
+  let waiting: { change: PlannedChange; later: NotifyLater }[] = [];
+  const setWaitingRules = async () => {
+    for (const { change, later } of waiting) await attempt(change, later);
+    waiting = [];
+  };
+  for (const change of changes.filter((candidate) => candidate.action !== "unchanged")) {
+    if (change.kind !== "service" || change.action === "delete") await setWaitingRules();
+    const later = await attempt(change, () => makeChange(client, change, document, ids));
+    if (later) waiting.push({ change, later });
     done.push(change);
   }
+  await setWaitingRules();
   return { changes, applied: true };
 }

@@ -71,6 +71,12 @@ const deviceFields = { name: nameRule, address: addressRule, description: descri
 
 const poolFields = { name: nameRule, description: descriptionRule, tags: tagsRule, members: names, rule: poolRuleSchema.nullable() };
 
+/** Notification rules, each naming its service. */
+const notifyRules = z
+  .array(z.strictObject({ service: nameRule, on: z.array(z.enum(notifyOutcomes)).min(1, "must list at least one outcome"), everyTime: z.boolean().default(false) }))
+  .max(maxNotifyRules, `must have at most ${maxNotifyRules} rules`)
+  .nullable();
+
 const serviceFields = {
   name: nameRule,
   kind: z.enum(serviceKindNames as [ServiceKind, ...ServiceKind[]]),
@@ -82,6 +88,8 @@ const serviceFields = {
   targetPools: names,
   requiresConfirmation: z.boolean(),
   concurrency: z.number().int().min(1, "must be at least 1").max(1_000, "must be at most 1000"),
+  /** The default notification rules of its tasks (those without rules of their own); null: none. */
+  notify: notifyRules,
 };
 
 const taskFields = {
@@ -106,11 +114,8 @@ const taskFields = {
   maxAttempts: taskFieldRules.maxAttempts,
   retryBackoffSeconds: taskFieldRules.retryBackoffSeconds,
   deadlineSeconds: taskFieldRules.deadlineSeconds,
-  /** Notification rules, each naming its service; null: the service's apply. */
-  notify: z
-    .array(z.strictObject({ service: nameRule, on: z.array(z.enum(notifyOutcomes)).min(1, "must list at least one outcome"), everyTime: z.boolean().default(false) }))
-    .max(maxNotifyRules, `must have at most ${maxNotifyRules} rules`)
-    .nullable(),
+  /** Notification rules; null: the service's apply. */
+  notify: notifyRules,
 };
 
 const objectFields = { device: deviceFields, pool: poolFields, service: serviceFields, task: taskFields };
@@ -132,7 +137,7 @@ type RequiredField<K extends ObjectKind> = (typeof requiredFields)[K][number];
 const defaults: { [K in ObjectKind]: Omit<Spec<K>, RequiredField<K>> } = {
   device: { description: "", properties: {}, tags: [] },
   pool: { description: "", tags: [], members: [], rule: null },
-  service: { description: "", defaultPayload: {}, tags: [], targetDevices: [], targetPools: [], requiresConfirmation: false, concurrency: serviceDefaults.concurrency },
+  service: { description: "", defaultPayload: {}, tags: [], targetDevices: [], targetPools: [], requiresConfirmation: false, concurrency: serviceDefaults.concurrency, notify: null },
   task: {
     ...taskDefaults,
     state: "ACTIVE",

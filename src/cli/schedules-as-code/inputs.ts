@@ -20,19 +20,28 @@ export async function poolInput(spec: PartialSpec<"pool">, resolve: ResolveNames
   return defined({ ...fields, deviceIds: await idsOf(resolve, "device", members) });
 }
 
+/** Notification rules with their services' ids; null and undefined as they are. */
+async function notifyInput(rules: PartialSpec<"task">["notify"], resolve: ResolveNames) {
+  if (rules === undefined || rules === null) return rules;
+  const serviceIds = await resolve("service", rules.map((rule) => rule.service));
+  return rules.map((rule, index) => ({ serviceId: serviceIds[index]!, on: rule.on, everyTime: rule.everyTime }));
+}
+
 export async function serviceInput(spec: PartialSpec<"service">, resolve: ResolveNames): Promise<Partial<CreateServiceInput>> {
-  const { targetDevices, targetPools, ...fields } = spec;
-  return defined({ ...fields, targetDeviceIds: await idsOf(resolve, "device", targetDevices), targetPoolIds: await idsOf(resolve, "pool", targetPools) });
+  const { targetDevices, targetPools, notify, ...fields } = spec;
+  return defined({
+    ...fields,
+    notify: await notifyInput(notify, resolve),
+    targetDeviceIds: await idsOf(resolve, "device", targetDevices),
+    targetPoolIds: await idsOf(resolve, "pool", targetPools),
+  });
 }
 
 export async function taskInput(spec: PartialSpec<"task">, resolve: ResolveNames): Promise<Partial<CreateTaskInput>> {
   const { service, targetDevices, targetPools, schedule, state: _state, notify, ...fields } = spec;
   return defined({
     ...fields,
-    notify:
-      notify === undefined || notify === null
-        ? notify
-        : await Promise.all(notify.map(async (rule) => ({ serviceId: (await resolve("service", [rule.service]))[0]!, on: rule.on, everyTime: rule.everyTime }))),
+    notify: await notifyInput(notify, resolve),
     schedule: schedule as ScheduleInput | undefined,
     serviceId: service === undefined ? undefined : (await resolve("service", [service]))[0],
     targetDeviceIds: await idsOf(resolve, "device", targetDevices),

@@ -102,10 +102,27 @@ export function planChanges(document: ConfigurationDocument, state: ServerState,
   if (prune) {
     for (const kind of [...kindOrder].reverse()) {
       const inFile = new Set((document[sectionOf[kind]] as { name: string }[]).map((spec) => spec.name));
-      for (const name of state[sectionOf[kind]].keys()) if (!inFile.has(name)) changes.push({ action: "delete", kind, name, fields: [] });
+      let gone = [...state[sectionOf[kind]].keys()].filter((name) => !inFile.has(name));
+      if (kind === "service") gone = notifiersFirst(gone, state);
+      for (const name of gone) changes.push({ action: "delete", kind, name, fields: [] });
     }
   }
   return changes;
+}
+
+/**
+ * Services to delete, each before those its notify rules name (the server refuses to delete a
+ * service that rules name); in server order otherwise, and as they come where rules name each other in a circle.
+ */
+function notifiersFirst(names: string[], state: ServerState): string[] {
+  const named = (name: string) => (state.services.get(name)?.spec.notify ?? []).map((rule) => rule.service).filter((other) => other !== name);
+  const ordered: string[] = [];
+  const left = [...names];
+  while (left.length > 0) {
+    const free = left.findIndex((name) => !left.some((other) => named(other).includes(name)));
+    ordered.push(...left.splice(Math.max(free, 0), 1));
+  }
+  return ordered;
 }
 
 /** References by name to objects that will not exist: neither in the file nor (unless pruned) on the server. */
@@ -123,6 +140,7 @@ export function missingReferences(document: ConfigurationDocument, state: Server
   document.services.forEach((service, index) => {
     checkAll(`services.${index}.targetDevices`, "device", service.targetDevices);
     checkAll(`services.${index}.targetPools`, "pool", service.targetPools);
+    service.notify?.forEach((rule, i) => check(`services.${index}.notify.${i}.service`, "service", rule.service));
   });
   document.tasks.forEach((task, index) => {
     check(`tasks.${index}.service`, "service", task.service);

@@ -6,6 +6,7 @@ import type {
   CliScheduleFieldsFragment,
   CliServiceFieldsFragment,
   CliTaskFieldsFragment,
+  NotifyOutcome,
 } from "../../generated/graphql/graphql.js";
 import type { ApiClient } from "../client.js";
 import { CliDevicesPage, CliPoolsPage, CliServicesPage } from "../operations/inventory.js";
@@ -41,6 +42,10 @@ export const poolSpecOf = (pool: CliPoolFieldsFragment): PoolSpec => ({
   rule: pool.rule && { tags: pool.rule.tags, tagMatch: pool.rule.tagMatch, properties: pool.rule.properties },
 });
 
+/** Rules as the file writes them: by service name (a service deleted since shows as such; rules naming one cannot be saved). */
+const notifySpecOf = (rules: readonly { service: { name: string } | null; on: NotifyOutcome[]; everyTime: boolean }[] | null): ServiceSpec["notify"] =>
+  rules && rules.map((rule) => ({ service: rule.service?.name ?? "(deleted)", on: rule.on, everyTime: rule.everyTime }));
+
 export const serviceSpecOf = (service: CliServiceFieldsFragment): ServiceSpec => ({
   name: service.name,
   kind: service.kind,
@@ -53,6 +58,7 @@ export const serviceSpecOf = (service: CliServiceFieldsFragment): ServiceSpec =>
   targetPools: names(service.targetPools),
   requiresConfirmation: service.requiresConfirmation,
   concurrency: service.concurrency,
+  notify: notifySpecOf(service.notify),
 });
 
 /** The fields that are set, without the nulls the API answers for the others. */
@@ -84,7 +90,7 @@ export const taskSpecOf = (task: CliTaskFieldsFragment): TaskSpec => ({
   maxAttempts: task.maxAttempts,
   retryBackoffSeconds: task.retryBackoffSeconds,
   deadlineSeconds: task.deadlineSeconds,
-  notify: task.notify && task.notify.map((rule) => ({ service: rule.service?.name ?? "(deleted)", on: rule.on, everyTime: rule.everyTime })),
+  notify: notifySpecOf(task.notify),
 });
 
 export async function readServerState(client: ApiClient): Promise<ServerState> {
