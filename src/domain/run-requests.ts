@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from "uuid";
 import { Prisma, type DbClient } from "../db/database.js";
 import type { DatabaseProvider } from "../db/prisma-schema.js";
 import { jsonRowsTable, type SqlColumn } from "../db/sql-dialect.js";
-import { nextOccurrence, occurrencesBetween } from "../scheduler/time/index.js";
+import { nextOccurrence, occurrencesBetween, type DstPolicy } from "../scheduler/time/index.js";
 import { ConflictError, NotFoundError, StateError, ValidationError } from "./errors.js";
 import { descriptionRule, parseInput } from "./input-rules.js";
 import { cancelledBy, cancelQueuedRuns } from "./run-control.js";
@@ -37,7 +37,7 @@ export async function skipNextRun({ db, now, actor = null }: TaskDeps, id: strin
       throw new StateError("input.id", task.state === "PAUSED" ? "the task is paused: it has no next run to skip" : "the task has completed: no run is left to skip");
     }
     const occurrence = task.nextRunAt;
-    const following = nextOccurrence(scheduleFromJson(task.schedule), task.timezone, occurrence);
+    const following = nextOccurrence(scheduleFromJson(task.schedule), task.timezone, occurrence, task.dstPolicy as DstPolicy);
     const run: NewRun = {
       id: uuidv7(),
       taskId: id,
@@ -122,6 +122,7 @@ const backfilledTask = {
   scheduledRunCount: true,
   schedule: true,
   timezone: true,
+  dstPolicy: true,
   payload: true,
   requiresConfirmation: true,
   service: { select: { requiresConfirmation: true, defaultPayload: true } },
@@ -138,7 +139,7 @@ async function backfillFromTaskAsRead(
   if (!task) throw new NotFoundError("input.id", id, "Task");
   assertConfirmed([task], request.confirm);
   const schedule = scheduleFromJson(task.schedule);
-  const occurrences = occurrencesBetween(schedule, task.timezone, new Date(request.from.getTime() - 1), request.to, maxBackfillRuns + 1);
+  const occurrences = occurrencesBetween(schedule, task.timezone, new Date(request.from.getTime() - 1), request.to, maxBackfillRuns + 1, task.dstPolicy as DstPolicy);
   if (occurrences.length > maxBackfillRuns) {
     throw ValidationError.of("input.to", `the range holds more than ${maxBackfillRuns} occurrences; backfill at most ${maxBackfillRuns} at once`);
   }

@@ -139,6 +139,16 @@ describeEachDatabase("run controls", (provider) => {
     await h.waitForRun(running.id, (r) => r.targetCount > 0);
   });
 
+  it("backfillTask finds the occurrences with the task's DST policy, as its scheduler would", async () => {
+    const serviceId = await h.createService("COMMAND", { command: briefly });
+    // 02:30 in Berlin on 26 October 2025 comes twice (CEST, then CET): BOTH_PASSES fires at both.
+    const taskId = await h.createTask(serviceId, { timezone: "Europe/Berlin", dstPolicy: "BOTH_PASSES", schedule: { cron: { expression: "30 2 * * *" } } });
+    const { backfillTask } = await client().data(BackfillTask, { input: { id: taskId, from: "2025-10-25T00:00:00Z", to: "2025-10-27T12:00:00Z" } });
+    if (backfillTask.__typename !== "BackfillTaskSuccess") throw new Error(JSON.stringify(backfillTask));
+    expect(backfillTask.runs.map((r) => r.scheduledFor)).toEqual(["2025-10-25T00:30:00.000Z", "2025-10-26T00:30:00.000Z", "2025-10-26T01:30:00.000Z", "2025-10-27T01:30:00.000Z"]);
+    for (const run of backfillTask.runs) await h.waitForRun(run.id);
+  });
+
   it("runTask takes a payload and targets for that run only, checked as the task's are", async () => {
     const usual = await h.createDevice(`usual-${provider}`);
     const other = await h.createDevice(`other-${provider}`);

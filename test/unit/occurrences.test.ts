@@ -43,15 +43,15 @@ describe("STANDARD schedules", () => {
   });
 
   it("continue on the grid from any instant, strictly after it", () => {
-    expect(nextOccurrence(everyTenMinutes, "UTC", at("2026-01-01T00:10:00Z"))?.toISOString()).toBe("2026-01-01T00:20:00.000Z");
-    expect(nextOccurrence(everyTenMinutes, "UTC", at("2026-01-01T00:09:59.999Z"))?.toISOString()).toBe("2026-01-01T00:10:00.000Z");
-    expect(nextOccurrence(everyTenMinutes, "UTC", at("2026-01-01T00:30:00Z"))).toBeNull();
+    expect(nextOccurrence(everyTenMinutes, "UTC", at("2026-01-01T00:10:00Z"), "VIXIE")?.toISOString()).toBe("2026-01-01T00:20:00.000Z");
+    expect(nextOccurrence(everyTenMinutes, "UTC", at("2026-01-01T00:09:59.999Z"), "VIXIE")?.toISOString()).toBe("2026-01-01T00:10:00.000Z");
+    expect(nextOccurrence(everyTenMinutes, "UTC", at("2026-01-01T00:30:00Z"), "VIXIE")).toBeNull();
   });
 
   it("fire once at startAt without a frequency", () => {
     const once: Schedule = { kind: "STANDARD", startAt: at("2026-05-01T08:00:00Z"), frequencySeconds: null, endAt: null };
     expect(preview(once, "2026-01-01T00:00:00Z", 3)).toEqual(["2026-05-01T08:00:00.000Z"]);
-    expect(nextOccurrence(once, "UTC", at("2026-05-01T08:00:00Z"))).toBeNull();
+    expect(nextOccurrence(once, "UTC", at("2026-05-01T08:00:00Z"), "VIXIE")).toBeNull();
   });
 });
 
@@ -437,17 +437,17 @@ describe("DST transitions", () => {
 describe("occurrencesBetween", () => {
   it("lists the instants in (after, until], up to the limit", () => {
     const everyMinute = cron("* * * * *");
-    expect(isos(occurrencesBetween(everyMinute, "UTC", at("2026-01-01T00:00:00Z"), at("2026-01-01T00:03:00Z"), 10))).toEqual([
+    expect(isos(occurrencesBetween(everyMinute, "UTC", at("2026-01-01T00:00:00Z"), at("2026-01-01T00:03:00Z"), 10, "VIXIE"))).toEqual([
       "2026-01-01T00:01:00.000Z",
       "2026-01-01T00:02:00.000Z",
       "2026-01-01T00:03:00.000Z",
     ]);
-    expect(occurrencesBetween(everyMinute, "UTC", at("2026-01-01T00:00:00Z"), at("2026-01-01T01:00:00Z"), 2)).toHaveLength(2);
+    expect(occurrencesBetween(everyMinute, "UTC", at("2026-01-01T00:00:00Z"), at("2026-01-01T01:00:00Z"), 2, "VIXIE")).toHaveLength(2);
   });
 
   it("steps interval schedules by addition and stops at endAt", () => {
     const schedule: Schedule = { kind: "STANDARD", startAt: at("2026-01-01T00:00:00Z"), frequencySeconds: 1, endAt: at("2026-01-01T00:00:05Z") };
-    expect(occurrencesBetween(schedule, "UTC", at("2026-01-01T00:00:02Z"), at("2026-01-01T01:00:00Z"), 100)).toHaveLength(3);
+    expect(occurrencesBetween(schedule, "UTC", at("2026-01-01T00:00:02Z"), at("2026-01-01T01:00:00Z"), 100, "VIXIE")).toHaveLength(3);
   });
 });
 

@@ -23,7 +23,7 @@ const utc = (...isos: string[]) => isos.map((iso) => `${iso}.000Z`);
 describe("WINDOW schedules: OpenSVC's examples", () => {
   it("never: an empty definition and @0 allow nothing, so validation refuses them", () => {
     for (const never of [" ", "@0"]) {
-      expect(nextOccurrence(window([never]), "UTC", at("2026-01-01T00:00:00Z"))).toBeNull();
+      expect(nextOccurrence(window([never]), "UTC", at("2026-01-01T00:00:00Z"), "VIXIE")).toBeNull();
       expect(validateSchedule(window([never]), "UTC", at("2026-01-01T00:00:00Z"))).toEqual([
         { field: "window.definitions", message: "never fires after 2026-01-01T00:00:00.000Z" },
       ]);

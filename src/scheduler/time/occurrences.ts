@@ -98,7 +98,7 @@ function nextShared(schedules: Schedule[], timezone: string, dstPolicy: DstPolic
 }
 
 /** The first fire instant strictly after `after`, or null when the series is over. */
-export function nextOccurrence(schedule: Schedule, timezone: string, after: Date, dstPolicy: DstPolicy = "VIXIE"): Date | null {
+export function nextOccurrence(schedule: Schedule, timezone: string, after: Date, dstPolicy: DstPolicy): Date | null {
   switch (schedule.kind) {
     case "ONCE":
       return schedule.at.getTime() > after.getTime() ? schedule.at : null;
@@ -153,7 +153,7 @@ export function occurrencesBetween(
   afterExclusive: Date,
   untilInclusive: Date,
   limit: number,
-  dstPolicy: DstPolicy = "VIXIE",
+  dstPolicy: DstPolicy,
 ): Date[] {
   const result: Date[] = [];
   const interval = intervalOf(schedule);

@@ -151,5 +151,6 @@ export function validateSchedule(schedule: Schedule, timezone: string, now: Date
   const issues = structureIssues(schedule, 1);
   if (issues.length > 0 || schedule.kind === "ONCE" || schedule.kind === "STANDARD") return issues;
   // Valid fields that no instant to come matches (30 February, a past year, everything excluded).
-  return nextOccurrence(schedule, timezone, now) ? [] : [{ field: neverFiresField(schedule), message: `never fires after ${now.toISOString()}` }];
+  // Every DST policy fires on the same days, so the default rule answers for all of them.
+  return nextOccurrence(schedule, timezone, now, "VIXIE") ? [] : [{ field: neverFiresField(schedule), message: `never fires after ${now.toISOString()}` }];
 }
