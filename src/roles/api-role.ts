@@ -20,6 +20,7 @@ import { attachGraphqlWs, type WebSocketTimings } from "../http/graphql-ws.js";
 import { originRefusal, type OriginPolicy } from "../http/origin-policy.js";
 import { codedRequestParsing } from "../http/request-parsing.js";
 import { responseStatus } from "../http/response-status.js";
+import { slicedJsonAnswers } from "../http/sliced-json-answers.js";
 import { discardUnreadBody } from "../http/unread-body.js";
 import { SharedSubscriptionResults } from "../http/shared-subscription-results.js";
 import { loadWebPage, securityHeaders } from "../http/web-page.js";
@@ -101,6 +102,8 @@ export async function createApiRole(options: ApiRoleOptions): Promise<ApiRole> {
       executionAdmission(new CostAdmission({ maxCostInFlight: config.graphql.maxCostInFlight, maxQueued: config.graphql.maxQueued }), computedCost),
       subscriptionResults.plugin(),
       responseStatus(),
+      // Last: it takes over Yoga's JSON answer once every other plugin has had its say.
+      slicedJsonAnswers(),
     ],
     graphqlEndpoint,
     // Refused with 413 and REQUEST_ENTITY_TOO_LARGE before it is parsed: by its Content-Length, or once that much has arrived.
