@@ -743,9 +743,10 @@ export class Executor {
         for (const run of closed) this.#progress("RUN_FINISHED", run);
         this.#metrics?.runsFinished.inc({ status: "FAILED", service_kind: "unknown" }, closed.length);
         if (reruns.length > 0) this.#events.emit("runsCreated", { runs: reruns });
-        // Queued runs that waited behind the closed ones may start now.
+        // Queued runs that waited behind the closed ones may start now: those known here at
+        // once, without a poll first (the database only when none are known).
         for (const run of closed) this.#unblock(run.taskId);
-        this.#kick(true);
+        this.#kick(this.#queued.size === 0);
       }
       await this.#wakeAtLeaseEnd();
     } catch (error) {
