@@ -3,14 +3,24 @@
 // SIGTERM, then SIGKILL after a grace period, so grandchildren die too; when the command
 // exits by itself, whatever it left behind in its group is killed as well; a descendant that
 // left the group (setsid, a daemon) may keep the output pipes open, so they are closed for it.
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { once } from "node:events";
+// The executor spawns through its CommandLauncher (see there why); without one, in-process.
+import { spawn } from "node:child_process";
+import { once, type EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stat } from "node:fs/promises";
 import { CappedOutput, failedOutcome, permanentFailure } from "./attempt.js";
 import type { AttemptOutcome } from "../domain/runs.js";
 import type { Logger } from "../logger.js";
+import type { CommandLauncher } from "./command-launcher.js";
 import type { CommandReaper } from "./command-reaper.js";
+
+/** What the runner uses of a started command: a ChildProcess, or a command of the CommandLauncher. */
+interface CommandProcess extends EventEmitter {
+  readonly pid?: number | undefined;
+  readonly stdin: EventEmitter & { end(text: string): unknown };
+  readonly stdout: EventEmitter & { destroy(): unknown };
+  readonly stderr: EventEmitter & { destroy(): unknown };
+}
 
 export interface CommandRequest {
   argv: string[];
@@ -28,6 +38,8 @@ export interface CommandRequest {
   signal: AbortSignal;
   /** Kills the command's group should this process die while it runs. */
   reaper?: Pick<CommandReaper, "track" | "release">;
+  /** Spawns the command outside this process. */
+  launcher?: Pick<CommandLauncher, "spawn">;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -76,24 +88,30 @@ export async function runCommand(request: CommandRequest): Promise<AttemptOutcom
     request.logger.warn({ program, code: error.code }, reason);
     return permanentSpawnErrors.has(error.code ?? "") ? permanentFailure(reason) : failedOutcome(reason);
   };
-  let child: ChildProcessWithoutNullStreams;
+  const options = {
+    cwd: request.workingDirectory,
+    env: request.env,
+    detached: true, // a process group of its own, to signal its descendants with it
+    // With a uid or gid, Node also drops every supplementary group (setgroups(0)) in the child.
+    uid: request.uid,
+    gid: request.gid,
+  };
+  let child: CommandProcess;
   try {
     // Node reports ENOENT, EACCES, EAGAIN, EMFILE and ENFILE as an "error" event, and throws the
-    // others (E2BIG, EPERM from the uid/gid switch, ...) from spawn itself.
-    child = spawn(program, args, {
-      cwd: request.workingDirectory,
-      env: request.env,
-      detached: true, // a process group of its own, to signal its descendants with it
-      stdio: ["pipe", "pipe", "pipe"],
-      // With a uid or gid, Node also drops every supplementary group (setgroups(0)) in the child.
-      uid: request.uid,
-      gid: request.gid,
-    });
+    // others (E2BIG, EPERM from the uid/gid switch, ...) from spawn itself (the launcher reports
+    // those as an "error" event too).
+    child = request.launcher ? request.launcher.spawn(program, args, options) : spawn(program, args, { ...options, stdio: ["pipe", "pipe", "pipe"] });
   } catch (error) {
     return startFailed(error as NodeJS.ErrnoException);
   }
-  // At once, before anything is awaited: the group exists from the fork on.
-  if (child.pid !== undefined) request.reaper?.track(child.pid);
+  // As soon as its pid is known (at once in-process, with "spawn" from the launcher): the group
+  // exists from the fork on.
+  const track = () => {
+    if (child.pid !== undefined) request.reaper?.track(child.pid);
+  };
+  if (child.pid !== undefined) track();
+  else child.once("spawn", track);
   try {
     return await carryOut(child, request, startFailed);
   } finally {
@@ -103,7 +121,7 @@ export async function runCommand(request: CommandRequest): Promise<AttemptOutcom
 
 /** Feeds the started command, stops it on timeout or cancel, and collects its outcome. */
 async function carryOut(
-  child: ChildProcessWithoutNullStreams,
+  child: CommandProcess,
   request: CommandRequest,
   startFailed: (error: NodeJS.ErrnoException) => AttemptOutcome,
 ): Promise<AttemptOutcome> {
@@ -113,6 +131,10 @@ async function carryOut(
   child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
   // A command that does not read its stdin closes the pipe early; that is not a failure.
   child.stdin.on("error", () => {});
+  // Listened for from the start: the launcher may deliver a quick command's start, exit and
+  // close all at once. Closed: the process has exited and its output pipes are closed.
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once("exit", (code: number | null, signal: NodeJS.Signals | null) => resolve([code, signal])));
+  const closed = new Promise<boolean>((resolve) => child.once("close", () => resolve(true)));
 
   try {
     await Promise.race([once(child, "spawn"), once(child, "error").then(([error]) => Promise.reject(error as Error))]);
@@ -136,12 +158,7 @@ async function carryOut(
   // A cancel that came while the command was being started has no listener to tell.
   if (request.signal.aborted) stop("cancel");
 
-  // Resolves true once the process has exited and its output pipes are closed.
-  const closed = once(child, "close").then(
-    () => true,
-    () => true,
-  );
-  const [exitCode, exitSignal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+  const [exitCode, exitSignal] = await exited;
   clearTimeout(timeoutTimer);
   request.signal.removeEventListener("abort", onAbort);
   // Descendants still holding the output pipes would keep them open forever.

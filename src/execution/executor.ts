@@ -127,8 +127,10 @@ export class Executor {
   readonly #writer: RunWriter;
   /** Queued runs known to this process (announced by events, or found by a poll), oldest first, waiting for a free slot. */
   readonly #queued = new Set<string>();
-  /** Queued runs waiting for a run of their task to end here (overlap policy other than ALLOW), by task. */
-  readonly #blocked = new Map<string, Set<string>>();
+  /** Queued runs waiting for a run of their task to end (overlap policy other than ALLOW), by task, and since when (epoch ms). */
+  readonly #blocked = new Map<string, { runIds: Set<string>; since: number }>();
+  /** The ids of the runs in #blocked. */
+  readonly #blockedRunIds = new Set<string>();
   /** The last poll filled its page: more runs may be queued than this process knows of. */
   #moreQueued = false;
   #pumping: Promise<void> | undefined;
@@ -196,12 +198,11 @@ export class Executor {
         this.#events.on("runsCancelled", ({ runIds }) => this.#cancelLocal(runIds, cancelledByOperator)),
         this.#events.on("runsSuperseded", ({ runs }) => void this.#supersede(runs)),
         // A run another process ended may be the one runs waiting here waited for: they are
-        // tried again at once rather than at the next poll. Which task it was is not sent.
-        this.#events.on("runsEndedElsewhere", () => {
-          if (this.#unblockAll()) this.#kick(false);
-        }),
-        // Runs queued or left by others may have gone unannounced.
+        // tried again at once rather than at the next poll.
+        this.#events.on("runsEndedElsewhere", ({ runIds }) => void this.#unblockTasksOf(runIds)),
+        // Runs queued or left by others may have gone unannounced, and ends unheard.
         this.#events.on("notificationsLost", () => {
+          this.#unblockAll();
           this.#kick(true);
           void this.#recover(false);
         }),
@@ -303,7 +304,11 @@ export class Executor {
       const limit = Math.max(this.#capacity() * 4, 100);
       const ids = await this.#store.queuedRunIds(limit);
       this.#moreQueued = ids.length === limit;
-      for (const id of ids) this.#queued.add(id);
+      // Runs known to wait for a run of their task are tried again when it ends, not at every
+      // poll (a poll retrying them all held every task's claim lock, and held up every other
+      // executor's claims); after a lease of waiting, in case that end went unheard, they are.
+      this.#unblockWaitingSince(this.#now() - this.#leaseMs);
+      for (const id of ids) if (!this.#blockedRunIds.has(id)) this.#queued.add(id);
     }
     while (!this.#stopping && this.#capacity() > 0 && this.#queued.size > 0) {
       const batch: string[] = [];
@@ -408,15 +413,40 @@ export class Executor {
 
   #block(run: LoadedRun): void {
     let waiting = this.#blocked.get(run.taskId);
-    if (!waiting) this.#blocked.set(run.taskId, (waiting = new Set()));
-    waiting.add(run.id);
+    if (!waiting) this.#blocked.set(run.taskId, (waiting = { runIds: new Set(), since: this.#now() }));
+    waiting.runIds.add(run.id);
+    this.#blockedRunIds.add(run.id);
   }
 
-  /** Every run waiting for a run of its task is tried again; true if there were any. */
-  #unblockAll(): boolean {
+  /**
+   * The runs waiting here for a run of the same task as one of `endedRunIds` (ended by another
+   * process) are tried again. Only those: trying every waiting run at every end anywhere had
+   * each executor load and claim, under every task's lock, all its waiting runs many times a
+   * second, which slowed every task's chain of runs. Which task a run was is not sent with
+   * its end, so it is read (unless nothing waits here); should that fail, all are tried.
+   */
+  async #unblockTasksOf(endedRunIds: string[]): Promise<void> {
+    if (this.#blocked.size === 0) return;
+    let taskIds: Iterable<string>;
+    try {
+      taskIds = await this.#store.taskIdsOf(endedRunIds);
+    } catch (error) {
+      this.#logger.warn({ err: error }, "could not read the tasks of runs ended elsewhere; trying every waiting run again");
+      taskIds = [...this.#blocked.keys()];
+    }
     let any = false;
-    for (const taskId of [...this.#blocked.keys()]) any = this.#unblock(taskId) || any;
-    return any;
+    for (const taskId of taskIds) any = this.#unblock(taskId) || any;
+    if (any) this.#kick(false);
+  }
+
+  /** Every run waiting for a run of its task is tried again. */
+  #unblockAll(): void {
+    for (const taskId of [...this.#blocked.keys()]) this.#unblock(taskId);
+  }
+
+  /** The runs of tasks whose runs have waited since `before` (epoch ms) or earlier are tried again. */
+  #unblockWaitingSince(before: number): void {
+    for (const [taskId, { since }] of [...this.#blocked]) if (since <= before) this.#unblock(taskId);
   }
 
   /** A run of the task ended here: the runs that waited for it are tried again; true if there were any. */
@@ -424,7 +454,10 @@ export class Executor {
     const waiting = this.#blocked.get(taskId);
     if (!waiting) return false;
     this.#blocked.delete(taskId);
-    for (const id of waiting) this.#queued.add(id);
+    for (const id of waiting.runIds) {
+      this.#blockedRunIds.delete(id);
+      this.#queued.add(id);
+    }
     return true;
   }
 
@@ -710,8 +743,10 @@ export class Executor {
         for (const run of closed) this.#progress("RUN_FINISHED", run);
         this.#metrics?.runsFinished.inc({ status: "FAILED", service_kind: "unknown" }, closed.length);
         if (reruns.length > 0) this.#events.emit("runsCreated", { runs: reruns });
-        // Queued runs that waited behind the closed ones may start now.
-        this.#kick(true);
+        // Queued runs that waited behind the closed ones may start now: those known here at
+        // once, without a poll first (the database only when none are known).
+        for (const run of closed) this.#unblock(run.taskId);
+        this.#kick(this.#queued.size === 0);
       }
       await this.#wakeAtLeaseEnd();
     } catch (error) {

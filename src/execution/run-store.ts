@@ -124,6 +124,13 @@ export class RunStore {
     return rows.map(({ service, ...run }) => (service ? { ...run, task: { ...run.task, service } } : run));
   }
 
+  /** The tasks of the runs among `ids`. */
+  async taskIdsOf(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.#db.$queryRawUnsafe<{ taskId: string }[]>(`SELECT DISTINCT "taskId" FROM "Run" WHERE "id" IN (${this.#dialect.textList(1)})`, JSON.stringify(ids));
+    return new Set(rows.map((row) => row.taskId));
+  }
+
   /** Oldest queued runs first, so the runs of a task start in the order they were queued. */
   async queuedRunIds(limit: number): Promise<string[]> {
     const rows = await this.#db.run.findMany({ where: { status: "QUEUED" }, select: { id: true }, orderBy: [{ claimedAt: "asc" }, { id: "asc" }], take: limit });

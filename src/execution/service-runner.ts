@@ -11,6 +11,7 @@ import { SecretsUnreadableError, type SecretsCipher } from "../secrets/secrets-c
 import { permanentFailure } from "./attempt.js";
 import type { AttemptOutcome } from "../domain/runs.js";
 import { runCommand } from "./command-runner.js";
+import type { CommandLauncher } from "./command-launcher.js";
 import type { CommandReaper } from "./command-reaper.js";
 import { prepareHttpBody } from "./http-body.js";
 import { sendHttpRequest, type HttpEgress } from "./http-runner.js";
@@ -25,6 +26,8 @@ export interface ExecutionLimits extends RunAsPolicy {
   httpEgress: HttpEgress;
   /** Kills the commands still running should this process die. */
   commandReaper?: CommandReaper;
+  /** Spawns commands outside this process (see CommandLauncher). */
+  commandLauncher?: CommandLauncher;
 }
 
 /** One attempt against one target (context.device null for a run without targets). */
@@ -73,6 +76,7 @@ function commandAttempt(config: CommandConfig, limits: ExecutionLimits, logger: 
       logger: logger.child({ runId: context.run.id, device: context.device?.name }),
       signal,
       reaper: limits.commandReaper,
+      launcher: limits.commandLauncher,
     });
     return maskOutcome(outcome, secretMasker(Object.values(secretEnvironment)));
   };

@@ -5,6 +5,7 @@ import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
 import type { EventBus } from "../events/event-bus.js";
 import { HttpEgressPolicy } from "../domain/http-egress.js";
+import { CommandLauncher } from "../execution/command-launcher.js";
 import { CommandReaper } from "../execution/command-reaper.js";
 import { createEgressAgent } from "../execution/egress-agent.js";
 import { Executor } from "../execution/executor.js";
@@ -27,6 +28,7 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
   const egressPolicy = new HttpEgressPolicy(config.httpEgress);
   const egressAgent = createEgressAgent(egressPolicy);
   const commandReaper = new CommandReaper(logger.child({ component: "executor" }));
+  const commandLauncher = new CommandLauncher(logger.child({ component: "executor" }));
   const executor = new Executor({
     db: client,
     store: new RunStore(client, location.provider, membership.notifier, (runs) => events.emit("runsCreated", { runs })),
@@ -48,6 +50,7 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
       runAsAllowedGroups: config.executor.runAsAllowedGroups,
       commandDefaultUser: config.executor.commandDefaultUser,
       commandReaper,
+      commandLauncher,
     },
   });
   const pruner = new RunPruner({
@@ -68,12 +71,14 @@ export function createWorkerRole(config: Config, database: Database, events: Eve
         logger.warn("COMMAND_DEFAULT_USER=root: commands without runAs run as root, and can read all that the server can, its secrets included");
       }
       commandReaper.start();
+      commandLauncher.start();
       await executor.recoverAtStartup();
       await executor.start();
       pruner.start();
     },
     async stop(graceMs) {
       await executor.stop(graceMs);
+      await commandLauncher.stop();
       await commandReaper.stop();
       await pruner.stop();
       await egressAgent.close();
