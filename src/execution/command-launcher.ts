@@ -13,7 +13,11 @@
 // another launcher.
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { EventEmitter } from "node:events";
+import { createRequire } from "node:module";
 import type { Logger } from "../logger.js";
+
+/** koffi, which the launcher loads by path to call prctl: it runs no module of Cronline's. */
+const koffiPath = createRequire(import.meta.url).resolve("koffi");
 
 /**
  * The launcher itself, run with `node -e`: no module of Cronline's, so that it stays small. It
@@ -22,6 +26,13 @@ import type { Logger } from "../logger.js";
  */
 const launcherScript = `
 const { spawn } = require("node:child_process");
+// Undumpable, as Cronline is (process-dumpable.ts): a command of the same user could otherwise
+// read this process's memory, through which other commands' environments pass.
+try {
+  if (require(process.argv[1]).load(null).func("int prctl(int option, unsigned long value)")(4, 0) !== 0) throw new Error("prctl failed");
+} catch (error) {
+  process.stderr.write("cronline command launcher: could not make itself undumpable: " + error.message + "\\n");
+}
 const commands = new Map();
 for (const signal of ["SIGHUP", "SIGINT", "SIGTERM"]) process.on(signal, () => {});
 const send = (message) => { if (process.connected) process.send(message); };
@@ -149,7 +160,7 @@ export class CommandLauncher {
   }
 
   #start(): ChildProcess {
-    const launcher = spawn(process.execPath, ["-e", launcherScript], {
+    const launcher = spawn(process.execPath, ["-e", launcherScript, koffiPath], {
       // A session of its own: a signal to Cronline's process group (Ctrl-C, a kill of the
       // group) does not reach it, so it can still kill the commands once Cronline is gone.
       detached: true,

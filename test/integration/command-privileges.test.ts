@@ -81,8 +81,10 @@ describeEachDatabase("commands of a server running as root", (provider) => {
     expect(run.results[0]).toMatchObject({ status: "SUCCEEDED", errorOutput: "" });
     const seen = JSON.parse(run.results[0]!.output!) as Inspection;
     expect({ uid: seen.uid, gid: seen.gid, groups: seen.groups, shadow: seen.shadow }).toEqual({ uid: nobody![2], gid: nobody![3], groups: "", shadow: "EACCES" });
-    // Its parent is the server, which holds the group shadow and was started with the secrets.
-    const [server] = seen.ancestors;
+    // Its parent is the command launcher, whose parent is the server, which holds the group
+    // shadow and was started with the secrets: neither lets the command in.
+    const [launcher, server] = seen.ancestors;
+    expect(launcher).toMatchObject({ environ: "EACCES", secrets: [] });
     expect(server).toMatchObject({ pid: state.server.child.pid, groups: account("/etc/group", "shadow")![2], environ: "EACCES" });
     const everythingSeen = JSON.stringify(seen);
     for (const secret of [state.scratch.location.url, state.token, pgPassword]) expect(everythingSeen).not.toContain(secret);
@@ -146,7 +148,11 @@ describe.skipIf(withoutPostgres)("commands of a server running as nobody, their 
     const seen = JSON.parse(run.results[0]!.output!) as Inspection;
     expect(seen.uid).toBe(nobody![2]);
     expect(readFileSync(`/proc/${state.server.child.pid}/status`, "utf8")).toMatch(new RegExp(`^Uid:\\t${nobody![2]}\\t`, "m"));
-    expect(seen.ancestors[0]).toMatchObject({ pid: state.server.child.pid, environ: "EACCES", secrets: [] });
+    // The command launcher, then the server: both of the command's user, neither readable by it.
+    expect(seen.ancestors.slice(0, 2)).toMatchObject([
+      { environ: "EACCES", secrets: [] },
+      { pid: state.server.child.pid, environ: "EACCES", secrets: [] },
+    ]);
     const everythingSeen = JSON.stringify(seen);
     for (const secret of [state.scratch.location.url, state.token, "pg-secret-of-the-server"]) expect(everythingSeen).not.toContain(secret);
   });
